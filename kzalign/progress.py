@@ -1,0 +1,19 @@
+"""Progress reporting without printing: library stages call a callback, the CLI draws bars."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+#: ``progress(stage, done, total)``: ``stage`` names the work ("embed", "translate"...),
+#: ``done`` counts finished units out of ``total``. Called with ``done == 0`` first.
+ProgressCallback = Callable[[str, int, int], None]
+
+
+def null_progress(stage: str, done: int, total: int) -> None:
+    """Progress sink for callers that do not want progress."""
+
+
+def report(progress: ProgressCallback | None, stage: str, done: int, total: int) -> None:
+    """Call ``progress`` if one was given."""
+    if progress is not None:
+        progress(stage, done, total)

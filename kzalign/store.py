@@ -1,0 +1,276 @@
+"""The workspace: one SQLite file holding items, caches, links, pairs and review decisions.
+
+Every command runs in one transaction (:meth:`Workspace.transaction`), so a failed or
+interrupted command leaves the workspace as it was. The schema is versioned in ``meta``;
+a workspace written by a newer kzalign is refused rather than damaged.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import uuid
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from datetime import datetime, timezone
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from .errors import WorkspaceError
+
+SCHEMA_VERSION = 1
+DEFAULT_DB = "kzalign.db"
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (
+    key TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
+-- One row per report. ``id`` is given by the input or derived from normalised content.
+CREATE TABLE IF NOT EXISTS items (
+    id TEXT PRIMARY KEY,
+    lang TEXT NOT NULL CHECK (lang IN ('ru', 'en')),
+    title TEXT NOT NULL DEFAULT '',
+    text TEXT NOT NULL,
+    date TEXT,
+    url TEXT,
+    source TEXT,
+    content_hash TEXT NOT NULL,
+    id_given INTEGER NOT NULL DEFAULT 0,
+    added_at TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS items_lang ON items(lang);
+CREATE INDEX IF NOT EXISTS items_hash ON items(content_hash);
+-- Every place an item was found, as ``file:line`` (a merged duplicate has several).
+CREATE TABLE IF NOT EXISTS item_sources (
+    item_id TEXT NOT NULL REFERENCES items(id) ON DELETE CASCADE,
+    source TEXT NOT NULL,
+    content_hash TEXT NOT NULL,
+    PRIMARY KEY (item_id, source)
+);
+-- Embedding cache: (encoder signature, text hash) -> float32 vector.
+CREATE TABLE IF NOT EXISTS embeddings (
+    encoder TEXT NOT NULL,
+    text_hash TEXT NOT NULL,
+    dim INTEGER NOT NULL,
+    vector BLOB NOT NULL,
+    PRIMARY KEY (encoder, text_hash)
+);
+-- Translation cache: (model signature, source-sentence hash) -> English text and QA flags.
+CREATE TABLE IF NOT EXISTS translations (
+    model TEXT NOT NULL,
+    src_hash TEXT NOT NULL,
+    src TEXT NOT NULL,
+    mt TEXT NOT NULL,
+    flags TEXT NOT NULL DEFAULT '',
+    PRIMARY KEY (model, src_hash)
+);
+-- Item links proposed by the last ``link`` run (rejected links are never re-proposed).
+CREATE TABLE IF NOT EXISTS links (
+    ru_id TEXT NOT NULL,
+    en_id TEXT NOT NULL,
+    score REAL NOT NULL,
+    rank INTEGER NOT NULL,
+    evidence TEXT NOT NULL DEFAULT '{}',
+    signature TEXT NOT NULL,
+    PRIMARY KEY (ru_id, en_id)
+);
+-- Sentence pairs inside linked item pairs.
+CREATE TABLE IF NOT EXISTS pairs (
+    id TEXT PRIMARY KEY,
+    ru_id TEXT NOT NULL,
+    en_id TEXT NOT NULL,
+    ru_idx TEXT NOT NULL,
+    en_idx TEXT NOT NULL,
+    ru_text TEXT NOT NULL,
+    en_text TEXT NOT NULL,
+    mt_en TEXT NOT NULL DEFAULT '',
+    score REAL NOT NULL,
+    regime TEXT NOT NULL,
+    flags TEXT NOT NULL DEFAULT '',
+    signature TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS pairs_link ON pairs(ru_id, en_id);
+-- Reviewer decisions, keyed by what they are about (kind: link|pair|glossary; key: row id).
+CREATE TABLE IF NOT EXISTS decisions (
+    kind TEXT NOT NULL,
+    key TEXT NOT NULL,
+    decision TEXT NOT NULL CHECK (decision IN ('accept', 'reject', 'fix')),
+    corrected_en TEXT NOT NULL DEFAULT '',
+    reviewer TEXT NOT NULL DEFAULT '',
+    note TEXT NOT NULL DEFAULT '',
+    payload TEXT NOT NULL DEFAULT '{}',
+    review_file TEXT NOT NULL DEFAULT '',
+    decided_at TEXT NOT NULL,
+    PRIMARY KEY (kind, key)
+);
+-- Outputs of each stage run, stamped with the signature of what produced them.
+CREATE TABLE IF NOT EXISTS runs (
+    stage TEXT NOT NULL,
+    signature TEXT NOT NULL,
+    stats TEXT NOT NULL DEFAULT '{}',
+    finished_at TEXT NOT NULL
+);
+"""
+
+
+def now_iso() -> str:
+    """Current UTC time, ISO 8601 to the second."""
+    return datetime.now(timezone.utc).replace(microsecond=0).isoformat()
+
+
+class Workspace:
+    """An open kzalign workspace (SQLite). Use as a context manager or call :meth:`close`."""
+
+    def __init__(self, path: str | Path = DEFAULT_DB, create: bool = True):
+        self.path = Path(path)
+        if not create and not self.path.exists():
+            raise WorkspaceError(
+                f"{self.path}: no workspace here. Run 'kzalign ingest PATH --db {self.path}' first."
+            )
+        if self.path.exists() and self.path.is_dir():
+            raise WorkspaceError(f"{self.path}: is a folder, not a workspace file")
+        if self.path.parent and not self.path.parent.exists():
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self.conn = sqlite3.connect(str(self.path), isolation_level=None)
+            self.conn.execute("PRAGMA foreign_keys = ON")
+            self.conn.execute("PRAGMA journal_mode = WAL")
+            self._init_schema()
+        except sqlite3.DatabaseError as exc:
+            raise WorkspaceError(f"{self.path}: not a kzalign workspace ({exc})") from exc
+        self._depth = 0
+
+    # -- lifecycle ---------------------------------------------------------------------------
+    def _init_schema(self) -> None:
+        cur = self.conn.execute(
+            "SELECT name FROM sqlite_master WHERE type='table' AND name='meta'"
+        ).fetchone()
+        if cur is not None:
+            row = self.conn.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
+            version = int(row[0]) if row else 0
+            if version > SCHEMA_VERSION:
+                raise WorkspaceError(
+                    f"{self.path}: workspace schema v{version} is newer than this kzalign "
+                    f"(v{SCHEMA_VERSION}); upgrade kzalign"
+                )
+        self.conn.execute("BEGIN")
+        try:
+            self.conn.executescript("SAVEPOINT init;" + _SCHEMA + "RELEASE init;")
+            self.conn.execute(
+                "INSERT OR IGNORE INTO meta(key, value) VALUES ('schema_version', ?)",
+                (str(SCHEMA_VERSION),),
+            )
+            self.conn.execute(
+                "INSERT OR IGNORE INTO meta(key, value) VALUES ('workspace_id', ?)",
+                (uuid.uuid4().hex,),
+            )
+            self.conn.execute("COMMIT")
+        except BaseException:
+            self.conn.execute("ROLLBACK")
+            raise
+
+    def close(self) -> None:
+        self.conn.close()
+
+    def __enter__(self) -> Workspace:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """All-or-nothing block; nested uses join the outer transaction."""
+        if self._depth == 0:
+            self.conn.execute("BEGIN IMMEDIATE")
+        self._depth += 1
+        try:
+            yield self.conn
+        except BaseException:
+            self._depth -= 1
+            if self._depth == 0:
+                self.conn.execute("ROLLBACK")
+            raise
+        else:
+            self._depth -= 1
+            if self._depth == 0:
+                self.conn.execute("COMMIT")
+
+    # -- meta --------------------------------------------------------------------------------
+    @property
+    def workspace_id(self) -> str:
+        return self.get_meta("workspace_id") or ""
+
+    def get_meta(self, key: str, default: str | None = None) -> str | None:
+        row = self.conn.execute("SELECT value FROM meta WHERE key=?", (key,)).fetchone()
+        return row[0] if row else default
+
+    def set_meta(self, key: str, value: str) -> None:
+        self.conn.execute(
+            "INSERT INTO meta(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value=excluded.value",
+            (key, value),
+        )
+
+    # -- tables ------------------------------------------------------------------------------
+    def query_df(self, sql: str, params: Iterable[object] = ()) -> pd.DataFrame:
+        """Run a SELECT and return a DataFrame."""
+        return pd.read_sql_query(sql, self.conn, params=tuple(params))
+
+    def items(self, lang: str | None = None) -> pd.DataFrame:
+        """Items as a table with columns id, lang, title, text, date, url, source, sources (list)."""
+        sql = "SELECT id, lang, title, text, date, url, source, content_hash, id_given FROM items"
+        params: tuple[object, ...] = ()
+        if lang:
+            sql += " WHERE lang=?"
+            params = (lang,)
+        df = self.query_df(sql + " ORDER BY lang DESC, date, id", params)
+        src = self.query_df("SELECT item_id, source FROM item_sources ORDER BY item_id, source")
+        grouped = src.groupby("item_id")["source"].apply(list).to_dict() if len(src) else {}
+        df["sources"] = [grouped.get(i, []) for i in df["id"]]
+        return df
+
+    def count_items(self) -> dict[str, int]:
+        rows = self.conn.execute("SELECT lang, COUNT(*) FROM items GROUP BY lang").fetchall()
+        return {lang: n for lang, n in rows}
+
+    def record_run(self, stage: str, signature: str, stats: dict[str, object]) -> None:
+        self.conn.execute(
+            "INSERT INTO runs(stage, signature, stats, finished_at) VALUES (?, ?, ?, ?)",
+            (stage, signature, json.dumps(stats, ensure_ascii=False, default=str), now_iso()),
+        )
+
+    def last_run(self, stage: str) -> tuple[str, dict[str, object]] | None:
+        row = self.conn.execute(
+            "SELECT signature, stats FROM runs WHERE stage=? ORDER BY rowid DESC LIMIT 1", (stage,)
+        ).fetchone()
+        return (row[0], json.loads(row[1])) if row else None
+
+    # -- vector cache ------------------------------------------------------------------------
+    def get_vectors(self, encoder: str, hashes: list[str]) -> dict[str, np.ndarray]:
+        """Cached vectors for the given text hashes (missing ones are absent from the dict)."""
+        out: dict[str, np.ndarray] = {}
+        for start in range(0, len(hashes), 900):
+            chunk = hashes[start : start + 900]
+            marks = ",".join("?" * len(chunk))
+            rows = self.conn.execute(
+                f"SELECT text_hash, vector FROM embeddings WHERE encoder=? AND text_hash IN ({marks})",
+                (encoder, *chunk),
+            ).fetchall()
+            for h, blob in rows:
+                out[h] = np.frombuffer(blob, dtype=np.float32)
+        return out
+
+    def put_vectors(self, encoder: str, hashes: list[str], vectors: np.ndarray) -> None:
+        vectors = np.ascontiguousarray(vectors, dtype=np.float32)
+        self.conn.executemany(
+            "INSERT OR REPLACE INTO embeddings(encoder, text_hash, dim, vector) VALUES (?, ?, ?, ?)",
+            [(encoder, h, int(v.shape[0]), v.tobytes()) for h, v in zip(hashes, vectors)],
+        )
+
+
+def open_workspace(path: str | Path = DEFAULT_DB, create: bool = False) -> Workspace:
+    """Open a workspace; with ``create=False`` a missing file is a clear error, not a new empty one."""
+    return Workspace(path, create=create)

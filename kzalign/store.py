@@ -271,6 +271,22 @@ class Workspace:
         )
 
 
+def link_key(ru_id: str, en_id: str) -> str:
+    """Stable row id of a link (used as the review row id and the decisions key)."""
+    import hashlib
+
+    return "L" + hashlib.sha1(f"{ru_id}\t{en_id}".encode()).hexdigest()[:12]
+
+
+def decisions(ws: Workspace, kind: str) -> pd.DataFrame:
+    """Reviewer decisions of one kind (link|pair|glossary), one row per key."""
+    return ws.query_df(
+        "SELECT key, decision, corrected_en, reviewer, note, payload, review_file, decided_at "
+        "FROM decisions WHERE kind=?",
+        (kind,),
+    )
+
+
 def open_workspace(path: str | Path = DEFAULT_DB, create: bool = False) -> Workspace:
     """Open a workspace; with ``create=False`` a missing file is a clear error, not a new empty one."""
     return Workspace(path, create=create)

@@ -156,20 +156,18 @@ class Workspace:
                     f"{self.path}: workspace schema v{version} is newer than this kzalign "
                     f"(v{SCHEMA_VERSION}); upgrade kzalign"
                 )
-        self.conn.execute("BEGIN")
+        # executescript commits on its own, so the whole initialisation is one script
+        script = (
+            "BEGIN;\n" + _SCHEMA
+            + f"INSERT OR IGNORE INTO meta(key, value) VALUES ('schema_version', '{SCHEMA_VERSION}');\n"
+            + f"INSERT OR IGNORE INTO meta(key, value) VALUES ('workspace_id', '{uuid.uuid4().hex}');\n"
+            + "COMMIT;"
+        )
         try:
-            self.conn.executescript("SAVEPOINT init;" + _SCHEMA + "RELEASE init;")
-            self.conn.execute(
-                "INSERT OR IGNORE INTO meta(key, value) VALUES ('schema_version', ?)",
-                (str(SCHEMA_VERSION),),
-            )
-            self.conn.execute(
-                "INSERT OR IGNORE INTO meta(key, value) VALUES ('workspace_id', ?)",
-                (uuid.uuid4().hex,),
-            )
-            self.conn.execute("COMMIT")
+            self.conn.executescript(script)
         except BaseException:
-            self.conn.execute("ROLLBACK")
+            if self.conn.in_transaction:
+                self.conn.execute("ROLLBACK")
             raise
 
     def close(self) -> None:
@@ -226,7 +224,7 @@ class Workspace:
         if lang:
             sql += " WHERE lang=?"
             params = (lang,)
-        df = self.query_df(sql + " ORDER BY lang DESC, date, id", params)
+        df = self.query_df(sql + " ORDER BY lang DESC, date IS NULL, date, id", params)
         src = self.query_df("SELECT item_id, source FROM item_sources ORDER BY item_id, source")
         grouped = src.groupby("item_id")["source"].apply(list).to_dict() if len(src) else {}
         df["sources"] = [grouped.get(i, []) for i in df["id"]]
@@ -267,7 +265,7 @@ class Workspace:
         vectors = np.ascontiguousarray(vectors, dtype=np.float32)
         self.conn.executemany(
             "INSERT OR REPLACE INTO embeddings(encoder, text_hash, dim, vector) VALUES (?, ?, ?, ?)",
-            [(encoder, h, int(v.shape[0]), v.tobytes()) for h, v in zip(hashes, vectors)],
+            [(encoder, h, int(v.shape[0]), v.tobytes()) for h, v in zip(hashes, vectors, strict=False)],
         )
 
 

@@ -138,10 +138,10 @@ def echo_table(rows: list[dict[str, Any]] | Any, columns: list[str] | None = Non
     cells = [[cell(v) for v in r] for r in df.itertuples(index=False, name=None)]
     headers = [str(c) for c in df.columns]
     widths = [max(len(h), *(len(r[i]) for r in cells)) for i, h in enumerate(headers)]
-    click.echo("  ".join(h.ljust(w) for h, w in zip(headers, widths)).rstrip())
+    click.echo("  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=False)).rstrip())
     click.echo("  ".join("-" * w for w in widths))
     for r in cells:
-        click.echo("  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip())
+        click.echo("  ".join(c.ljust(w) for c, w in zip(r, widths, strict=False)).rstrip())
 
 
 def pass_errors(fn: Callable[..., Any]) -> Callable[..., Any]:

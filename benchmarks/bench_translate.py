@@ -1,0 +1,196 @@
+"""Benchmark the translate stage: sentences/second, peak memory and kzalign's overhead around CTranslate2.
+
+Usage:
+  python benchmarks/bench_translate.py [--batch-sizes 8,32,128] [--beam 2] [--threads 1] [--sentences 997]
+  python benchmarks/bench_translate.py --flores ../shared/eval/flores     # BLEU/chrF with an installed model
+
+Without --flores it builds the tiny random-weight argos package of the tests (tests/tinyargos.py) in a
+temporary argos folder, ingests the FLORES dev Russian side (or the seed text when absent) as items of
+10 sentences, and for each batch size runs, in a fresh subprocess (so peak RSS is per setting):
+translate_workspace on an empty cache, the same again on a full cache, and the raw
+``translate_batch`` calls on the same tokenised, identically batched input. Overhead = kzalign time
+minus raw CTranslate2 time (tokenising, detokenising, names, guards, cache reads/writes, splitting).
+With --flores DIR it translates DIR/ru.txt with the installed ru→en model (your argos folder, not the
+tiny one) and scores it against DIR/en.txt with sacrebleu.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+import tracemalloc
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+EVAL = Path(os.environ.get("KZALIGN_EVAL", ROOT.parent / "shared" / "eval"))
+
+
+def _source_sentences(limit: int) -> list[str]:
+    flores = EVAL / "flores" / "ru.txt"
+    if flores.is_file():
+        lines = [x.strip() for x in flores.read_text(encoding="utf-8").splitlines() if x.strip()]
+    else:
+        from kzalign.text import split_sentences
+
+        text = next((ROOT / "seeds").glob("004_*.txt")).read_text(encoding="utf-8")
+        lines = split_sentences(text)
+    return lines[:limit]
+
+
+SIZES = {
+    "tiny": {"d_model": 32, "num_heads": 2, "ffn": 64, "num_layers": (1, 1), "quantization": "float32"},
+    # the shape of a real argos ru_en package (transformer base, int8); random weights, timing only
+    "base": {"d_model": 512, "num_heads": 8, "ffn": 2048, "num_layers": (6, 6), "quantization": "int8"},
+}
+
+
+def _build_model(work: Path, eos_bias: float, size: str) -> Path:
+    sys.path.insert(0, str(ROOT / "tests"))
+    from tinyargos import build_tiny_package, seed_texts
+
+    return build_tiny_package(work, seed_texts(ROOT / "seeds"), eos_bias=eos_bias, **SIZES[size])
+
+
+def run_one(batch_size: int, beam: int, threads: int, n: int, work: Path, glossary: bool) -> dict[str, object]:
+    """One setting, in this process: translate_workspace (cold, warm) and the raw CTranslate2 calls."""
+    from kzalign.glossary import load_glossary
+    from kzalign.ingest import ingest_paths
+    from kzalign.store import Workspace
+    from kzalign.text import split_sentences
+    from kzalign.translate import load_translator, translate_workspace
+
+    sents = _source_sentences(n)
+    items = [
+        {"id": f"b{i // 10}", "lang": "ru", "text": "\n".join(sents[i : i + 10])} for i in range(0, len(sents), 10)
+    ]
+    jsonl = work / f"items-{batch_size}.jsonl"
+    jsonl.write_text("\n".join(json.dumps(x, ensure_ascii=False) for x in items) + "\n", encoding="utf-8")
+    db = work / f"ws-{batch_size}.db"
+    db.unlink(missing_ok=True)
+    ws = Workspace(db)
+    ingest_paths(ws, [jsonl])
+    tr = load_translator(beam_size=beam, batch_size=batch_size, threads=threads)
+    assert tr is not None
+    gl = load_glossary(None) if glossary else None
+    # warm-up (model pages, allocator) on a few sentences outside the timings
+    tr.translate(sents[:4])
+
+    t0 = time.perf_counter()
+    rep = translate_workspace(ws, tr, glossary=gl)
+    t_cold = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    rep_warm = translate_workspace(ws, tr, glossary=gl)
+    t_warm = time.perf_counter() - t0
+    # Python-side peak (tracemalloc slows Python down, so it gets its own, untimed, forced run)
+    tracemalloc.start()
+    translate_workspace(ws, tr, glossary=gl, force=True)
+    py_peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+
+    # raw CTranslate2 on the same input, batched the same way (chunks of 4 batches, sorted by length)
+    uniq = list(dict.fromkeys(s for it in items for line in it["text"].splitlines() for s in split_sentences(line)))
+    uniq.sort(key=len)
+    chunk = batch_size * 4
+    chunks = [tr.tokenize(uniq[i : i + chunk]) for i in range(0, len(uniq), chunk)]
+    t0 = time.perf_counter()
+    for toks in chunks:
+        for idx in tr.batches(toks):
+            batch = [toks[i] for i in idx]
+            tr.model.translate_batch(batch, **tr.batch_options(batch))
+    t_raw = time.perf_counter() - t0
+    ws.close()
+    return {
+        "batch_size": batch_size, "beam": beam, "threads": threads, "sentences": rep.sentences,
+        "translated": rep.translated, "flagged": rep.flagged, "cold_s": t_cold, "warm_s": t_warm,
+        "warm_cached": rep_warm.cached, "raw_ct2_s": t_raw,
+        "sent_per_s": rep.sentences / t_cold, "raw_sent_per_s": rep.sentences / t_raw,
+        "overhead_s": t_cold - t_raw, "overhead_pct": 100 * (t_cold - t_raw) / t_raw,
+        "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "py_peak_mb": py_peak / 2**20,
+    }
+
+
+def run_flores(flores: Path, beam: int, batch_size: int, threads: int) -> int:
+    """BLEU and chrF of the installed ru→en model on FLORES dev (pending where no real model is installed)."""
+    import sacrebleu
+
+    from kzalign.store import Workspace
+    from kzalign.translate import load_translator, mt_status, translate_sentences
+
+    tr = load_translator(beam_size=beam, batch_size=batch_size, threads=threads)
+    if tr is None:
+        print(mt_status())
+        print("FLORES chrF/BLEU: pending a real ru→en model.")
+        return 2
+    src = (flores / "ru.txt").read_text(encoding="utf-8").splitlines()
+    ref = (flores / "en.txt").read_text(encoding="utf-8").splitlines()
+    with tempfile.TemporaryDirectory() as tmp, Workspace(Path(tmp) / "ws.db") as ws:
+        t0 = time.perf_counter()
+        out = translate_sentences(ws, tr, src)
+        secs = time.perf_counter() - t0
+    hyp = [m for m, _ in out]
+    bleu = sacrebleu.corpus_bleu(hyp, [ref])
+    chrf = sacrebleu.corpus_chrf(hyp, [ref])
+    flagged = sum(1 for _, f in out if f)
+    print(f"{tr.signature}: FLORES dev ru→en BLEU {bleu.score:.1f} chrF {chrf.score:.1f} "
+          f"({len(src)} sentences, {len(src) / secs:.1f} sent/s, {flagged} flagged)")
+    return 0
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--batch-sizes", default="8,32,128")
+    ap.add_argument("--beam", type=int, default=2)
+    ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--sentences", type=int, default=997)
+    ap.add_argument("--size", choices=sorted(SIZES), default="tiny", help="random model size")
+    ap.add_argument("--eos-bias", type=float, default=3.0,
+                    help="tiny model: </s> logit bias (3 = short outputs; 0 = outputs run to the length cap)")
+    ap.add_argument("--glossary", action="store_true",
+                    help="protect the shipped glossary's names (as 'kzalign run' does); counted as overhead")
+    ap.add_argument("--flores", type=Path, help="FLORES folder with ru.txt/en.txt: score the installed model")
+    ap.add_argument("--one", type=int, help=argparse.SUPPRESS)
+    ap.add_argument("--work", type=Path, help=argparse.SUPPRESS)
+    args = ap.parse_args()
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+    if args.flores:
+        return run_flores(args.flores, args.beam, 32, args.threads)
+    if args.one is not None:
+        print(json.dumps(run_one(args.one, args.beam, args.threads, args.sentences, args.work, args.glossary)))
+        return 0
+
+    with tempfile.TemporaryDirectory(prefix="bench-translate-") as tmp:
+        work = Path(tmp)
+        env = dict(os.environ, ARGOS_PACKAGES_DIR=str(work / "argos"))
+        os.environ.update(ARGOS_PACKAGES_DIR=env["ARGOS_PACKAGES_DIR"])
+        from kzalign.models import install_from_file
+
+        install_from_file(_build_model(work, args.eos_bias, args.size))
+        print(f"{args.size} random-weight model ({SIZES[args.size]}, SentencePiece 400, eos bias {args.eos_bias}), "
+              f"beam {args.beam}, "
+              f"{args.threads} thread(s), glossary {'on' if args.glossary else 'off'}, source: {'FLORES dev ru' if (EVAL / 'flores').is_dir() else 'seed 004'}")
+        print(f"{'batch':>5} {'sents':>5} {'sent/s':>8} {'ct2 sent/s':>10} {'cold s':>7} {'ct2 s':>7} "
+              f"{'overhead':>9} {'cached s':>8} {'peak RSS':>9} {'py peak':>8}")
+        for bs in [int(x) for x in args.batch_sizes.split(",")]:
+            out = subprocess.run(
+                [sys.executable, __file__, "--one", str(bs), "--beam", str(args.beam), "--threads",
+                 str(args.threads), "--sentences", str(args.sentences), "--work", str(work)]
+                + (["--glossary"] if args.glossary else []),
+                env=env, capture_output=True, text=True, check=True,
+            )
+            r = json.loads(out.stdout.strip().splitlines()[-1])
+            print(f"{r['batch_size']:>5} {r['sentences']:>5} {r['sent_per_s']:>8.1f} {r['raw_sent_per_s']:>10.1f} "
+                  f"{r['cold_s']:>7.2f} {r['raw_ct2_s']:>7.2f} {r['overhead_pct']:>8.1f}% {r['warm_s']:>8.3f} "
+                  f"{r['peak_rss_mb']:>7.0f}MB {r['py_peak_mb']:>6.1f}MB")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

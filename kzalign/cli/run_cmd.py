@@ -1,0 +1,72 @@
+"""``kzalign run``: the main job."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from ..pipeline import RunOptions, run_pipeline
+from ..store import Workspace
+from . import db_option, echo_table, main, progress_bars
+from .ingest_cmds import echo_ingest_report
+
+#: Links shown in the summary table at the end of a run (all of them are in links.csv).
+SUMMARY_ROWS = 20
+
+
+@main.command()
+@click.argument("inputs", nargs=-1, required=True, type=click.Path())
+@click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False),
+              help="Folder for items.csv, links.csv, pairs.csv and signature.txt.")
+@db_option
+@click.option("--encoder", default=None, help="Encoder for linking and sentence pairs (see 'kzalign models').")
+@click.option("--threshold", type=float, default=None, help="Link score threshold (default: calibrated).")
+@click.option("--max-days", type=int, default=None,
+              help="Only link English reports at most N days older than the Russian one (off by default).")
+@click.option("--glossary", "glossary", multiple=True, type=click.Path(exists=True),
+              help="Glossary CSV file or folder (repeatable; default: ./glossaries).")
+@click.option("--no-translate", is_flag=True, help="Skip machine translation even if a model is installed.")
+@click.option("--no-pairs", is_flag=True, help="Skip sentence pairs.")
+@click.option("--skip-bad", is_flag=True, help="Skip unreadable inputs instead of failing (they are listed).")
+@click.option("-q", "--quiet", is_flag=True, help="No progress bars.")
+def run(inputs: tuple[str, ...], out_dir: str, db: str, encoder: str | None, threshold: float | None,
+        max_days: int | None, glossary: tuple[str, ...], no_translate: bool, no_pairs: bool, skip_bad: bool,
+        quiet: bool) -> None:
+    """Ingest INPUTS, translate, link, align sentences and write the results to --out.
+
+    \b
+    Writes (UTF-8 with BOM, opens in Excel/LibreOffice):
+      OUT/items.csv      every item, with its machine translation (mt_en) when MT ran
+      OUT/links.csv      Russian → English links: score, rank, titles, dates, evidence
+      OUT/pairs.csv      sentence pairs inside linked reports
+      OUT/signature.txt  what produced these (kzalign version, encoder, MT model, thresholds, glossary)
+
+    Re-running only does new work: embeddings and translations are cached in the workspace.
+    Without a Russian→English argos model, linking still runs on the multilingual encoders.
+
+    Example: kzalign run seeds/ --out out/
+    """
+    opts = RunOptions(
+        inputs=list(inputs), out_dir=Path(out_dir), skip_bad=skip_bad, encoder=encoder, threshold=threshold,
+        max_days=max_days, glossary=list(glossary) or None, translate=not no_translate, pairs=not no_pairs,
+    )
+    with Workspace(db) as ws, progress_bars(quiet) as bars:
+        rep = run_pipeline(ws, opts, progress=bars)
+    echo_ingest_report(rep.ingest)
+    click.secho(rep.mt_status, fg="green" if rep.mt_used else "yellow")
+    c = rep.counts
+    click.echo(
+        f"Linked {c['linked_ru']} of {c['ru']} Russian items to English items ({c['links']} links"
+        f" among {c['en']} English items); {c['pairs']} sentence pairs."
+    )
+    if len(rep.links):
+        shown = rep.links.head(SUMMARY_ROWS)
+        click.echo()
+        echo_table(shown, columns=["ru_title", "en_title", "en_date", "score", "rank"], max_width=48)
+        if len(rep.links) > SUMMARY_ROWS:
+            click.echo(f"… and {len(rep.links) - SUMMARY_ROWS} more links in links.csv")
+        click.echo()
+    for name, path in rep.outputs.items():
+        click.echo(f"  {name:<9} {path}")
+    click.echo(f"Signature: {rep.signature}")

@@ -1,0 +1,101 @@
+"""``kzalign models`` (list / install argos packages) and ``kzalign translate``."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import click
+
+from ..errors import KzalignError
+from ..models import install_from_file, install_online, list_models
+from ..store import Workspace
+from ..translate import load_translator, mt_status, translate_workspace
+from . import db_option, echo_table, format_option, main, progress_bars
+
+
+@main.group(invoke_without_command=True)
+@format_option(["table", "jsonl"], "table")
+@click.pass_context
+def models(ctx: click.Context, fmt: str) -> None:
+    """Show installed models (argos translation packages, sentence encoders) and what is missing.
+
+    \b
+    Subcommands:
+      kzalign models install ru-en                         download through argos's package index
+      kzalign models install --from-file FILE.argosmodel   install a downloaded package (offline)
+    Packages go to argostranslate's package folder ($ARGOS_PACKAGES_DIR when set).
+    """
+    if ctx.invoked_subcommand is not None:
+        return
+    df = list_models()
+    if fmt == "jsonl":
+        for rec in df.to_dict(orient="records"):
+            click.echo(json.dumps(rec, ensure_ascii=False))
+        return
+    echo_table(df, max_width=80)
+    click.echo("")
+    click.echo(mt_status())
+
+
+@models.command("install")
+@click.argument("pair", required=False)
+@click.option("--from-file", "from_file", type=click.Path(dir_okay=False),
+              help="Install this downloaded .argosmodel file instead of downloading.")
+def models_install(pair: str | None, from_file: str | None) -> None:
+    """Install an argos translation package: PAIR like ru-en (online), or --from-file PATH (offline)."""
+    if from_file:
+        pkg = install_from_file(from_file)
+    else:
+        if not pair:
+            raise KzalignError("say which package: kzalign models install ru-en, or --from-file PATH.argosmodel")
+        codes = pair.replace("_", "-").split("-")
+        if len(codes) != 2 or not all(codes):
+            raise KzalignError(f"{pair!r}: expected a language pair like ru-en")
+        pkg = install_online(codes[0].lower(), codes[1].lower())
+    click.echo(f"Installed {pkg.name} ({pkg.from_code}→{pkg.to_code}, version {pkg.package_version or '?'}) "
+               f"into {pkg.path}")
+    if not pkg.usable:
+        click.secho(f"Warning: kzalign cannot use it: {pkg.problem}", fg="yellow", err=True)
+    click.echo(mt_status())
+
+
+def _load_glossary(paths: tuple[str, ...]) -> Any:
+    """The glossary, as ``kzalign run`` loads it (None while the glossary module is not there)."""
+    try:
+        from ..glossary import load_glossary
+    except ImportError:
+        if paths:
+            raise KzalignError("--glossary needs kzalign.glossary, which is not installed") from None
+        return None
+    return load_glossary(list(paths) or None)
+
+
+@main.command()
+@db_option
+@click.option("--force", is_flag=True, help="Translate again even what is cached.")
+@click.option("--beam-size", type=click.IntRange(1, 16), default=2, show_default=True, help="Beam size.")
+@click.option("--batch-size", type=click.IntRange(1, 4096), default=32, show_default=True,
+              help="Sentences per CTranslate2 batch.")
+@click.option("--glossary", multiple=True, type=click.Path(exists=True, dir_okay=False),
+              help="Glossary CSV(s) whose names are kept in their approved English form (default: as run).")
+def translate(db: str, force: bool, beam_size: int, batch_size: int, glossary: tuple[str, ...]) -> None:
+    """Machine-translate the Russian items (offline, argos + CTranslate2), caching by sentence.
+
+    Re-running translates only sentences not translated before with the same model and
+    settings. Flagged sentences (empty, repetition, copied_source, length_ratio,
+    placeholder_lost) are counted in the summary and kept in the workspace.
+    """
+    translator = load_translator(beam_size=beam_size, batch_size=batch_size)
+    if translator is None:
+        raise KzalignError(mt_status())
+    gloss = _load_glossary(glossary)
+    with Workspace(db, create=False) as ws, progress_bars() as bars:
+        rep = translate_workspace(ws, translator, glossary=gloss, force=force, progress=bars)
+    click.echo(
+        f"Translated {rep.translated} sentence(s), {rep.cached} from the cache, of {rep.sentences} unique "
+        f"sentence(s) in {rep.items} Russian item(s) in {rep.seconds:.1f}s; {rep.flagged} flagged."
+    )
+    if rep.flag_counts:
+        click.echo("  flags: " + ", ".join(f"{k} {v}" for k, v in sorted(rep.flag_counts.items())))
+    click.echo(f"  model: {rep.signature}")

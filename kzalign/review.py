@@ -53,6 +53,8 @@ def _decisions(ws: Workspace) -> dict[tuple[str, str], dict[str, Any]]:
 
 
 def _link_rows(ws: Workspace) -> list[dict[str, Any]]:
+    from .link import evidence_text
+
     df = ws.query_df(
         "SELECT l.ru_id, l.en_id, l.score, l.evidence, r.title AS ru_title, r.text AS ru_body, "
         "e.title AS en_title, e.text AS en_body FROM links l "
@@ -64,7 +66,7 @@ def _link_rows(ws: Workspace) -> list[dict[str, Any]]:
         en = (rec.en_title or "").strip() or (rec.en_body or "").strip().split("\n")[0]
         rows.append({"row_id": link_key(rec.ru_id, rec.en_id), "kind": "link", "ru_id": rec.ru_id,
                      "en_id": rec.en_id, "ru_text": ru, "mt_en": "", "en_text": en, "score": round(rec.score, 4),
-                     "evidence": rec.evidence, "flags": ""})
+                     "evidence": evidence_text(rec.evidence) if rec.evidence else "", "flags": ""})
     return rows
 
 
@@ -75,8 +77,8 @@ def _pair_rows(ws: Workspace) -> list[dict[str, Any]]:
     for rec in pairs_table(ws).itertuples(index=False):
         rows.append({"row_id": rec.pair_id, "kind": "pair", "ru_id": rec.ru_id, "en_id": rec.en_id,
                      "ru_text": rec.ru_text, "mt_en": rec.mt_en, "en_text": rec.en_original, "score": rec.score,
-                     "evidence": json.dumps({"link": rec.link_id, "regime": rec.regime, "ru_idx": rec.ru_idx,
-                                             "en_idx": rec.en_idx}), "flags": rec.flags})
+                     "evidence": f"link {rec.link_id}, {rec.regime}, RU sentence(s) {rec.ru_idx}, "
+                                 f"EN sentence(s) {rec.en_idx}", "flags": rec.flags})
     return rows
 
 

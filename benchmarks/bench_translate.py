@@ -9,7 +9,12 @@ temporary argos folder, ingests the FLORES dev Russian side (or the seed text wh
 10 sentences, and for each batch size runs, in a fresh subprocess (so peak RSS is per setting):
 translate_workspace on an empty cache, the same again on a full cache, and the raw
 ``translate_batch`` calls on the same tokenised, identically batched input. Overhead = kzalign time
-minus raw CTranslate2 time (tokenising, detokenising, names, guards, cache reads/writes, splitting).
+minus raw CTranslate2 time (tokenising, detokenising, names, guards, cache reads/writes, splitting);
+"sp" is the SentencePiece part of it (encoding the input and decoding the outputs, timed alone) and
+"excl. sp" the rest, kzalign's own Python work, both against CTranslate2's time. Overheads are
+compared in CPU time (sentences/second are wall clock); each figure is the best of --reps runs. Peak
+RSS is the child's own high-water mark (VmHWM; ru_maxrss of a child would report the parent's size at
+fork).
 With --flores DIR it translates DIR/ru.txt with the installed ru→en model (your argos folder, not the
 tiny one) and scores it against DIR/en.txt with sacrebleu.
 """
@@ -25,6 +30,7 @@ import sys
 import tempfile
 import time
 import tracemalloc
+from collections.abc import Callable
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -57,6 +63,17 @@ def _build_model(work: Path, eos_bias: float, size: str) -> Path:
     return build_tiny_package(work, seed_texts(ROOT / "seeds"), eos_bias=eos_bias, **SIZES[size])
 
 
+def _rss_mb(field: str = "VmHWM") -> float:
+    """This process's resident memory from /proc (VmHWM: peak, VmRSS: now); ru_maxrss where there is no /proc."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith(field + ":"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
 def run_one(batch_size: int, beam: int, threads: int, n: int, work: Path, glossary: bool,
             reps: int = 3) -> dict[str, object]:
     """One setting, in this process: translate_workspace (cold, warm) and the raw CTranslate2 calls."""
@@ -66,6 +83,7 @@ def run_one(batch_size: int, beam: int, threads: int, n: int, work: Path, glossa
     from kzalign.text import split_sentences
     from kzalign.translate import load_translator, translate_workspace
 
+    import_rss = _rss_mb("VmRSS")
     sents = _source_sentences(n)
     items = [
         {"id": f"b{i // 10}", "lang": "ru", "text": "\n".join(sents[i : i + 10])} for i in range(0, len(sents), 10)
@@ -92,25 +110,46 @@ def run_one(batch_size: int, beam: int, threads: int, n: int, work: Path, glossa
     uniq = list(dict.fromkeys(s for it in items for line in it["text"].splitlines() for s in split_sentences(line)))
     uniq.sort(key=len)
     chunk = batch_size * 4
-    chunks = [tr.tokenize(uniq[i : i + chunk]) for i in range(0, len(uniq), chunk)]
+    texts = [uniq[i : i + chunk] for i in range(0, len(uniq), chunk)]
+    chunks = [tr.tokenize(x) for x in texts]
 
-    def raw() -> None:
+    def raw() -> list[list[list[str]]]:
+        outputs = []
         for toks in chunks:
+            out: list[list[str]] = [[] for _ in toks]
             for idx in tr.batches(toks):
                 batch = [toks[i] for i in idx]
-                tr.model.translate_batch(batch, **tr.batch_options(batch))
+                for i, r in zip(idx, tr.model.translate_batch(batch, **tr.batch_options(batch)), strict=True):
+                    out[i] = r.hypotheses[0]
+            outputs.append(out)
+        return outputs
+
+    # SentencePiece alone: encode the same input and decode the same outputs, as translate() does
+    outputs = raw()
+
+    def sp() -> None:
+        for x, out in zip(texts, outputs, strict=True):
+            tr.tokenize(x)
+            for pieces in out:
+                tr.detokenize(pieces)
 
     # kzalign (forced: everything translated and written again) and raw CTranslate2, alternated and
-    # repeated, best of each: on a shared machine the minimum is the least disturbed measurement
-    t_kz, t_raw = [], []
+    # repeated, best of each: on a shared machine the minimum is the least disturbed measurement. Both
+    # wall and CPU time (all threads of this process) are taken; the overhead is compared in CPU time,
+    # which other jobs on the machine do not inflate (with --threads 1 nothing here runs in parallel).
+    def timed(fn: Callable[[], object]) -> tuple[float, float]:
+        w0, c0 = time.perf_counter(), time.process_time()
+        fn()
+        return time.perf_counter() - w0, time.process_time() - c0
+
+    t_kz, t_raw, t_sp = [], [], []
     for _ in range(reps):
-        t0 = time.perf_counter()
-        translate_workspace(ws, tr, glossary=gl, force=True)
-        t_kz.append(time.perf_counter() - t0)
-        t0 = time.perf_counter()
-        raw()
-        t_raw.append(time.perf_counter() - t0)
-    t_kz_best, t_raw_best = min(t_kz), min(t_raw)
+        t_kz.append(timed(lambda: translate_workspace(ws, tr, glossary=gl, force=True)))
+        t_raw.append(timed(raw))
+        t_sp.append(timed(sp))
+    t_kz_best, t_raw_best = min(w for w, _ in t_kz), min(w for w, _ in t_raw)
+    c_kz, c_raw, c_sp = (min(c for _, c in t) for t in (t_kz, t_raw, t_sp))
+    peak_rss = _rss_mb()  # before the tracemalloc run, which adds its own bookkeeping
     # Python-side peak (tracemalloc slows Python down, so it gets its own, untimed, forced run)
     tracemalloc.start()
     translate_workspace(ws, tr, glossary=gl, force=True)
@@ -122,10 +161,14 @@ def run_one(batch_size: int, beam: int, threads: int, n: int, work: Path, glossa
         "translated": rep.translated, "flagged": rep.flagged, "cold_s": t_cold, "warm_s": t_warm,
         "warm_cached": rep_warm.cached, "raw_ct2_s": t_raw_best, "kz_s": t_kz_best,
         "sent_per_s": rep.sentences / t_kz_best, "raw_sent_per_s": rep.sentences / t_raw_best,
-        "overhead_s": t_kz_best - t_raw_best, "overhead_pct": 100 * (t_kz_best - t_raw_best) / t_raw_best,
-        "overhead_us_per_sent": 1e6 * (t_kz_best - t_raw_best) / rep.sentences,
-        "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
-        "py_peak_mb": py_peak / 2**20,
+        "wall_overhead_pct": 100 * (t_kz_best - t_raw_best) / t_raw_best,
+        "kz_cpu_s": c_kz, "raw_ct2_cpu_s": c_raw, "sp_cpu_s": c_sp,
+        "overhead_s": c_kz - c_raw, "overhead_pct": 100 * (c_kz - c_raw) / c_raw,
+        "overhead_us_per_sent": 1e6 * (c_kz - c_raw) / rep.sentences,
+        "own_pct": 100 * (c_kz - c_raw - c_sp) / c_raw,
+        "peak_rss_mb": peak_rss, "import_rss_mb": import_rss, "py_peak_mb": py_peak / 2**20,
+        "src_pieces": sum(len(t) for toks in chunks for t in toks) / max(1, len(uniq)),
+        "out_pieces": sum(len(o) for out in outputs for o in out) / max(1, len(uniq)),
     }
 
 
@@ -143,16 +186,20 @@ def run_flores(flores: Path, beam: int, batch_size: int, threads: int) -> int:
         return 2
     src = (flores / "ru.txt").read_text(encoding="utf-8").splitlines()
     ref = (flores / "en.txt").read_text(encoding="utf-8").splitlines()
+    if len(src) != len(ref):
+        raise SystemExit(f"{flores}: ru.txt has {len(src)} lines, en.txt {len(ref)}")
     with tempfile.TemporaryDirectory() as tmp, Workspace(Path(tmp) / "ws.db") as ws:
         t0 = time.perf_counter()
         out = translate_sentences(ws, tr, src)
         secs = time.perf_counter() - t0
     hyp = [m for m, _ in out]
-    bleu = sacrebleu.corpus_bleu(hyp, [ref])
-    chrf = sacrebleu.corpus_chrf(hyp, [ref])
+    bleu_metric, chrf_metric = sacrebleu.metrics.BLEU(), sacrebleu.metrics.CHRF()
+    bleu = bleu_metric.corpus_score(hyp, [ref])
+    chrf = chrf_metric.corpus_score(hyp, [ref])
     flagged = sum(1 for _, f in out if f)
     print(f"{tr.signature}: FLORES dev ru→en BLEU {bleu.score:.1f} chrF {chrf.score:.1f} "
           f"({len(src)} sentences, {len(src) / secs:.1f} sent/s, {flagged} flagged)")
+    print(f"sacrebleu: {bleu_metric.get_signature()} | {chrf_metric.get_signature()}")
     return 0
 
 
@@ -191,8 +238,10 @@ def main() -> int:
         print(f"{args.size} random-weight model ({SIZES[args.size]}, SentencePiece 400, eos bias {args.eos_bias}), "
               f"beam {args.beam}, "
               f"{args.threads} thread(s), glossary {'on' if args.glossary else 'off'}, source: {'FLORES dev ru' if (EVAL / 'flores').is_dir() else 'seed 004'}")
-        print(f"{'batch':>5} {'sents':>5} {'sent/s':>8} {'ct2 sent/s':>10} {'kz s':>7} {'ct2 s':>7} "
-              f"{'overhead':>9} {'us/sent':>8} {'cached s':>8} {'peak RSS':>9} {'py peak':>8}")
+        print("sent/s: wall clock, best of the repetitions; kz/ct2/sp: CPU seconds, best of the repetitions; "
+              "overhead = (kz - ct2) / ct2 in CPU time")
+        print(f"{'batch':>5} {'sents':>5} {'sent/s':>8} {'ct2 sent/s':>10} {'kz cpu':>7} {'ct2 cpu':>7} {'sp cpu':>6} "
+              f"{'overhead':>9} {'excl. sp':>8} {'us/sent':>8} {'cached s':>8} {'peak RSS':>9} {'py peak':>8}")
         for bs in [int(x) for x in args.batch_sizes.split(",")]:
             out = subprocess.run(
                 [sys.executable, __file__, "--one", str(bs), "--beam", str(args.beam), "--threads",
@@ -203,9 +252,12 @@ def main() -> int:
             )
             r = json.loads(out.stdout.strip().splitlines()[-1])
             print(f"{r['batch_size']:>5} {r['sentences']:>5} {r['sent_per_s']:>8.1f} {r['raw_sent_per_s']:>10.1f} "
-                  f"{r['kz_s']:>7.2f} {r['raw_ct2_s']:>7.2f} {r['overhead_pct']:>8.1f}% "
-                  f"{r['overhead_us_per_sent']:>8.0f} {r['warm_s']:>8.3f} "
+                  f"{r['kz_cpu_s']:>7.3f} {r['raw_ct2_cpu_s']:>7.3f} {r['sp_cpu_s']:>6.3f} {r['overhead_pct']:>8.1f}% "
+                  f"{r['own_pct']:>7.1f}% {r['overhead_us_per_sent']:>8.0f} {r['warm_s']:>8.3f} "
                   f"{r['peak_rss_mb']:>7.0f}MB {r['py_peak_mb']:>6.1f}MB")
+            last = r
+        print(f"(RSS after imports, before the model: {last['import_rss_mb']:.0f}MB; mean pieces per sentence: "
+              f"source {last['src_pieces']:.1f}, output {last['out_pieces']:.1f})")
     return 0
 
 

@@ -80,6 +80,10 @@ THRESHOLD = 0.5
 #: them right (BENCHMARKS.md).
 FOLLOWUP_GAP = 2.0
 FOLLOWUP_ANCHOR_IDF = 0.5
+#: An item's MT draft is used for linking only when at most this share of its sentences is flagged by the
+#: translation guards (empty, repetition, copied source, length ratio, lost name): a broken or unsuitable
+#: model must not pull links down (with a random-weight model every draft is flagged and set aside).
+MT_MAX_FLAGGED = 0.5
 #: Above this many RU×EN pairs the candidate search uses an approximate faiss IVF index.
 EXACT_MAX_PAIRS = 2_000_000_000
 
@@ -539,24 +543,44 @@ class LinkReport:
     threshold: float = THRESHOLD
     encoder: str = ""
     mt: bool = False
+    #: Russian items whose MT draft was scored against English, and those set aside as mostly flagged.
+    mt_items: int = 0
+    mt_unreliable: int = 0
+    mt_model: str = ""
     signature: str = ""
     per_item: list[dict[str, Any]] = field(default_factory=list)
 
 
 def link_signature(encoder: Encoder, threshold: float, max_days: int | None, glossary: Any,
-                   mt_encoder: Encoder | None) -> str:
-    """Signature of a link run: encoder, MT scoring, thresholds, date rule and glossary hash."""
+                   mt_encoder: Encoder | None, mt_model: str | None = None) -> str:
+    """Signature of a link run: encoder, translator and MT encoder, thresholds, date rule and glossary hash."""
     gsig = getattr(glossary, "signature", None) if glossary is not None else None
+    mt_sig = (mt_model or "unknown").replace("|", "+") if mt_encoder else None
     return make_signature({
-        "stage": "link", "enc": encoder.signature, "mt": mt_encoder.signature if mt_encoder else None,
+        "stage": "link", "enc": encoder.signature, "mt": mt_sig,
+        "mtenc": mt_encoder.signature if mt_encoder else None,
         "k": K_NEIGHBOURS, "thr": float(threshold), "days": max_days, "gloss": gsig,
     })
 
 
-def _mt_margin(ws: Workspace, mt: pd.DataFrame, ru: pd.DataFrame, en: pd.DataFrame, mt_encoder: Encoder,
+def reliable_mt(mt: pd.DataFrame, max_flagged: float = MT_MAX_FLAGGED) -> tuple[dict[str, str], int]:
+    """({RU id: MT draft} usable for linking, number of drafts set aside as mostly flagged)."""
+    share = mt["flagged_share"] if "flagged_share" in mt else pd.Series(0.0, index=mt.index)
+    out: dict[str, str] = {}
+    unreliable = 0
+    for i, t, f in zip(mt["id"], mt["mt_en"], share, strict=True):
+        if not (isinstance(t, str) and t.strip()):
+            continue
+        if float(f) > max_flagged:
+            unreliable += 1
+            continue
+        out[str(i)] = t
+    return out, unreliable
+
+
+def _mt_margin(ws: Workspace, mt_map: dict[str, str], ru: pd.DataFrame, en: pd.DataFrame, mt_encoder: Encoder,
                cand: Candidates, progress: ProgressCallback | None) -> np.ndarray | None:
     """Ratio margin of MT-English against English (English encoder) for the candidate pairs."""
-    mt_map = {str(i): str(t) for i, t in zip(mt["id"], mt["mt_en"], strict=True) if isinstance(t, str) and t.strip()}
     if not mt_map:
         return None
     ru_mt = pd.DataFrame({"title": "", "text": [mt_map.get(i, "") or " " for i in ru["id"]], "lang": "en"})
@@ -576,12 +600,17 @@ def link_workspace(
     glossary: Any = None,
     mt: pd.DataFrame | None = None,
     mt_encoder: Encoder | str | None = None,
+    mt_model: str | None = None,
+    workspace_mt: bool = False,
     progress: ProgressCallback | None = None,
 ) -> LinkReport:
     """Link every Russian item to the English items on the same story and replace the ``links`` table.
 
     A Russian item may get several links (follow-ups, copies) or none. Links rejected in review
-    are never proposed; accepted ones are kept whatever their new score.
+    are never proposed; accepted ones are kept whatever their new score. ``mt`` (columns id, mt_en
+    and optionally flagged_share, from :func:`kzalign.translate.item_translations`) made by the
+    translator ``mt_model`` adds MT-English scoring; with ``workspace_mt`` and no ``mt``, the
+    translations of the workspace's last ``kzalign translate`` run are used when there are any.
     """
     enc = resolve(encoder)
     if threshold is not None and not 0.0 <= float(threshold) <= 1.0:
@@ -598,14 +627,24 @@ def link_workspace(
     base_w, w, default_thr = weights_for(enc)
     thr = default_thr if threshold is None else float(threshold)
     ru, en = ws.items("ru").reset_index(drop=True), ws.items("en").reset_index(drop=True)
+    if mt is None and workspace_mt:
+        from .translate import latest_translations
+
+        found = latest_translations(ws)
+        if found is not None:
+            mt_model, mt = found
     use_mt = mt is not None and len(mt) > 0
     mt_enc = resolve(mt_encoder or DEFAULT_EN_ENCODER) if use_mt else None
-    sig = link_signature(enc, thr, max_days, glossary, mt_enc)
+    sig = link_signature(enc, thr, max_days, glossary, mt_enc, mt_model)
+    mt_map, mt_unreliable = reliable_mt(mt) if use_mt and mt is not None else ({}, 0)
+    if mt_unreliable:
+        log.info("%d of %d MT drafts are mostly flagged by the translation guards and are not used for "
+                    "linking", mt_unreliable, len(mt) if mt is not None else 0)
 
     rv = item_vectors(ws, enc, ru, progress=progress)
     ev = item_vectors(ws, enc, en, progress=progress)
     cand = candidate_pairs(rv, ev)
-    mt_marg = _mt_margin(ws, mt, ru, en, mt_enc, cand, progress) if use_mt and mt_enc is not None else None
+    mt_marg = _mt_margin(ws, mt_map, ru, en, mt_enc, cand, progress) if mt_map and mt_enc is not None else None
 
     # decisions: rejected never return, accepted always stay
     dec = decisions(ws, "link")
@@ -641,7 +680,9 @@ def link_workspace(
 
     rows: list[tuple[Any, ...]] = []
     rep = LinkReport(ru_items=len(ru), en_items=len(en), candidates=len(r_idx), threshold=thr,
-                     encoder=enc.signature, mt=mt_used, signature=sig)
+                     encoder=enc.signature, mt=mt_used, signature=sig,
+                     mt_items=sum(1 for i in ru["id"] if str(i) in mt_map) if mt_used else 0,
+                     mt_unreliable=mt_unreliable, mt_model=str(mt_model or "") if use_mt else "")
     for n, (r, e) in enumerate(zip(r_idx.tolist(), e_idx.tolist(), strict=True)):
         rid, eid = str(ru["id"][r]), str(en["id"][e])
         decision = dec_map.get(link_key(rid, eid))

@@ -19,7 +19,7 @@ from .store import Workspace
 
 log = logging.getLogger(__name__)
 
-ITEM_COLUMNS = ["id", "lang", "date", "title", "text", "mt_en", "sources"]
+ITEM_COLUMNS = ["id", "lang", "date", "title", "text", "mt_en", "mt_flags", "sources"]
 
 
 @dataclass
@@ -73,7 +73,8 @@ def run_pipeline(ws: Workspace, opts: RunOptions, progress: ProgressCallback | N
             rep.mt_used = True
         rep.link = link_workspace(
             ws, encoder=opts.encoder, threshold=opts.threshold, max_days=opts.max_days,
-            glossary=glossary, mt=mt, progress=progress,
+            glossary=glossary, mt=mt, mt_model=translator.signature if translator is not None else None,
+            progress=progress,
         )
         links = links_table(ws)
         rep.links = links
@@ -84,8 +85,10 @@ def run_pipeline(ws: Workspace, opts: RunOptions, progress: ProgressCallback | N
             pairs = pairs_table(ws)
         items = ws.items()
         items["mt_en"] = ""
+        items["mt_flags"] = ""
         if mt is not None and len(mt):
             items["mt_en"] = items["id"].map(dict(zip(mt["id"], mt["mt_en"], strict=True))).fillna("")
+            items["mt_flags"] = items["id"].map(dict(zip(mt["id"], mt["flags"], strict=True))).fillna("")
         signature = str(getattr(rep.link, "signature", "")) or (
             str(links["signature"].iloc[0]) if len(links) else ""
         )

@@ -121,6 +121,10 @@ def now_iso() -> str:
     return datetime.now(timezone.utc).replace(microsecond=0).isoformat()
 
 
+#: Row order of :meth:`Workspace.items` (and of :meth:`Workspace.item_texts`).
+_ITEM_ORDER = " ORDER BY lang DESC, date IS NULL, date, id"
+
+
 class Workspace:
     """An open kzalign workspace (SQLite). Use as a context manager or call :meth:`close`."""
 
@@ -224,11 +228,16 @@ class Workspace:
         if lang:
             sql += " WHERE lang=?"
             params = (lang,)
-        df = self.query_df(sql + " ORDER BY lang DESC, date IS NULL, date, id", params)
+        df = self.query_df(sql + _ITEM_ORDER, params)
         src = self.query_df("SELECT item_id, source FROM item_sources ORDER BY item_id, source")
         grouped = src.groupby("item_id")["source"].apply(list).to_dict() if len(src) else {}
         df["sources"] = [grouped.get(i, []) for i in df["id"]]
         return df
+
+    def item_texts(self, lang: str) -> list[tuple[str, str]]:
+        """(title, text) of the items of one language, in the order of :meth:`items` (a missing one as "")."""
+        rows = self.conn.execute(f"SELECT title, text FROM items WHERE lang=?{_ITEM_ORDER}", (lang,))
+        return [(title or "", text or "") for title, text in rows]
 
     def count_items(self) -> dict[str, int]:
         rows = self.conn.execute("SELECT lang, COUNT(*) FROM items GROUP BY lang").fetchall()

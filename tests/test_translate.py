@@ -273,7 +273,8 @@ def test_translate_workspace_report_and_item_translations(
     assert (rep2.translated, rep2.cached) == (0, n)
 
     mt = item_translations(ws, tiny_translator.signature)
-    assert list(mt.columns) == ["id", "mt_en", "flags"]
+    assert list(mt.columns) == ["id", "mt_en", "flags", "flagged_share"]
+    assert mt["flagged_share"].between(0, 1).all()
     assert set(mt["id"]) == set(ws.items("ru")["id"])
     items = ws.items("ru").set_index("id")
     for rec in mt.itertuples():

@@ -8,7 +8,16 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from kzalign.translit import explain, name_similarity, phonetic_key, rank_similarity, schemes, transliterate
+from kzalign.translit import (
+    explain,
+    model_en,
+    model_ru,
+    name_similarity,
+    phonetic_key,
+    rank_similarity,
+    schemes,
+    transliterate,
+)
 
 DATA = Path(__file__).parent / "data"
 
@@ -58,6 +67,18 @@ def test_similarity_prefers_the_right_spelling() -> None:
     assert phonetic_key("Issetov") == phonetic_key("Isetov")
     sims = rank_similarity("Турганбеков", ["Tokayev", "Turganbekov", "Toledo"])
     assert sims.argmax() == 1 and sims[1] == pytest.approx(name_similarity("Турганбеков", "Turganbekov"))
+
+
+def test_learned_model_reads_foreign_conventions() -> None:
+    # Japanese/Chinese readings the hand rules miss: си -> shi, дз -> z, ти -> chi, цз -> j, ся -> xia
+    for ru, right, wrong in [("Асидзу", "Ashizu", "Hogetsu"), ("Наомити", "Naomichi", "Nemati"),
+                             ("Цзюнси", "Junxi", "Toshinosuke"), ("Сяогуан", "Xiaoguang", "Seaga")]:
+        sims = rank_similarity(ru, [wrong, right])
+        assert sims.argmax() == 1, (ru, sims)
+    assert model_en("Müller-Łódź") == "müllerłodz" and model_ru("Қасым Ёрихико") == "касымёрихико"
+    # a learned cost per letter near 1 is a sure match; unrelated names stay far below 0.8
+    assert name_similarity("Кидзу", "Kizu") > 0.8 > name_similarity("Кидзу", "Muan")
+    assert name_similarity("Qwerty", "Qwerty") == pytest.approx(1.0)  # no Cyrillic: the hand score alone
 
 
 def test_seed_kazakh_names_exact(eval_dir: Path) -> None:

@@ -117,6 +117,11 @@ def progress_bars(quiet: bool = False) -> Iterator[_Bars]:
         bars.close()
 
 
+def plural(n: int, word: str, many: str | None = None) -> str:
+    """``1 report``, ``2 reports`` (``many`` for irregular plurals)."""
+    return f"{n} {word if n == 1 else (many or word + 's')}"
+
+
 def echo_table(rows: list[dict[str, Any]] | Any, columns: list[str] | None = None, max_width: int = 60) -> None:
     """Print rows as a plain aligned table (truncating long cells)."""
     import pandas as pd

@@ -59,6 +59,10 @@ def extract_cmd(db: str, glossary_paths: tuple[str, ...], out: str, min_score: f
     from ..glossary import extract_to_file
 
     df = extract_to_file(db, _load(glossary_paths), out, min_score)
+    if not len(df):
+        click.echo(f"No new name pairs: every Russian name in the linked items is already in the glossary or "
+                   f"has no English match with similarity ≥ {min_score:g}. (Empty {out} written.)")
+        return
     echo_table(df, columns=["ru", "en", "kind", "score", "evidence"], max_width=50)
     click.echo(f"{len(df)} candidate(s) written to {out}")
 

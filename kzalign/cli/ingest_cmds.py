@@ -10,15 +10,16 @@ import pandas as pd
 from ..files import csv_text
 from ..ingest import IngestReport, ingest_paths
 from ..store import Workspace, open_workspace
-from . import db_option, echo_table, format_option, main, progress_bars
+from . import db_option, echo_table, format_option, main, plural, progress_bars
 
 
 def echo_ingest_report(rep: IngestReport) -> None:
     """Print the short summary shared by ``ingest`` and ``run``."""
     langs = ", ".join(f"{n} {lang}" for lang, n in sorted(rep.by_lang.items())) or "none"
     click.echo(
-        f"Read {rep.read} reports from {rep.files} file(s): {rep.added} new items ({langs}), "
-        f"{rep.merged} duplicate copies merged, {rep.already_present} already in the workspace."
+        f"Read {plural(rep.read, 'report')} from {plural(rep.files, 'file')}: {plural(rep.added, 'new item')} "
+        f"({langs}), {plural(rep.merged, 'duplicate copy', 'duplicate copies')} merged, "
+        f"{rep.already_present} already in the workspace."
     )
     odd = {f: e for f, e in rep.encodings.items() if e != "utf-8"}
     for f, enc in odd.items():

@@ -8,8 +8,9 @@ import click
 
 from ..pipeline import RunOptions, run_pipeline
 from ..store import Workspace
-from . import db_option, echo_table, main, progress_bars
+from . import db_option, echo_table, main, plural, progress_bars
 from .ingest_cmds import echo_ingest_report
+from .link_cmds import echo_mt_use
 
 #: Links shown in the summary table at the end of a run (all of them are in links.csv).
 SUMMARY_ROWS = 20
@@ -55,10 +56,13 @@ def run(inputs: tuple[str, ...], out_dir: str, db: str, encoder: str | None, thr
         rep = run_pipeline(ws, opts, progress=bars)
     echo_ingest_report(rep.ingest)
     click.secho(rep.mt_status, fg="green" if rep.mt_used else "yellow")
+    if rep.link is not None:
+        echo_mt_use(rep.link)
     c = rep.counts
     click.echo(
-        f"Linked {c['linked_ru']} of {c['ru']} Russian items to English items ({c['links']} links"
-        f" among {c['en']} English items); {c['pairs']} sentence pairs."
+        f"Linked {c['linked_ru']} of {plural(c['ru'], 'Russian item')} to English items "
+        f"({plural(c['links'], 'link')} among {plural(c['en'], 'English item')}); "
+        f"{plural(c['pairs'], 'sentence pair')}."
     )
     if len(rep.links):
         shown = rep.links.head(SUMMARY_ROWS)

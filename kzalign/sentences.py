@@ -432,17 +432,13 @@ def align_workspace(
                 "score": round(b.score, 4), "regime": reg,
             })
         report(progress, "align", done, total)
-    # accepted / fixed pairs stay even when the aligner no longer proposes them
+    # accepted / fixed pairs stay even when the aligner no longer proposes them, and even when their link
+    # is gone or rejected: a reviewer's sentence-level decision is the more specific one, and a fixed pair
+    # is a translation unit worth keeping whatever the two reports are about (a review is never lost)
     have = {r["id"] for r in rows}
-    live_links = {(r, e) for r, e in zip(links["ru_id"], links["en_id"], strict=True)}
     for pid, dec in pair_dec.items():
         pay = dec["payload"]
         if dec["decision"] in ("accept", "fix") and pid not in have and pay.get("ru_id"):
-            lk = link_key(pay["ru_id"], pay["en_id"])
-            if link_dec.get(lk, {}).get("decision") == "reject":
-                continue
-            if (pay["ru_id"], pay["en_id"]) not in live_links and lk not in link_dec:
-                continue
             rows.append({k: pay[k] for k in ("id", "ru_id", "en_id", "ru_idx", "en_idx", "ru_text", "en_text",
                                             "score", "regime")})
             report_.kept_by_decision += 1

@@ -307,3 +307,13 @@ def test_mostly_flagged_mt_is_left_out_of_linking(seeds_linked_db, tmp_path):
     pd.testing.assert_frame_equal(before.reset_index(drop=True), after.reset_index(drop=True))
     # below the cut-off the same draft would be used
     assert set(L.reliable_mt(garbage.assign(flagged_share=0.4))[0]) == set(ru["id"])
+
+
+def test_seeds_gold_file_scores_perfectly(seeds_linked_db):
+    """The shipped gold file reproduces the mission on the seeds with one command (kzalign eval)."""
+    from pathlib import Path
+
+    gold = Path(__file__).resolve().parent.parent / "gold" / "seeds_links.tsv"
+    with Workspace(seeds_linked_db) as w:
+        res = eval_links(w, gold)
+    assert (res["precision"], res["recall"], res["f1"], res["tp"]) == (1.0, 1.0, 1.0, 2), res

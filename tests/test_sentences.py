@@ -204,6 +204,14 @@ def test_align_workspace_regimes_and_decisions(linked_ws, sentence_encoder):
     assert accepted in ids and rejected not in ids
     assert rep2.kept_by_decision == 1 and rep2.regimes == {"comparable": 2}
 
+    # rejecting the link afterwards drops its unreviewed pairs but keeps the pair the reviewer accepted
+    with ws.transaction():
+        ws.conn.execute("INSERT INTO decisions(kind, key, decision, decided_at) VALUES ('link', ?, 'reject', ?)",
+                        (link_key("r1", "e1"), now_iso()))
+    align_workspace(ws, encoder=sentence_encoder)
+    r1 = pairs_table(ws).query("ru_id == 'r1'")
+    assert list(r1["pair_id"]) == [accepted]
+
 
 def test_number_flag_reaches_pairs_table(ws, sentence_encoder):
     with ws.transaction():

@@ -638,8 +638,8 @@ def link_workspace(
     sig = link_signature(enc, thr, max_days, glossary, mt_enc, mt_model)
     mt_map, mt_unreliable = reliable_mt(mt) if use_mt and mt is not None else ({}, 0)
     if mt_unreliable:
-        log.info("%d of %d MT drafts are mostly flagged by the translation guards and are not used for "
-                    "linking", mt_unreliable, len(mt) if mt is not None else 0)
+        log.info("%d of %d MT drafts are mostly flagged by the translation guards and are not used for linking",
+                 mt_unreliable, len(mt) if mt is not None else 0)
 
     rv = item_vectors(ws, enc, ru, progress=progress)
     ev = item_vectors(ws, enc, en, progress=progress)
@@ -682,7 +682,7 @@ def link_workspace(
     rep = LinkReport(ru_items=len(ru), en_items=len(en), candidates=len(r_idx), threshold=thr,
                      encoder=enc.signature, mt=mt_used, signature=sig,
                      mt_items=sum(1 for i in ru["id"] if str(i) in mt_map) if mt_used else 0,
-                     mt_unreliable=mt_unreliable, mt_model=str(mt_model or "") if use_mt else "")
+                     mt_unreliable=mt_unreliable, mt_model=str(mt_model or "unknown") if use_mt else "")
     for n, (r, e) in enumerate(zip(r_idx.tolist(), e_idx.tolist(), strict=True)):
         rid, eid = str(ru["id"][r]), str(en["id"][e])
         decision = dec_map.get(link_key(rid, eid))

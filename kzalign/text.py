@@ -64,7 +64,7 @@ def _razdel_sentenize():
 
 
 @lru_cache(maxsize=1)
-def _split_hint() -> re.Pattern[str]:
+def _split_hint() -> re.Pattern[str] | None:
     """Where razdel might split: a delimiter of its splitter followed, inside its right window, by space
     and then something else.
 
@@ -74,8 +74,11 @@ def _split_hint() -> re.Pattern[str]:
     (``no_space_prefix``). A line this pattern does not find — most one-sentence lines — is therefore
     returned whole by razdel; the pattern may find a few more places than razdel looks at, never fewer.
     """
-    splitter = _razdel_sentenize().split
-    return re.compile(rf"(?:{splitter.re.pattern})(?=\s{{1,{splitter.window - 1}}}\S)", re.UNICODE)
+    try:
+        splitter = _razdel_sentenize().split
+        return re.compile(rf"(?:{splitter.re.pattern})(?=\s{{1,{splitter.window - 1}}}\S)", re.UNICODE)
+    except (AttributeError, TypeError, re.error):  # another razdel version: no shortcut, razdel splits all
+        return None
 
 
 def split_sentences(text: str, lang: str = "ru") -> list[str]:
@@ -91,7 +94,7 @@ def split_sentences(text: str, lang: str = "ru") -> list[str]:
         line = line.strip()
         if not line:
             continue
-        if hint.search(line) is None:  # razdel would return the line whole
+        if hint is not None and hint.search(line) is None:  # razdel would return the line whole
             out.append(line)
         else:
             out.extend(s.text.strip() for s in sentenize(line) if s.text.strip())

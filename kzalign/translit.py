@@ -272,8 +272,7 @@ _RU_LETTERS = frozenset("абвгдеёжзийклмнопрстуфхцчшщ�
 _RU_FOLD = str.maketrans("әғқңөұүһіјћ", "агкноуухийч")
 #: Diacritics that carry sound (ü/ö/ä, š/č/ž, ş/ç, ñ); every other mark is dropped.
 _KEEP_MARKS = {"\u0308": "aou", "\u030c": "scz", "\u0327": "sc", "\u0303": "n"}
-_EN_LETTERS = {"ß": "ss", "æ": "ae", "œ": "oe", "đ": "dj", "ð": "d", "þ": "th", "ł": "ł", "ø": "ø",
-               "ı": "ı", "ə": "ə"}
+_EN_LETTERS = {"ß": "ss", "æ": "ae", "œ": "oe", "đ": "dj", "ð": "d", "þ": "th"}
 
 
 @lru_cache(maxsize=65536)

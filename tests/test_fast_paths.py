@@ -131,3 +131,25 @@ OUTPUTS = ["", " ", "...", "President Tokayev received the ambassador of Mexico.
 @pytest.mark.parametrize("mt", OUTPUTS)
 def test_check_translation_matches_plain_version(src: str, mt: str) -> None:
     assert check_translation(src, mt) == _check(src, mt)
+
+
+def test_split_without_the_razdel_shortcut(monkeypatch) -> None:
+    """With a razdel whose internals differ, no shortcut is taken and razdel splits every line."""
+    import kzalign.text as T
+
+    real = T._razdel_sentenize()
+
+    def plain(text: str):  # a sentenize with no ``split`` attribute
+        return real(text)
+
+    line = "Посол встретился с министром. Стороны обсудили сотрудничество."
+    expected = T.split_sentences(line)
+    T._split_hint.cache_clear()
+    monkeypatch.setattr(T, "_razdel_sentenize", lambda: plain)
+    try:
+        assert T._split_hint() is None
+        assert T.split_sentences(line) == expected == [
+            "Посол встретился с министром.", "Стороны обсудили сотрудничество."]
+        assert T.split_sentences("Одна строка без точки") == ["Одна строка без точки"]
+    finally:
+        T._split_hint.cache_clear()

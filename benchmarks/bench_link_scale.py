@@ -2,7 +2,7 @@
 
 Usage: python benchmarks/bench_link_scale.py [--sizes 1000,10000,30000,100000]
 Each size runs in a fresh process so its peak RSS is its own. Exact blocked search (faiss IndexFlatIP) up to
-kzalign.link.EXACT_MAX_PAIRS pairs, an IVF index beyond.
+kzalign.candidates.EXACT_MAX_PAIRS pairs, an IVF index beyond.
 """
 
 from __future__ import annotations
@@ -19,22 +19,26 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def one(n: int, dim: int = 512) -> dict[str, float]:
-    """Time candidate_pairs on n×n random unit vectors (in this process)."""
+    """Time candidate search and the pairs' background-normalised densities on n×n random unit vectors."""
     import numpy as np
 
     sys.path.insert(0, str(ROOT))
-    from kzalign import link as L
+    from kzalign import candidates as C
 
     rng = np.random.default_rng(0)
     ru = rng.standard_normal((n, dim), dtype=np.float32)
     ru /= np.linalg.norm(ru, axis=1, keepdims=True)
     en = rng.standard_normal((n, dim), dtype=np.float32)
     en /= np.linalg.norm(en, axis=1, keepdims=True)
+    bg = rng.standard_normal((497, dim), dtype=np.float32)
+    bg /= np.linalg.norm(bg, axis=1, keepdims=True)
     t = time.time()
-    c = L.candidate_pairs(ru, en)
+    c = C.candidate_pairs(ru, en)
+    C.pair_density(ru, en, bg, c.ru, c.en)
+    C.pair_density(en, ru, bg, c.en, c.ru)
     secs = time.time() - t
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    mode = "exact" if n * n <= L.EXACT_MAX_PAIRS else "ivf"
+    mode = "exact" if n * n <= C.EXACT_MAX_PAIRS else "ivf"
     return {"n": n, "seconds": round(secs, 1), "peak_rss_mb": round(rss), "candidates": int(len(c.ru)), "mode": mode}
 
 

@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Callable
+from dataclasses import dataclass
 from importlib import metadata
 from typing import Protocol, runtime_checkable
 
@@ -193,6 +195,25 @@ def _minilm() -> STEncoder:
     return enc
 
 
+@dataclass(frozen=True)
+class EncoderSpec:
+    """A named built-in encoder: how to make it, what it is, which languages it embeds."""
+
+    name: str
+    factory: Callable[[], Encoder]
+    description: str
+    languages: tuple[str, ...]
+
+
+#: The built-in encoders by name (what ``kzalign models`` and ``--encoder`` list); ``st:PATH`` is extra.
+ENCODERS: dict[str, EncoderSpec] = {
+    "use": EncoderSpec("use", USEEncoder, "multilingual Universal Sentence Encoder v3 (default; fast on CPU)",
+                       ("ru", "en")),
+    "e5": EncoderSpec("e5", E5Encoder, "multilingual-e5-small, 4-bit (slower; a shipped alternative)", ("ru", "en")),
+    "minilm": EncoderSpec("minilm", _minilm, "all-MiniLM-L6-v2, English only (MT-English vs English)", ("en",)),
+}
+ST_HELP = "st:PATH for a sentence-transformers model on disk (e.g. LaBSE)"
+
 _CACHE: dict[str, Encoder] = {}
 
 
@@ -204,17 +225,13 @@ def get_encoder(name: str | None = None) -> Encoder:
     key = (name or DEFAULT_ENCODER).strip()
     if key in _CACHE:
         return _CACHE[key]
-    if key == "use":
-        enc: Encoder = USEEncoder()
-    elif key == "e5":
-        enc = E5Encoder()
-    elif key == "minilm":
-        enc = _minilm()
+    if key in ENCODERS:
+        enc: Encoder = ENCODERS[key].factory()
     elif key.startswith("st:") and len(key) > 3:
         enc = STEncoder(key[3:])
     else:
         raise KzalignError(
-            f"unknown encoder {name!r}; valid names: {', '.join(BUILTIN)}, or st:<model name or path> "
+            f"unknown encoder {name!r}; valid names: {', '.join(ENCODERS)}, or st:<model name or path> "
             "for a sentence-transformers model on disk"
         )
     _CACHE[key] = enc

@@ -12,13 +12,17 @@ import logging
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from .. import __version__
 from ..errors import KzalignError
 from ..store import DEFAULT_DB
+
+if TYPE_CHECKING:
+    from ..glossary import Glossary
 
 
 class KzGroup(click.Group):
@@ -74,6 +78,43 @@ def format_option(choices: list[str], default: str) -> Callable[[Callable[..., A
         "--format", "fmt", type=click.Choice(choices), default=default, show_default=True,
         help="Output format.",
     )
+
+
+def encoder_option(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """The ``--encoder NAME`` option, its help read from the encoder registry (kzalign.embed.ENCODERS)."""
+    from ..embed import ENCODERS, ST_HELP
+
+    names = "; ".join(f"{s.name}: {s.description}" for s in ENCODERS.values())
+    return click.option("--encoder", "encoder_name", default=None, metavar="NAME",
+                        help=f"Encoder ({names}; or {ST_HELP}).")(fn)
+
+
+@dataclass(frozen=True)
+class GlossaryChoice:
+    """The glossary a command loaded at its edge, the paths given, and whether --glossary was given at all."""
+
+    glossary: Glossary
+    paths: tuple[str, ...]
+    explicit: bool
+
+    def describe(self) -> str:
+        return ", ".join(self.paths) if self.paths else "the default glossary (./glossaries or $KZALIGN_GLOSSARY)"
+
+
+def _load_glossary(ctx: click.Context, param: click.Parameter, value: tuple[str, ...]) -> GlossaryChoice:
+    from ..glossary import load_glossary
+
+    return GlossaryChoice(load_glossary(list(value) or None), tuple(value), bool(value))
+
+
+def glossary_option(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """``--glossary PATH`` (repeatable), loaded once here and passed down as a :class:`GlossaryChoice`;
+    the same default for every command ($KZALIGN_GLOSSARY, else ./glossaries, else the shipped folder)."""
+    return click.option(
+        "--glossary", "glossary", multiple=True, type=click.Path(), callback=_load_glossary, metavar="PATH",
+        help="Glossary CSV file or folder (repeatable; default: $KZALIGN_GLOSSARY, else ./glossaries, "
+             "else the glossaries shipped with kzalign). A missing path is an error.",
+    )(fn)
 
 
 class _Bars:

@@ -25,7 +25,7 @@ from kzalign import scoring as S
 from kzalign.background import load_background, load_key_weights
 from kzalign.embed import get_encoder
 from kzalign.glossary import load_glossary
-from kzalign.link import item_units, pool_units
+from kzalign.link import item_units, pair_margins, pool_units
 
 SETS = ("docalign", "comparable")
 GLOSSARY = ROOT / "glossaries"
@@ -73,7 +73,7 @@ class Data:
         u_ru = C.pair_density(self.rv, self.ev, self.bg.en, c.ru, c.en)
         u_en = C.pair_density(self.ev, self.rv, self.bg.ru, c.en, c.ru)
         feats["margin_ux"] = C.ratio_margin(c.cos, u_ru, u_en).astype(np.float64)
-        feats["margin_mx"] = (c.cos / np.maximum(np.maximum(u_ru, u_en), 1e-6)).astype(np.float64)
+        feats["margin_mx"] = pair_margins(self.rv, self.ev, self.bg, c.ru, c.en)[1].astype(np.float64)
         i_ru = C.density(self.rv, np.vstack([self.ev, self.bg.en]))
         i_en = C.density(self.ev, np.vstack([self.rv, self.bg.ru]))
         feats["margin_ui"] = C.ratio_margin(c.cos, i_ru[c.ru], i_en[c.en]).astype(np.float64)
@@ -211,42 +211,27 @@ def main() -> None:
     print(f"## {args.encoder}: 2-fold CV F1 (P/R) per set; candidates {len(c['y'])}, gold among them "
           f"{int(c['y'].sum())}")
     ws4 = ["margin_ws", "cognates", "names", "numbers"]
+    keys3 = ["cognates", "names", "numbers"]
+    thr_code = S.model_for(args.encoder).threshold
     steps = [
-        ("previous: workspace margin + lead/gap", ws4, "rel", None, False),
-        ("  at thr 0.5 + follow-ups", ws4, "rel", 0.5, True),
-        ("workspace margin, no competition", ws4, None, None, False),
-        ("background margin only", ["margin_bg"], None, None, False),
-        ("union margin (partner in)", ["margin_ui", "cognates", "names", "numbers"], None, None, False),
-        ("union margin (partner out)", ["margin_ux", "cognates", "names", "numbers"], None, None, False),
-        ("  + lead/gap", ["margin_ux", "cognates", "names", "numbers"], "rel", None, False),
-        ("  + gaps", ["margin_ux", "cognates", "names", "numbers"], "gap", None, False),
-        ("  max(absolute, lead/gap)", UX, "max-rel", None, False),
-        ("  max(absolute, lead/gap) thr 0.5 + fu", UX, "max-rel", 0.5, True),
-        ("  max(absolute, gaps) thr 0.5 + fu", UX, "max-gap", 0.5, True),
-        ("  + gaps thr 0.5 + fu", UX, "gap", 0.5, True),
-        ("  thr 0.5 + fu", ["margin_ux", "cognates", "names", "numbers"], None, 0.5, True),
-        ("  + lead/gap thr 0.5 + fu", UX, "rel", 0.5, True),
-        ("  + lead/gap thr 0.45 + fu", UX, "rel", 0.45, True),
-        ("  + lead/gap thr 0.4 + fu", UX, "rel", 0.4, True),
-        ("  + lead/gap thr 0.4", UX, "rel", 0.4, False),
-        ("  + cos", [*UX, "cos"], None, None, False),
-        ("  + cos, lead/gap", [*UX, "cos"], "rel", None, False),
-        ("  + cos, lead/gap thr 0.5 + fu", [*UX, "cos"], "rel", 0.5, True),
-        ("  + cos, lead/gap thr 0.45 + fu", [*UX, "cos"], "rel", 0.45, True),
-        ("max-density margin + cos, lead/gap", [*MX, "cos"], "rel", None, False),
-        ("  thr 0.45 + fu", [*MX, "cos"], "rel", 0.45, True),
-        ("  thr 0.5 + fu", [*MX, "cos"], "rel", 0.5, True),
-        ("  no competition", [*MX, "cos"], None, None, False),
-        ("background margin + keys (fixed idf)", ABS, None, None, False),
-        ("  + cos", [*ABS, "cos"], None, None, False),
-        ("  + competition gaps (<= 0)", ABS, "gap", None, False),
-        ("  + competition lead/gap", ABS, "rel", None, False),
-        ("  + both margins (workspace too)", [*ABS, "margin_ws"], None, None, False),
-        ("  + follow-up rule", ABS, None, None, True),
-        ("absolute, thr 0.5", ABS, None, 0.5, False),
-        ("absolute, thr 0.5 + follow-ups (kzalign)", ABS, None, 0.5, True),
-        ("absolute, thr 0.6 + follow-ups", ABS, None, 0.6, True),
-        ("absolute, thr 0.4 + follow-ups", ABS, None, 0.4, True),
+        ("margin over the workspace alone", ws4, None, None, False),
+        ("  + lead/gap (the previous kzalign)", ws4, "rel", None, False),
+        ("  + lead/gap, thr 0.5 + follow-ups", ws4, "rel", 0.5, True),
+        ("margin over the background alone", ABS, None, None, False),
+        ("  + lead/gap", ABS, "rel", None, False),
+        ("margin over workspace+background", ["margin_ui", *keys3], None, None, False),
+        ("  partner left out (mean density)", UX, None, None, False),
+        ("  partner left out (denser side)", MX, None, None, False),
+        ("  + cos", [*MX, "cos"], None, None, False),
+        ("  + gaps to the best (<= 0)", [*MX, "cos"], "gap", None, False),
+        ("  + lead/gap (kzalign)", [*MX, "cos"], "rel", None, False),
+        ("  max(no competition, lead/gap)", [*MX, "cos"], "max-rel", None, False),
+        ("  mean density instead, + cos, lead/gap", [*UX, "cos"], "rel", None, False),
+        ("  without names/numbers/words", ["margin_mx", "cos"], "rel", None, False),
+        (f"kzalign default (thr {thr_code:g} + follow-ups)", [*MX, "cos"], "rel", thr_code, True),
+        (f"  without follow-ups (thr {thr_code:g})", [*MX, "cos"], "rel", thr_code, False),
+        ("  thr 0.4 + follow-ups", [*MX, "cos"], "rel", 0.4, True),
+        ("  thr 0.6 + follow-ups", [*MX, "cos"], "rel", 0.6, True),
     ]
     for label, feats, comp, thr, follow in steps:
         print(row(label, cv(datas, c, feats, comp, thr, follow)), flush=True)
@@ -260,6 +245,14 @@ def main() -> None:
         thr = best_threshold(c, p, allm, {d.name: d.gold_in(None) for d in datas})
         out = {("margin" if k == "margin_mx" else k): round(v, 3) for k, v in bw.items()}
         print(f"\nfit on all ({args.encoder}): NULL_COS = {NULL['cos']:.3f}, BASE_WEIGHTS = {json.dumps(out)}")
+        m = S.model_for(args.encoder)
+        c["margin"] = c["margin_mx"]
+        pc = S.combine(c, c["ri"] + np.where(c["set"] == "docalign", 0, 10_000), c["ei"] + np.where(
+            c["set"] == "docalign", 0, 10_000), m)
+        lk = add_follow_ups(c, datas, pc, S.linear(c, m.base), m.threshold, pc >= m.threshold)
+        print("weights in kzalign/scoring.py, thr + follow-ups, all dev data (in-sample): " + "  ".join(
+            f"{k} F1 {v[2]:.3f} (P {v[0]:.3f} R {v[1]:.3f})" for k, v in f1s(c, lk, allm, {
+                d.name: d.gold_in(None) for d in datas}).items()))
         print(f"WEIGHTS = {json.dumps(dict(zip(['bias', *cols], [round(float(x), 3) for x in w2], strict=True)))}"
               f"; F1-best threshold {thr:.2f}")
         Path(ROOT / ".bench").mkdir(exist_ok=True)

@@ -15,6 +15,7 @@ import logging
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -43,7 +44,7 @@ def _hash_files(paths: list[Path]) -> str:
     return h.hexdigest()[:10]
 
 
-def _manifest(folder: Path) -> dict[str, object]:
+def _manifest(folder: Path) -> dict[str, Any]:
     path = folder / MANIFEST
     return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
 
@@ -61,7 +62,7 @@ def load_background(encoder_name: str, encoder_signature: str, folder: Path = DA
 
     Matched by encoder name; a different model version (signature) is used with a logged warning.
     """
-    entry = _manifest(folder).get("encoders", {}).get(encoder_name)  # type: ignore[union-attr]
+    entry = _manifest(folder).get("encoders", {}).get(encoder_name)
     if not entry:
         return None
     files = {lang: folder / entry[lang] for lang in ("ru", "en") if entry.get(lang)}

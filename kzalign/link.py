@@ -22,7 +22,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -488,9 +488,9 @@ LINK_COLUMNS = ["ru_id", "en_id", "score", "rank", "ru_title", "en_title", "ru_d
                 "signature", "status"]
 
 
-def evidence_text(evidence: str | dict[str, object]) -> str:
+def evidence_text(evidence: str | dict[str, Any]) -> str:
     """The evidence of a link as one line a translator can read."""
-    ev = json.loads(evidence) if isinstance(evidence, str) else dict(evidence)
+    ev: dict[str, Any] = json.loads(evidence) if isinstance(evidence, str) else dict(evidence)
     parts = []
     if ev.get("follow_up_of"):
         anchors = ", ".join(str(x).lstrip("~") for x in ev.get("anchors", []))

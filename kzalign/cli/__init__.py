@@ -156,9 +156,13 @@ def emit(rows: Any, fmt: str, columns: list[str] | None = None, table_columns: l
     if fmt == "table":
         echo_table(df, table_columns, max_width=max_width)
     elif fmt == "csv":
-        out = click.get_binary_stream("stdout")
-        out.write(csv_bytes(df))
-        out.flush()
+        sys.stdout.flush()
+        buf = getattr(sys.stdout, "buffer", None)
+        if buf is None:  # a text-only stream: the same text, BOM included
+            sys.stdout.write(csv_bytes(df).decode("utf-8"))
+        else:
+            buf.write(csv_bytes(df))
+            buf.flush()
     elif fmt == "tsv":
         click.echo("\t".join(map(str, df.columns)))
         for rec in df.itertuples(index=False, name=None):

@@ -126,10 +126,11 @@ def plural(n: int, word: str, many: str | None = None) -> str:
     return f"{n} {word if n == 1 else (many or word + 's')}"
 
 
-def counts(by_kind: dict[str, int], many: dict[str, str] | None = None, empty: str = "nothing") -> str:
-    """``2 links, 1 pair`` from ``{"link": 2, "pair": 1}`` (sorted by kind); ``empty`` when there is none."""
-    many = many or {}
-    return ", ".join(plural(v, k, many.get(k)) for k, v in sorted(by_kind.items()) if v) or empty
+def counts(by_kind: dict[str, int], names: dict[str, str] | None = None, empty: str = "nothing") -> str:
+    """``2 links, 1 pair`` from ``{"link": 2, "pair": 1}`` (sorted by kind; ``names`` words a kind, e.g.
+    ``{"glossary": "glossary candidate"}``); ``empty`` when every count is 0."""
+    names = names or {}
+    return ", ".join(plural(v, names.get(k, k)) for k, v in sorted(by_kind.items()) if v) or empty
 
 
 #: Output formats of listing commands; see :func:`emit`.

@@ -82,6 +82,9 @@ def review_group() -> None:
     """
 
 
+KIND_NAMES = {"glossary": "glossary candidate"}
+
+
 def lang_options(fn):
     """``--source-lang``/``--target-lang`` (language codes written into TMX/XLIFF)."""
     fn = click.option("--target-lang", default="en-GB", show_default=True,
@@ -117,7 +120,7 @@ def review_export_cmd(db: str, out: str, what: str, fmt: str | None, xlsx: bool,
     with open_workspace(db) as ws:
         rep = export_review(ws, out, what=what, fmt="xlsx" if xlsx else fmt, source_lang=source_lang,
                             target_lang=target_lang, glossary=_glossary(glossary_paths, what))
-    click.echo(f"wrote {rep.path} ({rep.fmt}): {counts(rep.by_kind, empty='nothing to review')}")
+    click.echo(f"wrote {rep.path} ({rep.fmt}): {counts(rep.by_kind, KIND_NAMES, 'nothing to review')}")
 
 
 @review_group.command("import")
@@ -146,7 +149,9 @@ def review_import_cmd(db: str, review_file: str, partial: bool, reviewer: str | 
                             glossary=_glossary((glossary_path,) if glossary_path else (), "all"))
     for p in rep.problems:
         click.secho(f"skipped {p}", fg="yellow", err=True)
-    decided = counts(rep.by_decision, empty="no new decisions")
+    done = {"accept": "accepted", "fix": "fixed", "reject": "rejected"}
+    decided = ", ".join(f"{rep.by_decision[k]} {w}" for k, w in done.items() if rep.by_decision.get(k)) or (
+        "no new decisions")
     extra = [plural(rep.unchanged, "unchanged decision")]
     if rep.restored:
         extra.append(f"{plural(rep.restored, 'link or pair', 'links or pairs')} brought back")

@@ -131,14 +131,17 @@ def test_xliff_validates_and_round_trips_decisions(filled, tmp_path):
 
 
 # -- XLSX -------------------------------------------------------------------------------------------
-def test_xlsx_has_dropdown_filter_frozen_header(filled, tmp_path):
+def _exported_sheet(ws, tmp_path):
     from openpyxl import load_workbook
 
     out = tmp_path / "review.xlsx"
-    export_review(filled, out)
+    export_review(ws, out)
     wb = load_workbook(out)
-    sh = wb["review"]
-    header = [c.value for c in sh[1]]
+    return wb, wb["review"], [c.value for c in wb["review"][1]]
+
+
+def test_xlsx_has_dropdown_filter_frozen_header(filled, tmp_path):
+    wb, sh, header = _exported_sheet(filled, tmp_path)
     col = sh.cell(row=1, column=header.index("decision") + 1).column_letter
     dvs = sh.data_validations.dataValidation
     assert len(dvs) == 1 and dvs[0].formula1 == '"accept,reject,fix"' and f"{col}2" in str(dvs[0].sqref)
@@ -148,13 +151,7 @@ def test_xlsx_has_dropdown_filter_frozen_header(filled, tmp_path):
 
 
 def test_xlsx_formula_without_saved_value_is_refused(filled, tmp_path):
-    from openpyxl import load_workbook
-
-    out = tmp_path / "review.xlsx"
-    export_review(filled, out)
-    wb = load_workbook(out)
-    sh = wb["review"]
-    header = [c.value for c in sh[1]]
+    wb, sh, header = _exported_sheet(filled, tmp_path)
     cell = sh.cell(row=3, column=header.index("decision") + 1)
     cell.value = '=IF(1>0,"reject","")'  # written by openpyxl/pandas: no cached value
     wb.save(tmp_path / "formula.xlsx")
@@ -363,3 +360,17 @@ def test_emit_formats(capsysbinary):
     assert json.loads(lines[0])["ru_idx"] == [1, 2] and json.loads(lines[1])["n"] is None
     tsv = CliRunner().invoke(show, ["tsv"]).output.splitlines()
     assert tsv[2] == "[3]\ta b c\t"
+
+
+def test_review_files_of_earlier_versions_still_import(filled, tmp_path):
+    """Files exported before the header moved to the first line: '# ...' lines, signature in a comment."""
+    out = tmp_path / "new.csv"
+    export_review(filled, out)
+    rows = _rows(out)
+    sig = rows[0]["signature"]
+    for r in rows:
+        del r["signature"]
+    rows[2]["decision"] = "accept"
+    head = f"# kzalign review file (all). Fill in decision...\r\n# signature: {sig}\r\n"
+    _write(tmp_path / "old.csv", rows, head)
+    assert import_review(filled, tmp_path / "old.csv").by_decision == {"accept": 1}

@@ -61,7 +61,7 @@ def _export_and_edit(ws: Workspace, folder: Path, n: int, edit: dict[str, str]) 
     return path, decided
 
 
-@settings(max_examples=250, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(ops)
 def test_accepted_and_fixed_pairs_are_never_lost(operations):
     folder = Path(tempfile.mkdtemp(prefix="kzprop-", dir="/dev/shm" if Path("/dev/shm").is_dir() else None))

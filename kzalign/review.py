@@ -250,7 +250,8 @@ def import_review(ws: Workspace, path: str | Path, partial: bool = False, review
     plan.sort(key=lambda p: p.cur["kind"] == "link")  # pair and glossary decisions first: see module docstring
     who = reviewer or _user()
     with ws.transaction():
-        accepted_glossary = [c for p in plan if (c := _apply(ws, p, rep, who, path.name)) is not None]
+        known = ws.decision_map()
+        accepted_glossary = [c for p in plan if (c := _apply(ws, p, rep, who, path.name, known)) is not None]
         if accepted_glossary:
             from .glossary import default_glossary_location, merge_candidates
 
@@ -303,6 +304,9 @@ def _validate(rf: ReviewFile, known: dict[str, dict[str, Any]]) -> tuple[list[_P
         if not decision:
             continue  # rows without a decision are left as they are, whatever else was typed in them
         rid = cells.get("row_id", "").strip()
+        if not rid:
+            problems.append(Problem(where, rownum, "a decision on a row without row_id; keep row_id as exported"))
+            continue
         editable = tuple(cells.get(c, "").strip() for c in EDITABLE)
         if rid in first:
             if first[rid][1] != editable:
@@ -321,8 +325,6 @@ def _validate(rf: ReviewFile, known: dict[str, dict[str, Any]]) -> tuple[list[_P
 def _check_row(rf: ReviewFile, rid: str, cells: dict[str, str], decision: str,
                cur: dict[str, Any] | None) -> tuple[list[str], _Planned | None]:
     """Problems of one decided row (empty when it can be applied) and what applying it means."""
-    if not rid:
-        return ["empty row_id"], None
     if cur is None:
         return [f"unknown row_id {rid} (not a row of this workspace's review files)"], None
     bad: list[str] = []
@@ -359,10 +361,13 @@ def _check_row(rf: ReviewFile, rid: str, cells: dict[str, str], decision: str,
                          note)
 
 
-def _apply(ws: Workspace, p: _Planned, rep: ImportReport, who_default: str, file_name: str) -> dict | None:
-    """Store one decision and do what it means; returns an accepted glossary candidate to merge, if any."""
+def _apply(ws: Workspace, p: _Planned, rep: ImportReport, who_default: str, file_name: str,
+           known: dict[tuple[str, str], dict[str, Any]]) -> dict | None:
+    """Store one decision and do what it means; returns an accepted glossary candidate to merge, if any.
+
+    ``known`` is the decisions before this import; only rows of this file change it, each once."""
     kind, key = p.cur["kind"], p.cur["row_id"]
-    old = ws.decision_map(kind).get((kind, key))
+    old = known.get((kind, key))
     old_payload: dict[str, Any] = dict(old["payload"]) if old else {}  # type: ignore[arg-type]
     same = old is not None and (old["decision"], old["corrected_en"], old["note"]) == (
         p.decision, p.corrected, p.note) and p.reviewer in ("", old["reviewer"])

@@ -115,7 +115,7 @@ def _glossary_rows(ws: Workspace, glossary: Any = None) -> list[dict[str, Any]]:
 
 
 def proposals(ws: Workspace, what: str = "all", glossary: Any = None) -> list[dict[str, Any]]:
-    """Current proposals of the given kind(s) plus earlier decided ones no longer proposed, with decisions filled."""
+    """Current proposals of the given kinds plus earlier decided ones no longer proposed, with decisions filled."""
     if what not in WHAT:
         raise KzalignError(f"unknown --what {what!r}; choose one of {', '.join(WHAT)}")
     rows: list[dict[str, Any]] = []

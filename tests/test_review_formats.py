@@ -249,7 +249,7 @@ def test_reordered_deleted_columns_and_blank_rows(filled, tmp_path):
     assert import_review(filled, path).by_decision == {"accept": 1, "reject": 1}
     no_check = [{k: r[k] for k in keep if k != "check"} for r in rows]
     _write(tmp_path / "nocheck.csv", no_check)
-    with pytest.raises(InputError, match=r"nocheck\.csv:1: missing column\(s\): check"):
+    with pytest.raises(InputError, match=r"nocheck\.csv:1: the header lacks check"):
         import_review(filled, tmp_path / "nocheck.csv")
     no_sig = [{k: r[k] for k in keep if k != "signature"} for r in rows]
     _write(tmp_path / "nosig.csv", no_sig)

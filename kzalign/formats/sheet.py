@@ -201,11 +201,11 @@ def _parse_records(path: Path, fmt: str, records: list[list[str]], unneutralize:
     if missing:
         hint = (" (the file looks like one column per line: was it saved with another separator?)"
                 if len(columns) == 1 else "")
-        raise InputError(Problem(str(path), header_idx + 1, f"missing column(s): {', '.join(missing)}; "
+        raise InputError(Problem(str(path), header_idx + 1, f"the header lacks {', '.join(missing)}; "
                                                             f"keep the header row as exported{hint}"))
     dup = sorted({c for c in columns if c and columns.count(c) > 1})
     if dup:
-        raise InputError(Problem(str(path), header_idx + 1, f"column(s) {', '.join(dup)} appear twice"))
+        raise InputError(Problem(str(path), header_idx + 1, f"appearing twice in the header: {', '.join(dup)}"))
     sig: dict[str, str] = {}
     for c in comments:
         if c.startswith(SIGNATURE_PREFIX):

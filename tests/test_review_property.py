@@ -1,5 +1,5 @@
-"""Property: however review files are exported, edited and imported, in whatever order, no sentence pair
-whose last imported decision is accept or fix is ever missing from the TMX (and nothing else is in it)."""
+"""Property: however review files (CSV or XLIFF) are exported, edited and imported, in whatever order, no sentence
+pair whose last imported decision is accept or fix is ever missing from the TMX (and nothing else is in it)."""
 
 from __future__ import annotations
 
@@ -25,8 +25,9 @@ EN_BY_PAIR = {ROWS[2]: "-Kazakhstan's ambassador met the minister.",
               ROWS[3]: "The parties discussed trade of 10,000 tonnes.", P3: "Snow is expected."}
 
 edits = st.dictionaries(st.sampled_from(ROWS), st.sampled_from(["accept", "reject", "fix"]), max_size=5)
-ops = st.lists(st.one_of(st.tuples(st.just("export"), edits), st.tuples(st.just("import"), st.integers(0, 30))),
-               min_size=1, max_size=10)
+exports = st.tuples(st.just("export"), edits, st.sampled_from(["csv", "xliff"]))
+ops = st.lists(st.one_of(exports, st.tuples(st.just("import"), st.integers(0, 30), st.none())), min_size=1,
+               max_size=10)
 
 
 def _workspace(folder: Path) -> Workspace:
@@ -39,10 +40,13 @@ def _workspace(folder: Path) -> Workspace:
     return ws
 
 
-def _export_and_edit(ws: Workspace, folder: Path, n: int, edit: dict[str, str]) -> tuple[Path, dict]:
-    """Export a review CSV, apply the edits as a reviewer would; returns the file and its decided rows."""
-    out = folder / f"export{n}.csv"
+def _export_and_edit(ws: Workspace, folder: Path, n: int, edit: dict[str, str], fmt: str) -> tuple[Path, dict]:
+    """Export a review file, apply the edits as a reviewer would; returns the file and its decided pairs."""
+    out = folder / f"export{n}.{'xlf' if fmt == 'xliff' else 'csv'}"
     export_review(ws, out, what="all" if n % 2 else "pairs")
+    path = folder / f"reviewed{n}{out.suffix}"
+    if fmt == "xliff":
+        return path, _edit_xliff(out, path, n, edit)
     rows = list(csv.DictReader(io.StringIO(out.read_text(encoding="utf-8-sig"), newline="")))
     decided = {}
     for r in rows:
@@ -52,13 +56,36 @@ def _export_and_edit(ws: Workspace, folder: Path, n: int, edit: dict[str, str]) 
             r["decision"], r["corrected_en"] = d, f"Fixed {n} {r['row_id']}." if d == "fix" else ""
         if r["decision"]:
             decided[r["row_id"]] = (r["decision"], r["corrected_en"])
-    path = folder / f"reviewed{n}.csv"
     buf = io.StringIO()
     writer = csv.DictWriter(buf, fieldnames=list(rows[0]) if rows else ["row_id"], lineterminator="\r\n")
     writer.writeheader()
     writer.writerows(rows)
     path.write_bytes(("\ufeff" + buf.getvalue()).encode("utf-8"))
     return path, decided
+
+
+def _edit_xliff(out: Path, path: Path, n: int, edit: dict[str, str]) -> dict:
+    """The edits as a CAT tool makes them: approve (accept), edit the target and approve (fix), x-rejected."""
+    ns = {"x": "urn:oasis:names:tc:xliff:document:1.2"}
+    doc = etree.parse(str(out))
+    decided = {}
+    for tu in doc.iterfind(".//x:trans-unit", ns):
+        rid, target = tu.get("id"), tu.find("x:target", ns)
+        d = edit.get(rid)
+        if d == "reject":
+            tu.set("approved", "no")
+            target.set("state", "x-rejected")
+        elif d is not None:
+            tu.set("approved", "yes")
+            target.set("state", "final")
+            if rid in EN_BY_PAIR:
+                target.text = f"Fixed {n} {rid}." if d == "fix" else EN_BY_PAIR[rid]
+        if rid in EN_BY_PAIR and target.get("state") == "x-rejected":
+            decided[rid] = ("reject", "")
+        elif rid in EN_BY_PAIR and tu.get("approved") == "yes":
+            decided[rid] = ("accept", "") if target.text == EN_BY_PAIR[rid] else ("fix", target.text)
+    doc.write(str(path), xml_declaration=True, encoding="UTF-8")
+    return decided
 
 
 @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -69,9 +96,9 @@ def test_accepted_and_fixed_pairs_are_never_lost(operations):
         ws = _workspace(folder)
         files: list[tuple[Path, dict]] = []
         last: dict[str, tuple[str, str]] = {}  # row id -> the decision of the last import that had it
-        for kind, arg in operations:
+        for kind, arg, fmt in operations:
             if kind == "export":
-                files.append(_export_and_edit(ws, folder, len(files), arg))
+                files.append(_export_and_edit(ws, folder, len(files), arg, fmt))
             elif files:
                 path, decided = files[arg % len(files)]
                 import_review(ws, path)  # files of this workspace are never refused, in any order

@@ -406,6 +406,27 @@ def _user() -> str:
         return "unknown"
 
 
+# -- decisions as a table -------------------------------------------------------------------------
+DECISION_COLUMNS = ["kind", "row_id", "decision", "corrected_en", "reviewer", "decided_at", "review_file", "note",
+                    "ru_text", "en_text", "first_decided_at", "first_reviewer", "changes"]
+
+
+def decisions_table(ws: Workspace, kind: str | None = None) -> pd.DataFrame:
+    """Every decision (of one kind, or all) with the texts it is about and its history, newest first."""
+    rows = []
+    for (k, key), d in ws.decision_map(kind).items():
+        pay: dict[str, Any] = d["payload"]  # type: ignore[assignment]
+        row = pay.get("row") or {}
+        hist = pay.get("history") or [{"at": d["decided_at"], "reviewer": d["reviewer"]}]
+        rows.append({"kind": k, "row_id": key, **{c: d[c] for c in ("decision", "corrected_en", "reviewer",
+                                                                     "decided_at", "review_file", "note")},
+                     "ru_text": row.get("ru_text", ""), "en_text": row.get("en_text", ""),
+                     "first_decided_at": hist[0].get("at", ""), "first_reviewer": hist[0].get("reviewer", ""),
+                     "changes": max(len(hist) - 1, 0)})
+    df = pd.DataFrame(rows, columns=DECISION_COLUMNS)
+    return df.sort_values(["decided_at", "kind", "row_id"], ascending=[False, True, True]).reset_index(drop=True)
+
+
 # -- export for reuse -----------------------------------------------------------------------------
 EXPORT_FORMATS = ("tmx", "tsv", "jsonl")
 

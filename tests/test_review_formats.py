@@ -374,3 +374,17 @@ def test_review_files_of_earlier_versions_still_import(filled, tmp_path):
     head = f"# kzalign review file (all). Fill in decision...\r\n# signature: {sig}\r\n"
     _write(tmp_path / "old.csv", rows, head)
     assert import_review(filled, tmp_path / "old.csv").by_decision == {"accept": 1}
+
+
+def test_review_decisions_listing(filled, tmp_path):
+    import_review(filled, _decide(filled, tmp_path, "a", {P1: ("accept", ""), L2: ("reject", "")}), reviewer="ai")
+    import_review(filled, _decide(filled, tmp_path, "b", {P1: ("fix", FIXED)}), reviewer="dana")
+    db = str(filled.path)
+    r = CliRunner().invoke(main, ["review", "decisions", "--db", db])
+    assert r.exit_code == 0 and "1 fixed, 1 rejected" in r.output
+    r = CliRunner().invoke(main, ["review", "decisions", "--db", db, "--kind", "pair", "--format", "jsonl"])
+    rec = json.loads(r.output.splitlines()[0])
+    assert rec["decision"] == "fix" and rec["reviewer"] == "dana" and rec["first_reviewer"] == "ai"
+    assert rec["changes"] == 1 and rec["corrected_en"] == FIXED
+    r = CliRunner().invoke(main, ["review", "decisions", "--db", db, "--format", "csv"])
+    assert r.stdout_bytes.startswith(b"\xef\xbb\xbfkind,row_id,decision")

@@ -7,7 +7,7 @@ import sys
 
 import click
 
-from . import counts, db_option, echo_table, format_option, main, plural, progress_bars
+from . import EMIT_FORMATS, counts, db_option, echo_table, emit, format_option, main, plural, progress_bars
 
 
 def _encoder(name: str | None):
@@ -149,15 +149,40 @@ def review_import_cmd(db: str, review_file: str, partial: bool, reviewer: str | 
                             glossary=_glossary((glossary_path,) if glossary_path else (), "all"))
     for p in rep.problems:
         click.secho(f"skipped {p}", fg="yellow", err=True)
-    done = {"accept": "accepted", "fix": "fixed", "reject": "rejected"}
-    decided = ", ".join(f"{rep.by_decision[k]} {w}" for k, w in done.items() if rep.by_decision.get(k)) or (
-        "no new decisions")
+    decided = _decided(rep.by_decision, "no new decisions")
     extra = [plural(rep.unchanged, "unchanged decision")]
     if rep.restored:
         extra.append(f"{plural(rep.restored, 'link or pair', 'links or pairs')} brought back")
     if rep.glossary_added:
         extra.append(f"{plural(rep.glossary_added, 'glossary entry', 'glossary entries')} added")
     click.echo(f"imported {plural(rep.applied, 'decision')} ({decided}); " + "; ".join(extra))
+
+
+@review_group.command("decisions")
+@db_option
+@click.option("--kind", type=click.Choice(["link", "pair", "glossary"]), default=None, help="Only this kind.")
+@format_option(EMIT_FORMATS, "table")
+def review_decisions_cmd(db: str, kind: str | None, fmt: str) -> None:
+    """List the decisions imported so far: who decided what and when, newest first.
+
+    \b
+    Example: kzalign review decisions --kind pair --format csv > decisions.csv
+    """
+    from ..review import decisions_table
+    from ..store import open_workspace
+
+    with open_workspace(db) as ws:
+        df = decisions_table(ws, kind)
+    emit(df, fmt, table_columns=["kind", "row_id", "decision", "reviewer", "decided_at", "ru_text",
+                                 "corrected_en"], max_width=40)
+    if fmt == "table":
+        click.echo(_decided(df["decision"].value_counts().to_dict(), "no decisions yet"), err=True)
+
+
+def _decided(by_decision: dict[str, int], empty: str) -> str:
+    """``3 accepted, 1 fixed, 1 rejected`` (no plural needed)."""
+    done = {"accept": "accepted", "fix": "fixed", "reject": "rejected"}
+    return ", ".join(f"{by_decision[k]} {w}" for k, w in done.items() if by_decision.get(k)) or empty
 
 
 @main.command("export")

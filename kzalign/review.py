@@ -350,7 +350,7 @@ def _check_row(rf: ReviewFile, rid: str, cells: dict[str, str], decision: str,
     check = cells.get("check", "").strip()
     if cur["check"] != check:
         bad.append("source text changed since export (re-export and review this row again)")
-    elif text_check(cur["kind"], ru, en) != check:
+    elif not (_same_text(ru, cur["ru_text"]) and _same_text(en, cur["en_text"])):
         enc = lost_in_encoding(cur["ru_text"], ru) or lost_in_encoding(cur["en_text"], en)
         shown = ru if ru != cur["ru_text"] else en
         bad.append(f"the file was saved in an encoding that lost characters ({enc}: {shown!r}); save it as "
@@ -359,6 +359,11 @@ def _check_row(rf: ReviewFile, rid: str, cells: dict[str, str], decision: str,
     note = cells.get("note", "").strip()
     return bad, _Planned(0, cur, decision, corrected if decision == "fix" else "", cells.get("reviewer", "").strip(),
                          note)
+
+
+def _same_text(a: str, b: str) -> bool:
+    """Equal but for whitespace (what spreadsheets and CAT tools may change around or inside a cell)."""
+    return a == b or a.split() == b.split()
 
 
 def _apply(ws: Workspace, p: _Planned, rep: ImportReport, who_default: str, file_name: str,

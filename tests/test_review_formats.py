@@ -388,3 +388,16 @@ def test_review_decisions_listing(filled, tmp_path):
     assert rec["changes"] == 1 and rec["corrected_en"] == FIXED
     r = CliRunner().invoke(main, ["review", "decisions", "--db", db, "--format", "csv"])
     assert r.stdout_bytes.startswith(b"\xef\xbb\xbfkind,row_id,decision")
+
+
+def test_whitespace_changes_are_not_edits(filled, tmp_path):
+    rows = _excel_rows(filled, tmp_path, {P1: "accept", P2: "accept"})
+    for r in rows:
+        if r["row_id"] == P2:
+            r["ru_text"] = "  " + r["ru_text"].replace(" ", "\u00a0 ", 1) + "\n"  # a tool re-spaced the cell
+        if r["row_id"] == P1:
+            r["en_text"] = r["en_text"].replace("met", "meets")
+    _write(tmp_path / "ws.csv", rows)
+    with pytest.raises(InputError) as exc:
+        import_review(filled, tmp_path / "ws.csv")
+    assert [p.line for p in exc.value.problems] == [4] and "edited in the file" in str(exc.value)

@@ -401,3 +401,13 @@ def test_whitespace_changes_are_not_edits(filled, tmp_path):
     with pytest.raises(InputError) as exc:
         import_review(filled, tmp_path / "ws.csv")
     assert [p.line for p in exc.value.problems] == [4] and "edited in the file" in str(exc.value)
+
+
+def test_review_csv_header_is_the_first_line_for_other_readers(filled, tmp_path):
+    import pandas as pd
+
+    out = tmp_path / "r.csv"
+    export_review(filled, out)
+    df = pd.read_csv(out, encoding="utf-8-sig", keep_default_na=False)
+    assert list(df.columns)[:3] == ["row_id", "kind", "ru_id"] and len(df) == 4
+    assert set(df["signature"]) == {df["signature"][0]} and filled.workspace_id in df["signature"][0]

@@ -411,3 +411,16 @@ def test_review_csv_header_is_the_first_line_for_other_readers(filled, tmp_path)
     df = pd.read_csv(out, encoding="utf-8-sig", keep_default_na=False)
     assert list(df.columns)[:3] == ["row_id", "kind", "ru_id"] and len(df) == 4
     assert set(df["signature"]) == {df["signature"][0]} and filled.workspace_id in df["signature"][0]
+
+
+def test_quote_that_swallows_rows_is_named(filled, tmp_path):
+    rows = _excel_rows(filled, tmp_path, {P1: "accept", P2: "accept"})
+    _write(tmp_path / "q.csv", rows)
+    lines = (tmp_path / "q.csv").read_bytes().decode("utf-8-sig").split("\r\n")
+    lines[3] = lines[3].replace(",accept,", ',"accept,', 1)  # the quote closes in the next row's first cell
+    lines[4] = lines[4].replace(",", '",', 1)
+    (tmp_path / "q.csv").write_bytes("\r\n".join(lines).encode("utf-8"))
+    before = _state(filled)
+    with pytest.raises(InputError, match=r"q\.csv:4: \d+ cells but 16 columns in the header"):
+        import_review(filled, tmp_path / "q.csv")
+    assert _state(filled) == before

@@ -211,16 +211,21 @@ def _parse_records(path: Path, fmt: str, records: list[list[str]], unneutralize:
         if c.startswith(SIGNATURE_PREFIX):
             sig = _parse_sig(c[len(SIGNATURE_PREFIX):])
     rows = []
+    problems = []
     for idx in range(header_idx + 1, len(records)):
         rec = records[idx]
         if not any(c.strip() for c in rec):
+            continue
+        if any(c.strip() for c in rec[len(columns):]):
+            problems.append(Problem(str(path), idx + 1, f"{len(rec)} cells but {len(columns)} columns in the header "
+                                                        "(an unterminated quote joining rows, or cells shifted?)"))
             continue
         cells = {col: (unneutralize_formula(rec[i]) if unneutralize else rec[i]) if i < len(rec) else ""
                  for i, col in enumerate(columns) if col}
         rows.append((idx + 1, cells))
         if not sig and cells.get("signature", "").strip():
             sig = _parse_sig(cells["signature"])
-    return ReviewFile(path, fmt, sig, columns, rows)
+    return ReviewFile(path, fmt, sig, columns, rows, problems=problems)
 
 
 def has_decisions(path: str | Path) -> bool:

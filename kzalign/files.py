@@ -1,4 +1,5 @@
-"""Safe output files: atomic writes, spreadsheet-friendly CSV, and refusal to overwrite reviewed files."""
+"""Safe files: atomic writes, the one spreadsheet-safe CSV dialect, output paths checked before anything is
+written (never the workspace, never a reviewed file), and text decoded as spreadsheets save it."""
 
 from __future__ import annotations
 
@@ -154,8 +155,11 @@ def check_output(
         if Path(p).resolve() == target:
             raise KzalignError(f"{out}: refusing to overwrite an input of this command; choose another output file")
     if path.is_file():
-        with open(path, "rb") as fh:
-            head = fh.read(len(_SQLITE_MAGIC))
+        try:
+            with open(path, "rb") as fh:
+                head = fh.read(len(_SQLITE_MAGIC))
+        except OSError as exc:
+            raise KzalignError(f"{out}: cannot be replaced ({exc.strerror})") from exc
         if head == _SQLITE_MAGIC:
             raise KzalignError(f"{out}: is a SQLite database (a kzalign workspace?); refusing to overwrite it")
         if not allow_reviewed and _has_review_decisions(path):

@@ -248,3 +248,46 @@ def sniff_delimiter(line: str) -> str:
     counts = {d: line.count(d) for d in ("\t", ";", ",")}
     best = max(counts, key=lambda d: counts[d])
     return best if counts[best] else ","
+
+
+# -- UTF-8 read as a Western code page ("mojibake") ------------------------------------------------------
+_MOJIBAKE_BOM = "\u00ef\u00bb\u00bf"  # a UTF-8 BOM read as Windows-1252/Latin-1
+_MOJIBAKE = re.compile("[\u00c2-\u00f4][\u0080-\u00bf\u0152\u0153\u0160\u0161\u0178\u017d\u017e\u0192\u02c6\u02dc"
+                       "\u2013\u2014\u2018-\u201e\u2020-\u2022\u2026\u2030\u2039\u203a\u20ac\u2122\uf000-\uf1ff]")
+
+
+def _western_bytes(text: str) -> bytes | None:
+    """``text`` back to the bytes a Windows-1252/Latin-1 reader made it from; None when it holds other letters."""
+    out = bytearray()
+    for ch in text:
+        if ord(ch) < 256:
+            out.append(ord(ch))
+        elif 0xF000 <= ord(ch) <= 0xF1FF:  # LibreOffice keeps bytes Windows-1252 lacks (0x81...) as U+F1xx
+            out.append(ord(ch) & 0xFF)
+        else:
+            try:
+                out += ch.encode("cp1252")
+            except UnicodeEncodeError:
+                return None
+    return bytes(out)
+
+
+def repair_mojibake(text: str) -> str:
+    """Undo UTF-8 text read as Windows-1252/Latin-1 ("ÐšÐ°Ð·Ð°Ñ…" → "Казах"), as LibreOffice opened headless
+    or a misconfigured import does; the text itself when it is not such text (the repair is exact or nothing)."""
+    if not _MOJIBAKE.search(text):
+        return text
+    raw = _western_bytes(text)
+    if raw is None:
+        return text
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return text
+
+
+def looks_mojibake(header_cell: str, cells: Iterable[str]) -> bool:
+    """True when a table was UTF-8 read as a Western code page: its BOM shows as "ï»¿" or a cell repairs to Cyrillic."""
+    if header_cell.startswith(_MOJIBAKE_BOM):
+        return True
+    return any(re.search("[А-Яа-яЁё]{2}", repair_mojibake(c)) for c in cells if _MOJIBAKE.search(c))

@@ -21,7 +21,7 @@ from typing import Any
 import pandas as pd
 
 from .errors import InputError, KzalignError, Problem
-from .files import check_output, lost_in_encoding, write_atomic
+from .files import check_output, lost_in_encoding, unneutralize_formula, write_atomic
 from .formats.sheet import (
     DECISIONS,
     EDITABLE,
@@ -353,6 +353,7 @@ def _check_row(rf: ReviewFile, rid: str, cells: dict[str, str], decision: str,
     elif not (_same_text(ru, cur["ru_text"]) and _same_text(en, cur["en_text"])):
         enc = lost_in_encoding(cur["ru_text"], ru) or lost_in_encoding(cur["en_text"], en)
         shown = ru if ru != cur["ru_text"] else en
+        shown = shown if len(shown) <= 60 else shown[:59] + "…"
         bad.append(f"the file was saved in an encoding that lost characters ({enc}: {shown!r}); save it as "
                    "UTF-8 or .xlsx and import again" if enc else
                    "ru_text/en_text edited in the file; put the correction in corrected_en")
@@ -362,8 +363,10 @@ def _check_row(rf: ReviewFile, rid: str, cells: dict[str, str], decision: str,
 
 
 def _same_text(a: str, b: str) -> bool:
-    """Equal but for whitespace (what spreadsheets and CAT tools may change around or inside a cell)."""
-    return a == b or a.split() == b.split()
+    """Equal but for whitespace (what spreadsheets and CAT tools may change around or inside a cell), or for the
+    formula-neutralising apostrophe a workbook made from our CSV keeps as text."""
+    a = a.strip()
+    return a == b or a.split() == b.split() or (a.startswith("'") and unneutralize_formula(a).split() == b.split())
 
 
 def _apply(ws: Workspace, p: _Planned, rep: ImportReport, who_default: str, file_name: str,

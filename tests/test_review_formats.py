@@ -424,3 +424,72 @@ def test_quote_that_swallows_rows_is_named(filled, tmp_path):
     with pytest.raises(InputError, match=r"q\.csv:4: \d+ cells but 16 columns in the header"):
         import_review(filled, tmp_path / "q.csv")
     assert _state(filled) == before
+
+
+# -- a real spreadsheet: LibreOffice, headless (skipped where it is not installed) ------------------------
+def _soffice(src: Path, to: str, profile: Path) -> Path:
+    import shutil
+    import subprocess
+
+    exe = shutil.which("soffice") or shutil.which("libreoffice")
+    if exe is None:
+        pytest.skip("LibreOffice (soffice) is not installed")
+    subprocess.run([exe, f"-env:UserInstallation={profile.as_uri()}", "--headless", "--convert-to", to,
+                    "--outdir", str(src.parent), str(src)], check=True, capture_output=True, timeout=180)
+    return src.with_suffix("." + to.split(":")[0])
+
+
+def test_libreoffice_opened_review_files(filled, tmp_path):
+    """LibreOffice headless reads our UTF-8 CSV as Windows-1252 (it ignores the BOM): the workbook it makes
+    holds "ÐŸÐ¾Ñ..." text, which import repairs exactly; its headless CSV export of a workbook with Cyrillic
+    writes "?" for it, which import names."""
+    from openpyxl import load_workbook
+
+    export_review(filled, tmp_path / "review.csv")
+    book = _soffice(tmp_path / "review.csv", "xlsx", tmp_path / "lo-profile")
+    wb = load_workbook(book)
+    sh = wb.active
+    header = [c.value for c in sh[1]]
+    assert header[0].startswith("\u00ef\u00bb\u00bf")  # the BOM, garbled
+    col = header.index("decision") + 1
+    sh.cell(row=4, column=col).value = "accept"  # P1
+    sh.cell(row=3, column=col).value = "reject"  # L2
+    wb.save(tmp_path / "lo.xlsx")
+    assert import_review(filled, tmp_path / "lo.xlsx").by_decision == {"accept": 1, "reject": 1}
+    assert import_review(filled, _soffice(tmp_path / "lo.xlsx", "csv", tmp_path / "lo-profile")).unchanged == 2
+    export_review(filled, tmp_path / "ours.xlsx")  # a workbook with real Cyrillic, saved as CSV by LibreOffice
+    wb = load_workbook(tmp_path / "ours.xlsx")
+    wb["review"].cell(row=5, column=col).value = "accept"
+    wb.save(tmp_path / "ours.xlsx")
+    before = _state(filled)
+    with pytest.raises(InputError, match=r"ours\.csv:\d+: the file was saved in an encoding that lost characters"):
+        import_review(filled, _soffice(tmp_path / "ours.xlsx", "csv", tmp_path / "lo-profile"))
+    assert _state(filled) == before
+
+
+def _as_libreoffice_reads_it(text: str) -> str:
+    """UTF-8 bytes read as Windows-1252 the way LibreOffice does (bytes 1252 lacks become U+F1xx)."""
+    out = []
+    for b in text.encode("utf-8"):
+        try:
+            out.append(bytes([b]).decode("cp1252"))
+        except UnicodeDecodeError:
+            out.append(chr(0xF100 + b))
+    return "".join(out)
+
+
+def test_utf8_read_as_western_is_repaired_exactly(filled, tmp_path):
+    from openpyxl import Workbook
+
+    from kzalign.files import repair_mojibake
+
+    for t in ["Казахстан и Мексика — «группа»", "Aníbal Gómez", "plain ASCII", "Ã©tat"]:
+        assert repair_mojibake(_as_libreoffice_reads_it(t)) == t
+    rows = _excel_rows(filled, tmp_path, {P1: "accept"})
+    wb = Workbook()
+    sh = wb.active
+    sh.append([_as_libreoffice_reads_it("\ufeff" + c) if i == 0 else c for i, c in enumerate(rows[0])])
+    for r in rows:
+        sh.append([_as_libreoffice_reads_it(v) for v in r.values()])
+    wb.save(tmp_path / "garbled.xlsx")
+    assert import_review(filled, tmp_path / "garbled.xlsx").by_decision == {"accept": 1}

@@ -14,7 +14,15 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import InputError, KzalignError, Problem
-from ..files import csv_bytes, decode_text, sniff_delimiter, unneutralize_formula, write_atomic
+from ..files import (
+    csv_bytes,
+    decode_text,
+    looks_mojibake,
+    repair_mojibake,
+    sniff_delimiter,
+    unneutralize_formula,
+    write_atomic,
+)
 
 REVIEW_COLUMNS = ["row_id", "kind", "ru_id", "en_id", "ru_text", "mt_en", "en_text", "score", "evidence", "flags",
                   "check", "decision", "corrected_en", "reviewer", "note", "signature"]
@@ -138,7 +146,8 @@ def _read_csv(path: Path) -> ReviewFile:
         raise InputError(Problem(str(path), reader.line_num, f"broken CSV ({exc}); an unterminated quote? "
                                                              "Save the sheet again from the spreadsheet")) from exc
     rf = _parse_records(path, "csv", records, unneutralize=True)
-    rf.encoding = encoding
+    if rf.encoding == "utf-8":
+        rf.encoding = encoding
     return rf
 
 
@@ -196,6 +205,9 @@ def _parse_records(path: Path, fmt: str, records: list[list[str]], unneutralize:
             break
     if header_idx is None:
         raise InputError(Problem(str(path), None, "no header row found; is this a kzalign review file?"))
+    repaired = looks_mojibake(records[header_idx][0], (c for rec in records[header_idx + 1:] for c in rec[:8]))
+    if repaired:  # UTF-8 that a spreadsheet read as Windows-1252 (LibreOffice headless does): undone exactly
+        records = [[repair_mojibake(c) for c in rec] for rec in records]
     columns = [c.strip().lstrip("\ufeff") for c in records[header_idx]]
     missing = [c for c in REQUIRED if c not in columns]
     if missing:
@@ -225,7 +237,8 @@ def _parse_records(path: Path, fmt: str, records: list[list[str]], unneutralize:
         rows.append((idx + 1, cells))
         if not sig and cells.get("signature", "").strip():
             sig = _parse_sig(cells["signature"])
-    return ReviewFile(path, fmt, sig, columns, rows, problems=problems)
+    return ReviewFile(path, fmt, sig, columns, rows, encoding="utf-8 read as cp1252" if repaired else "utf-8",
+                      problems=problems)
 
 
 def has_decisions(path: str | Path) -> bool:

@@ -284,7 +284,7 @@ def _known_rows(ws: Workspace, rf: ReviewFile, glossary: Any) -> dict[str, dict[
     """Every row id this workspace can take a decision on: current proposals, decided and exported rows."""
     kinds = {cells.get("kind", "").strip() for _n, cells in rf.rows}
     rows = proposals(ws, "links") + proposals(ws, "pairs")
-    if "glossary" in kinds:
+    if "glossary" in kinds or any(c.get("row_id", "").startswith("G") for _n, c in rf.rows):
         rows += proposals(ws, "glossary", glossary)
     known = {r["row_id"]: r for r in rows}
     for (kind, key), pay in ws.review_rows().items():

@@ -18,6 +18,13 @@ from .errors import InputError, Problem
 from .text import clean
 
 _TERMINAL_END = re.compile(r"[.!?…:;][\"'»”’)]*$")
+#: Short lines that are page furniture, not report text: counters, share/print links, copyright lines.
+_FURNITURE = re.compile(
+    r"^(?:views?|просмотр\w*|қаралды|tell a friend|share|поделиться|print|печать|версия для печати|subscribe|"
+    r"подписаться|read more|подробнее|back|назад|tags?|теги)\b[\s:|·\d]*(?:\S+\s*){0,4}$"
+    r"|^©|all rights reserved|все права защищены",
+    re.I,
+)
 #: Page titles that name a site or section, not a report (not used as an item title).
 _GENERIC_TITLE = re.compile(r"^(news|новости|home|главная|press releases?|пресс-релизы?)\b", re.I)
 
@@ -41,15 +48,18 @@ def read_html(html: str, where: str) -> list[RawItem]:
 
     try:
         doc = trafilatura.bare_extraction(html, with_metadata=True, favor_recall=True, include_comments=False,
-                                          include_tables=True, deduplicate=False)
+                                          include_tables=True, deduplicate=False,
+                                          date_extraction_params={"extensive_search": False, "original_date": True})
     except Exception as exc:  # trafilatura/lxml raise many types on broken markup
         raise InputError(Problem(where, None, f"cannot parse the HTML page ({type(exc).__name__}: {exc})")) from exc
     body = clean(getattr(doc, "text", None) or "") if doc is not None else ""
+    body = "\n".join(ln for ln in body.splitlines() if not (len(ln) < 120 and _FURNITURE.search(ln)))
     if not body:
         raise InputError(Problem(where, None, "no article text found in the HTML page (only menus or markup)"))
     items = parse_digest(body, where)
     title = getattr(doc, "title", None)
-    day = parse_date(str(getattr(doc, "date", "") or ""))
+    # the page's date is the report's only when the page holds one report (a digest's items date themselves)
+    day = parse_date(str(getattr(doc, "date", "") or "")) if len(items) == 1 else None
     return _finish(items, title, day, getattr(doc, "url", None), getattr(doc, "sitename", None))
 
 
@@ -141,7 +151,7 @@ def unwrap_pdf(lines: list[str]) -> list[str]:
     """Rebuild paragraphs from a PDF's visual lines: a full-width line without a final stop continues."""
     lines = [ln.strip() for ln in lines if ln.strip()]
     widths = sorted(len(ln) for ln in lines if len(ln) >= 20)
-    full = 0.75 * widths[len(widths) // 2] if widths else 10**9
+    full = 0.85 * widths[int(0.9 * (len(widths) - 1))] if widths else 10**9
     out: list[str] = []
     glue = False
     for line in lines:

@@ -106,8 +106,12 @@ def _utf16(data: bytes) -> str | None:
     if len(head) < 16:
         return None
     even, odd = head[0::2], head[1::2]
-    codec = ("utf-16-le" if odd.count(0) > 0.4 * len(odd) and even.count(0) < 0.05 * len(even) else
-             "utf-16-be" if even.count(0) > 0.4 * len(even) and odd.count(0) < 0.05 * len(odd) else None)
+
+    def high(half: bytes) -> float:  # share of high bytes of ASCII (0x00) and Cyrillic (0x04) characters
+        return (half.count(0) + half.count(4)) / len(half)
+
+    codec = ("utf-16-le" if high(odd) > 0.9 and high(even) < 0.3 else
+             "utf-16-be" if high(even) > 0.9 and high(odd) < 0.3 else None)
     if codec is None:
         return None
     sample = head[: len(head) // 2 * 2].decode(codec, errors="replace")
@@ -257,8 +261,9 @@ def read_csv(text: str, where: str, problems: list[Problem]) -> list[RawItem]:
         except StopIteration:
             break
         except csv.Error as exc:
-            what = "unterminated quote: the quoted cell opened here never closes" if "end of data" in str(exc) \
-                else f"malformed CSV row ({exc}); a quote inside a cell must be doubled"
+            what = ("unterminated quote: the quoted cell opened here never closes" if "end of data" in str(exc) else
+                    f"malformed CSV row ({exc}): the quoted cell opened here never closes or holds an undoubled "
+                    "quote, so the rows after it would be swallowed")
             problems.append(Problem(where, start, what))
             break
         if not any(c.strip() for c in row):

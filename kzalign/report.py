@@ -29,7 +29,7 @@ header{padding:18px 28px 10px;border-bottom:1px solid var(--line)}h1{font-size:2
 .controls label{font-size:12.5px;color:var(--muted)}.controls input,.controls select{font:inherit;padding:3px 6px;border:1px solid var(--line);border-radius:4px;background:#fff}
 .controls input[type=search]{width:260px}#count{margin-left:auto;font-size:12.5px;color:var(--muted)}
 main{padding:8px 28px 40px;max-width:1400px}
-.ru-item{border:1px solid var(--line);border-radius:6px;margin:16px 0;padding:12px 16px;background:#fff}
+.ru-item{border:1px solid var(--line);border-radius:6px;margin:16px 0;padding:12px 16px;background:#fff;content-visibility:auto;contain-intrinsic-size:auto 600px}
 .ru-item>h2{font-size:16px;margin:0 0 2px}.meta{color:var(--muted);font-size:12px}
 details.text{margin:6px 0}details.text summary{cursor:pointer;color:var(--acc);font-size:12.5px}
 details.text div{white-space:pre-wrap;font-size:13px;padding:6px 10px;background:var(--bg);border-radius:4px;margin-top:4px}
@@ -45,7 +45,7 @@ table.pairs col.s{width:64px}table.pairs col.f{width:150px}.mt{display:block;col
 mark.name{background:#fff2b3;border-radius:2px;padding:0 1px}mark.name.bad{background:#ffd7d3;text-decoration:underline wavy var(--bad)}
 .flag{display:inline-block;font-size:11px;margin:1px 2px;padding:0 5px;border-radius:3px;background:#fdecd2;color:var(--warn)}
 .none{color:var(--muted);font-style:italic;margin:8px 0 0}.hidden{display:none!important}
-@media print{.controls{display:none}header{border:0}.ru-item{break-inside:avoid-page;border-color:#999}details.text{display:none}mark.name{background:none;text-decoration:underline}body{font-size:11pt}}
+@media print{.ru-item{content-visibility:visible}.controls{display:none}header{border:0}.ru-item{break-inside:avoid-page;border-color:#999}details.text{display:none}mark.name{background:none;text-decoration:underline}body{font-size:11pt}}
 """
 
 _JS = """
@@ -53,10 +53,12 @@ _JS = """
  var q=document.getElementById('q'),st=document.getElementById('status'),sc=document.getElementById('minscore'),
      df=document.getElementById('from'),dt=document.getElementById('to'),un=document.getElementById('unlinked'),
      count=document.getElementById('count'),items=[].slice.call(document.querySelectorAll('.ru-item'));
- items.forEach(function(it){it._t=it.textContent.toLowerCase();it._links=[].slice.call(it.querySelectorAll('.link'));
-   it._links.forEach(function(l){l._t=l.textContent.toLowerCase();});});
+ var indexed=false;
+ function index(){if(indexed)return;indexed=true;items.forEach(function(it){it._t=it.textContent.toLowerCase();
+   it._links.forEach(function(l){l._t=l.textContent.toLowerCase();});});}
+ items.forEach(function(it){it._links=[].slice.call(it.querySelectorAll('.link'));});
  function apply(){
-  var text=q.value.trim().toLowerCase(),s=st.value,min=parseFloat(sc.value||'0'),a=df.value,b=dt.value,shown=0,links=0;
+  var text=q.value.trim().toLowerCase();if(text)index();var s=st.value,min=parseFloat(sc.value||'0'),a=df.value,b=dt.value,shown=0,links=0;
   items.forEach(function(it){
    var d=it.dataset.date||'',dateOk=(!a||(d&&d>=a))&&(!b||(d&&d<=b)),any=false,textItem=!text||it._t.indexOf(text)>=0;
    it._links.forEach(function(l){
@@ -67,7 +69,8 @@ _JS = """
   count.textContent=shown+' Russian items, '+links+' links shown';
  }
  [q,st,sc,df,dt,un].forEach(function(e){e.addEventListener('input',apply);e.addEventListener('change',apply);});
- apply();
+ var nl=0;items.forEach(function(it){nl+=it._links.length;});
+ count.textContent=items.length+' Russian items, '+nl+' links shown';
 })();
 """
 

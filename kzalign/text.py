@@ -179,7 +179,9 @@ def split_sentences(text: str, lang: str = "ru") -> list[str]:
         for a, b in _razdel_spans(line):
             parts = [a, *sorted(c for c in cuts if a < c < b), b]
             for x, y in zip(parts, parts[1:], strict=False):
-                if spans and _continues(line[spans[-1][0]:spans[-1][1]], line[x:y].strip()):
+                # only the last 200 characters of the sentence so far matter: merging stays linear
+                if spans and _continues(line[max(spans[-1][0], spans[-1][1] - 200):spans[-1][1]],
+                                        line[x:min(y, x + 200)].strip()):
                     spans[-1][1] = y
                 else:
                     spans.append([x, y])

@@ -18,7 +18,7 @@ from .dates import dateline_date, parse_date
 from .dedup import Planned, plan_items, shingles
 from .digest import RawItem, is_headline, parse_digest
 from .errors import InputError, Problem
-from .langid import detect_lang
+from .langid import detect_lang, loaded, preload
 from .progress import ProgressCallback, report
 from .readers import ReadOptions, ReadResult, collect_files, decode_bytes, display_path, read_file
 from .store import Workspace, now_iso
@@ -61,6 +61,9 @@ def read_inputs(
 def _read_all(paths: Sequence[str | Path], progress: ProgressCallback | None, opts: ReadOptions) -> ReadResult:
     files, problems = collect_files(paths)
     res = ReadResult(problems=problems, files=len(files))
+    if files and not loaded():
+        report(progress, "loading language model", 0, 0)  # the CLI shows a spinner until "read" starts
+        preload()
     report(progress, "read", 0, len(files))
     for i, f in enumerate(files, start=1):
         res.items.extend(read_file(f, res, opts))

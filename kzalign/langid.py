@@ -45,6 +45,21 @@ def _lingua():
     return LanguageDetectorBuilder.from_iso_codes_639_1(*codes).build()
 
 
+def loaded() -> bool:
+    """Whether lingua's detector has been built in this process."""
+    return _lingua.cache_info().currsize > 0
+
+
+def preload() -> bool:
+    """Load lingua's models now (about 1.5 s once per process) so the first detection is not the slow one;
+    False when lingua is not installed."""
+    detector = _lingua()
+    if detector is None:
+        return False
+    detector.detect_language_of("Посол провёл встречу с министром. The ambassador met the minister.")
+    return True
+
+
 def detect_lang(text: str) -> str | None:
     """ISO code of the language of ``text`` (``ru``, ``en``, ``uk``, ``bg``, ``it``...); None without letters."""
     sample = text[:SAMPLE_CHARS]

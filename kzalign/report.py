@@ -89,6 +89,10 @@ def _esc(value: Any) -> str:
     return html.escape("" if value is None or (isinstance(value, float) and pd.isna(value)) else str(value))
 
 
+def _n(n: int, word: str) -> str:
+    return f"{n} {word}{'' if n == 1 else 's'}"
+
+
 def _date(value: Any) -> str:
     return value if isinstance(value, str) and value else "no date"
 
@@ -180,11 +184,11 @@ def build_report(ws: Workspace, glossary: Any = None) -> tuple[str, ReportStats]
         "script-src 'unsafe-inline'\">"
         f"<title>kzalign report: {counts['ru']} Russian items, {counts['links']} links</title><style>{_CSS}</style></head><body>"
         f"<header><h1>Russian ↔ English links</h1><div class=\"sub\">{counts['ru']} Russian and {counts['en']} English items · "
-        f"{counts['links']} links · {counts['pairs']} sentence pairs · made {now_iso()} by kzalign {__version__} from "
+        f"{_n(counts['links'], 'link')} · {_n(counts['pairs'], 'sentence pair')} · made {now_iso()} by kzalign {__version__} from "
         f"<code>{_esc(ws.path.name)}</code> · <code>{_esc(signature)}</code>{_esc(gsig)}</div></header>"
         '<div class="controls"><input type="search" id="q" placeholder="Search titles, sentences, names…" aria-label="search">'
         '<label>Status <select id="status"><option value="all">all</option><option value="proposed">proposed</option>'
-        '<option value="accepted">accepted</option><option value="rejected">rejected</option></select></label>'
+        '<option value="accepted">accepted</option></select></label>'
         '<label>Score ≥ <input type="number" id="minscore" min="0" max="1" step="0.05" value="0" style="width:70px"></label>'
         '<label>From <input type="date" id="from"></label><label>to <input type="date" id="to"></label>'
         '<label><input type="checkbox" id="unlinked" checked> unlinked items</label><span id="count"></span></div>'

@@ -66,3 +66,28 @@ def test_identical_copies_add_no_revision(ws: Workspace, seeds_dir: Path) -> Non
     again = ingest_paths(ws, [seeds_dir])
     assert again.revisions == 0 and again.superseded == 0
     assert len(ws.item_revisions()) == rep.revisions
+
+
+def test_ingest_hands_its_summary_over_as_soon_as_it_ends(ws: Workspace, seeds_dir: Path) -> None:
+    """``kzalign run`` prints the ingest summary before the later stages: ingest calls ``progress.ingest_done``."""
+    from kzalign.cli import _Bars
+
+    seen: list[tuple[str, int, int]] = []
+    handed: list[object] = []
+
+    class Progress:
+        def __call__(self, stage: str, done: int, total: int) -> None:
+            seen.append((stage, done, total))
+
+        def ingest_done(self, rep: object) -> None:
+            handed.append(rep)
+
+    rep = ingest_paths(ws, [seeds_dir], progress=Progress())
+    assert handed == [rep]
+    assert ("read", 5, 5) in seen and ("de-duplicate", 21, 21) in seen
+    bars = _Bars()
+    bars("loading model use", 0, 0)  # no count: a spinner (drawn only on a terminal)
+    assert bars.spinner is not None and bars.spinner.label == "loading model use"
+    bars("embed", 0, 3)
+    assert bars.spinner is None
+    bars.close()

@@ -57,10 +57,24 @@ def read_html(html: str, where: str) -> list[RawItem]:
     if not body:
         raise InputError(Problem(where, None, "no article text found in the HTML page (only menus or markup)"))
     items = parse_digest(body, where)
-    title = getattr(doc, "title", None)
+    title = _headline(html)
     # the page's date is the report's only when the page holds one report (a digest's items date themselves)
     day = parse_date(str(getattr(doc, "date", "") or "")) if len(items) == 1 else None
     return _finish(items, title, day, getattr(doc, "url", None), getattr(doc, "sitename", None))
+
+
+def _headline(page: str) -> str | None:
+    """The report's headline from ``og:title`` or the first ``<h1>`` (never ``<title>``, which often names the site)."""
+    from lxml import html as lxml_html
+
+    try:
+        root = lxml_html.fromstring(page)
+    except Exception:  # noqa: BLE001 - trafilatura read it; no headline then
+        return None
+    for value in root.xpath("//meta[@property='og:title']/@content") + [h.text_content() for h in root.iter("h1")]:
+        if value and value.strip():
+            return value.strip()
+    return None
 
 
 def html_to_text(fragment: str) -> str:

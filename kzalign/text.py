@@ -100,12 +100,17 @@ def razdel_sentences(text: str) -> list[str]:
 
 
 # -- sentence splitting for translation memories ------------------------------------------------
-#: Abbreviations after which a sentence never ends (lower-cased, without the final dot).
+#: Abbreviations after which a sentence never ends (lower-cased, without the final dot): titles, company
+#: forms, Russian address and name abbreviations (``г. Астана``, ``им. Абая``, ``т.е.``).
 _ABBR = frozenset(
-    "mr mrs ms dr prof st gen gov sen rep col lt capt sgt rev hon pres mt ft co corp inc ltd no nos vol vols "
-    "fig figs art approx est dept hrs hr min sec jan feb mar apr jun jul aug sep sept oct nov dec vs "
-    "г гг им ул пр просп пл д обл р-н ст св ген проф акад см рис янв фев февр мар апр авг сент окт нояб дек "
-    "тов зам пос стр т.е т.к т.н т.ч т.о напр ок".split()
+    "mr mrs ms dr prof st gen gov sen rep col lt capt sgt rev hon pres mt ft co corp inc ltd vs dept "
+    "г гг им ул пр просп пл д обл р-н ст св ген проф акад тов зам пос т.е т.к т.н т.ч т.о напр".split()
+)
+#: Abbreviations that continue the sentence only before a number (``Jan. 5``, ``No. 5``, ``3 hrs. 20 min``):
+#: before a capital (``in Jan. The talks``) they end it.
+_ABBR_DIGIT = frozenset(
+    "no nos vol vols fig figs art p pp approx hrs hr min sec jan feb mar apr jun jul aug sep sept oct nov dec "
+    "янв фев февр мар апр авг сент окт нояб дек ок стр рис см тыс млн млрд руб долл".split()
 )
 #: Abbreviations that end a sentence unless the next word continues them (``долл. США``).
 _ABBR_NEXT = {"долл": ("США",), "млн": ("долл",), "млрд": ("долл",)}
@@ -143,6 +148,8 @@ def _continues(prev: str, nxt: str) -> bool:
     if token in _ABBR and not (token in ("г", "гг") and re.search(r"\d{4}\s?гг?\.$", prev)):
         return True
     if token in _ABBR_NEXT and first.startswith(_ABBR_NEXT[token]):
+        return True
+    if token in _ABBR_DIGIT and first[:1].isdigit():
         return True
     if _INITIALS.search(prev) and first.lower() not in _STARTERS and not _YEAR_ABBR.search(prev + " " + nxt):
         return True  # К.-Ж. Токаев, U.S. President, Н.И. Пирогова

@@ -39,3 +39,8 @@ def test_sentences_are_substrings_and_long_lines_split() -> None:
     line = "Посол провёл встречу с министром. " * 30000  # ~1 MB on one line: razdel is linear
     out = split_sentences(line)
     assert len(out) == 30000 and set(out) == {"Посол провёл встречу с министром."}
+
+
+def test_units_and_months_end_a_sentence_before_a_capital_only() -> None:
+    assert split_sentences("The talks lasted 3 hrs. The sides agreed.") == ["The talks lasted 3 hrs.", "The sides agreed."]
+    assert split_sentences("It was held 5 Jan. 2026 in Astana.") == ["It was held 5 Jan. 2026 in Astana."]

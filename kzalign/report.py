@@ -2,7 +2,8 @@
 
 For each Russian item: its linked English items with score, status and evidence, and the aligned
 sentence pairs side by side, glossary names highlighted and QA flags shown. Filters by status, score
-and date and a search box run in a few lines of inline JavaScript; there is no external resource
+and date and a search box run in a few lines of inline JavaScript (and can be preset in the address:
+``report.html?status=accepted&min=0.5&q=Turganbekov&from=2026-01-01``); there is no external resource
 (no CDN, fonts or images), so the file opens offline, and a print stylesheet keeps it readable on paper.
 """
 
@@ -71,6 +72,9 @@ _JS = """
  [q,st,sc,df,dt,un].forEach(function(e){e.addEventListener('input',apply);e.addEventListener('change',apply);});
  var nl=0;items.forEach(function(it){nl+=it._links.length;});
  count.textContent=items.length+' Russian items, '+nl+' links shown';
+ var u=new URLSearchParams(location.search),set=false;
+ [['q',q],['status',st],['min',sc],['from',df],['to',dt]].forEach(function(p){if(u.has(p[0])){p[1].value=u.get(p[0]);set=true;}});
+ if(set)apply();
 })();
 """
 

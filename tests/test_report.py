@@ -77,7 +77,23 @@ def test_report_in_headless_chromium(html_seeds_db: Path, tmp_path: Path) -> Non
     assert len(re.findall(r'<tr class="pair"', dom)) >= 1
     assert re.search(r'<mark class="name"[^>]*>Мексика</mark>', dom) and "Almurat Turganbekov" in dom
     assert "1 Russian items, 2 links shown" in dom  # the filter script ran
+    # filters preset in the address: only the link scoring >= 0.5 stays visible
+    dom = subprocess.run([*flags, "--dump-dom", out.as_uri() + "?min=0.5"], capture_output=True, text=True,
+                         timeout=120).stdout
+    assert "1 Russian items, 1 links shown" in dom and dom.count('class="link hidden"') == 1
     shot = tmp_path / "report.png"
     subprocess.run([*flags, "--window-size=1280,1400", f"--screenshot={shot}", out.as_uri()],
                    capture_output=True, timeout=120, check=False)
     assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and shot.stat().st_size > 20_000
+
+
+def test_forbidden_spelling_is_marked() -> None:
+    from kzalign.glossary import load_glossary
+    from kzalign.report import highlight
+
+    g = load_glossary([Path(__file__).resolve().parent.parent / "glossaries"])
+    text = "President Kassym-Jomart Tokaev met Almurat Turganbekov <b>today</b>."
+    out = highlight(text, g.find_en(text))
+    assert '<mark class="name bad" title="forbidden spelling; use Kassym-Jomart Tokayev">' in out
+    assert '<mark class="name" title="glossary: Almurat Turganbekov">Almurat Turganbekov</mark>' in out
+    assert "&lt;b&gt;today&lt;/b&gt;" in out

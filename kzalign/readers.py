@@ -154,6 +154,30 @@ def decode_bytes(data: bytes, where: str) -> tuple[str, str]:
     )
 
 
+_DECLARED = re.compile(rb"""(?:charset|encoding)\s*=\s*["']?([A-Za-z0-9_.:-]{2,40})""", re.I)
+
+
+def declared_decode(data: bytes, where: str) -> tuple[str, str] | None:
+    """Decode a page or feed by the charset it declares (``<meta charset=windows-1251>``, ``<?xml encoding=``),
+    when that is not UTF-8; None when it declares none (or UTF-8, which :func:`decode_bytes` handles)."""
+    import codecs
+
+    m = _DECLARED.search(data[:4096])
+    if m is None:
+        return None
+    try:
+        name = codecs.lookup(m.group(1).decode("ascii")).name
+    except LookupError:
+        return None
+    if name in ("utf-8", "utf-16", "utf-16-le", "utf-16-be") or data.startswith((b"\xef\xbb\xbf", b"\xff\xfe", b"\xfe\xff")):
+        return None
+    try:
+        return data.decode(name), name
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise InputError(Problem(where, line, f"does not decode as {name}, the encoding it declares")) from exc
+
+
 def sniff(data: bytes, text: str | None = None) -> str:
     """The format the content itself says: pdf, docx, zip, html, feed, jsonl, or text (unknown markup-free)."""
     if data.startswith(b"%PDF-"):
@@ -361,7 +385,8 @@ def read_file(path: Path, result: ReadResult, opts: ReadOptions) -> list[RawItem
     kind, text, message = kind_of(path, data)
     if message is None and text is not None:
         try:
-            text, result.encodings[where] = decode_bytes(data, where)
+            declared = declared_decode(data, where) if kind in ("html", "feed") else None
+            text, result.encodings[where] = declared or decode_bytes(data, where)
         except InputError as exc:
             problems.extend(exc.problems)
             return []

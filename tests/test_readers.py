@@ -124,6 +124,16 @@ def test_utf16_files_are_decoded(ws: Workspace, tmp_path: Path) -> None:
     assert "decoded as UTF-16" in res.output
 
 
+def test_page_in_its_declared_windows_1251(ws: Workspace, tmp_path: Path) -> None:
+    lines = ["Посол Казахстана провёл встречу в Мехико",
+             "Посол Казахстана в Мексике Алмурат Турганбеков провёл встречу с депутатами парламента Мексики."]
+    page = news_page(lines, lang="ru").replace('<meta charset="utf-8">', '<meta charset="windows-1251">')
+    (tmp_path / "old.html").write_bytes(page.encode("cp1251"))
+    rep = ingest_paths(ws, [tmp_path / "old.html"])
+    assert list(rep.encodings.values()) == ["cp1251"]
+    assert ws.items().iloc[0]["title"] == lines[0]
+
+
 # -- mismatches and damaged files: named, nothing written ------------------------------------------
 def _docx_bytes(tmp_path: Path) -> bytes:
     return write_docx(tmp_path / "tmp.docx", REPORT_EN).read_bytes()

@@ -76,21 +76,80 @@ def format_option(choices: list[str], default: str) -> Callable[[Callable[..., A
     )
 
 
+#: What each library stage is called on screen (a stage not listed shows under its own name).
+STAGE_NAMES = {
+    "read": "reading files", "de-duplicate": "merging duplicates", "embed": "embedding texts",
+    "translate": "translating", "link": "linking", "align": "aligning sentences",
+}
+
+
+class _Spinner:
+    """An indeterminate spinner on stderr (TTY only) for work without a count, such as loading a model."""
+
+    FRAMES = "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏"
+
+    def __init__(self, label: str) -> None:
+        import threading
+
+        self.label = label
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._spin, daemon=True)
+        if sys.stderr.isatty():
+            self._thread.start()
+
+    def _spin(self) -> None:
+        import time
+
+        start, i = time.monotonic(), 0
+        while not self._stop.wait(0.1):
+            sys.stderr.write(f"\r{self.FRAMES[i % len(self.FRAMES)]} {self.label}… {time.monotonic() - start:.0f}s ")
+            sys.stderr.flush()
+            i += 1
+
+    def stop(self) -> None:
+        if self._thread.is_alive():
+            self._stop.set()
+            self._thread.join()
+            sys.stderr.write("\r\033[K")
+            sys.stderr.flush()
+
+
 class _Bars:
-    """Progress callback that draws one tqdm bar per stage on stderr (hidden when not a TTY in CI)."""
+    """Progress callback that draws one tqdm bar per stage on stderr (hidden when not a TTY in CI).
+
+    A stage reported with ``total == 0`` (``progress("loading model use", 0, 0)``) has no count: it
+    shows a spinner until the next report. :meth:`ingest_done` prints the ingest summary as soon as
+    ingest ends (``on_ingest`` is set by the ingest commands).
+    """
+
+    on_ingest: Callable[[Any], None] | None = None
 
     def __init__(self, quiet: bool = False):
         self.quiet = quiet
         self.bars: dict[str, Any] = {}
+        self.spinner: _Spinner | None = None
+
+    def ingest_done(self, rep: Any) -> None:
+        """Called by the ingest stage with its report: close the bars and print the summary now."""
+        if self.quiet or _Bars.on_ingest is None:
+            return
+        self.close()
+        _Bars.on_ingest(rep)
 
     def __call__(self, stage: str, done: int, total: int) -> None:
         if self.quiet:
             return
         from tqdm import tqdm
 
+        if self.spinner is not None:
+            self.spinner.stop()
+            self.spinner = None
+        if total <= 0:
+            self.spinner = _Spinner(STAGE_NAMES.get(stage, stage))
+            return
         bar = self.bars.get(stage)
         if bar is None:
-            bar = tqdm(total=total, desc=stage, unit="", file=sys.stderr, leave=False,
+            bar = tqdm(total=total, desc=STAGE_NAMES.get(stage, stage), unit="", file=sys.stderr, leave=False,
                        dynamic_ncols=True, disable=None)
             self.bars[stage] = bar
         if total != bar.total:
@@ -102,6 +161,9 @@ class _Bars:
             self.bars.pop(stage, None)
 
     def close(self) -> None:
+        if self.spinner is not None:
+            self.spinner.stop()
+            self.spinner = None
         for bar in self.bars.values():
             bar.close()
         self.bars.clear()

@@ -185,7 +185,8 @@ def start(cluster: str | None = None, threads: int | None = None, timeout: float
     try:
         if kind == "local":
             eng.local_cluster = LocalCluster(n_workers=arg, threads_per_worker=1, processes=True,
-                                             dashboard_address=None, silence_logs=logging.ERROR)
+                                             dashboard_address=":0",  # any free port
+                                             silence_logs=logging.ERROR)
             eng.address = f"{cluster} ({eng.local_cluster.scheduler_address})"
             eng.client = Client(eng.local_cluster, timeout=timeout)
         else:

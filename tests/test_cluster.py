@@ -161,6 +161,24 @@ def test_a_worker_killed_mid_run_loses_nothing(dask_cluster, ws, tmp_path, seeds
     np.testing.assert_array_equal(again, want)
 
 
+def test_a_stopped_client_resumes_from_the_cache(dask_cluster, ws, tmp_path, seeds_dir):
+    texts = _texts(seeds_dir, 768)  # 3 chunks
+
+    def stop(stage: str, done: int, total: int) -> None:
+        if done:
+            raise KeyboardInterrupt  # Ctrl-C once the first chunk is saved
+
+    with engine(cluster=dask_cluster):
+        with pytest.raises(KeyboardInterrupt):
+            embed_texts(ws, get_encoder("use"), texts, progress=stop)
+        saved = ws.conn.execute("SELECT COUNT(*) FROM embeddings").fetchone()[0]
+        assert 256 <= saved < len(texts)
+        seen: list[int] = []
+        got = embed_texts(ws, get_encoder("use"), texts, progress=lambda s, d, t: seen.append(t))
+    assert seen[0] == len(set(texts)) - saved  # the re-run encodes only what was not saved
+    np.testing.assert_array_equal(got, _in_process(tmp_path, texts))
+
+
 # -- workers that cannot do the work -----------------------------------------------------------------
 
 def _worker(address: str, shadow: Path) -> subprocess.Popen:

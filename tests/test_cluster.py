@@ -4,6 +4,7 @@ translations and links as the in-process path; a worker killed mid-run loses not
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -114,13 +115,21 @@ def test_cluster_encoder_gives_the_in_process_vectors(dask_cluster, ws, tmp_path
     assert n == len(set(texts))
 
 
-def test_link_on_the_cluster_gives_the_in_process_links(dask_cluster, tmp_path, seeds_dir, seeds_linked_db):
+def test_link_and_pairs_on_the_cluster_give_the_in_process_results(dask_cluster, tmp_path, seeds_dir,
+                                                                    seeds_linked_db):
     db = _seed_db(tmp_path / "ws.db", seeds_dir)
     res = _invoke(["link", "--db", str(db)], cluster=dask_cluster)
     assert res.exit_code == 0, res.output
     ours = CliRunner().invoke(main, ["links", "--db", str(db), "--format", "csv"]).output
     theirs = CliRunner().invoke(main, ["links", "--db", str(seeds_linked_db), "--format", "csv"]).output
     assert ours == theirs and ours.count("\n") > 1
+    in_process = tmp_path / "in_process.db"
+    shutil.copyfile(seeds_linked_db, in_process)  # the session's workspace stays as it is
+    pairs = ["pairs", "--no-translate", "--format", "csv"]
+    theirs = _invoke([*pairs, "--db", str(in_process)])
+    ours = _invoke([*pairs, "--db", str(db)], cluster=dask_cluster)
+    assert ours.exit_code == 0 and theirs.exit_code == 0, ours.output + theirs.output
+    assert ours.stdout == theirs.stdout and ours.stdout.count("\n") > 1
 
 
 def test_translate_on_a_local_cluster_gives_the_in_process_translations(tmp_path, seeds_dir, argos_dir,

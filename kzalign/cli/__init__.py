@@ -180,8 +180,8 @@ def engine_options(fn: Callable[..., Any]) -> Callable[..., Any]:
 
 
 #: Units shown by the progress bars of each stage (counts and rates read "1200/5000 texts, 85.3 texts/s").
-STAGE_UNITS = {"embed": " texts", "translate": " sentences", "ingest": " files", "pairs": " pairs",
-               "link": " items", "keys": " items"}
+STAGE_UNITS = {"embed": " texts", "translate": " sentences", "read": " files", "align": " links",
+               "keys": " items"}
 
 
 def pass_errors(fn: Callable[..., Any]) -> Callable[..., Any]:

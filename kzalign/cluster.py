@@ -232,6 +232,18 @@ def engine(threads: int | None = None, cluster: str | None = None,
         eng.close()
 
 
+def map_chunks(fn: Callable[..., Any], args: Iterable[tuple[Any, ...]], what: str = "working"
+               ) -> Iterator[tuple[int, Any]]:
+    """(index, ``fn(*a)``) for each ``a``: on the active engine's Dask workers as they finish, else here in
+    order. For any batch stage (``fn`` must be importable on the workers, its arguments picklable)."""
+    eng = current_engine()
+    if eng is None or eng.client is None:
+        for i, a in enumerate(args):
+            yield i, fn(*a)
+        return
+    yield from eng.run_chunks(fn, args, what)
+
+
 # -- the wrappers (client side) -------------------------------------------------------------------
 
 class ClusterEncoder:

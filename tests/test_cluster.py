@@ -149,6 +149,18 @@ def test_translate_on_a_local_cluster_gives_the_in_process_translations(tmp_path
     assert tables[0].equals(tables[1])
 
 
+def test_map_chunks_runs_any_batch_stage_here_or_on_the_workers(dask_cluster):
+    from kzalign.cluster import map_chunks
+    from kzalign.text import text_hash
+
+    args = [(f"text {i}",) for i in range(12)]
+    here = list(map_chunks(text_hash, args))
+    assert [i for i, _ in here] == list(range(12))
+    with engine(cluster=dask_cluster):
+        there = dict(map_chunks(text_hash, args, "hashing"))
+    assert [there[i] for i in range(12)] == [h for _, h in here]
+
+
 def test_a_worker_killed_mid_run_loses_nothing(dask_cluster, ws, tmp_path, seeds_dir):
     texts = _texts(seeds_dir, 1024)  # 4 chunks
     killed: list[int] = []

@@ -44,7 +44,6 @@ BUILTIN = ("use", "e5", "minilm")
 KINDS = ("passage", "query")
 #: Texts per cache write (and per task on a Dask cluster): a stopped run keeps every finished chunk.
 CHUNK = 256
-__all__ = ["CHUNK", "DEFAULT_THREADS", "Encoder", "embed_texts", "get_encoder", "local_encoder", "normalize_rows"]
 
 
 @runtime_checkable

@@ -149,8 +149,8 @@ class _Bars:
             return
         bar = self.bars.get(stage)
         if bar is None:
-            bar = tqdm(total=total, desc=STAGE_NAMES.get(stage, stage), unit="", file=sys.stderr, leave=False,
-                       dynamic_ncols=True, disable=None)
+            bar = tqdm(total=total, desc=STAGE_NAMES.get(stage, stage), unit=STAGE_UNITS.get(stage, ""),
+                       file=sys.stderr, leave=False, dynamic_ncols=True, disable=None, smoothing=0.1)
             self.bars[stage] = bar
         if total != bar.total:
             bar.total = total
@@ -209,6 +209,41 @@ def echo_table(rows: list[dict[str, Any]] | Any, columns: list[str] | None = Non
     click.echo("  ".join("-" * w for w in widths))
     for r in cells:
         click.echo("  ".join(c.ljust(w) for c, w in zip(r, widths, strict=False)).rstrip())
+
+
+def engine_options(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """``--threads`` and ``--cluster`` for commands that encode or translate: the command runs inside
+    :func:`kzalign.cluster.engine`, so its stages get models with that many threads, on Dask workers
+    when a cluster is given (the command's own function never sees these options)."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, threads: int | None, cluster: str | None, cluster_timeout: float,
+                **kwargs: Any) -> Any:
+        from ..cluster import engine
+
+        with engine(threads=threads, cluster=cluster, timeout=cluster_timeout):
+            return fn(*args, **kwargs)
+
+    options = [
+        click.option("--threads", type=str, default=None, envvar="KZALIGN_THREADS", metavar="N",
+                     help="CPU threads for each encoder and translator (default 1: measured fastest on a "
+                          "busy machine; see BENCHMARKS.md). Also read from $KZALIGN_THREADS."),
+        click.option("--cluster", default=None, envvar="KZALIGN_CLUSTER", metavar="ADDRESS",
+                     help="Run encoding and translation on a Dask cluster: tcp://HOST:8786 (a running "
+                          "'dask scheduler'), or local:N to start N worker processes here. The workspace "
+                          "stays here; results are saved chunk by chunk. Also read from $KZALIGN_CLUSTER."),
+        click.option("--cluster-timeout", type=float, default=10.0, show_default=True,
+                     envvar="KZALIGN_CLUSTER_TIMEOUT", metavar="SECONDS",
+                     help="How long to wait for the Dask scheduler and its first worker."),
+    ]
+    for option in reversed(options):
+        wrapper = option(wrapper)
+    return wrapper
+
+
+#: Units shown by the progress bars of each stage (counts and rates read "1200/5000 texts, 85.3 texts/s").
+STAGE_UNITS = {"embed": " texts", "translate": " sentences", "read": " files", "align": " links",
+               "keys": " items"}
 
 
 def pass_errors(fn: Callable[..., Any]) -> Callable[..., Any]:

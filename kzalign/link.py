@@ -428,7 +428,7 @@ def _evidence(run: _Run, sp: ScoredPairs, n: int, days: int | None, decision: st
 def _decide(ws: Workspace, run: _Run, sp: ScoredPairs, rep: LinkReport) -> list[tuple[str, str, float, int, str, str]]:
     """The link rows: scored pairs over the threshold or follow-ups, with the decisions read now (inside
     the write transaction): rejected ones left out, accepted ones kept; ranked per Russian item."""
-    dec = ws.decision_map("link")
+    dec = _link_decisions(ws)
     ru_ids, en_ids = run.ru["id"].astype(str).tolist(), run.en["id"].astype(str).tolist()
     ru_days, en_days = [_day(d) for d in run.ru["date"]], [_day(d) for d in run.en["date"]]
     rows: dict[tuple[str, str], tuple[float, dict[str, object]]] = {}
@@ -455,6 +455,11 @@ def _decide(ws: Workspace, run: _Run, sp: ScoredPairs, rep: LinkReport) -> list[
         rows[(rid, eid)] = (float(sp.prob[n]), ev)
     rows.update(_accepted_meanwhile(ws, dec, rows, rep))
     return _ranked(rows, run.signature)
+
+
+def _link_decisions(ws: Workspace) -> dict[str, str]:
+    """{link key: accept|reject} of the reviewer decisions about links."""
+    return {key: str(d["decision"]) for (_kind, key), d in ws.decision_map("link").items()}
 
 
 def _accepted_meanwhile(ws: Workspace, dec: dict[str, str], rows: dict[tuple[str, str], tuple[float, dict[str, object]]],
@@ -527,7 +532,7 @@ def links_table(ws: Workspace) -> pd.DataFrame:
     df = ws.links_with_items()
     if df.empty:
         return pd.DataFrame(columns=LINK_COLUMNS)
-    dec = ws.decision_map("link")
+    dec = _link_decisions(ws)
     df["ru_title"] = [_first_line(t, x) for t, x in zip(df["ru_t"], df["ru_x"], strict=True)]
     df["en_title"] = [_first_line(t, x) for t, x in zip(df["en_t"], df["en_x"], strict=True)]
     df["evidence"] = [evidence_text(e) for e in df["evidence"]]

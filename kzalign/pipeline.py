@@ -109,12 +109,12 @@ def run_pipeline(ws: Workspace, opts: RunOptions, progress: ProgressCallback | N
             pairs = pairs_table(ws)
         items = _items_with_mt(ws, mt)
         rep.signature = rep.link.signature
-    _write_outputs(opts, rep, items, pairs)
+    _write_outputs(ws, opts, rep, items, pairs)
     return rep
 
 
-def _write_outputs(opts: RunOptions, rep: RunReport, items: pd.DataFrame, pairs: pd.DataFrame) -> None:
-    """items.csv, links.csv, pairs.csv and signature.txt, each written atomically; the run's counts."""
+def _write_outputs(ws: Workspace, opts: RunOptions, rep: RunReport, items: pd.DataFrame, pairs: pd.DataFrame) -> None:
+    """items.csv, links.csv, pairs.csv, signature.txt and report.html, each written atomically; the counts."""
     out = Path(opts.out_dir)
     out.mkdir(parents=True, exist_ok=True)
     links = rep.links
@@ -126,6 +126,9 @@ def _write_outputs(opts: RunOptions, rep: RunReport, items: pd.DataFrame, pairs:
         out / "signature.txt",
         "\n".join([rep.signature, rep.mt_status, f"glossary:{opts.glossary.signature}", ""]),
     )
+    from .report import write_report
+
+    rep.outputs["report"] = write_report(ws, out / "report.html", glossary=opts.glossary).path
     rep.counts = {
         "ru": int((items["lang"] == "ru").sum()),
         "en": int((items["lang"] == "en").sum()),

@@ -85,9 +85,21 @@ def knn_mean(sims: np.ndarray, k: int = K_NEIGHBOURS) -> np.ndarray:
 
 
 def density(vecs: np.ndarray, reference: np.ndarray, k: int = K_NEIGHBOURS) -> np.ndarray:
-    """Each vector's mean similarity to its ``k`` nearest reference vectors (hubs score high)."""
-    sims, _ = topk(vecs, reference, k)
-    return knn_mean(sims, k).astype(np.float32)
+    """Each vector's mean similarity to its ``k`` nearest reference vectors (hubs score high), the
+    similarities recomputed row by row so that the result does not depend on BLAS threads."""
+    _, ids = topk(vecs, reference, k)
+    return knn_mean(neighbour_sims(vecs, reference, ids), k).astype(np.float32)
+
+
+def neighbour_sims(vecs: np.ndarray, reference: np.ndarray, ids: np.ndarray, block: int = 2048) -> np.ndarray:
+    """Similarities of each vector to its neighbours ``reference[ids[i]]``, recomputed row by row in blocks:
+    BLAS results vary in the last bits with the number of threads, and a re-link must reproduce its scores."""
+    vecs = np.asarray(vecs, np.float32)
+    reference = np.asarray(reference, np.float32)
+    out = np.zeros(ids.shape, np.float32)
+    for s in range(0, len(ids), block):
+        out[s : s + block] = np.einsum("nd,nkd->nk", vecs[s : s + block], reference[ids[s : s + block]])
+    return out
 
 
 def pair_cos(a: np.ndarray, b: np.ndarray, ru: np.ndarray, en: np.ndarray, chunk: int = 65536) -> np.ndarray:
@@ -106,11 +118,14 @@ def ratio_margin(cos: np.ndarray, d_ru: np.ndarray, d_en: np.ndarray) -> np.ndar
 
 @dataclass
 class Candidates:
-    """Candidate pairs (indices into the RU and EN arrays), sorted by (ru, en), with their cosines."""
+    """Candidate pairs (indices into the RU and EN arrays), sorted by (ru, en), with their cosines, and each
+    item's nearest items on the other side (``ru_nn``: EN indices per RU item; ``en_nn``: RU per EN)."""
 
     ru: np.ndarray
     en: np.ndarray
     cos: np.ndarray
+    ru_nn: np.ndarray
+    en_nn: np.ndarray
 
 
 def candidate_pairs(ru_vecs: np.ndarray, en_vecs: np.ndarray, k: int = K_CANDIDATES,
@@ -124,7 +139,7 @@ def candidate_pairs(ru_vecs: np.ndarray, en_vecs: np.ndarray, k: int = K_CANDIDA
     ok = (ru_idx >= 0) & (en_idx >= 0)
     pairs = np.unique(np.stack([ru_idx[ok], en_idx[ok]], axis=1), axis=0) if ok.any() else np.zeros((0, 2), int)
     r, e = pairs[:, 0].astype(np.int64), pairs[:, 1].astype(np.int64)
-    return Candidates(r, e, pair_cos(ru_vecs, en_vecs, r, e))
+    return Candidates(r, e, pair_cos(ru_vecs, en_vecs, r, e), i_ru, i_en)
 
 
 def workspace_densities(ru_vecs: np.ndarray, en_vecs: np.ndarray,
@@ -141,16 +156,30 @@ def workspace_densities(ru_vecs: np.ndarray, en_vecs: np.ndarray,
     return d_ru, d_en
 
 
+def nearest(vecs: np.ndarray, other: np.ndarray, background: np.ndarray, k: int,
+            nn: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Each vector's ``k`` nearest among ``other`` followed by ``background`` (similarities, indices into
+    that stack), best first. ``nn``: each vector's nearest ``other`` indices already found (at least ``k``
+    of them, e.g. by the candidate search), so only the small background is searched again."""
+    ref = np.vstack([np.asarray(other, np.float32), np.asarray(background, np.float32)])
+    if nn is None or nn.shape[1] < min(k, len(other)):
+        nn = topk(vecs, other, k)[1]
+    _, bg = topk(vecs, background, k)
+    ids = np.hstack([nn, bg + len(other)]).astype(np.int64)
+    sims = neighbour_sims(vecs, ref, ids)
+    order = np.lexsort((ids, -sims), axis=1)[:, :k] if ids.size else np.zeros((len(vecs), 0), np.int64)
+    return np.take_along_axis(sims, order, axis=1), np.take_along_axis(ids, order, axis=1)
+
+
 def pair_density(vecs: np.ndarray, other: np.ndarray, background: np.ndarray, idx: np.ndarray,
-                 partner: np.ndarray, k: int = K_NEIGHBOURS) -> np.ndarray:
+                 partner: np.ndarray, k: int = K_NEIGHBOURS, nn: np.ndarray | None = None) -> np.ndarray:
     """Density of ``vecs[idx]`` among the other side's items and the background, leaving the pair's own
     partner (``other[partner]``) out: the mean of the ``k`` best similarities among everything else.
 
     Leaving the partner out makes a lone pair's margin its margin over the background, and a pair among
-    many items its margin over its item's usual neighbours.
+    many items its margin over its item's usual neighbours. ``nn``: see :func:`nearest`.
     """
-    ref = np.vstack([np.asarray(other, np.float32), np.asarray(background, np.float32)])
-    sims, ids = topk(vecs, ref, k + 1)
+    sims, ids = nearest(vecs, other, background, k + 1, nn)
     s, i = sims[idx], ids[idx]
     hit = i == partner[:, None]
     keep = ~hit

@@ -116,27 +116,29 @@ class ScoredPairs:
 
 
 def pair_margins(rv: np.ndarray, ev: np.ndarray, background: Background | None, ru_idx: np.ndarray,
-                 en_idx: np.ndarray, k: int = C.K_NEIGHBOURS) -> tuple[np.ndarray, np.ndarray]:
+                 en_idx: np.ndarray, k: int = C.K_NEIGHBOURS,
+                 cand: C.Candidates | None = None) -> tuple[np.ndarray, np.ndarray]:
     """(cos, ratio margin) of the pairs: cos over the denser of both items' neighbourhoods among the other
     side's items and the background, the partner left out (in a small workspace one side's neighbourhood
     is mostly background: the denser side keeps a topic's reports from standing out of a thin one).
-    Without a background, the mean density among the workspace alone (the fallback)."""
+    Without a background, the mean density among the workspace alone (the fallback). ``cand``: the
+    candidate search's nearest neighbours, reused so that only the small background is searched again."""
     cos = C.pair_cos(rv, ev, ru_idx, en_idx)
     if background is None:
         d_ru, d_en = C.workspace_densities(rv, ev, k)
         return cos, C.ratio_margin(cos, d_ru[ru_idx], d_en[en_idx])
-    d_ru = C.pair_density(rv, ev, background.en, ru_idx, en_idx, k)
-    d_en = C.pair_density(ev, rv, background.ru, en_idx, ru_idx, k)
+    d_ru = C.pair_density(rv, ev, background.en, ru_idx, en_idx, k, cand.ru_nn if cand else None)
+    d_en = C.pair_density(ev, rv, background.ru, en_idx, ru_idx, k, cand.en_nn if cand else None)
     d = np.maximum(d_ru, d_en)
     return cos, C.ratio_margin(cos, d, d)
 
 
 def score_pairs(rv: np.ndarray, ev: np.ndarray, keys: ItemKeys, model: Model, ru_idx: np.ndarray,
                 en_idx: np.ndarray, background: Background | None, threshold: float,
-                mt_margin: np.ndarray | None = None) -> ScoredPairs:
+                mt_margin: np.ndarray | None = None, cand: C.Candidates | None = None) -> ScoredPairs:
     """Score given candidate pairs (pure: no workspace). ``mt_margin`` (NaN where no draft) is averaged
-    with the cross-lingual margin: ratio margins are scale-free."""
-    cos, margin = pair_margins(rv, ev, background, ru_idx, en_idx)
+    with the cross-lingual margin: ratio margins are scale-free. ``cand``: see :func:`pair_margins`."""
+    cos, margin = pair_margins(rv, ev, background, ru_idx, en_idx, cand=cand)
     feats, shared = pair_features(keys, ru_idx, en_idx, margin, cos)
     feats["margin_xl"] = feats["margin"]
     if mt_margin is not None and np.isfinite(mt_margin).any():
@@ -335,7 +337,7 @@ def _score_workspace(ws: Workspace, run: _Run, rep: LinkReport, progress: Progre
     if run.mt_map and run.mt_encoder is not None:
         mt_marg = _mt_margin(ws, run.mt_map, ru, en, run.mt_encoder, r_idx, e_idx, progress)
     rep.candidates = len(r_idx)
-    sp = score_pairs(rv, ev, keys, run.model, r_idx, e_idx, run.background, run.threshold, mt_marg)
+    sp = score_pairs(rv, ev, keys, run.model, r_idx, e_idx, run.background, run.threshold, mt_marg, cand)
     rep.mt = sp.mt_margin is not None and bool(np.isfinite(sp.mt_margin).any())
     rep.mt_items = sum(1 for i in ru["id"] if str(i) in run.mt_map) if rep.mt else 0
     return sp
@@ -452,7 +454,7 @@ def _decide(ws: Workspace, run: _Run, sp: ScoredPairs, rep: LinkReport) -> list[
         else:
             rep.kept_accepted += 1
         ev = _evidence(run, sp, n, days, decision, fu)
-        rows[(rid, eid)] = (float(sp.prob[n]), ev)
+        rows[(rid, eid)] = (round(float(sp.prob[n]), 6), ev)
     rows.update(_accepted_meanwhile(ws, dec, rows, rep))
     return _ranked(rows, run.signature)
 

@@ -86,7 +86,9 @@ def test_unchanged_relink_changes_nothing_and_new_items_cost_only_their_keys(see
         before = ws.link_rows()
         runs = len(ws.query_df("SELECT * FROM runs"))
         rep = L.link_workspace(ws, encoder=use_encoder, glossary=glossary)
-        assert (rep.added, rep.changed, rep.removed, rep.keys_computed) == (0, 0, 0, 0)
+        after = ws.link_rows()
+        assert (rep.added, rep.changed, rep.removed, rep.keys_computed) == (0, 0, 0, 0), [
+            (before[k], after[k]) for k in before if before[k] != after.get(k)]
         assert ws.link_rows() == before  # byte-identical evidence, same ranks and scores
         assert len(ws.query_df("SELECT * FROM runs")) == runs
         ws.add_items([{"id": "e-new", "lang": "en", "text": "Football: Kairat Almaty won the cup final.\n"
@@ -134,6 +136,12 @@ def test_glossary_other_than_last_runs_is_refused(seeds_linked_db, tmp_path):
     r = CliRunner().invoke(main, ["link", "--db", str(db), "--glossary", str(other)])
     assert r.exit_code == 1, r.output
     assert "last link run used glossary" in r.output and "--relink" in r.output and "places.csv" in r.output
+    with Workspace(db) as ws:
+        assert ws.link_rows() == before and len(ws.query_df("SELECT * FROM runs")) == runs
+    out = tmp_path / "out"
+    r = CliRunner().invoke(main, ["run", str(ROOT / "seeds"), "--out", str(out), "--db", str(db), "-q",
+                                  "--no-pairs", "--glossary", str(other)])
+    assert r.exit_code == 1 and "--relink" in r.output and not out.exists(), r.output
     with Workspace(db) as ws:
         assert ws.link_rows() == before and len(ws.query_df("SELECT * FROM runs")) == runs
     r = CliRunner().invoke(main, ["link", "--db", str(db), "--glossary", str(GLOSSARY)])

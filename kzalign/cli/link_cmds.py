@@ -23,7 +23,7 @@ from . import (
 )
 
 if TYPE_CHECKING:
-    from ..link import LinkReport
+    from ..link import GlossaryChanged, LinkReport
 
 
 @main.command()
@@ -59,14 +59,18 @@ def link(db: str, encoder_name: str | None, glossary: GlossaryChoice, threshold:
                                  max_days=max_days, workspace_mt=use_mt, relink=relink or not glossary.explicit,
                                  progress=bars)
         except GlossaryChanged as exc:
-            raise KzalignError(
-                f"{db}: the last link run used glossary {exc.old}, but --glossary {glossary.describe()} is "
-                f"{exc.new}; nothing was changed. Give the same glossary, or add --relink to rescore every "
-                "pair with the new one.") from exc
+            raise glossary_refused(db, glossary, exc) from exc
         table = links_table(ws)
     echo_link_report(rep)
     echo_table(table, ["ru_id", "en_id", "score", "rank", "en_title", "evidence"])
     click.echo(f"signature: {rep.signature}")
+
+
+def glossary_refused(db: str, glossary: GlossaryChoice, exc: GlossaryChanged) -> KzalignError:
+    """The CLI's wording of a refused glossary change (with the flags that resolve it)."""
+    return KzalignError(
+        f"{db}: the last link run used glossary {exc.old}, but --glossary {glossary.describe()} is {exc.new}; "
+        "nothing was changed. Give the same glossary, or add --relink to rescore every pair with the new one.")
 
 
 def echo_link_report(rep: LinkReport) -> None:

@@ -6,7 +6,6 @@ from pathlib import Path
 
 import click
 
-from ..errors import KzalignError
 from ..link import GlossaryChanged
 from ..pipeline import RunOptions, run_pipeline
 from ..store import Workspace
@@ -21,7 +20,7 @@ from . import (
     progress_bars,
 )
 from .ingest_cmds import echo_ingest_report
-from .link_cmds import echo_mt_use
+from .link_cmds import echo_mt_use, glossary_refused
 
 #: Links shown in the summary table at the end of a run (all of them are in links.csv).
 SUMMARY_ROWS = 20
@@ -69,10 +68,7 @@ def run(inputs: tuple[str, ...], out_dir: str, db: str, encoder_name: str | None
         try:
             rep = run_pipeline(ws, opts, progress=bars)
         except GlossaryChanged as exc:
-            raise KzalignError(
-                f"{db}: the last link run used glossary {exc.old}, but --glossary {glossary.describe()} is "
-                f"{exc.new}; nothing was changed. Give the same glossary, or add --relink to rescore every "
-                "pair with the new one.") from exc
+            raise glossary_refused(db, glossary, exc) from exc
     echo_ingest_report(rep.ingest)
     click.secho(rep.mt_status, fg="green" if rep.mt_used else "yellow")
     if rep.link is not None:

@@ -124,14 +124,17 @@ class KeyWeights:
         return math.log((self.n_docs + 1) / 0.5)
 
 
-def weighted_overlap(a: set[str], b: set[str], idf: dict[str, float], mode: str = "cosine") -> tuple[float, list[str]]:
+def weighted_overlap(a: set[str], b: set[str], idf: dict[str, float], mode: str = "cosine",
+                     norms: tuple[float, float] | None = None) -> tuple[float, list[str]]:
     """Idf²-weighted overlap of two key sets (``cosine``, or ``min``: share of the smaller set), and the
-    shared keys (most telling first, ties by key so the order is the same on every run)."""
+    shared keys (most telling first, ties by key so the order is the same on every run). ``norms``: the
+    sets' Σ idf², when already known (:attr:`ItemKeys.norms`)."""
     shared = sorted(a & b, key=lambda k: (-idf.get(k, 0.0), k))
     if not shared:
         return 0.0, []
     num = sum(idf.get(k, 0.0) ** 2 for k in shared)
-    wa, wb = sum(idf.get(k, 0.0) ** 2 for k in a), sum(idf.get(k, 0.0) ** 2 for k in b)
+    wa, wb = norms if norms is not None else (sum(idf.get(k, 0.0) ** 2 for k in a),
+                                              sum(idf.get(k, 0.0) ** 2 for k in b))
     den = min(wa, wb) if mode == "min" else math.sqrt(wa * wb)
     return (num / den if den > 0 else 0.0), shared
 
@@ -148,9 +151,12 @@ class ItemKeys:
 
     def __post_init__(self) -> None:
         self.idf: dict[str, dict[str, float]] = {}
+        #: Σ idf² of each item's keys, per kind (the overlap's denominators, computed once).
+        self.norms: dict[str, list[float]] = {}
         for kind in KINDS:
             keys = {k for s in getattr(self, kind) for k in s}
-            self.idf[kind] = {k: self.weights.idf(kind, k) for k in sorted(keys)}
+            idf = self.idf[kind] = {k: self.weights.idf(kind, k) for k in sorted(keys)}
+            self.norms[kind] = [sum(idf[k] ** 2 for k in s) for s in getattr(self, kind)]
 
     def rare_idf(self, share: float) -> float:
         """Idf that makes a name "rare": ``share`` of the idf of a name unseen in the background."""

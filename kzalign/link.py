@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from . import __version__
 from . import candidates as C
 from .background import Background, key_weights_signature, load_background, load_key_weights
 from .embed import DEFAULT_EN_ENCODER, Encoder, embed_texts, resolve
@@ -36,7 +37,7 @@ from .progress import ProgressCallback
 from .scoring import THRESHOLD, Model, combine, follow_ups, linear, model_for, pair_features
 from .signature import make_signature
 from .store import Workspace, link_key
-from .text import split_sentences
+from .text import split_sentences, text_hash
 
 if TYPE_CHECKING:
     from .glossary import Glossary
@@ -52,6 +53,8 @@ HEAD_WEIGHT = 1.0
 #: translation guards (empty, repetition, copied source, length ratio, lost name): a broken or unsuitable
 #: model must not pull links down (with a random-weight model every draft is flagged and set aside).
 MT_MAX_FLAGGED = 0.5
+#: Bump when :func:`item_units` or the sentence splitter changes: cached item vectors are then recomputed.
+SENTENCES_VERSION = "s1"
 #: Shared keys shown per kind in a link's evidence.
 EVIDENCE_KEYS = 12
 
@@ -89,16 +92,30 @@ def pool_units(vecs: np.ndarray, counts: Sequence[int], head_weight: float = HEA
 
 def item_vectors(ws: Workspace, encoder: Encoder, items: pd.DataFrame, *, progress: ProgressCallback | None = None,
                  head_weight: float = HEAD_WEIGHT) -> np.ndarray:
-    """Item vectors (columns title, text, lang) from cached sentence vectors, so the sentence stage reuses them."""
-    units: list[str] = []
-    counts: list[int] = []
-    titles = items["title"] if "title" in items else [""] * len(items)
-    for title, text, lang in zip(titles, items["text"], items["lang"], strict=True):
-        u = item_units(title if isinstance(title, str) else "", str(text), str(lang))
-        units.extend(u)
-        counts.append(len(u))
-    vecs = embed_texts(ws, encoder, units, progress=progress)
-    return pool_units(vecs, counts, head_weight)
+    """Item vectors (columns title, text, lang) pooled from cached sentence vectors (which the sentence stage
+    reuses); the pooled vectors are cached too, by item text, so an unchanged item is not even split again."""
+    titles = [t if isinstance(t, str) else "" for t in (items["title"] if "title" in items else [""] * len(items))]
+    rows = list(zip(titles, items["text"].astype(str), items["lang"].astype(str), strict=True))
+    hashes = [text_hash(f"{lang}\n{title}\n{text}") for title, text, lang in rows]
+    key = f"{encoder.signature}|item:{__version__}-{SENTENCES_VERSION}:h{head_weight:g}"
+    found = ws.get_vectors(key, list(dict.fromkeys(hashes)))
+    todo = list(dict.fromkeys(h for h in hashes if h not in found))
+    if todo:
+        where = {h: i for i, h in enumerate(hashes)}
+        units: list[str] = []
+        counts: list[int] = []
+        for h in todo:
+            title, text, lang = rows[where[h]]
+            u = item_units(title, text, lang)
+            units.extend(u)
+            counts.append(len(u))
+        vecs = pool_units(embed_texts(ws, encoder, units, progress=progress), counts, head_weight)
+        with ws.transaction():
+            ws.put_vectors(key, todo, vecs)
+        found.update(zip(todo, vecs, strict=True))
+    if not hashes:
+        return np.zeros((0, encoder.dim), np.float32)
+    return np.ascontiguousarray(np.stack([found[h] for h in hashes]), dtype=np.float32)
 
 
 # -- the pure scoring of candidate pairs ----------------------------------------------------------

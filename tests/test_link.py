@@ -162,28 +162,28 @@ def _tiny(ws):
 def test_link_tiny_workspace_decisions_and_date_rule(ws, use_encoder):
     _tiny(ws)
     rep = L.link_workspace(ws, encoder=use_encoder)
-    pairs = {(r, e) for r, e in ws.conn.execute("SELECT ru_id, en_id FROM links")}
+    pairs = set(ws.link_rows())
     assert ("r1", "e1") in pairs
     assert rep.linked_ru == len({r for r, _ in pairs})
     # a rejected link is never proposed again; an accepted one is kept whatever its score
     with ws.transaction():
-        ws.conn.execute("INSERT INTO decisions(kind, key, decision, payload, decided_at) VALUES ('link',?,?,?,?)",
-                        (link_key("r1", "e1"), "reject", "{}", now_iso()))
-        ws.conn.execute("INSERT INTO decisions(kind, key, decision, payload, decided_at) VALUES ('link',?,?,?,?)",
-                        (link_key("r2", "e2"), "accept", json.dumps({"ru_id": "r2", "en_id": "e2"}), now_iso()))
+        ws.record_decision("link", link_key("r1", "e1"), "reject", "", "", "", {}, "", now_iso())
+        ws.record_decision("link", link_key("r2", "e2"), "accept", "", "", "", {"ru_id": "r2", "en_id": "e2"}, "",
+                           now_iso())
     rep = L.link_workspace(ws, encoder=use_encoder)
-    pairs = {(r, e) for r, e in ws.conn.execute("SELECT ru_id, en_id FROM links")}
+    pairs = set(ws.link_rows())
     assert ("r1", "e1") not in pairs and ("r2", "e2") in pairs
     assert rep.kept_accepted == 1
     table = L.links_table(ws)
     assert table.loc[(table.ru_id == "r2") & (table.en_id == "e2"), "status"].item() == "accepted"
     # the date rule drops English reports more than N days older than the Russian one
     with ws.transaction():
-        ws.conn.execute("DELETE FROM decisions")
+        ws.record_decision("link", link_key("r1", "e1"), "accept", "", "", "", {}, "", now_iso())
+        ws.record_decision("link", link_key("r2", "e2"), "reject", "", "", "", {}, "", now_iso())
     L.link_workspace(ws, encoder=use_encoder, threshold=0.0)
-    assert ("r1", "e2") in {(r, e) for r, e in ws.conn.execute("SELECT ru_id, en_id FROM links")}
+    assert ("r1", "e2") in ws.link_rows()
     rep = L.link_workspace(ws, encoder=use_encoder, threshold=0.0, max_days=3)
-    pairs = {(r, e) for r, e in ws.conn.execute("SELECT ru_id, en_id FROM links")}
+    pairs = set(ws.link_rows())
     assert ("r1", "e2") not in pairs and ("r1", "e3") in pairs and rep.skipped_by_date > 0
     assert "days:3" in rep.signature and "thr:0" in rep.signature
 

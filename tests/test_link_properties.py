@@ -117,8 +117,7 @@ def test_decision_recorded_while_linking_is_honoured(seeds_linked_db, tmp_path, 
     def score_then_reject(*args, **kw):
         out = real(*args, **kw)
         with Workspace(db) as other, other.transaction():
-            other.conn.execute("INSERT INTO decisions(kind, key, decision, payload, decided_at) VALUES "
-                               "('link', ?, 'reject', '{}', ?)", (link_key(*first), now_iso()))
+            other.record_decision("link", link_key(*first), "reject", "", "", "", {}, "", now_iso())
         return out
 
     monkeypatch.setattr(L, "_score_workspace", score_then_reject)

@@ -57,7 +57,7 @@ def test_report_is_self_contained(html_seeds_db: Path, tmp_path: Path) -> None:
     assert not re.search(r"(src|href)=\"(https?:)?//", page) and "@import" not in page
     assert page.count('class="link"') == 2 and '<mark class="name"' in page and 'class="pair"' in page
     res = CliRunner().invoke(main, ["report", "--db", str(html_seeds_db), "--out", str(html_seeds_db)])
-    assert res.exit_code == 1 and "that is the workspace file" in res.output
+    assert res.exit_code == 1 and "refusing to overwrite the workspace" in res.output
 
 
 def test_report_in_headless_chromium(html_seeds_db: Path, tmp_path: Path) -> None:

@@ -236,7 +236,7 @@ def test_translate_cli_caches_and_reruns(installed: Path, tmp_path: Path, seeds_
     res = runner.invoke(main, ["translate", "--db", str(db), "--beam-size", "1", "--batch-size", "4"])
     assert res.exit_code == 0, res.output
     assert f"Translated {n_sent} sentences, 0 from the cache, of {n_sent} unique" in res.output
-    assert "in 3 Russian item(s)" in res.output
+    assert "in 3 Russian items" in res.output
     sig = "argos-ru_en-0.0-tiny|ct2-int8|beam1"
     assert f"model: {sig}" in res.output
     res = runner.invoke(main, ["translate", "--db", str(db), "--beam-size", "1"])

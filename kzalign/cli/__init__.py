@@ -320,20 +320,6 @@ STAGE_UNITS = {"embed": " texts", "translate": " sentences", "read": " files", "
                "keys": " items"}
 
 
-def pass_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
-    """Decorator for commands outside a KzGroup (standalone use in tests)."""
-
-    @functools.wraps(fn)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return fn(*args, **kwargs)
-        except KzalignError as exc:
-            click.secho(f"Error: {exc}", fg="red", err=True)
-            sys.exit(1)
-
-    return wrapper
-
-
 def _register() -> None:
     """Import the command modules; each adds its commands to :data:`main`."""
     import importlib

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import sqlite3
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -29,6 +30,12 @@ class KzGroup(click.Group):
             return super().invoke(ctx)
         except KzalignError as exc:
             click.secho(f"Error: {exc}", fg="red", err=True)
+            ctx.exit(1)
+        except sqlite3.OperationalError as exc:  # a lock met outside Workspace.transaction(): still no traceback
+            if "locked" not in str(exc) and "busy" not in str(exc):
+                raise
+            click.secho("Error: workspace busy: another kzalign command is writing to it; try again when it "
+                        f"has finished ({exc})", fg="red", err=True)
             ctx.exit(1)
 
     def list_commands(self, ctx: click.Context) -> list[str]:

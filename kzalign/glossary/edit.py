@@ -95,7 +95,7 @@ class MergeReport:
 def _write_pending(target: Path, pending: dict[Path, list[Entry]], seed: Path | None, rep: MergeReport) -> None:
     """Validate the whole resulting glossary, then seed the folder (if asked) and write the new entries."""
     rows = _existing_rows(target, seed)
-    rows += [(str(p), 0, e) for p, new in pending.items() for e in new]
+    rows += [(str(p), None, e) for p, new in pending.items() for e in new]
     validate_entries(rows)
     if _needs_seed(target, seed) and seed is not None:
         rep.seeded = [str(p) for p in seed_folder(target, seed)]

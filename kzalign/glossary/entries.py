@@ -127,7 +127,7 @@ def read_glossary_file(path: str | Path) -> list[tuple[int, Entry]]:
     return rows
 
 
-Located = tuple[str, int, Entry]
+Located = tuple[str, int | None, Entry]
 
 
 def _forms_of(e: Entry) -> list[tuple[str, str]]:

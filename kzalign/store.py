@@ -24,6 +24,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -318,7 +319,7 @@ class Workspace:
         )
 
     # -- tables ------------------------------------------------------------------------------
-    def query_df(self, sql: str, params: Iterable[object] = ()) -> pd.DataFrame:
+    def query_df(self, sql: str, params: Iterable[Any] = ()) -> pd.DataFrame:
         """Run a SELECT and return a DataFrame."""
         return pd.read_sql_query(sql, self.conn, params=tuple(params))
 

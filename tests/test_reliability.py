@@ -318,6 +318,16 @@ def test_user_glossary_from_environment_and_bundled_is_read_only(tmp_path: Path,
     assert r.exit_code == 1 and "bundled glossary" in r.output
 
 
+def test_glossary_out_never_overwrites_the_workspace(tmp_path: Path, seeds_dir: Path) -> None:
+    db = tmp_path / "w.db"
+    Workspace(db).close()
+    before = db.read_bytes()
+    for cmd in (["glossary", "check", str(seeds_dir / "003_8a12eeeba84bdb19.txt")], ["glossary", "extract"]):
+        r = CliRunner().invoke(main, [*cmd, "--db", str(db), "--out", str(db), "--glossary", str(BUNDLED_DIR)])
+        assert r.exit_code == 1 and "is the workspace" in r.output, r.output
+    assert db.read_bytes() == before
+
+
 # -- exports (issue 14) --------------------------------------------------------------------------------------
 def test_tbx_export_validates_against_tbx_basic_schema(tmp_path: Path, bundled: Glossary) -> None:
     etree = pytest.importorskip("lxml.etree")

@@ -47,6 +47,14 @@ def _write_target(target: str | None) -> tuple[Path, Path | None]:
     return (Path(target) if target else user_glossary_dir()), BUNDLED_DIR
 
 
+def _refuse_workspace(out: str, db: str) -> None:
+    """An --out that names the workspace file would destroy it: refuse before any work."""
+    from ..errors import KzalignError
+
+    if Path(out).resolve() == Path(db).resolve():
+        raise KzalignError(f"{out}: is the workspace (--db); choose another --out")
+
+
 def _say_seeded(seeded: list[str], folder: Path) -> None:
     if seeded:
         click.echo(f"{folder} had no glossary yet: copied the bundled glossary there first "
@@ -73,6 +81,8 @@ def check_cmd(inputs: tuple[str, ...], db: str, glossary_paths: tuple[str, ...],
     from ..files import write_csv
     from ..glossary import CHECK_COLUMNS, check_inputs
 
+    if out:
+        _refuse_workspace(out, db)
     report = check_inputs(list(inputs), db, _load(glossary_paths))
     if out:
         write_csv(out, report, columns=CHECK_COLUMNS)
@@ -93,6 +103,7 @@ def extract_cmd(db: str, glossary_paths: tuple[str, ...], out: str, min_score: f
     approved, then 'kzalign glossary merge OUT'. Approved entries are never overwritten."""
     from ..glossary import extract_to_file
 
+    _refuse_workspace(out, db)
     df = extract_to_file(db, _load(glossary_paths), out, min_score)
     if not len(df):
         click.echo(f"No new name pairs: every Russian name in the linked items is already in the glossary or "

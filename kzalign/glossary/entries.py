@@ -137,7 +137,7 @@ def _forms_of(e: Entry) -> list[tuple[str, str]]:
 def _spelling_problems(rows: Sequence[Located]) -> list[Problem]:
     """English spellings shared by two entries in incompatible roles (an index: linear in all forms)."""
     problems: list[Problem] = []
-    spelled: dict[str, tuple[str, int, Entry, str]] = {}  # English form -> owner
+    spelled: dict[str, tuple[str, int | None, Entry, str]] = {}  # English form -> owner
     for path, line, e in rows:
         accepted = {norm_en(e.en), *(norm_en(v) for v in e.variants)}
         for f in e.forbidden:
@@ -205,7 +205,8 @@ def entry_row(e: Entry) -> dict[str, str]:
 
 def write_entries(path: Path, entries: Sequence[Entry]) -> Path:
     """Write entries as a glossary CSV (atomically)."""
-    return write_csv(path, [entry_row(e) for e in entries], columns=COLUMNS, bom=False)
+    rows: list[dict[str, object]] = [dict(entry_row(e)) for e in entries]
+    return write_csv(path, rows, columns=COLUMNS, bom=False)
 
 
 def new_entry(ru: str, en: str, kind: str, variants: Iterable[str] | str = (), forbidden: Iterable[str] | str = (),

@@ -193,6 +193,7 @@ class Glossary:
             for form, role in [(e.en, "approved"), *((v, "variant") for v in e.variants),
                                *((f, "forbidden") for f in e.forbidden)]:
                 parts = tuple(en_parts(form))
+                variants: list[tuple[tuple[str, ...], bool]]
                 if e.kind == "person" and len(parts) == 1 and role == "forbidden":
                     variants = [(parts, True)]
                 else:

@@ -7,7 +7,7 @@ import re
 from collections import Counter, defaultdict
 from collections.abc import Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
@@ -19,9 +19,10 @@ if TYPE_CHECKING:
 
 CHECK_COLUMNS = ["item_id", "lang", "source", "finding", "found", "expected", "entry", "note"]
 Row = dict[str, object]
+Record = Mapping[Any, Any]  # a DataFrame record (pandas types its keys as Hashable)
 
 
-def _sources(row: Mapping[str, object]) -> str:
+def _sources(row: Record) -> str:
     src = row.get("sources")
     if isinstance(src, (list, tuple)) and src:
         return "; ".join(map(str, src))
@@ -62,7 +63,7 @@ def _finding(item_id: object, lang: str, source: str, finding: str, found: str, 
                 entry=entry, note=note)
 
 
-def _en_findings(row: Mapping[str, object], text: str, glossary: Glossary) -> list[Row]:
+def _en_findings(row: Record, text: str, glossary: Glossary) -> list[Row]:
     out: list[Row] = []
     for m in glossary.find_en(text):
         if m.form in ("forbidden", "variant") and m.entry is not None:
@@ -72,7 +73,7 @@ def _en_findings(row: Mapping[str, object], text: str, glossary: Glossary) -> li
     return out
 
 
-def _ru_findings(row: Mapping[str, object], text: str, glossary: Glossary, mt_text: str | None) -> list[Row]:
+def _ru_findings(row: Record, text: str, glossary: Glossary, mt_text: str | None) -> list[Row]:
     out: list[Row] = []
     src = _sources(row)
     seen: set[str] = set()

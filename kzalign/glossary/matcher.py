@@ -9,7 +9,7 @@ item or a glossary row with thousands of variants stays fast.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 
 from ..translit import Step, name_similarity, phonetic_key, strip_accents, transliterate
@@ -281,12 +281,9 @@ class Glossary:
         known = self.find_ru(text)
         out = list(known)
         group: list[re.Match[str]] = []
-        k = 0
-        for tok in RU_TOKEN.finditer(text):
+        for tok, covered in _with_coverage(RU_TOKEN.finditer(text), known):
             pos = tok.start()
-            while k < len(known) and known[k].end <= pos:
-                k += 1
-            if k < len(known) and known[k].start <= pos:
+            if covered:
                 _flush_unknown(text, group, windows, out)
                 continue
             sentence_start = _sentence_start(text, pos) and not (not group and initials_before(text, pos) is not None)
@@ -303,13 +300,10 @@ class Glossary:
         """find_en plus capitalised words not covered by the glossary (entry None, unverified)."""
         known = self.find_en(text)
         out = list(known)
-        k = 0
-        for tok in EN_TOKEN.finditer(text):
-            pos = tok.start()
-            while k < len(known) and known[k].end <= pos:
-                k += 1
-            if k < len(known) and known[k].start <= pos:
+        for tok, covered in _with_coverage(EN_TOKEN.finditer(text), known):
+            if covered:
                 continue
+            pos = tok.start()
             w = re.sub(r"['’]s$", "", tok.group())
             if len(w) >= 3 and w[:1].isupper() and re.match(r"[A-Z]", strip_accents(w[:1])):
                 out.append(NameMatch(pos, pos + len(w), w, w, None, False, "unknown"))
@@ -318,6 +312,17 @@ class Glossary:
     def entry_for_ru(self, ru: str) -> Entry | None:
         """The entry whose Russian form is ``ru`` (case-insensitive), if any."""
         return self._by_ru.get(norm_ru(ru))
+
+
+def _with_coverage(tokens: Iterable[re.Match[str]], known: Sequence[NameMatch]
+                   ) -> Iterator[tuple[re.Match[str], bool]]:
+    """Each token and whether a known (sorted, non-overlapping) match covers its start: one forward walk."""
+    k = 0
+    for tok in tokens:
+        pos = tok.start()
+        while k < len(known) and known[k].end <= pos:
+            k += 1
+        yield tok, k < len(known) and known[k].start <= pos
 
 
 def _flush_unknown(text: str, group: list[re.Match[str]], windows: list[tuple[str, ...]],

@@ -103,7 +103,8 @@ def test_writer_waits_for_the_lock_then_sees_current_decisions(tmp_path: Path) -
 
 # -- schema versions and migration -------------------------------------------------------------------
 def test_v1_workspace_made_by_earlier_kzalign_opens_and_migrates(tmp_path: Path) -> None:
-    """tests/data/workspace_v1.db was written by kzalign 0.1.0's store (schema v1, main at aaae851)."""
+    """tests/data/workspace_v1.db was written by kzalign 0.1.0's store (schema v1, main at aaae851): items r1 (ru) and
+    e1 (en) with one source each, link r1-e1 with an accepted decision, translation (m, hs), a link run."""
     db = tmp_path / "old.db"
     shutil.copy(HERE / "data" / "workspace_v1.db", db)
     with Workspace(db, create=False) as ws:

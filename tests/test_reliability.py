@@ -89,6 +89,36 @@ def test_busy_workspace_reads_go_on_and_writers_get_a_clear_message(tmp_path: Pa
         assert ws.decision_map("link") == {"Lx": "reject"}
 
 
+def test_writer_killed_mid_transaction_leaves_the_workspace_as_it_was(tmp_path: Path) -> None:
+    import signal
+
+    db = tmp_path / "w.db"
+    with Workspace(db) as ws, ws.transaction():
+        ws.record_decision("link", "Lkeep", "accept")
+    holder = _hold_lock(db, 60.0, tmp_path)  # has written meta 'holder' inside its open transaction
+    holder.send_signal(signal.SIGKILL)
+    holder.wait(timeout=30)
+    with Workspace(db, timeout=5) as ws:
+        assert ws.get_meta("holder") is None and ws.decision_map("link") == {"Lkeep": "accept"}
+        with ws.transaction():  # the dead writer's lock is gone at once
+            ws.set_meta("after", "1")
+        assert ws.conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+
+
+def test_workspace_file_trouble_is_a_message_not_a_traceback(tmp_path: Path, monkeypatch) -> None:
+    import sqlite3
+
+    db = tmp_path / "w.db"
+    Workspace(db).close()
+
+    def full(*a, **k):
+        raise sqlite3.OperationalError("database or disk is full")
+
+    monkeypatch.setattr(Workspace, "items", full)
+    r = CliRunner().invoke(main, ["items", "--db", str(db)])
+    assert r.exit_code == 1 and "no space left for the workspace" in r.output and "Traceback" not in r.output
+
+
 def test_writer_waits_for_the_lock_then_sees_current_decisions(tmp_path: Path) -> None:
     db = tmp_path / "w.db"
     Workspace(db).close()

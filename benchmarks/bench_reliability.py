@@ -7,6 +7,9 @@
         name finding (Glossary.ru_names) and linker name keys on a generated single-line Russian item;
         prints seconds and peak memory of a fresh process. --src runs another checkout's kzalign
         (e.g. one made with `git archive main | tar -x -C /tmp/kzmain`) for a before/after ratio.
+    python benchmarks/bench_reliability.py same --src PATH [--per-file 150]
+        names (ru_names/en_names spans, forms, English) and linker keys of this checkout and of PATH's on
+        the seeds and the first items of ../shared/eval comparable and docalign: how many texts differ
     python benchmarks/bench_reliability.py variants --n 10000 [--src PATH]
         `kzalign glossary check` on the seeds with a glossary row of N variant spellings added
         (--rows R spreads them over R rows; the current kzalign refuses more than 200 on one row)
@@ -46,6 +49,27 @@ keys = name_keys(text, "ru", g); t2 = time.perf_counter()
 print(json.dumps({"mb": len(text.encode()) / 1e6, "ru_names_s": round(t1 - t0, 2), "name_keys_s": round(t2 - t1, 2),
                   "names": len(names), "keys": len(keys),
                   "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)}))
+"""
+
+
+_NAMES = r"""
+import glob, json, sys
+from kzalign.glossary import load_glossary, name_keys
+g = load_glossary([sys.argv[1]])
+root, n = sys.argv[2], int(sys.argv[3])
+texts = []
+for part in ("comparable", "docalign"):
+    for lang in ("ru", "en"):
+        with open(f"{root}/../shared/eval/{part}/{lang}.jsonl", encoding="utf-8") as fh:
+            texts += [(lang, json.loads(line)["text"]) for _, line in zip(range(n), fh)]
+for p in sorted(glob.glob(f"{root}/seeds/*.txt")):
+    t = open(p, encoding="utf-8").read()
+    texts += [("ru", t), ("en", t)]
+out = []
+for lang, t in texts:
+    ms = g.ru_names(t) if lang == "ru" else g.en_names(t)
+    out.append([[m.start, m.end, m.surface, m.en, m.form, m.verified] for m in ms] + [sorted(name_keys(t, lang, g))])
+print(json.dumps(out, ensure_ascii=False))
 """
 
 
@@ -89,6 +113,16 @@ def bigitem(mb: float, src: str | None) -> None:
     print(out.stdout.strip())
 
 
+def same(src: str, per_file: int) -> None:
+    runs = [subprocess.run([sys.executable, "-c", _NAMES, str(_glossary_dir(x)), str(ROOT), str(per_file)],
+                           env=_env(x), cwd=_root(x), capture_output=True, text=True, check=True).stdout
+            for x in (None, src)]
+    a, b = (json.loads(r) for r in runs)
+    differ = [i for i, (x, y) in enumerate(zip(a, b, strict=True)) if x != y]
+    print(json.dumps({"texts": len(a), "names": sum(len(r) - 1 for r in a), "differ": len(differ),
+                      "first": differ[:5]}))
+
+
 def variants(n: int, rows: int, src: str | None) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp) / "g"
@@ -118,6 +152,9 @@ def main() -> None:
     b = sub.add_parser("bigitem")
     b.add_argument("--mb", type=float, default=5.0)
     b.add_argument("--src", help="another checkout's root (its kzalign is imported)")
+    s = sub.add_parser("same")
+    s.add_argument("--src", required=True)
+    s.add_argument("--per-file", type=int, default=150)
     v = sub.add_parser("variants")
     v.add_argument("--n", type=int, default=10_000)
     v.add_argument("--rows", type=int, default=50)
@@ -127,6 +164,8 @@ def main() -> None:
         concurrency(a.trials, a.n)
     elif a.cmd == "bigitem":
         bigitem(a.mb, a.src)
+    elif a.cmd == "same":
+        same(a.src, a.per_file)
     else:
         variants(a.n, a.rows, a.src)
 

@@ -188,18 +188,21 @@ class Workspace:
             raise WorkspaceError(f"{self.path}: is a folder, not a workspace file")
         if self.path.parent and not self.path.parent.exists():
             self.path.parent.mkdir(parents=True, exist_ok=True)
-        try:
-            # statements wait briefly for locks; write transactions wait longer in _begin()
+        try:  # statements wait briefly for locks; write transactions wait longer in _begin()
             self.conn = sqlite3.connect(str(self.path), isolation_level=None, timeout=min(self.timeout, 5.0))
+        except sqlite3.Error as exc:
+            raise WorkspaceError(f"{self.path}: cannot open the workspace ({exc})") from exc
+        try:
             self.conn.execute("PRAGMA foreign_keys = ON")
             self._set_wal()
             self._init_schema()
-        except sqlite3.OperationalError as exc:
-            if _is_busy(exc):
+        except BaseException as exc:
+            self.conn.close()
+            if isinstance(exc, sqlite3.OperationalError) and _is_busy(exc):
                 raise self._busy_error() from exc
-            raise WorkspaceError(f"{self.path}: not a kzalign workspace ({exc})") from exc
-        except sqlite3.DatabaseError as exc:
-            raise WorkspaceError(f"{self.path}: not a kzalign workspace ({exc})") from exc
+            if isinstance(exc, sqlite3.DatabaseError):
+                raise WorkspaceError(f"{self.path}: not a kzalign workspace ({exc})") from exc
+            raise
 
     # -- lifecycle ---------------------------------------------------------------------------
     def _set_wal(self) -> None:

@@ -22,7 +22,7 @@ from .store import Workspace
 log = logging.getLogger(__name__)
 
 ITEM_COLUMNS = ["id", "lang", "date", "title", "text", "mt_en", "mt_flags", "sources"]
-OUTPUT_FILES = ["items.csv", "links.csv", "pairs.csv", "signature.txt"]
+OUTPUT_FILES = ["items.csv", "links.csv", "pairs.csv", "signature.txt", "report.html"]
 
 
 @dataclass
@@ -61,6 +61,7 @@ def run_pipeline(ws: Workspace, opts: RunOptions, progress: ProgressCallback | N
     """Run every stage over the inputs and write items.csv, links.csv, pairs.csv and signature.txt."""
     from .glossary import load_glossary
     from .link import link_workspace, links_table
+    from .report import write_report
     from .sentences import align_workspace, pairs_table
     from .translate import item_translations, load_translator, mt_status, translate_workspace
 
@@ -101,6 +102,7 @@ def run_pipeline(ws: Workspace, opts: RunOptions, progress: ProgressCallback | N
         rep.signature = signature
         sig_text = "\n".join([signature, rep.mt_status, f"glossary:{glossary.signature}", ""])
         _stage_outputs(outputs, items, links, pairs if opts.pairs else None, sig_text)
+        outputs.stage("report.html", lambda p: write_report(ws, p, glossary=glossary).path)
     published = outputs.publish()
     rep.outputs = {name.split(".")[0]: path for name, path in published.items()}
     rep.counts = {

@@ -33,7 +33,7 @@ from .errors import WorkspaceError
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 DEFAULT_DB = "kzalign.db"
 #: Seconds a writer waits for another writer before giving up (``$KZALIGN_BUSY_TIMEOUT`` overrides).
 DEFAULT_BUSY_TIMEOUT = 300.0
@@ -154,6 +154,20 @@ MIGRATIONS: list[tuple[int, str, str]] = [
     (2, "indexes for links by English item and runs by stage",
      "CREATE INDEX IF NOT EXISTS links_en ON links(en_id);\n"
      "CREATE INDEX IF NOT EXISTS runs_stage ON runs(stage);"),
+    # -- Earlier or other versions of an item's text (a merged copy that differs, a shorter version a longer
+    # -- one superseded): nothing an ingest read is ever lost. (IF NOT EXISTS: kzalign builds between 0.1.0
+    # -- and this step created it in workspaces still marked v1.)
+    (3, "item_revisions: earlier and other versions of item texts",
+     """CREATE TABLE IF NOT EXISTS item_revisions (
+    item_id TEXT NOT NULL REFERENCES items(id) ON DELETE CASCADE,
+    content_hash TEXT NOT NULL,
+    title TEXT NOT NULL DEFAULT '',
+    text TEXT NOT NULL,
+    date TEXT,
+    source TEXT NOT NULL DEFAULT '',
+    kept_at TEXT NOT NULL,
+    PRIMARY KEY (item_id, content_hash)
+);"""),
 ]
 
 
@@ -343,6 +357,70 @@ class Workspace:
         """(title, text) of the items of one language, in the order of :meth:`items` (a missing one as "")."""
         rows = self.conn.execute(f"SELECT title, text FROM items WHERE lang=?{_ITEM_ORDER}", (lang,))
         return [(title or "", text or "") for title, text in rows]
+
+    # -- ingest (kzalign.ingest writes items only through these) ------------------------------------
+    def given_item_hashes(self) -> dict[str, tuple[str, str]]:
+        """``id -> (content_hash, lang)`` of items whose id came with the input."""
+        rows = self.conn.execute("SELECT id, content_hash, lang FROM items WHERE id_given=1")
+        return {r[0]: (r[1], r[2]) for r in rows}
+
+    def derived_item_texts(self) -> list[tuple[str, str, str]]:
+        """``(id, lang, text)`` of items whose id kzalign derived (candidates for near-duplicate merging)."""
+        return [tuple(r) for r in self.conn.execute("SELECT id, lang, text FROM items WHERE id_given=0 ORDER BY id")]
+
+    def insert_item(self, item_id: str, row: dict[str, object], given: bool, added_at: str) -> None:
+        """Add one item (``row``: lang, title, text, date, url, source, content_hash)."""
+        self.conn.execute(
+            "INSERT INTO items(id, lang, title, text, date, url, source, content_hash, id_given, added_at) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (item_id, row["lang"], row["title"], row["text"], row["date"], row["url"], row["source"],
+             row["content_hash"], int(given), added_at),
+        )
+
+    def fill_item(self, item_id: str, title: str, date: str | None) -> None:
+        """Give an item the title it lacks and the earlier of its date and ``date``."""
+        old_title, old_date = self.conn.execute("SELECT title, date FROM items WHERE id=?", (item_id,)).fetchone()
+        if not old_title and title:
+            self.conn.execute("UPDATE items SET title=? WHERE id=?", (title, item_id))
+        if date and (old_date is None or date < old_date):
+            self.conn.execute("UPDATE items SET date=? WHERE id=?", (date, item_id))
+
+    def add_item_source(self, item_id: str, source: str, content_hash: str) -> bool:
+        """Record where an item was found; False when that place was already recorded."""
+        cur = self.conn.execute(
+            "INSERT OR IGNORE INTO item_sources(item_id, source, content_hash) VALUES (?, ?, ?)",
+            (item_id, source, content_hash),
+        )
+        return bool(cur.rowcount)
+
+    def item_hash(self, item_id: str) -> str:
+        return self.conn.execute("SELECT content_hash FROM items WHERE id=?", (item_id,)).fetchone()[0]
+
+    def add_item_revision(self, item_id: str, row: dict[str, object], kept_at: str) -> bool:
+        """Keep another version of an item's text (``row``: content_hash, title, text, date, source)."""
+        cur = self.conn.execute(
+            "INSERT OR IGNORE INTO item_revisions(item_id, content_hash, title, text, date, source, kept_at) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (item_id, row["content_hash"], row["title"] or "", row["text"], row["date"], row["source"] or "", kept_at),
+        )
+        return bool(cur.rowcount)
+
+    def supersede_item(self, item_id: str, row: dict[str, object], kept_at: str) -> None:
+        """Replace an item's text by a longer version; the current text is kept as a revision with its date."""
+        title, text, date, content_hash = self.conn.execute(
+            "SELECT title, text, date, content_hash FROM items WHERE id=?", (item_id,)).fetchone()
+        first = self.conn.execute("SELECT MIN(source) FROM item_sources WHERE item_id=?", (item_id,)).fetchone()[0]
+        self.add_item_revision(item_id, {"content_hash": content_hash, "title": title, "text": text, "date": date,
+                                         "source": first or ""}, kept_at)
+        self.conn.execute("DELETE FROM item_revisions WHERE item_id=? AND content_hash=?", (item_id, row["content_hash"]))
+        self.conn.execute("UPDATE items SET text=?, content_hash=?, title=CASE WHEN ?<>'' THEN ? ELSE title END "
+                          "WHERE id=?", (row["text"], row["content_hash"], row["title"], row["title"], item_id))
+        self.fill_item(item_id, "", row["date"])  # type: ignore[arg-type]
+
+    def item_revisions(self) -> pd.DataFrame:
+        """Every kept version of item texts: item_id, content_hash, title, text, date, source, kept_at."""
+        return self.query_df("SELECT item_id, content_hash, title, text, date, source, kept_at FROM item_revisions "
+                             "ORDER BY item_id, kept_at, content_hash")
 
     def count_items(self) -> dict[str, int]:
         rows = self.conn.execute("SELECT lang, COUNT(*) FROM items GROUP BY lang").fetchall()

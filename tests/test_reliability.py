@@ -143,6 +143,7 @@ def test_v1_workspace_made_by_earlier_kzalign_opens_and_migrates(tmp_path: Path)
         assert list(ws.decision_map("link").values()) == ["accept"]
         assert ws.cached_translations("m", ["hs"]) == {"hs": ("mt", "")}
         assert ws.last_run("link") is not None
+        assert ws.item_revisions().empty  # a table added by a later step exists and is usable
         names = {r[0] for r in ws.conn.execute("SELECT name FROM sqlite_master WHERE type='index'")}
         assert {"links_en", "runs_stage"} <= names
     with Workspace(db, create=False) as ws:  # opening a current workspace changes nothing

@@ -92,22 +92,81 @@ def format_option(choices: list[str], default: str) -> Callable[[Callable[..., A
     )
 
 
+#: What each library stage is called on screen (a stage not listed shows under its own name).
+STAGE_NAMES = {
+    "read": "reading files", "de-duplicate": "merging duplicates", "embed": "embedding texts",
+    "translate": "translating", "link": "linking", "align": "aligning sentences",
+}
+
+
+class _Spinner:
+    """An indeterminate spinner on stderr (TTY only) for work without a count, such as loading a model."""
+
+    FRAMES = "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏"
+
+    def __init__(self, label: str) -> None:
+        import threading
+
+        self.label = label
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._spin, daemon=True)
+        if sys.stderr.isatty():
+            self._thread.start()
+
+    def _spin(self) -> None:
+        import time
+
+        start, i = time.monotonic(), 0
+        while not self._stop.wait(0.1):
+            sys.stderr.write(f"\r{self.FRAMES[i % len(self.FRAMES)]} {self.label}… {time.monotonic() - start:.0f}s ")
+            sys.stderr.flush()
+            i += 1
+
+    def stop(self) -> None:
+        if self._thread.is_alive():
+            self._stop.set()
+            self._thread.join()
+            sys.stderr.write("\r\033[K")
+            sys.stderr.flush()
+
+
 class _Bars:
-    """Progress callback that draws one tqdm bar per stage on stderr (hidden when not a TTY in CI)."""
+    """Progress callback that draws one tqdm bar per stage on stderr (hidden when not a TTY in CI).
+
+    A stage reported with ``total == 0`` (``progress("loading model use", 0, 0)``) has no count: it
+    shows a spinner until the next report. :meth:`ingest_done` prints the ingest summary as soon as
+    ingest ends (``on_ingest`` is set by the ingest commands).
+    """
+
+    on_ingest: Callable[[Any], None] | None = None
 
     def __init__(self, quiet: bool = False):
         self.quiet = quiet
         self.bars: dict[str, Any] = {}
+        self.spinner: _Spinner | None = None
+
+    def ingest_done(self, rep: Any) -> None:
+        """Called by the ingest stage with its report: close the bars and print the summary now."""
+        if self.quiet or _Bars.on_ingest is None:
+            return
+        self.close()
+        _Bars.on_ingest(rep)
 
     def __call__(self, stage: str, done: int, total: int) -> None:
         if self.quiet:
             return
         from tqdm import tqdm
 
+        if self.spinner is not None:
+            self.spinner.stop()
+            self.spinner = None
+        if total <= 0:
+            self.spinner = _Spinner(STAGE_NAMES.get(stage, stage))
+            return
         bar = self.bars.get(stage)
         if bar is None:
-            bar = tqdm(total=total, desc=stage, unit="", file=sys.stderr, leave=False,
-                       dynamic_ncols=True, disable=None)
+            bar = tqdm(total=total, desc=STAGE_NAMES.get(stage, stage), unit=STAGE_UNITS.get(stage, ""),
+                       file=sys.stderr, leave=False, dynamic_ncols=True, disable=None, smoothing=0.1)
             self.bars[stage] = bar
         if total != bar.total:
             bar.total = total
@@ -118,6 +177,9 @@ class _Bars:
             self.bars.pop(stage, None)
 
     def close(self) -> None:
+        if self.spinner is not None:
+            self.spinner.stop()
+            self.spinner = None
         for bar in self.bars.values():
             bar.close()
         self.bars.clear()
@@ -163,6 +225,41 @@ def echo_table(rows: list[dict[str, Any]] | Any, columns: list[str] | None = Non
     click.echo("  ".join("-" * w for w in widths))
     for r in cells:
         click.echo("  ".join(c.ljust(w) for c, w in zip(r, widths, strict=False)).rstrip())
+
+
+def engine_options(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """``--threads`` and ``--cluster`` for commands that encode or translate: the command runs inside
+    :func:`kzalign.cluster.engine`, so its stages get models with that many threads, on Dask workers
+    when a cluster is given (the command's own function never sees these options)."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, threads: int | None, cluster: str | None, cluster_timeout: float,
+                **kwargs: Any) -> Any:
+        from ..cluster import engine
+
+        with engine(threads=threads, cluster=cluster, timeout=cluster_timeout):
+            return fn(*args, **kwargs)
+
+    options = [
+        click.option("--threads", type=str, default=None, envvar="KZALIGN_THREADS", metavar="N",
+                     help="CPU threads for each encoder and translator (default 1: measured fastest on a "
+                          "busy machine; see BENCHMARKS.md). Also read from $KZALIGN_THREADS."),
+        click.option("--cluster", default=None, envvar="KZALIGN_CLUSTER", metavar="ADDRESS",
+                     help="Run encoding and translation on a Dask cluster: tcp://HOST:8786 (a running "
+                          "'dask scheduler'), or local:N to start N worker processes here. The workspace "
+                          "stays here; results are saved chunk by chunk. Also read from $KZALIGN_CLUSTER."),
+        click.option("--cluster-timeout", type=float, default=10.0, show_default=True,
+                     envvar="KZALIGN_CLUSTER_TIMEOUT", metavar="SECONDS",
+                     help="How long to wait for the Dask scheduler and its first worker."),
+    ]
+    for option in reversed(options):
+        wrapper = option(wrapper)
+    return wrapper
+
+
+#: Units shown by the progress bars of each stage (counts and rates read "1200/5000 texts, 85.3 texts/s").
+STAGE_UNITS = {"embed": " texts", "translate": " sentences", "read": " files", "align": " links",
+               "keys": " items"}
 
 
 def pass_errors(fn: Callable[..., Any]) -> Callable[..., Any]:

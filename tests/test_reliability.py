@@ -233,7 +233,7 @@ def test_output_failure_during_run_leaves_workspace_and_outputs(tmp_path: Path, 
     with Workspace(db) as ws:
         rep = P.run_pipeline(ws, opts)
         assert ws.count_items()["ru"] == 1
-    assert sorted(p.name for p in out.iterdir()) == sorted(old)
+    assert sorted(p.name for p in out.iterdir()) == sorted([*old, "report.html"])
     assert rep.outputs["links"] == out / "links.csv" and "ru_id" in (out / "links.csv").read_text("utf-8-sig")
 
 

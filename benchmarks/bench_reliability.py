@@ -7,6 +7,9 @@
         name finding (Glossary.ru_names) and linker name keys on a generated single-line Russian item;
         prints seconds and peak memory of a fresh process. --src runs another checkout's kzalign
         (e.g. one made with `git archive main | tar -x -C /tmp/kzmain`) for a before/after ratio.
+    python benchmarks/bench_reliability.py run --mb 5
+        the whole `kzalign run seeds/ huge.jsonl --no-translate` with one generated single-line Russian item
+        of MB megabytes (3% generated surnames, a full stop every ~12 words): wall time and peak RSS
     python benchmarks/bench_reliability.py same --src PATH [--per-file 150]
         names (ru_names/en_names spans, forms, English) and linker keys of this checkout and of PATH's on
         the seeds and the first items of ../shared/eval comparable and docalign: how many texts differ
@@ -123,6 +126,34 @@ def same(src: str, per_file: int) -> None:
                       "first": differ[:5]}))
 
 
+def run_huge(mb: float) -> None:
+    import random
+    import resource
+
+    rnd = random.Random(0)
+    vocab = ("посол министр встреча сотрудничество Казахстан Мексика парламент группа дружбы стороны обсудили "
+             "вопросы торговли инвестиций культуры образования Алмурат Турганбеков Мехико").split()
+    syl = ["ка", "ра", "ба", "ле", "но", "ту", "ма", "си", "ор", "ан"]
+    words, size = [], 0
+    while size < mb * 1e6:
+        w = "".join(rnd.choice(syl) for _ in range(3)).capitalize() + "ов" if rnd.random() < 0.03 else rnd.choice(vocab)
+        w += "." if rnd.random() < 0.08 else ""
+        words.append(w)
+        size += len(w.encode()) + 1
+    with tempfile.TemporaryDirectory() as tmp:
+        huge = Path(tmp) / "huge.jsonl"
+        huge.write_text(json.dumps({"id": "huge-ru", "lang": "ru", "date": "2025-10-01", "text": " ".join(words)},
+                                   ensure_ascii=False) + "\n", encoding="utf-8")
+        t0 = time.perf_counter()
+        res = subprocess.run([sys.executable, "-c", "import sys; from kzalign.cli import main; main(sys.argv[1:])",
+                              "run", str(ROOT / "seeds"), str(huge), "--out", f"{tmp}/out", "--db", f"{tmp}/ws.db",
+                              "--no-translate", "-q"], env=_env(None), cwd=ROOT, capture_output=True, text=True)
+        dt = time.perf_counter() - t0
+        outputs = sorted(p.name for p in (Path(tmp) / "out").iterdir()) if res.returncode == 0 else []
+    print(json.dumps({"mb": round(size / 1e6, 2), "seconds": round(dt, 1), "rc": res.returncode, "outputs": outputs,
+                      "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024)}))
+
+
 def variants(n: int, rows: int, src: str | None) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp) / "g"
@@ -152,6 +183,8 @@ def main() -> None:
     b = sub.add_parser("bigitem")
     b.add_argument("--mb", type=float, default=5.0)
     b.add_argument("--src", help="another checkout's root (its kzalign is imported)")
+    r = sub.add_parser("run")
+    r.add_argument("--mb", type=float, default=5.0)
     s = sub.add_parser("same")
     s.add_argument("--src", required=True)
     s.add_argument("--per-file", type=int, default=150)
@@ -164,6 +197,8 @@ def main() -> None:
         concurrency(a.trials, a.n)
     elif a.cmd == "bigitem":
         bigitem(a.mb, a.src)
+    elif a.cmd == "run":
+        run_huge(a.mb)
     elif a.cmd == "same":
         same(a.src, a.per_file)
     else:

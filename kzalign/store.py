@@ -33,7 +33,7 @@ from .errors import WorkspaceError
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 DEFAULT_DB = "kzalign.db"
 #: Seconds a writer waits for another writer before giving up (``$KZALIGN_BUSY_TIMEOUT`` overrides).
 DEFAULT_BUSY_TIMEOUT = 300.0
@@ -167,6 +167,16 @@ MIGRATIONS: list[tuple[int, str, str]] = [
     source TEXT NOT NULL DEFAULT '',
     kept_at TEXT NOT NULL,
     PRIMARY KEY (item_id, content_hash)
+);"""),
+    # -- Every row a review file was exported with (kind, row id) -> the proposal as exported, so a decision in
+    # -- any review file of this workspace can be applied even after its proposal left the links/pairs tables.
+    (4, "review_rows: every exported review row",
+     """CREATE TABLE IF NOT EXISTS review_rows (
+    kind TEXT NOT NULL,
+    key TEXT NOT NULL,
+    payload TEXT NOT NULL,
+    exported_at TEXT NOT NULL,
+    PRIMARY KEY (kind, key)
 );"""),
 ]
 
@@ -462,35 +472,14 @@ class Workspace:
 
     # == Decisions, links, pairs and translation cache (stable API for the stages; owner: rely) =========
     # Keep these names and signatures; add new methods in your own section below rather than here.
-    def decision_map(self, kind: str) -> dict[str, str]:
+    def decision_by_key(self, kind: str) -> dict[str, str]:
         """key -> decision (accept|reject|fix) of one kind (link|pair|glossary), read now.
 
-        Called inside :meth:`transaction`, the map is current and stays so until the commit.
+        Called inside :meth:`transaction`, the map is current and stays so until the commit (full
+        records: :meth:`decision_map`).
         """
         rows = self.conn.execute("SELECT key, decision FROM decisions WHERE kind=?", (kind,)).fetchall()
         return {k: d for k, d in rows}
-
-    def decision_rows(self, kind: str) -> list[dict[str, object]]:
-        """Full decision records of one kind (payload decoded from JSON), oldest first."""
-        cur = self.conn.execute(
-            "SELECT key, decision, corrected_en, reviewer, note, payload, review_file, decided_at "
-            "FROM decisions WHERE kind=? ORDER BY decided_at, key", (kind,))
-        cols = [c[0] for c in cur.description]
-        out = [dict(zip(cols, r, strict=True)) for r in cur.fetchall()]
-        for r in out:
-            r["payload"] = json.loads(str(r["payload"]) or "{}")
-        return out
-
-    def record_decision(self, kind: str, key: str, decision: str, corrected_en: str = "", reviewer: str = "",
-                        note: str = "", payload: Mapping[str, object] | None = None, review_file: str = "",
-                        decided_at: str | None = None) -> None:
-        """Store (or replace) the reviewer's decision about one row."""
-        self.conn.execute(
-            "INSERT OR REPLACE INTO decisions(kind, key, decision, corrected_en, reviewer, note, payload, "
-            "review_file, decided_at) VALUES (?,?,?,?,?,?,?,?,?)",
-            (kind, key, decision, corrected_en, reviewer, note,
-             json.dumps(dict(payload or {}), ensure_ascii=False, default=str, sort_keys=True), review_file,
-             decided_at or now_iso()))
 
     def replace_links(self, rows: Iterable[Mapping[str, object] | Sequence[object]]) -> int:
         """Replace the ``links`` table: rows as dicts or tuples (ru_id, en_id, score, rank, evidence, signature).
@@ -547,6 +536,79 @@ class Workspace:
         self.conn.executemany(
             "INSERT OR REPLACE INTO translations(model, src_hash, src, mt, flags) VALUES (?, ?, ?, ?, ?)",
             [(model, h, src, mt, fl) for h, src, mt, fl in rows])
+
+    # -- review decisions (kzalign.review) -------------------------------------------------------
+    def decision_map(self, kind: str | None = None) -> dict[tuple[str, str], dict[str, object]]:
+        """Decisions as {(kind, key): {decision, corrected_en, reviewer, note, payload (dict), review_file,
+        decided_at}}, of one kind or all."""
+        sql = "SELECT kind, key, decision, corrected_en, reviewer, note, payload, review_file, decided_at FROM decisions"
+        rows = self.conn.execute(sql + (" WHERE kind=?" if kind else ""), (kind,) if kind else ()).fetchall()
+        return {(k, key): {"decision": d, "corrected_en": c, "reviewer": r, "note": n,
+                           "payload": json.loads(p or "{}"), "review_file": f, "decided_at": at}
+                for k, key, d, c, r, n, p, f, at in rows}
+
+    def record_decision(self, kind: str, key: str, decision: str, corrected_en: str = "", reviewer: str = "",
+                        note: str = "", payload: dict[str, object] | None = None, review_file: str = "",
+                        decided_at: str | None = None) -> None:
+        """Store (replace) the decision about one review row (``decided_at`` defaults to now)."""
+        self.conn.execute(
+            "INSERT OR REPLACE INTO decisions(kind, key, decision, corrected_en, reviewer, note, payload, "
+            "review_file, decided_at) VALUES (?,?,?,?,?,?,?,?,?)",
+            (kind, key, decision, corrected_en, reviewer, note,
+             json.dumps(payload or {}, ensure_ascii=False, default=str), review_file, decided_at or now_iso()),
+        )
+
+    def remember_review_rows(self, rows: list[tuple[str, str, dict[str, object]]]) -> None:
+        """Keep what each exported review row was (kind, key, payload), newest export winning."""
+        at = now_iso()
+        self.conn.executemany(
+            "INSERT OR REPLACE INTO review_rows(kind, key, payload, exported_at) VALUES (?,?,?,?)",
+            [(k, key, json.dumps(p, ensure_ascii=False, default=str), at) for k, key, p in rows],
+        )
+
+    def review_rows(self) -> dict[tuple[str, str], dict[str, object]]:
+        """Every review row ever exported from this workspace, as remembered by :meth:`remember_review_rows`."""
+        rows = self.conn.execute("SELECT kind, key, payload FROM review_rows").fetchall()
+        return {(k, key): json.loads(p) for k, key, p in rows}
+
+    def link_record(self, ru_id: str, en_id: str) -> dict[str, object] | None:
+        row = self.conn.execute("SELECT ru_id, en_id, score, rank, evidence, signature FROM links "
+                                "WHERE ru_id=? AND en_id=?", (ru_id, en_id)).fetchone()
+        return dict(zip(LINK_FIELDS, row, strict=True)) if row else None
+
+    def pair_record(self, pair_id: str) -> dict[str, object] | None:
+        row = self.conn.execute(f"SELECT {', '.join(PAIR_FIELDS)} FROM pairs WHERE id=?", (pair_id,)).fetchone()
+        return dict(zip(PAIR_FIELDS, row, strict=True)) if row else None
+
+    def restore_link(self, rec: dict[str, object]) -> bool:
+        """Put a link back (a reviewer accepted it after rejecting it); False when it is there already."""
+        cur = self.conn.execute(
+            "INSERT OR IGNORE INTO links(ru_id, en_id, score, rank, evidence, signature) VALUES (?,?,?,?,?,?)",
+            tuple(rec.get(f, d) for f, d in zip(LINK_FIELDS, ("", "", 0.0, 1, "{}", "review"), strict=True)))
+        return cur.rowcount > 0
+
+    def restore_pair(self, rec: dict[str, object]) -> bool:
+        """Put a sentence pair back (accepted or fixed after it was dropped); False when it is there already."""
+        defaults = {"mt_en": "", "flags": "", "score": 0.0, "regime": "", "signature": "review"}
+        cur = self.conn.execute(
+            f"INSERT OR IGNORE INTO pairs({', '.join(PAIR_FIELDS)}) VALUES ({','.join('?' * len(PAIR_FIELDS))})",
+            tuple(rec.get(f, defaults.get(f, "")) for f in PAIR_FIELDS))
+        return cur.rowcount > 0
+
+    def drop_link(self, ru_id: str, en_id: str) -> None:
+        """Remove a rejected link and its sentence pairs, except pairs a reviewer accepted or fixed."""
+        self.conn.execute("DELETE FROM links WHERE ru_id=? AND en_id=?", (ru_id, en_id))
+        self.conn.execute("DELETE FROM pairs WHERE ru_id=? AND en_id=? AND id NOT IN "
+                          "(SELECT key FROM decisions WHERE kind='pair' AND decision IN ('accept','fix'))",
+                          (ru_id, en_id))
+
+    def drop_pair(self, pair_id: str) -> None:
+        self.conn.execute("DELETE FROM pairs WHERE id=?", (pair_id,))
+
+
+LINK_FIELDS = ("ru_id", "en_id", "score", "rank", "evidence", "signature")
+PAIR_FIELDS = ("id", "ru_id", "en_id", "ru_idx", "en_idx", "ru_text", "en_text", "mt_en", "score", "regime", "flags",
+               "signature")
 
 
 def link_key(ru_id: str, en_id: str) -> str:

@@ -32,7 +32,7 @@ def writer(db: str, n: int, seed: int, tag: str) -> dict[str, object]:
     for i in range(n):
         try:
             with Workspace(db) as ws, ws.transaction():
-                seen = len(ws.decision_map("pair"))
+                seen = len(ws.decision_by_key("pair"))
                 count = int(ws.get_meta("counter") or 0)
                 time.sleep(rnd.random() * 0.004)  # widen the window a lost update would need
                 ws.record_decision("pair", f"{tag}-{i}", "accept", note=f"saw {seen}")
@@ -50,7 +50,7 @@ def reader(db: str, stop: str, seed: int) -> dict[str, object]:
     while not Path(stop).exists():
         try:
             with Workspace(db, create=False) as ws:
-                now = (len(ws.decision_map("pair")), int(ws.get_meta("counter") or 0))
+                now = (len(ws.decision_by_key("pair")), int(ws.get_meta("counter") or 0))
                 ws.items()
             if now < last:
                 errors.append(f"counts went down: {last} -> {now}")
@@ -90,7 +90,7 @@ def run_trial(folder: Path, n: int, seed: int) -> dict[str, object]:
     results = [json.loads((folder / f).read_text()) for f in ("w0.json", "w1.json", "r.json")
                if (folder / f).exists()]
     with Workspace(db, create=False) as ws:
-        decisions, counter = len(ws.decision_map("pair")), int(ws.get_meta("counter") or 0)
+        decisions, counter = len(ws.decision_by_key("pair")), int(ws.get_meta("counter") or 0)
     errors = [e for r in results for e in r["errors"]]
     ok = rcs == [0, 0, 0] and len(results) == 3 and not errors and decisions == counter == 2 * n
     return {"ok": ok, "decisions": decisions, "counter": counter, "expected": 2 * n, "rcs": rcs,

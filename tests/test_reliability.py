@@ -87,7 +87,7 @@ def test_busy_workspace_reads_go_on_and_writers_get_a_clear_message(tmp_path: Pa
         assert ws.count_items() == {}
         with ws.transaction():
             ws.record_decision("link", "Lx", "reject")
-        assert ws.decision_map("link") == {"Lx": "reject"}
+        assert ws.decision_by_key("link") == {"Lx": "reject"}
 
 
 def test_writer_killed_mid_transaction_leaves_the_workspace_as_it_was(tmp_path: Path) -> None:
@@ -100,7 +100,7 @@ def test_writer_killed_mid_transaction_leaves_the_workspace_as_it_was(tmp_path: 
     holder.send_signal(signal.SIGKILL)
     holder.wait(timeout=30)
     with Workspace(db, timeout=5) as ws:
-        assert ws.get_meta("holder") is None and ws.decision_map("link") == {"Lkeep": "accept"}
+        assert ws.get_meta("holder") is None and ws.decision_by_key("link") == {"Lkeep": "accept"}
         with ws.transaction():  # the dead writer's lock is gone at once
             ws.set_meta("after", "1")
         assert ws.conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
@@ -140,12 +140,13 @@ def test_v1_workspace_made_by_earlier_kzalign_opens_and_migrates(tmp_path: Path)
         assert ws.get_meta("schema_version") == str(SCHEMA_VERSION) and SCHEMA_VERSION == MIGRATIONS[-1][0]
         assert ws.count_items() == {"ru": 1, "en": 1}
         assert ws.items()["sources"].map(len).tolist() == [1, 1]
-        assert list(ws.decision_map("link").values()) == ["accept"]
+        assert list(ws.decision_by_key("link").values()) == ["accept"]
         assert ws.cached_translations("m", ["hs"]) == {"hs": ("mt", "")}
         assert ws.last_run("link") is not None
         assert ws.item_revisions().empty  # a table added by a later step exists and is usable
         names = {r[0] for r in ws.conn.execute("SELECT name FROM sqlite_master WHERE type='index'")}
         assert {"links_en", "runs_stage"} <= names
+        assert ws.review_rows() == {}
     with Workspace(db, create=False) as ws:  # opening a current workspace changes nothing
         assert ws.get_meta("schema_version") == str(SCHEMA_VERSION)
 
@@ -178,9 +179,9 @@ def test_store_methods_round_trip(ws: Workspace) -> None:
         ws.replace_pairs([dict(id="p1", ru_id="r", en_id="e", ru_idx="[0]", en_idx="[0]", ru_text="а",
                                en_text="a", mt_en="", score=0.9, regime="1:1", flags="")], "psig")
         ws.put_translations("m", [("h1", "src", "mt", "")])
-    assert ws.decision_map("pair") == {"P1": "fix"}
-    rec = ws.decision_rows("pair")[0]
-    assert rec["corrected_en"] == "Fixed." and rec["payload"] == {"a": 2, "b": 1}
+    assert ws.decision_by_key("pair") == {"P1": "fix"}
+    rec = ws.decision_map("pair")[("pair", "P1")]
+    assert rec["corrected_en"] == "Fixed." and rec["payload"] == {"a": 2, "b": 1} and rec["decided_at"]
     assert list(ws.link_scores()["en_id"]) == ["e", "e2"]
     assert ws.conn.execute("SELECT evidence FROM links WHERE en_id='e'").fetchone()[0] == '{"names": ["Mexico"]}'
     with ws.transaction():

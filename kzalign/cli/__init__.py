@@ -8,6 +8,7 @@ registered at the bottom of this file.
 from __future__ import annotations
 
 import functools
+import json
 import logging
 import sqlite3
 import sys
@@ -196,8 +197,81 @@ def progress_bars(quiet: bool = False) -> Iterator[_Bars]:
 
 
 def plural(n: int, word: str, many: str | None = None) -> str:
-    """``1 report``, ``2 reports`` (``many`` for irregular plurals)."""
+    """``1 report``, ``2 reports``, ``0 reports`` (``many`` for irregular plurals: ``entry``/``entries``).
+
+    The one way kzalign words a count; every message with a number uses it (no "pair(s)").
+    """
     return f"{n} {word if n == 1 else (many or word + 's')}"
+
+
+def counts(by_kind: dict[str, int], names: dict[str, str] | None = None, empty: str = "nothing") -> str:
+    """``2 links, 1 pair`` from ``{"link": 2, "pair": 1}`` (sorted by kind; ``names`` words a kind, e.g.
+    ``{"glossary": "glossary candidate"}``); ``empty`` when every count is 0."""
+    names = names or {}
+    return ", ".join(plural(v, names.get(k, k)) for k, v in sorted(by_kind.items()) if v) or empty
+
+
+#: Output formats of listing commands; see :func:`emit`.
+EMIT_FORMATS = ["table", "csv", "tsv", "jsonl"]
+
+
+def emit(rows: Any, fmt: str, columns: list[str] | None = None, table_columns: list[str] | None = None,
+         max_width: int = 60) -> None:
+    """Print a table in one of :data:`EMIT_FORMATS` (sqlite-utils style), the same way for every command.
+
+    \b
+    table  aligned text for reading (``table_columns`` only, long cells cut)
+    csv    the spreadsheet-safe dialect of every kzalign CSV: UTF-8 BOM, CRLF, formulas neutralised
+    tsv    for scripts: tab-separated, one row per line (tabs/newlines in cells become spaces), no BOM
+    jsonl  one JSON object per line; NaN is null; lists, and ``*_idx`` columns, are JSON arrays
+    """
+    import pandas as pd
+
+    from ..files import csv_bytes
+
+    df = rows if isinstance(rows, pd.DataFrame) else pd.DataFrame(list(rows), columns=columns)
+    if columns is not None:
+        df = df.reindex(columns=columns)
+    if fmt == "table":
+        echo_table(df, table_columns, max_width=max_width)
+    elif fmt == "csv":
+        sys.stdout.flush()
+        buf = getattr(sys.stdout, "buffer", None)
+        if buf is None:  # a text-only stream: the same text, BOM included
+            sys.stdout.write(csv_bytes(df).decode("utf-8"))
+        else:
+            buf.write(csv_bytes(df))
+            buf.flush()
+    elif fmt == "tsv":
+        click.echo("\t".join(map(str, df.columns)))
+        for rec in df.itertuples(index=False, name=None):
+            click.echo("\t".join(_tsv_cell(v) for v in rec))
+    elif fmt == "jsonl":
+        for rec in df.to_dict(orient="records"):
+            click.echo(json.dumps({k: _json_value(k, v) for k, v in rec.items()}, ensure_ascii=False, default=str))
+    else:
+        raise KzalignError(f"unknown format {fmt!r}; choose one of {', '.join(EMIT_FORMATS)}")
+
+
+def _tsv_cell(v: Any) -> str:
+    if isinstance(v, (list, tuple)):
+        v = "; ".join(map(str, v))
+    if v is None or (isinstance(v, float) and v != v):
+        return ""
+    return " ".join(str(v).replace("\t", " ").splitlines())
+
+
+def _json_value(key: str, v: Any) -> Any:
+    if isinstance(v, float) and v != v:
+        return None
+    if hasattr(v, "item") and not isinstance(v, (list, tuple, dict)):
+        return v.item()  # numpy scalars
+    if key.endswith("_idx") and isinstance(v, str) and v.startswith("["):
+        try:
+            return json.loads(v)
+        except ValueError:
+            return v
+    return v
 
 
 def echo_table(rows: list[dict[str, Any]] | Any, columns: list[str] | None = None, max_width: int = 60) -> None:

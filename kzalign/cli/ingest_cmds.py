@@ -135,9 +135,10 @@ def report_cmd(db: str, out: str, glossary: tuple[str, ...]) -> None:
     from ..files import check_output
     from ..glossary import load_glossary
     from ..report import write_report
+    from .glossary_cmds import resolve_glossary_paths
 
     check_output(out, workspace=db)
     with open_workspace(db) as ws:
-        stats = write_report(ws, out, glossary=load_glossary(list(glossary) or None))
+        stats = write_report(ws, out, glossary=load_glossary(resolve_glossary_paths(glossary)))
     click.echo(f"Wrote {stats.path}: {plural(stats.ru_items, 'Russian item')}, {plural(stats.links, 'link')}, "
                f"{plural(stats.pairs, 'sentence pair')}.")

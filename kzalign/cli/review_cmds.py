@@ -21,8 +21,9 @@ def _glossary(paths: tuple[str, ...], what: str):
     if what not in ("glossary", "all"):
         return None
     from ..glossary import load_glossary
+    from .glossary_cmds import resolve_glossary_paths
 
-    return load_glossary(list(paths) or None)
+    return load_glossary(resolve_glossary_paths(paths))
 
 
 @main.command("pairs")

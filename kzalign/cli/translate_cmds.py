@@ -68,7 +68,9 @@ def _load_glossary(paths: tuple[str, ...]) -> Any:
         if paths:
             raise KzalignError("--glossary needs kzalign.glossary, which is not installed") from None
         return None
-    return load_glossary(list(paths) or None)
+    from .glossary_cmds import resolve_glossary_paths
+
+    return load_glossary(resolve_glossary_paths(paths))
 
 
 @main.command()

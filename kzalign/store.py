@@ -607,28 +607,6 @@ class Workspace:
 
 
 
-    # -- translation cache (translate.py) ---------------------------------------------------------------
-    def cached_translations(self, model: str, hashes: list[str]) -> dict[str, tuple[str, str]]:
-        """``{src_hash: (mt, flags)}`` of the sentences already translated under ``model``."""
-        out: dict[str, tuple[str, str]] = {}
-        for start in range(0, len(hashes), 900):
-            chunk = hashes[start : start + 900]
-            marks = ",".join("?" * len(chunk))
-            rows = self.conn.execute(
-                f"SELECT src_hash, mt, flags FROM translations WHERE model=? AND src_hash IN ({marks})",
-                (model, *chunk),
-            )
-            out.update((h, (mt, flags)) for h, mt, flags in rows)
-        return out
-
-    def put_translations(self, model: str, rows: list[tuple[str, str, str, str]]) -> None:
-        """Save ``(src_hash, src, mt, flags)`` rows under ``model`` (inside the caller's transaction)."""
-        self.conn.executemany(
-            "INSERT OR REPLACE INTO translations(model, src_hash, src, mt, flags) VALUES (?, ?, ?, ?, ?)",
-            [(model, *r) for r in rows],
-        )
-
-
 LINK_FIELDS = ("ru_id", "en_id", "score", "rank", "evidence", "signature")
 PAIR_FIELDS = ("id", "ru_id", "en_id", "ru_idx", "en_idx", "ru_text", "en_text", "mt_en", "score", "regime", "flags",
                "signature")

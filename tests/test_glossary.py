@@ -247,3 +247,15 @@ def test_glossary_cli(tmp_path: Path, seeds_dir: Path, seed_ws) -> None:
     bad = _write(tmp_path, "Мексика,,place,,,approved,,\n", "bad.csv")
     r = runner.invoke(main, ["glossary", "list", "--glossary", str(bad)])
     assert r.exit_code == 1 and f"{bad}:2: empty en" in r.output
+
+
+def test_repository_glossary_matches_packaged_copy() -> None:
+    """``glossaries/`` (the project's glossary in a checkout) and the packaged copy never drift apart."""
+    from kzalign.glossary import BUNDLED_DIR
+
+    root = Path(__file__).resolve().parent.parent / "glossaries"
+    names = sorted(p.name for p in root.glob("*.csv"))
+    assert names == sorted(p.name for p in Path(BUNDLED_DIR).glob("*.csv")) and names
+    for name in names:
+        assert (root / name).read_bytes() == (Path(BUNDLED_DIR) / name).read_bytes(), (
+            f"glossaries/{name} differs from kzalign/data/glossaries/{name}: copy it over")

@@ -359,9 +359,10 @@ def test_names_with_the_tiny_model_are_restored_or_flagged(
     assert "untranslated" not in "|".join(mt["flags"])
 
 
-def test_real_glossary_if_present(ws: Workspace) -> None:
-    glossary_mod = pytest.importorskip("kzalign.glossary")
-    g = glossary_mod.load_glossary(None)
+def test_bundled_glossary_names_are_protected(ws: Workspace) -> None:
+    from kzalign.glossary import BUNDLED_DIR, load_glossary
+
+    g = load_glossary([BUNDLED_DIR])
     src = "Президент Казахстана Касым-Жомарт Токаев принял посла."
     text, names = protect_names(src, g)
     for m in g.find_ru(src):

@@ -24,11 +24,11 @@ from kzalign import keys as K
 from kzalign import scoring as S
 from kzalign.background import load_background, load_key_weights
 from kzalign.embed import get_encoder
-from kzalign.glossary import load_glossary
+from kzalign.glossary import BUNDLED_DIR, load_glossary
 from kzalign.link import item_units, pair_margins, pool_units
 
 SETS = ("docalign", "comparable")
-GLOSSARY = ROOT / "glossaries"
+GLOSSARY = BUNDLED_DIR
 ABS = ["margin_bg", "cognates", "names", "numbers"]
 UX = ["margin_ux", "cognates", "names", "numbers"]
 MX = ["margin_mx", "cognates", "names", "numbers"]

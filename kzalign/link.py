@@ -398,7 +398,7 @@ def link_workspace(
     sp = _score_workspace(ws, run, rep, progress)
     with ws.transaction():
         rows = _decide(ws, run, sp, rep)
-        rep.added, rep.changed, rep.removed = ws.replace_links(rows)
+        rep.added, rep.changed, rep.removed = ws.update_links(rows)
         rep.links = len(rows)
         rep.linked_ru = len({r[0] for r in rows})
         rep.unlinked_ru = len(run.ru) - rep.linked_ru
@@ -478,7 +478,7 @@ def _decide(ws: Workspace, run: _Run, sp: ScoredPairs, rep: LinkReport) -> list[
 
 def _link_decisions(ws: Workspace) -> dict[str, str]:
     """{link key: accept|reject} of the reviewer decisions about links."""
-    return {key: str(d["decision"]) for (_kind, key), d in ws.decision_map("link").items()}
+    return ws.decision_by_key("link")
 
 
 def _accepted_meanwhile(ws: Workspace, dec: dict[str, str], rows: dict[tuple[str, str], tuple[float, dict[str, object]]],

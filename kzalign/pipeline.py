@@ -1,7 +1,8 @@
 """``kzalign run``: ingest → translate (when a model is installed) → link → sentence pairs → files.
 
-The whole run is one workspace transaction and the output files are written only after every
-stage succeeded (each atomically), so a failed run leaves the workspace and earlier outputs intact.
+The whole run is one workspace transaction. Output files are checked before the stages, staged
+beside --out inside the transaction, and moved into place only after the commit
+(:class:`kzalign.outputs.OutputSet`), so a failed run leaves the workspace and earlier outputs intact.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import pandas as pd
 
 from .files import write_atomic, write_csv
 from .ingest import IngestReport, ingest_paths
+from .outputs import OutputSet
 from .progress import ProgressCallback
 from .store import Workspace
 
@@ -27,6 +29,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 ITEM_COLUMNS = ["id", "lang", "date", "title", "text", "mt_en", "mt_flags", "sources"]
+OUTPUT_FILES = ["items.csv", "links.csv", "pairs.csv", "signature.txt", "report.html"]
 
 
 @dataclass
@@ -89,46 +92,36 @@ def _items_with_mt(ws: Workspace, mt: pd.DataFrame | None) -> pd.DataFrame:
 
 
 def run_pipeline(ws: Workspace, opts: RunOptions, progress: ProgressCallback | None = None) -> RunReport:
-    """Run every stage over the inputs and write items.csv, links.csv, pairs.csv and signature.txt."""
+    """Run every stage over the inputs and write items.csv, links.csv, pairs.csv, signature.txt, report.html."""
     from .link import link_workspace, links_table
+    from .report import write_report
     from .sentences import align_workspace, pairs_table
 
-    with ws.transaction():
+    outputs = OutputSet(opts.out_dir, OUTPUT_FILES if opts.pairs else [f for f in OUTPUT_FILES if f != "pairs.csv"],
+                        protected=[ws.path])
+    outputs.check()
+    glossary = opts.glossary
+    with outputs.discard_on_error(), ws.transaction():
         rep = RunReport(ingest=ingest_paths(ws, opts.inputs, skip_bad=opts.skip_bad, progress=progress))
         translator, mt = _translate(ws, opts, rep, progress)
         rep.link = link_workspace(
-            ws, encoder=opts.encoder, threshold=opts.threshold, max_days=opts.max_days, glossary=opts.glossary,
+            ws, encoder=opts.encoder, threshold=opts.threshold, max_days=opts.max_days, glossary=glossary,
             mt=mt, mt_model=translator.signature if translator is not None else None, relink=opts.relink,
             progress=progress,
         )
-        rep.links = links_table(ws)
+        links = rep.links = links_table(ws)
         pairs = pd.DataFrame()
         if opts.pairs:
-            rep.pairs = align_workspace(ws, encoder=opts.encoder, translator=translator, glossary=opts.glossary,
+            rep.pairs = align_workspace(ws, encoder=opts.encoder, translator=translator, glossary=glossary,
                                         progress=progress)
             pairs = pairs_table(ws)
         items = _items_with_mt(ws, mt)
         rep.signature = rep.link.signature
-    _write_outputs(ws, opts, rep, items, pairs)
-    return rep
-
-
-def _write_outputs(ws: Workspace, opts: RunOptions, rep: RunReport, items: pd.DataFrame, pairs: pd.DataFrame) -> None:
-    """items.csv, links.csv, pairs.csv, signature.txt and report.html, each written atomically; the counts."""
-    out = Path(opts.out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    links = rep.links
-    rep.outputs["items"] = write_csv(out / "items.csv", items, columns=ITEM_COLUMNS)
-    rep.outputs["links"] = write_csv(out / "links.csv", links)
-    if opts.pairs:
-        rep.outputs["pairs"] = write_csv(out / "pairs.csv", pairs)
-    rep.outputs["signature"] = write_atomic(
-        out / "signature.txt",
-        "\n".join([rep.signature, rep.mt_status, f"glossary:{opts.glossary.signature}", ""]),
-    )
-    from .report import write_report
-
-    rep.outputs["report"] = write_report(ws, out / "report.html", glossary=opts.glossary).path
+        sig_text = "\n".join([rep.signature, rep.mt_status, f"glossary:{glossary.signature}", ""])
+        _stage_outputs(outputs, items, links, pairs if opts.pairs else None, sig_text)
+        outputs.stage("report.html", lambda p: write_report(ws, p, glossary=glossary).path)
+    published = outputs.publish()
+    rep.outputs = {name.split(".")[0]: path for name, path in published.items()}
     rep.counts = {
         "ru": int((items["lang"] == "ru").sum()),
         "en": int((items["lang"] == "en").sum()),
@@ -136,3 +129,14 @@ def _write_outputs(ws: Workspace, opts: RunOptions, rep: RunReport, items: pd.Da
         "linked_ru": int(links["ru_id"].nunique()) if len(links) else 0,
         "pairs": len(pairs),
     }
+    return rep
+
+
+def _stage_outputs(outputs: OutputSet, items: pd.DataFrame, links: pd.DataFrame, pairs: pd.DataFrame | None,
+                   signature_text: str) -> None:
+    """Write every output into the staging folder (inside the run's transaction: a failure rolls back)."""
+    outputs.stage("items.csv", lambda p: write_csv(p, items, columns=ITEM_COLUMNS))
+    outputs.stage("links.csv", lambda p: write_csv(p, links))
+    if pairs is not None:
+        outputs.stage("pairs.csv", lambda p: write_csv(p, pairs))
+    outputs.stage("signature.txt", lambda p: write_atomic(p, signature_text))

@@ -92,18 +92,23 @@ def _pair_rows(ws: Workspace) -> list[dict[str, Any]]:
     return rows
 
 
+def _decision_payload(decision: dict[str, object]) -> dict[str, Any]:
+    """The JSON payload of a stored decision (``{}`` when it has none)."""
+    pay = decision.get("payload")
+    return pay if isinstance(pay, dict) else {}
+
+
 def glossary_key(ru: str, en: str) -> str:
     """Stable row id of a glossary candidate."""
     return "G" + hashlib.sha1(f"{ru}\t{en}".encode()).hexdigest()[:12]
 
 
 def _glossary_rows(ws: Workspace, glossary: Any = None) -> list[dict[str, Any]]:
-    try:
-        from .glossary import extract_candidates, load_glossary
-    except ImportError:
-        log.info("glossary candidates unavailable (kzalign.glossary is missing)")
+    if glossary is None:  # the caller resolves the glossary (the CLI: --glossary or the default)
         return []
-    df = extract_candidates(ws, glossary if glossary is not None else load_glossary())
+    from .glossary import extract_candidates
+
+    df = extract_candidates(ws, glossary)
     rows = []
     for rec in df.fillna("").to_dict("records"):
         ru, en = str(rec.get("ru", "")), str(rec.get("en", ""))
@@ -129,7 +134,7 @@ def proposals(ws: Workspace, what: str = "all", glossary: Any = None) -> list[di
     kinds = {"links": ["link"], "pairs": ["pair"], "glossary": ["glossary"], "all": ["link", "pair", "glossary"]}[what]
     seen = {(r["kind"], r["row_id"]) for r in rows}
     for (kind, key), d in sorted(dec.items()):  # decided rows that are no longer proposed (e.g. rejected ones)
-        row = d["payload"].get("row")  # type: ignore[union-attr]
+        row = _decision_payload(d).get("row")
         if kind in kinds and (kind, key) not in seen and isinstance(row, dict):
             rows.append({**dict(row), "_payload": d["payload"]})
     for r in rows:
@@ -233,10 +238,12 @@ class _Planned:
 
 
 def import_review(ws: Workspace, path: str | Path, partial: bool = False, reviewer: str | None = None,
-                  glossary: Any = None, glossary_target: str | Path | None = None) -> ImportReport:
+                  glossary: Any = None, glossary_target: str | Path | None = None,
+                  glossary_seed: Path | None = None) -> ImportReport:
     """Validate every row of a reviewed file, then store its decisions (all or nothing unless ``partial``).
 
-    Accepted glossary candidates are merged into ``glossary_target`` (default: the glossary folder).
+    Accepted glossary candidates are merged into ``glossary_target`` (a folder without glossary files is
+    first seeded with ``glossary_seed``'s, so nothing is hidden); ``glossary`` is the one they came from.
     """
     path = Path(path)
     rf = read_review_file(path)
@@ -253,13 +260,13 @@ def import_review(ws: Workspace, path: str | Path, partial: bool = False, review
         known = ws.decision_map()
         accepted_glossary = [c for p in plan if (c := _apply(ws, p, rep, who, path.name, known)) is not None]
         if accepted_glossary:
-            from .glossary import default_glossary_location, merge_candidates
+            from .glossary import merge_candidates
 
-            target = glossary_target or default_glossary_location()
-            if target is None:
-                raise KzalignError("accepted glossary candidates need a glossary folder: set $KZALIGN_GLOSSARY or "
-                                   "create ./glossaries")
-            rep.glossary_added = len(merge_candidates(pd.DataFrame(accepted_glossary), target).added)
+            if glossary_target is None:
+                raise KzalignError("accepted glossary candidates need a glossary folder to go into "
+                                   "(glossary_target; the CLI uses --glossary, $KZALIGN_GLOSSARY or ./glossaries)")
+            added = merge_candidates(pd.DataFrame(accepted_glossary), glossary_target, seed=glossary_seed).added
+            rep.glossary_added = len(added)
     return rep
 
 
@@ -376,7 +383,7 @@ def _apply(ws: Workspace, p: _Planned, rep: ImportReport, who_default: str, file
     ``known`` is the decisions before this import; only rows of this file change it, each once."""
     kind, key = p.cur["kind"], p.cur["row_id"]
     old = known.get((kind, key))
-    old_payload: dict[str, Any] = dict(old["payload"]) if old else {}  # type: ignore[arg-type]
+    old_payload: dict[str, Any] = dict(_decision_payload(old)) if old else {}
     same = old is not None and (old["decision"], old["corrected_en"], old["note"]) == (
         p.decision, p.corrected, p.note) and p.reviewer in ("", old["reviewer"])
     payload = _payload(ws, p.cur, old_payload or None)
@@ -543,7 +550,7 @@ def _tmx_units(ws: Workspace, df: pd.DataFrame) -> list[dict[str, Any]]:
     units = []
     for r in df.itertuples(index=False):
         d = decided.get(("pair", r.pair_id))
-        hist: list[dict[str, Any]] = list(d["payload"].get("history", [])) if d else []  # type: ignore[union-attr]
+        hist: list[dict[str, Any]] = list(_decision_payload(d).get("history", [])) if d else []
         first = hist[0] if hist else d or {}
         units.append({
             "tuid": r.pair_id, "source": r.ru_text, "target": r.en_text,

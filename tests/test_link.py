@@ -25,9 +25,9 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def _glossary():
-    from kzalign.glossary import load_glossary
+    from kzalign.glossary import BUNDLED_DIR, load_glossary
 
-    return load_glossary([ROOT / "glossaries"])
+    return load_glossary([BUNDLED_DIR])
 
 
 MEXICO_MEETING = "The first meeting of the Friendship Groups"

@@ -16,13 +16,13 @@ from kzalign import keys as K
 from kzalign import link as L
 from kzalign.background import load_background, load_key_weights
 from kzalign.cli import main
-from kzalign.glossary import load_glossary
+from kzalign.glossary import BUNDLED_DIR, load_glossary
 from kzalign.ingest import ingest_paths
 from kzalign.scoring import model_for
 from kzalign.store import Workspace, link_key, now_iso
 
 ROOT = Path(__file__).resolve().parent.parent
-GLOSSARY = ROOT / "glossaries"
+GLOSSARY = BUNDLED_DIR
 
 
 @pytest.fixture(scope="module")

@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 import json
 import logging
+import sqlite3
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -25,6 +26,15 @@ from ..store import DEFAULT_DB
 if TYPE_CHECKING:
     from ..glossary import Glossary
 
+#: SQLite errors that are about the workspace file, not a bug, with what to tell the user.
+_WORKSPACE_TROUBLE = {
+    "locked": "workspace busy: another kzalign command is writing to it; try again when it has finished",
+    "busy": "workspace busy: another kzalign command is writing to it; try again when it has finished",
+    "disk is full": "no space left for the workspace",
+    "readonly": "the workspace file cannot be written (read-only)",
+    "disk I/O error": "the workspace file could not be read or written (disk I/O error)",
+}
+
 
 class KzGroup(click.Group):
     """Click group that shows kzalign errors as one clean message and exit code 1."""
@@ -34,6 +44,12 @@ class KzGroup(click.Group):
             return super().invoke(ctx)
         except KzalignError as exc:
             click.secho(f"Error: {exc}", fg="red", err=True)
+            ctx.exit(1)
+        except sqlite3.OperationalError as exc:  # the workspace file itself failed: a message, not a traceback
+            why = _WORKSPACE_TROUBLE.get(next((k for k in _WORKSPACE_TROUBLE if k in str(exc)), ""))
+            if why is None:
+                raise
+            click.secho(f"Error: {why} ({exc}); the command's changes were not saved", fg="red", err=True)
             ctx.exit(1)
 
     def list_commands(self, ctx: click.Context) -> list[str]:
@@ -99,22 +115,22 @@ class GlossaryChoice:
     explicit: bool
 
     def describe(self) -> str:
-        return ", ".join(self.paths) if self.paths else "the default glossary (./glossaries or $KZALIGN_GLOSSARY)"
+        return ", ".join(self.paths) if self.paths else "the default glossary"
 
 
 def _load_glossary(ctx: click.Context, param: click.Parameter, value: tuple[str, ...]) -> GlossaryChoice:
-    from ..glossary import load_glossary
+    from ..glossary import default_glossary_paths, load_glossary
 
-    return GlossaryChoice(load_glossary(list(value) or None), tuple(value), bool(value))
+    return GlossaryChoice(load_glossary(list(value) or default_glossary_paths()), tuple(value), bool(value))
 
 
 def glossary_option(fn: Callable[..., Any]) -> Callable[..., Any]:
     """``--glossary PATH`` (repeatable), loaded once here and passed down as a :class:`GlossaryChoice`;
-    the same default for every command ($KZALIGN_GLOSSARY, else ./glossaries, else the shipped folder)."""
+    the same default for every command (:func:`kzalign.glossary.default_glossary_paths`)."""
     return click.option(
         "--glossary", "glossary", multiple=True, type=click.Path(), callback=_load_glossary, metavar="PATH",
-        help="Glossary CSV file or folder (repeatable; default: $KZALIGN_GLOSSARY, else ./glossaries, "
-             "else the glossaries shipped with kzalign). A missing path is an error.",
+        help="Glossary CSV file or folder (repeatable; default: $KZALIGN_GLOSSARY or ./glossaries when they hold "
+             "glossary files, else the bundled glossary). A missing path is an error.",
     )(fn)
 
 
@@ -360,20 +376,6 @@ def engine_options(fn: Callable[..., Any]) -> Callable[..., Any]:
 #: Units shown by the progress bars of each stage (counts and rates read "1200/5000 texts, 85.3 texts/s").
 STAGE_UNITS = {"embed": " texts", "translate": " sentences", "read": " files", "align": " links",
                "keys": " items"}
-
-
-def pass_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
-    """Decorator for commands outside a KzGroup (standalone use in tests)."""
-
-    @functools.wraps(fn)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return fn(*args, **kwargs)
-        except KzalignError as exc:
-            click.secho(f"Error: {exc}", fg="red", err=True)
-            sys.exit(1)
-
-    return wrapper
 
 
 def _register() -> None:

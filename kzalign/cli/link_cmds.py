@@ -44,8 +44,9 @@ def link(db: str, encoder_name: str | None, glossary: GlossaryChoice, threshold:
 
     A Russian item may get several links (follow-ups, copies) or none. A pair's score comes from
     its own evidence, measured against its items' nearest neighbours and a fixed background sample
-    of news, so a lone translation links and reports on other topics added later change nothing. Only new or changed items cost time:
-    embeddings and name/number keys are cached, and only links that change are rewritten. Links
+    of news, so a lone translation links and reports on other topics added later change nothing.
+    Only new or changed items cost time: embeddings and name/number keys are cached, and only
+    links that change are rewritten. Links
     rejected in review are never proposed again; accepted ones are kept. When 'kzalign translate'
     has run, the English drafts are also compared with the English items.
 

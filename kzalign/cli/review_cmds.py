@@ -21,8 +21,9 @@ def _glossary(paths: tuple[str, ...], what: str):
     if what not in ("glossary", "all"):
         return None
     from ..glossary import load_glossary
+    from .glossary_cmds import resolve_glossary_paths
 
-    return load_glossary(list(paths) or None)
+    return load_glossary(resolve_glossary_paths(paths))
 
 
 @main.command("pairs")
@@ -145,7 +146,10 @@ def review_import_cmd(db: str, review_file: str, partial: bool, reviewer: str | 
     from ..store import open_workspace
 
     with open_workspace(db) as ws:
-        rep = import_review(ws, review_file, partial=partial, reviewer=reviewer, glossary_target=glossary_path,
+        from ..glossary import BUNDLED_DIR, user_glossary_dir
+
+        rep = import_review(ws, review_file, partial=partial, reviewer=reviewer,
+                            glossary_target=glossary_path or user_glossary_dir(), glossary_seed=BUNDLED_DIR,
                             glossary=_glossary((glossary_path,) if glossary_path else (), "all"))
     for p in rep.problems:
         click.secho(f"skipped {p}", fg="yellow", err=True)
@@ -225,4 +229,5 @@ def eval_sentences_cmd(gold_dir: str, encoder_name: str | None, as_json: bool) -
         click.echo(json.dumps({"strict": res["strict"], "lax": res["lax"]}))
         return
     click.echo(f"{res['docs']} documents")
-    echo_table([{"": k, **{m: f"{v:.4f}" for m, v in res[k].items()}} for k in ("strict", "lax")])  # type: ignore[union-attr]
+    scores: dict[str, dict[str, float]] = {k: dict(res[k]) for k in ("strict", "lax")}  # type: ignore[call-overload]
+    echo_table([{"": k, **{m: f"{v:.4f}" for m, v in scores[k].items()}} for k in ("strict", "lax")])

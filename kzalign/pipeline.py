@@ -38,11 +38,12 @@ class RunOptions:
 
     inputs: list[str]
     out_dir: Path
-    glossary: Glossary
     skip_bad: bool = False
     encoder: str | None = None
     threshold: float | None = None
     max_days: int | None = None
+    #: The loaded glossary, or the glossary paths to load once here (None: no glossary, ``gloss:none``).
+    glossary: Glossary | list[str] | None = None
     translate: bool = True
     beam_size: int = 2
     pairs: bool = True
@@ -66,7 +67,7 @@ class RunReport:
     links: pd.DataFrame = field(default_factory=pd.DataFrame)
 
 
-def _translate(ws: Workspace, opts: RunOptions, rep: RunReport,
+def _translate(ws: Workspace, opts: RunOptions, rep: RunReport, glossary: Glossary,
                progress: ProgressCallback | None) -> tuple[Translator | None, pd.DataFrame | None]:
     """Translate the workspace's Russian items when a model is installed: (translator, item drafts)."""
     from .translate import item_translations, load_translator, mt_status, translate_workspace
@@ -75,9 +76,18 @@ def _translate(ws: Workspace, opts: RunOptions, rep: RunReport,
     rep.mt_status = mt_status() if opts.translate else "MT is off (--no-translate)."
     if translator is None:
         return None, None
-    rep.translate = translate_workspace(ws, translator, glossary=opts.glossary, progress=progress)
+    rep.translate = translate_workspace(ws, translator, glossary=glossary, progress=progress)
     rep.mt_used = True
     return translator, item_translations(ws, translator.signature)
+
+
+def _glossary(given: Glossary | list[str] | None) -> Glossary:
+    """The run's glossary: as loaded by the caller, loaded from the paths given, or none."""
+    from .glossary import Glossary, load_glossary
+
+    if isinstance(given, Glossary):
+        return given
+    return load_glossary(list(given or []))
 
 
 def _items_with_mt(ws: Workspace, mt: pd.DataFrame | None) -> pd.DataFrame:
@@ -100,10 +110,10 @@ def run_pipeline(ws: Workspace, opts: RunOptions, progress: ProgressCallback | N
     outputs = OutputSet(opts.out_dir, OUTPUT_FILES if opts.pairs else [f for f in OUTPUT_FILES if f != "pairs.csv"],
                         protected=[ws.path])
     outputs.check()
-    glossary = opts.glossary
+    glossary = _glossary(opts.glossary)
     with outputs.discard_on_error(), ws.transaction():
         rep = RunReport(ingest=ingest_paths(ws, opts.inputs, skip_bad=opts.skip_bad, progress=progress))
-        translator, mt = _translate(ws, opts, rep, progress)
+        translator, mt = _translate(ws, opts, rep, glossary, progress)
         rep.link = link_workspace(
             ws, encoder=opts.encoder, threshold=opts.threshold, max_days=opts.max_days, glossary=glossary,
             mt=mt, mt_model=translator.signature if translator is not None else None, relink=opts.relink,

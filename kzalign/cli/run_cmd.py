@@ -73,6 +73,9 @@ def run(inputs: tuple[str, ...], out_dir: str, db: str, encoder_name: str | None
     click.secho(rep.mt_status, fg="green" if rep.mt_used else "yellow")
     if rep.link is not None:
         echo_mt_use(rep.link)
+        if rep.link.glossary_changed:
+            click.secho(f"The glossary changed since the last link run: every pair was scored with "
+                        f"{rep.link.glossary}.", fg="yellow")
     c = rep.counts
     click.echo(
         f"Linked {c['linked_ru']} of {plural(c['ru'], 'Russian item')} to English items "

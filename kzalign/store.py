@@ -277,6 +277,39 @@ class Workspace:
             [(encoder, h, int(v.shape[0]), v.tobytes()) for h, v in zip(hashes, vectors, strict=False)],
         )
 
+    # -- sentence pairs (kzalign.sentences) ----------------------------------------------------------
+    def decided(self, kind: str) -> dict[str, dict[str, object]]:
+        """Reviewer decisions of one kind as {key: {decision, corrected_en, payload}}."""
+        rows = self.conn.execute(
+            "SELECT key, decision, corrected_en, payload FROM decisions WHERE kind=?", (kind,)
+        ).fetchall()
+        return {k: {"decision": d, "corrected_en": c, "payload": json.loads(p or "{}")} for k, d, c, p in rows}
+
+    def links_for_pairs(self) -> pd.DataFrame:
+        """Current links (ru_id, en_id, score, evidence) in the order sentence pairs are built."""
+        return self.query_df("SELECT ru_id, en_id, score, evidence FROM links ORDER BY ru_id, rank, en_id")
+
+    def replace_pairs(self, rows: list[dict[str, object]], signature: str) -> None:
+        """Replace the whole ``pairs`` table with ``rows`` (call inside a transaction)."""
+        self.conn.execute("DELETE FROM pairs")
+        self.conn.executemany(
+            "INSERT OR REPLACE INTO pairs(id, ru_id, en_id, ru_idx, en_idx, ru_text, en_text, mt_en, score, "
+            "regime, flags, signature) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+            [(r["id"], r["ru_id"], r["en_id"], r["ru_idx"], r["en_idx"], r["ru_text"], r["en_text"],
+              r["mt_en"], r["score"], r["regime"], r["flags"], signature) for r in rows],
+        )
+
+    def pairs_with_decisions(self) -> pd.DataFrame:
+        """Sentence pairs joined with their review decision and the two items' dates."""
+        return self.query_df(
+            "SELECT p.id AS pair_id, p.ru_id, p.en_id, p.ru_idx, p.en_idx, p.ru_text, p.mt_en, p.en_text, "
+            "p.score, p.regime, p.flags, COALESCE(d.decision, '') AS decision, "
+            "COALESCE(d.corrected_en, '') AS corr, COALESCE(d.reviewer, '') AS reviewer, r.date AS ru_date, "
+            "e.date AS en_date FROM pairs p LEFT JOIN decisions d ON d.kind='pair' AND d.key=p.id "
+            "LEFT JOIN items r ON r.id=p.ru_id LEFT JOIN items e ON e.id=p.en_id "
+            "ORDER BY p.ru_id, p.en_id, p.id"
+        )
+
 
 def link_key(ru_id: str, en_id: str) -> str:
     """Stable row id of a link (used as the review row id and the decisions key)."""

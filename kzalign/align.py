@@ -30,8 +30,8 @@ class AlignConfig:
 
     max_side: int = 4  # at most this many sentences on one side of a bead
     max_total: int = 5  # and this many in all (1:4, 2:3, 3:2, 4:1 allowed; 3:3 not)
-    floor: float = 0.40  # normalised similarity a covered sentence must beat
-    skip: float = 0.40  # cost of leaving one sentence unaligned (normalised units)
+    floor: float = 0.35  # normalised similarity a covered sentence must beat
+    skip: float = 0.50  # cost of leaving one sentence unaligned (normalised units)
     merge: float = 0.30  # extra cost per sentence beyond a 1:1 bead
     many: float = 0.3  # extra cost of a bead with several sentences on both sides (2:2, 2:3, 3:2)
     len_weight: float = 0.6  # weight of |log length ratio| (per sentence of the bead)
@@ -113,12 +113,20 @@ def _sample(x: np.ndarray, k: int) -> np.ndarray:
     return x[np.linspace(0, len(x) - 1, k).round().astype(int)]
 
 
+def _background(spans: np.ndarray, sample: np.ndarray) -> np.ndarray:
+    """Median cosine of each span to the other side's sample, its best match left out (short documents)."""
+    if len(sample) < 2:
+        return np.zeros(len(spans))
+    sims = np.sort(spans @ sample.T, axis=1)[:, :-1]
+    return np.median(sims, axis=1)
+
+
 def calibrate(ru: Side, en: Side, cfg: AlignConfig) -> tuple[float, float]:
     """Fill each span's background similarity; return (scale, expected EN/RU length ratio) of the pair."""
     if cfg.adaptive:
         en_bg, ru_bg = _sample(en.spans[0], cfg.background), _sample(ru.spans[0], cfg.background)
-        ru.back = [np.median(s @ en_bg.T, axis=1) for s in ru.spans]
-        en.back = [np.median(s @ ru_bg.T, axis=1) for s in en.spans]
+        ru.back = [_background(s, en_bg) for s in ru.spans]
+        en.back = [_background(s, ru_bg) for s in en.spans]
         rows = _sample(np.arange(ru.n), 256)
         best = np.empty(len(rows))
         for start in range(0, len(rows), 64):  # memory stays at 64 x m

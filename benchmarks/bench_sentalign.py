@@ -125,6 +125,8 @@ def main() -> None:
     ap.add_argument("--ablate", action="store_true", help="score each part switched off")
     ap.add_argument("--overlaps", type=int, default=0, help="also score encoded overlap vectors of runs up to K")
     ap.add_argument("--grid", action="store_true", help="sweep floor/skip/merge/len_weight")
+    ap.add_argument("--long", action="store_true",
+                    help="also align each folder as ONE long document: coarse-to-fine search vs the full DP")
     ap.add_argument("--speed", type=int, default=0, help="time an N x N alignment (random-order FLORES vectors)")
     ap.add_argument("--calibrate", action="store_true", help="comparable mining and auto-regime calibration")
     args = ap.parse_args()
@@ -143,8 +145,26 @@ def main() -> None:
                 report(label, docs, vec, replace(DEFAULT_CONFIG, **change))
         if args.grid:
             grid(docs, vec)
+        if args.long:
+            long_doc(docs, vec)
     if args.calibrate:
         calibrate(Path(args.gold_dirs[0]), args.encoder)
+
+
+def long_doc(docs, vec) -> None:
+    """All documents of a folder concatenated into one: the banded search must match the full DP."""
+    ru: list[str] = []
+    en: list[str] = []
+    gold = []
+    for _n, r, e, g in docs:
+        gold += [([i + len(ru) for i in a], [j + len(en) for j in b]) for a, b in g]
+        ru += r
+        en += e
+    one = [("all", ru, en, gold)]
+    for label, cells in (("coarse-to-fine (default)", DEFAULT_CONFIG.full_cells), ("full DP", 10**12)):
+        t = time.time()
+        report(f"one doc {len(ru)}x{len(en)}, {label}", one, vec, replace(DEFAULT_CONFIG, full_cells=cells))
+        print(f"  {time.time() - t:.1f}s wall")
 
 
 def grid(docs, vec) -> None:

@@ -111,9 +111,11 @@ ABLATIONS = {
     "no adaptive costs (raw cosine)": dict(adaptive=False, floor=0.30, skip=0.30),
     "no length prior (fixed 1.1)": dict(length_prior=False),
     "no length penalty": dict(len_weight=0.0),
-    "N=2 (beads up to 2 a side)": dict(max_side=2, max_total=4),
-    "N=3 (a+b<=4)": dict(max_side=3, max_total=4),
-    "N=5 (a+b<=6)": dict(max_side=5, max_total=6),
+    "N=2 (1:2, 2:1, 2:2 only)": dict(max_side=2, max_total=4),
+    "N=3": dict(max_side=3),
+    "N=4": dict(max_side=4),
+    "N=8": dict(max_side=8),
+    "N=6, many-to-many up to 2:2": dict(max_total=4),
 }
 
 

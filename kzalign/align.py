@@ -15,7 +15,6 @@ The aligner follows vecalign (Thompson & Koehn 2019) and Bertalign (Liu & Zhu 20
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 
@@ -28,8 +27,8 @@ NEG = -1e18
 class AlignConfig:
     """Constants of the aligner (chosen on the harder dev set; see BENCHMARKS.md, "Sentence alignment")."""
 
-    max_side: int = 4  # at most this many sentences on one side of a bead
-    max_total: int = 5  # and this many in all (1:4, 2:3, 3:2, 4:1 allowed; 3:3 not)
+    max_side: int = 6  # at most this many sentences on one side of a bead (1:1 … 1:6, 6:1)
+    max_total: int = 5  # beads with several sentences on both sides: at most this many in all (2:2, 2:3, 3:2)
     floor: float = 0.35  # normalised similarity a covered sentence must beat
     skip: float = 0.50  # cost of leaving one sentence unaligned (normalised units)
     merge: float = 0.30  # extra cost per sentence beyond a 1:1 bead
@@ -101,7 +100,7 @@ def make_side(vectors: np.ndarray, lengths: np.ndarray, max_side: int,
 def bead_types(cfg: AlignConfig) -> list[tuple[int, int]]:
     """Bead shapes the DP may use besides the 0:1 skip (which it handles as a running maximum)."""
     types = [(a, b) for a in range(1, cfg.max_side + 1) for b in range(1, cfg.max_side + 1)
-             if a + b <= max(cfg.max_total, 2)]
+             if min(a, b) == 1 or a + b <= cfg.max_total]
     return sorted(types, key=lambda t: (t[0] + t[1], t)) + [(1, 0)]
 
 
@@ -158,7 +157,6 @@ def dp_band(ru: Side, en: Side, lo: np.ndarray, hi: np.ndarray, cfg: AlignConfig
     skip, code01 = cfg.skip, len(types)
     best: list[np.ndarray] = []
     back: list[np.ndarray] = []
-    log_ratio = math.log(ratio)
     for i in range(n + 1):
         j0, j1 = int(lo[i]), int(hi[i])
         cols = np.arange(j0, j1 + 1)
@@ -180,7 +178,7 @@ def dp_band(ru: Side, en: Side, lo: np.ndarray, hi: np.ndarray, cfg: AlignConfig
                 e = slice(s0 - b, s1 - b + 1)
                 cos = en.spans[b - 1][e] @ ru.spans[a - 1][i - a]
                 z = (cos - 0.5 * (ru.back[a - 1][i - a] + en.back[b - 1][e])) / scale
-                lr = np.abs(np.log((en.lens[b - 1][e] + 10.0) / (ru.lens[a - 1][i - a] + 10.0)) - log_ratio)
+                lr = np.abs(np.log((en.lens[b - 1][e] + 10.0) / (ratio * ru.lens[a - 1][i - a] + 10.0)))
                 pen = cfg.merge * (a + b - 2) + (cfg.many if a > 1 and b > 1 else 0.0)
                 tot = prev + (a + b) * (z - cfg.floor - cfg.len_weight * lr) - pen
             seg = cand[s0 - j0 : s1 - j0 + 1]

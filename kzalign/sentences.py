@@ -1,7 +1,7 @@
 """Sentence pairs: inside linked item pairs (the workspace stage) and inside one given document pair.
 
 Near-parallel texts (one translates the other) are aligned by :mod:`kzalign.align` (monotone DP with
-beads of up to 4 sentences a side, costs that adapt to each pair, coarse-to-fine search). Comparable
+beads of up to 6 sentences a side, costs that adapt to each pair, coarse-to-fine search). Comparable
 texts (a later report on the same event) are mined: only sentence pairs that are mutual best matches
 with a high margin score are kept; most sentences stay unpaired. Sentence vectors come from the
 workspace's embedding cache, so sentences that linking already encoded are not encoded again.

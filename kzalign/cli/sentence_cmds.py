@@ -24,7 +24,7 @@ def _params(max_side: int | None, overlaps: str):
 
     cfg = DEFAULT_PARAMS.align
     if max_side is not None:
-        cfg = replace(cfg, max_side=max_side, max_total=max_side + 1)
+        cfg = replace(cfg, max_side=max_side)
     return replace(DEFAULT_PARAMS, align=cfg, overlaps=overlaps)
 
 
@@ -34,7 +34,8 @@ def aligner_options(fn):
                       help="Vectors of runs of sentences: mean of the sentence vectors (no extra encoding), or "
                            "encode the joined text (vecalign's overlaps; slightly better, ~4x the encoding).")(fn)
     fn = click.option("--max-side", type=click.IntRange(1, 8), default=None,
-                      help="Most sentences on one side of an aligned group (default 4: 1:1 … 1:4, 2:3, 4:1).")(fn)
+                      help="Most sentences on one side of an aligned group (default 6: 1:1 … 1:6, 6:1; "
+                           "2:2, 2:3, 3:2 too).")(fn)
     return click.option("--encoder", "encoder_name", default=None,
                         help="Sentence encoder (use, e5, minilm, st:PATH; default use).")(fn)
 
@@ -67,7 +68,7 @@ def pairs_cmd(db: str, fmt: str, regime: str, encoder_name: str | None, max_side
 
     \b
     Near-parallel links (one text translates the other) get a monotone alignment with groups of up
-    to 4 sentences a side (1:1, 1:2 … 4:1, 2:3) and skipped sentences; comparable links (reports of
+    to 6 sentences a side (1:1, 1:2 … 6:1, 2:2, 2:3) and skipped sentences; comparable links (reports of
     the same event) keep only the sentences that really correspond. Sentence vectors that linking
     stored are reused, so only new texts are encoded. QA flags mark numbers missing in English and
     glossary names not followed.
@@ -113,7 +114,7 @@ def align_cmd(ru_file: str, en_file: str, out_dir: str | None, fmt: str, encoder
     """Align the sentences of one Russian document and its English translation (no linking, no workspace).
 
     \b
-    RU_FILE and EN_FILE are plain text (UTF-8, or Windows-1251). Groups of up to 4 sentences a side
+    RU_FILE and EN_FILE are plain text (UTF-8, or Windows-1251). Groups of up to 6 sentences a side
     are found (a Russian sentence split in two in English is one 1:2 pair); sentences with no
     counterpart are left out and counted.
     Example: kzalign align report.ru.txt report.en.txt --out aligned/

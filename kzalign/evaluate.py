@@ -147,6 +147,10 @@ def eval_sentence_alignment(gold_dir: str | Path, encoder: object, params: objec
 
     params = params or DEFAULT_PARAMS
     docs = read_sentalign_dir(gold_dir)[:: max(1, every)]
+    if not any(gold for _n, _ru, _en, gold in docs):
+        from .errors import InputError
+
+        raise InputError(f"{gold_dir}: every NAME.gold file is empty: nothing to score")
     texts = needed_texts([side for _n, ru, en, _g in docs for side in (ru, en)], params)  # type: ignore[arg-type]
     vecs = np.asarray(encoder.encode(texts, kind="passage"), dtype=np.float32) if texts else []  # type: ignore[attr-defined]
     vec = dict(zip(texts, vecs, strict=True))

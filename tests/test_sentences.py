@@ -167,6 +167,10 @@ def test_eval_sentences_cli_errors(tmp_path):
     out = CliRunner().invoke(main, ["eval-sentences", str(d)])
     assert out.exit_code == 1
     assert "a.gold:2: Russian sentence id 2 out of range" in out.output
+    (d / "a.ru").write_text("")
+    (d / "a.gold").write_text("")
+    out = CliRunner().invoke(main, ["eval-sentences", str(d)])
+    assert out.exit_code == 1 and "every NAME.gold file is empty: nothing to score" in out.output
     (d / "a.gold").write_text("[0]:[0]\n")
     (d / "a.en").unlink()
     out = CliRunner().invoke(main, ["eval-sentences", str(d)])

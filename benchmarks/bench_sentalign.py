@@ -141,7 +141,7 @@ def main() -> None:
         print(f"== {gold_dir}: {len(docs)} docs, {nb} gold beads, encoder {args.encoder}")
         report("kzalign default", docs, vec, DEFAULT_CONFIG, types=True)
         if args.overlaps:
-            report(f"encoded overlaps up to {args.overlaps}", docs, vec, DEFAULT_CONFIG, args.overlaps, types=True)
+            report(f"overlaps encoded (runs up to {args.overlaps})", docs, vec, DEFAULT_CONFIG, args.overlaps, types=True)
         if args.ablate:
             for label, change in ABLATIONS.items():
                 report(label, docs, vec, replace(DEFAULT_CONFIG, **change))

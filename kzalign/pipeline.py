@@ -104,6 +104,9 @@ def run_pipeline(ws: Workspace, opts: RunOptions, progress: ProgressCallback | N
         out / "signature.txt",
         "\n".join([signature, rep.mt_status, f"glossary:{glossary.signature}", ""]),
     )
+    from .report import write_report
+
+    rep.outputs["report"] = write_report(ws, out / "report.html", glossary=glossary).path
     rep.counts = {
         "ru": int((items["lang"] == "ru").sum()),
         "en": int((items["lang"] == "en").sum()),

@@ -5,7 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable
 
 #: ``progress(stage, done, total)``: ``stage`` names the work ("embed", "translate"...),
-#: ``done`` counts finished units out of ``total``. Called with ``done == 0`` first.
+#: ``done`` counts finished units out of ``total``. Called with ``done == 0`` first. Work without a count
+#: (loading a model) is reported as ``progress("loading model NAME", 0, 0)``: the CLI shows a spinner
+#: until the next report.
 ProgressCallback = Callable[[str, int, int], None]
 
 

@@ -1,40 +1,51 @@
-"""Translator review round trip: export proposals to CSV/XLSX, import validated decisions, export accepted pairs.
+"""Translator review round trip: export proposals (CSV/XLSX/XLIFF), import validated decisions, export pairs.
 
-A review file has ``# ...`` header lines (one holds the signature that ties it to the workspace
-and the run that produced it), then one row per proposal with a stable ``row_id``, the texts side
-by side, a ``check`` hash of the texts, and empty ``decision``/``corrected_en``/``reviewer``/``note``
-columns. Import validates every row before applying anything.
+Decisions are facts about review rows (a link, a sentence pair, a glossary candidate), kept in the workspace
+with who made them and when. Import reads every row first and applies nothing unless all are valid (or
+``partial``); it applies pair and glossary decisions before link decisions, so rejecting a link never drops a
+sentence pair accepted in the same file, and an accepted or fixed pair is put back at once if it was dropped.
+Every exported row is remembered, so a decision from any review file of the workspace can be applied in any
+order. File formats are in :mod:`kzalign.formats`.
 """
 
 from __future__ import annotations
 
-import csv
 import getpass
 import hashlib
-import io
 import json
 import logging
-import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
-from . import __version__
 from .errors import InputError, KzalignError, Problem
-from .files import csv_text, unneutralize_formula, write_atomic
+from .files import check_output, lost_in_encoding, unneutralize_formula, write_atomic
+from .formats.sheet import (
+    DECISIONS,
+    EDITABLE,
+    REVIEW_COLUMNS,
+    ReviewFile,
+    has_decisions,
+    read_review_file,
+    review_format,
+    write_review_csv,
+    write_review_xlsx,
+)
+from .formats.tmx import LANG_CODE, tmx_document
+from .formats.xliff import review_xliff
 from .signature import make_signature, parse_signature
-from .store import Workspace, link_key, now_iso
+from .store import PAIR_FIELDS, Workspace, link_key, now_iso
 
 log = logging.getLogger(__name__)
 
+__all__ = ["DECISIONS", "EDITABLE", "REVIEW_COLUMNS", "ReviewFile", "export_pairs", "export_review", "has_decisions",
+           "import_review", "read_review_file"]
+
 WHAT = ("links", "pairs", "glossary", "all")
-DECISIONS = ("accept", "reject", "fix")
-REVIEW_COLUMNS = ["row_id", "kind", "ru_id", "en_id", "ru_text", "mt_en", "en_text", "score", "evidence", "flags",
-                  "check", "decision", "corrected_en", "reviewer", "note"]
-EDITABLE = ("decision", "corrected_en", "reviewer", "note")
-SIGNATURE_PREFIX = "signature: "
+REVIEW_FORMATS = ("csv", "xlsx", "xliff")
+ROW_FIELDS = [c for c in REVIEW_COLUMNS if c not in EDITABLE and c not in ("check", "signature")]
 
 
 def text_check(kind: str, ru_text: str, en_text: str) -> str:
@@ -43,15 +54,14 @@ def text_check(kind: str, ru_text: str, en_text: str) -> str:
     return "h" + hashlib.sha1(f"{kind}\t{ru_text}\t{en_text}".encode()).hexdigest()[:10]
 
 
+def check_lang(code: str, what: str) -> str:
+    """A BCP 47 style language code (``ru``, ``ru-RU``, ``en-GB``), else a clear error."""
+    if not LANG_CODE.match(code or ""):
+        raise KzalignError(f"{what} {code!r} is not a language code such as ru-RU or en-GB")
+    return code
+
+
 # -- proposals -----------------------------------------------------------------------------------
-def _decisions(ws: Workspace) -> dict[tuple[str, str], dict[str, Any]]:
-    rows = ws.conn.execute(
-        "SELECT kind, key, decision, corrected_en, reviewer, note, payload FROM decisions"
-    ).fetchall()
-    return {(k, key): {"decision": d, "corrected_en": c, "reviewer": r, "note": n, "payload": json.loads(p or "{}")}
-            for k, key, d, c, r, n, p in rows}
-
-
 def _link_rows(ws: Workspace) -> list[dict[str, Any]]:
     from .link import evidence_text
 
@@ -105,7 +115,7 @@ def _glossary_rows(ws: Workspace, glossary: Any = None) -> list[dict[str, Any]]:
 
 
 def proposals(ws: Workspace, what: str = "all", glossary: Any = None) -> list[dict[str, Any]]:
-    """Current proposals of the given kind(s) plus earlier decided ones no longer proposed, with decisions filled."""
+    """Current proposals of the given kinds plus earlier decided ones no longer proposed, with decisions filled."""
     if what not in WHAT:
         raise KzalignError(f"unknown --what {what!r}; choose one of {', '.join(WHAT)}")
     rows: list[dict[str, Any]] = []
@@ -115,13 +125,13 @@ def proposals(ws: Workspace, what: str = "all", glossary: Any = None) -> list[di
         rows += _pair_rows(ws)
     if what in ("glossary", "all"):
         rows += _glossary_rows(ws, glossary)
-    dec = _decisions(ws)
+    dec = ws.decision_map()
     kinds = {"links": ["link"], "pairs": ["pair"], "glossary": ["glossary"], "all": ["link", "pair", "glossary"]}[what]
     seen = {(r["kind"], r["row_id"]) for r in rows}
-    for (kind, key), d in dec.items():  # decided rows that are no longer proposed (e.g. rejected ones)
-        row = d["payload"].get("row")
+    for (kind, key), d in sorted(dec.items()):  # decided rows that are no longer proposed (e.g. rejected ones)
+        row = d["payload"].get("row")  # type: ignore[union-attr]
         if kind in kinds and (kind, key) not in seen and isinstance(row, dict):
-            rows.append(dict(row))
+            rows.append({**dict(row), "_payload": d["payload"]})
     for r in rows:
         r["check"] = text_check(r["kind"], r["ru_text"], r["en_text"])
         d = dec.get((r["kind"], r["row_id"]), {})
@@ -139,85 +149,22 @@ def _signature(ws: Workspace, what: str) -> str:
                            "pairs_run": short("pairs"), "at": now_iso().replace(":", "")})
 
 
-# -- reading a review file ------------------------------------------------------------------------
-@dataclass
-class ReviewFile:
-    """A parsed review file: header comments, signature fields, and rows with their spreadsheet row numbers."""
-
-    path: Path
-    comments: list[str]
-    signature: dict[str, str]
-    columns: list[str]
-    rows: list[tuple[int, dict[str, str]]]  # (spreadsheet row number, cells)
-    header_row: int = 0
-
-
-def _parse_records(path: Path, records: list[list[str]]) -> ReviewFile:
-    comments: list[str] = []
-    header_idx = None
-    for idx, rec in enumerate(records):
-        first = rec[0].strip() if rec else ""
-        if first.startswith("#"):
-            comments.append(" ".join(c for c in rec if c).lstrip("#").strip())
-            continue
-        if not any(c.strip() for c in rec):
-            continue
-        header_idx = idx
-        break
-    if header_idx is None:
-        raise InputError(Problem(str(path), None, "no header row found; is this a kzalign review file?"))
-    columns = [c.strip() for c in records[header_idx]]
-    missing = [c for c in ("row_id", "kind", "ru_text", "en_text", "check", *EDITABLE) if c not in columns]
-    if missing:
-        raise InputError(Problem(str(path), header_idx + 1, f"missing column(s): {', '.join(missing)}"))
-    sig: dict[str, str] = {}
-    for c in comments:
-        if c.startswith(SIGNATURE_PREFIX):
-            sig = parse_signature(c[len(SIGNATURE_PREFIX):])
-    rows = []
-    for idx in range(header_idx + 1, len(records)):
-        rec = records[idx]
-        if not any(c.strip() for c in rec):
-            continue
-        cells = {col: unneutralize_formula(rec[i]) if i < len(rec) else "" for i, col in enumerate(columns)}
-        rows.append((idx + 1, cells))
-    return ReviewFile(path, comments, sig, columns, rows, header_idx + 1)
-
-
-def read_review_file(path: str | Path) -> ReviewFile:
-    """Read a review CSV (any of UTF-8 with/without BOM) or XLSX; row numbers are as a spreadsheet shows them."""
-    path = Path(path)
-    if not path.exists():
-        raise InputError(Problem(str(path), None, "file not found"))
-    if path.suffix.lower() in (".xlsx", ".xlsm"):
-        from openpyxl import load_workbook
-
-        wb = load_workbook(path, read_only=True, data_only=True)
-        sheet = wb.worksheets[0]
-        records = [["" if v is None else str(v) for v in row] for row in sheet.iter_rows(values_only=True)]
-        wb.close()
-        return _parse_records(path, records)
-    raw = path.read_bytes()
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        try:
-            text = raw.decode("cp1251")
-        except UnicodeDecodeError as exc:
-            raise InputError(Problem(str(path), None, "not UTF-8 text; save it as 'CSV UTF-8'")) from exc
-    sample = text[:4096]
-    delim = ";" if sample.count(";") > sample.count(",") and "row_id;" in sample else ","
-    records = list(csv.reader(io.StringIO(text, newline=""), delimiter=delim))
-    return _parse_records(path, records)
-
-
-def has_decisions(path: str | Path) -> bool:
-    """True when ``path`` is a review file with at least one decision filled in."""
-    try:
-        rf = read_review_file(path)
-    except KzalignError:
-        return False
-    return any(cells.get("decision", "").strip() for _n, cells in rf.rows)
+def _payload(ws: Workspace, cur: dict[str, Any], old: dict[str, Any] | None = None) -> dict[str, Any]:
+    """What a decision must remember: the review row, and the link or pair itself (to restore or export it)."""
+    old = old or cur.get("_payload") or {}
+    payload: dict[str, Any] = {"row": {c: cur.get(c, "") for c in ROW_FIELDS}}
+    if cur["kind"] == "link":
+        rec = ws.link_record(cur["ru_id"], cur["en_id"]) or old.get("link")
+        payload.update({"ru_id": cur["ru_id"], "en_id": cur["en_id"]})
+        if rec:
+            payload["link"] = rec
+    elif cur["kind"] == "pair":
+        rec = ws.pair_record(cur["row_id"]) or {k: old[k] for k in PAIR_FIELDS if k in old}
+        payload.update(rec)
+    elif cur["kind"] == "glossary":
+        cand = cur.get("_candidate") or old.get("candidate") or {}
+        payload["candidate"] = {k: (v if isinstance(v, (str, int, float)) else str(v)) for k, v in cand.items()}
+    return payload
 
 
 # -- export ---------------------------------------------------------------------------------------
@@ -229,63 +176,37 @@ class ReviewExport:
     rows: int
     by_kind: dict[str, int]
     signature: str
+    fmt: str = "csv"
 
 
 def export_review(ws: Workspace, out: str | Path, what: str = "all", xlsx: bool | None = None,
-                  glossary: Any = None) -> ReviewExport:
-    """Write one review row per proposal (CSV with BOM, or XLSX); refuses to overwrite a file with decisions."""
-    out = Path(out)
-    if out.exists() and has_decisions(out):
-        raise KzalignError(f"{out}: refusing to overwrite a reviewed file (it has decisions); choose another --out")
-    xlsx = out.suffix.lower() == ".xlsx" if xlsx is None else xlsx
+                  glossary: Any = None, fmt: str | None = None, source_lang: str = "ru-RU",
+                  target_lang: str = "en-GB") -> ReviewExport:
+    """Write one review row per proposal as CSV, XLSX or XLIFF 1.2 (by ``fmt`` or the file name).
+
+    Refuses, before anything is written, to overwrite the workspace or a file that has decisions.
+    """
+    out = check_output(out, workspace=ws.path)
+    fmt = "xlsx" if xlsx else review_format(out, fmt)
+    if fmt not in REVIEW_FORMATS:
+        raise KzalignError(f"unknown review format {fmt!r}; choose one of {', '.join(REVIEW_FORMATS)}")
+    check_lang(source_lang, "--source-lang")
+    check_lang(target_lang, "--target-lang")
     rows = proposals(ws, what, glossary)
     sig = _signature(ws, what)
-    comments = [
-        f"kzalign review file ({what}). Fill in decision (accept|reject|fix), corrected_en for fix, reviewer, note;"
-        " do not edit the other columns. Import: kzalign review import FILE",
-        SIGNATURE_PREFIX + sig,
-    ]
-    clean_rows = [{c: r.get(c, "") for c in REVIEW_COLUMNS} for r in rows]
-    if xlsx:
-        _write_xlsx(out, comments, clean_rows)
+    with ws.transaction():  # remember every row, so any later import can apply its decision
+        ws.remember_review_rows([(r["kind"], r["row_id"], _payload(ws, r)) for r in rows])
+    clean = [{c: r.get(c, "") for c in REVIEW_COLUMNS if c != "signature"} for r in rows]
+    if fmt == "xlsx":
+        write_review_xlsx(out, clean, sig)
+    elif fmt == "xliff":
+        write_atomic(out, review_xliff(clean, sig, source_lang, target_lang))
     else:
-        head = io.StringIO()
-        writer = csv.writer(head, lineterminator="\r\n")
-        for c in comments:
-            writer.writerow(["# " + c])
-        write_atomic(out, "\ufeff" + head.getvalue() + csv_text(clean_rows, columns=REVIEW_COLUMNS))
+        write_review_csv(out, clean, sig)
     by_kind: dict[str, int] = {}
     for r in rows:
         by_kind[r["kind"]] = by_kind.get(r["kind"], 0) + 1
-    return ReviewExport(out, len(rows), by_kind, sig)
-
-
-def _write_xlsx(out: Path, comments: list[str], rows: list[dict[str, Any]]) -> None:
-    from openpyxl import Workbook
-    from openpyxl.styles import Alignment, Font
-
-    wb = Workbook()
-    sh = wb.active
-    sh.title = "review"
-    for c in comments:
-        sh.append(["# " + c])
-    sh.append(REVIEW_COLUMNS)
-    for cell in sh[len(comments) + 1]:
-        cell.font = Font(bold=True)
-    for r in rows:
-        sh.append([r.get(c, "") for c in REVIEW_COLUMNS])
-    for row in sh.iter_rows(min_row=len(comments) + 2):
-        for cell in row:
-            if isinstance(cell.value, str):
-                cell.data_type = "s"  # text, never a formula
-                if cell.column_letter in ("E", "F", "G"):
-                    cell.alignment = Alignment(wrap_text=True, vertical="top")
-    for letter, width in {"E": 60, "F": 60, "G": 60, "L": 10, "M": 40}.items():
-        sh.column_dimensions[letter].width = width
-    sh.freeze_panes = f"A{len(comments) + 2}"
-    buf = io.BytesIO()
-    wb.save(buf)
-    write_atomic(out, buf.getvalue())
+    return ReviewExport(out, len(rows), by_kind, sig, fmt)
 
 
 # -- import ---------------------------------------------------------------------------------------
@@ -298,6 +219,17 @@ class ImportReport:
     unchanged: int = 0
     problems: list[Problem] = field(default_factory=list)
     glossary_added: int = 0
+    restored: int = 0
+
+
+@dataclass
+class _Planned:
+    row: int
+    cur: dict[str, Any]
+    decision: str
+    corrected: str
+    reviewer: str
+    note: str
 
 
 def import_review(ws: Workspace, path: str | Path, partial: bool = False, reviewer: str | None = None,
@@ -308,91 +240,18 @@ def import_review(ws: Workspace, path: str | Path, partial: bool = False, review
     """
     path = Path(path)
     rf = read_review_file(path)
-    where = str(path)
-    if not rf.signature:
-        raise InputError(Problem(where, None, "no kzalign signature line in the header; not a kzalign review file"))
-    if rf.signature.get("ws") != ws.workspace_id:
-        raise InputError(Problem(where, 2, f"file comes from another workspace ({rf.signature.get('ws')}); "
-                                           f"this workspace is {ws.workspace_id}"))
-    kinds = {cells.get("kind", "").strip() for _n, cells in rf.rows}
-    current = {(r["kind"], r["row_id"]): r for r in proposals(ws, "all" if "glossary" in kinds else "links", glossary)}
-    if "glossary" not in kinds:
-        current.update({(r["kind"], r["row_id"]): r for r in proposals(ws, "pairs")})
-    by_id = {key: r for (_k, key), r in current.items()}
-    problems: list[Problem] = []
-    valid: list[tuple[int, dict[str, str], dict[str, Any]]] = []
-    first_seen: dict[str, int] = {}
-    for rownum, cells in rf.rows:
-        rid = cells.get("row_id", "").strip()
-        bad: list[str] = []
-        if not rid:
-            bad.append("empty row_id")
-        elif rid in first_seen:
-            bad.append(f"row_id {rid} duplicated (first at row {first_seen[rid]})")
-        else:
-            first_seen[rid] = rownum
-        cur = by_id.get(rid)
-        if rid and cur is None:
-            bad.append(f"unknown row_id {rid} (not a proposal of this workspace)")
-        decision = cells.get("decision", "").strip().lower()
-        corrected = cells.get("corrected_en", "").strip()
-        if decision and decision not in DECISIONS:
-            bad.append(f"unknown decision {cells.get('decision', '')!r}; use accept, reject or fix")
-        if decision == "fix" and not corrected:
-            bad.append("decision is fix but corrected_en is empty")
-        if decision == "fix" and cur is not None and cur["kind"] == "link":
-            bad.append("a link cannot be fixed; accept or reject it")
-        if cur is not None and not bad:
-            check = cells.get("check", "").strip()
-            if cur["check"] != check:
-                bad.append("source text changed since export (re-export and review this row again)")
-            elif text_check(cur["kind"], cells.get("ru_text", ""), cells.get("en_text", "")) != check:
-                bad.append("ru_text/en_text edited in the file; put the correction in corrected_en")
-        if bad:
-            problems.extend(Problem(where, rownum, msg) for msg in bad)
-            continue
-        if decision:
-            valid.append((rownum, cells, cur))
+    _check_workspace(rf, ws)
+    plan, problems = _validate(rf, _known_rows(ws, rf, glossary))
+    problems = rf.problems + problems
     if problems and not partial:
-        raise InputError(problems, hint=f"nothing was imported; fix the row(s) above (or use --partial to import "
-                                        f"the {len(valid)} valid decision(s))")
+        raise InputError(problems, hint="nothing was imported; fix the rows above (or use --partial to apply the "
+                                        "rows without problems)" + _encoding_hint(problems))
     rep = ImportReport(problems=problems)
-    who_default = reviewer or _user()
-    with ws.transaction() as conn:
-        accepted_glossary = []
-        for _rownum, cells, cur in valid:
-            decision = cells["decision"].strip().lower()
-            corrected = cells.get("corrected_en", "").strip() if decision == "fix" else ""
-            who_cell = cells.get("reviewer", "").strip()
-            who = who_cell or who_default
-            note = cells.get("note", "").strip()
-            old = conn.execute("SELECT decision, corrected_en, note, reviewer FROM decisions WHERE kind=? AND key=?",
-                               (cur["kind"], cur["row_id"])).fetchone()
-            if old is not None and old[:3] == (decision, corrected, note) and who_cell in ("", old[3]):
-                rep.unchanged += 1
-                continue
-            payload = _payload(ws, cur)
-            conn.execute(
-                "INSERT OR REPLACE INTO decisions(kind, key, decision, corrected_en, reviewer, note, payload, "
-                "review_file, decided_at) VALUES (?,?,?,?,?,?,?,?,?)",
-                (cur["kind"], cur["row_id"], decision, corrected, who, note,
-                 json.dumps(payload, ensure_ascii=False, default=str), path.name, now_iso()),
-            )
-            if decision == "reject" and cur["kind"] == "link":
-                conn.execute("DELETE FROM links WHERE ru_id=? AND en_id=?", (cur["ru_id"], cur["en_id"]))
-                conn.execute("DELETE FROM pairs WHERE ru_id=? AND en_id=? AND id NOT IN "
-                             "(SELECT key FROM decisions WHERE kind='pair' AND decision IN ('accept','fix'))",
-                             (cur["ru_id"], cur["en_id"]))
-            elif decision == "reject" and cur["kind"] == "pair":
-                conn.execute("DELETE FROM pairs WHERE id=?", (cur["row_id"],))
-            elif decision in ("accept", "fix") and cur["kind"] == "glossary":
-                cand = dict(payload.get("candidate") or {})
-                cand.update({"ru": cur["ru_text"], "en": corrected or cur["en_text"], "status": "approved"})
-                if note:
-                    cand["note"] = note
-                accepted_glossary.append(cand)
-            rep.applied += 1
-            rep.by_decision[decision] = rep.by_decision.get(decision, 0) + 1
+    plan.sort(key=lambda p: p.cur["kind"] == "link")  # pair and glossary decisions first: see module docstring
+    who = reviewer or _user()
+    with ws.transaction():
+        known = ws.decision_map()
+        accepted_glossary = [c for p in plan if (c := _apply(ws, p, rep, who, path.name, known)) is not None]
         if accepted_glossary:
             from .glossary import default_glossary_location, merge_candidates
 
@@ -400,9 +259,152 @@ def import_review(ws: Workspace, path: str | Path, partial: bool = False, review
             if target is None:
                 raise KzalignError("accepted glossary candidates need a glossary folder: set $KZALIGN_GLOSSARY or "
                                    "create ./glossaries")
-            merged = merge_candidates(pd.DataFrame(accepted_glossary), target)
-            rep.glossary_added = len(merged.added)
+            rep.glossary_added = len(merge_candidates(pd.DataFrame(accepted_glossary), target).added)
     return rep
+
+
+def _encoding_hint(problems: list[Problem]) -> str:
+    if any("lost characters" in p.message for p in problems):
+        return ("\nThe file was saved in an encoding that cannot hold all its characters: in Excel use "
+                "'Save As' > 'CSV UTF-8' or 'Unicode Text', in LibreOffice choose 'Unicode (UTF-8)', or keep .xlsx.")
+    return ""
+
+
+def _check_workspace(rf: ReviewFile, ws: Workspace) -> None:
+    where = str(rf.path)
+    if not rf.signature:
+        raise InputError(Problem(where, None, "no kzalign signature (signature column, or the about sheet of an "
+                                              "XLSX); not a kzalign review file, or the column was deleted"))
+    if rf.signature.get("ws") != ws.workspace_id:
+        raise InputError(Problem(where, None, f"file comes from another workspace ({rf.signature.get('ws')}); "
+                                              f"this workspace is {ws.workspace_id}"))
+
+
+def _known_rows(ws: Workspace, rf: ReviewFile, glossary: Any) -> dict[str, dict[str, Any]]:
+    """Every row id this workspace can take a decision on: current proposals, decided and exported rows."""
+    kinds = {cells.get("kind", "").strip() for _n, cells in rf.rows}
+    rows = proposals(ws, "links") + proposals(ws, "pairs")
+    if "glossary" in kinds or any(c.get("row_id", "").startswith("G") for _n, c in rf.rows):
+        rows += proposals(ws, "glossary", glossary)
+    known = {r["row_id"]: r for r in rows}
+    for (kind, key), pay in ws.review_rows().items():
+        row = pay.get("row")
+        if key not in known and isinstance(row, dict) and row.get("kind") == kind:
+            known[key] = {**row, "_payload": pay, "check": text_check(kind, row["ru_text"], row["en_text"])}
+    return known
+
+
+def _validate(rf: ReviewFile, known: dict[str, dict[str, Any]]) -> tuple[list[_Planned], list[Problem]]:
+    where = str(rf.path)
+    plan: list[_Planned] = []
+    problems: list[Problem] = []
+    first: dict[str, tuple[int, tuple[str, ...]]] = {}
+    for rownum, cells in rf.rows:
+        decision = cells.get("decision", "").strip().lower()
+        if not decision:
+            continue  # rows without a decision are left as they are, whatever else was typed in them
+        rid = cells.get("row_id", "").strip()
+        if not rid:
+            problems.append(Problem(where, rownum, "a decision on a row without row_id; keep row_id as exported"))
+            continue
+        editable = tuple(cells.get(c, "").strip() for c in EDITABLE)
+        if rid in first:
+            if first[rid][1] != editable:
+                problems.append(Problem(where, rownum, f"row_id {rid} appears again with a different decision "
+                                                       f"(first at row {first[rid][0]})"))
+            continue  # an exact copy of a row is applied once
+        first[rid] = (rownum, editable)
+        bad, planned = _check_row(rf, rid, cells, decision, known.get(rid))
+        problems.extend(Problem(where, rownum, msg) for msg in bad)
+        if not bad and planned is not None:
+            planned.row = rownum
+            plan.append(planned)
+    return plan, problems
+
+
+def _check_row(rf: ReviewFile, rid: str, cells: dict[str, str], decision: str,
+               cur: dict[str, Any] | None) -> tuple[list[str], _Planned | None]:
+    """Problems of one decided row (empty when it can be applied) and what applying it means."""
+    if cur is None:
+        return [f"unknown row_id {rid} (not a row of this workspace's review files)"], None
+    bad: list[str] = []
+    corrected = cells.get("corrected_en", "").strip()
+    if cells.get("_xliff") and decision == "accept":  # XLIFF: an approved unit whose target was edited is a fix
+        decision, corrected = ("fix", corrected) if corrected and corrected != cur["en_text"].strip() else (
+            "accept", "")
+    if decision not in DECISIONS:
+        bad.append(f"unknown decision {cells.get('decision', '')!r}; use accept, reject or fix")
+    if decision == "fix" and not corrected:
+        bad.append("decision is fix but corrected_en is empty")
+    if decision == "fix" and cur["kind"] == "link":
+        bad.append("a link cannot be fixed; accept or reject it")
+    kind = cells.get("kind", "").strip()
+    if kind and kind != cur["kind"]:
+        bad.append(f"kind {kind!r} edited (row {rid} is a {cur['kind']})")
+    sig = cells.get("signature", "").strip()
+    if sig and parse_signature(sig).get("ws") not in (None, rf.signature.get("ws")):
+        bad.append("row pasted from another workspace's review file")
+    if bad:
+        return bad, None
+    ru, en = cells.get("ru_text", cur["ru_text"]), cells.get("en_text", cur["en_text"])
+    check = cells.get("check", "").strip()
+    if cur["check"] != check:
+        bad.append("source text changed since export (re-export and review this row again)")
+    elif not (_same_text(ru, cur["ru_text"]) and _same_text(en, cur["en_text"])):
+        enc = lost_in_encoding(cur["ru_text"], ru) or lost_in_encoding(cur["en_text"], en)
+        shown = ru if ru != cur["ru_text"] else en
+        shown = shown if len(shown) <= 60 else shown[:59] + "…"
+        bad.append(f"the file was saved in an encoding that lost characters ({enc}: {shown!r}); save it as "
+                   "UTF-8 or .xlsx and import again" if enc else
+                   "ru_text/en_text edited in the file; put the correction in corrected_en")
+    note = cells.get("note", "").strip()
+    return bad, _Planned(0, cur, decision, corrected if decision == "fix" else "", cells.get("reviewer", "").strip(),
+                         note)
+
+
+def _same_text(a: str, b: str) -> bool:
+    """Equal but for whitespace (what spreadsheets and CAT tools may change around or inside a cell), or for the
+    formula-neutralising apostrophe a workbook made from our CSV keeps as text."""
+    a = a.strip()
+    return a == b or a.split() == b.split() or (a.startswith("'") and unneutralize_formula(a).split() == b.split())
+
+
+def _apply(ws: Workspace, p: _Planned, rep: ImportReport, who_default: str, file_name: str,
+           known: dict[tuple[str, str], dict[str, Any]]) -> dict | None:
+    """Store one decision and do what it means; returns an accepted glossary candidate to merge, if any.
+
+    ``known`` is the decisions before this import; only rows of this file change it, each once."""
+    kind, key = p.cur["kind"], p.cur["row_id"]
+    old = known.get((kind, key))
+    old_payload: dict[str, Any] = dict(old["payload"]) if old else {}  # type: ignore[arg-type]
+    same = old is not None and (old["decision"], old["corrected_en"], old["note"]) == (
+        p.decision, p.corrected, p.note) and p.reviewer in ("", old["reviewer"])
+    payload = _payload(ws, p.cur, old_payload or None)
+    if same:
+        rep.unchanged += 1
+    else:
+        who = p.reviewer or who_default
+        at = now_iso()
+        history = list(old_payload.get("history", []))
+        payload["history"] = [*history, {"decision": p.decision, "reviewer": who, "at": at, "file": file_name}]
+        ws.record_decision(kind, key, p.decision, p.corrected, who, p.note, payload, file_name, at)
+        rep.applied += 1
+        rep.by_decision[p.decision] = rep.by_decision.get(p.decision, 0) + 1
+    if kind == "link" and p.decision == "reject":
+        ws.drop_link(p.cur["ru_id"], p.cur["en_id"])
+    elif kind == "link" and p.decision == "accept" and payload.get("link"):
+        rep.restored += ws.restore_link(payload["link"])
+    elif kind == "pair" and p.decision == "reject":
+        ws.drop_pair(key)
+    elif kind == "pair" and payload.get("ru_text") is not None and payload.get("id"):
+        rep.restored += ws.restore_pair(payload)
+    elif kind == "glossary" and p.decision in ("accept", "fix") and not same:
+        cand = dict(payload.get("candidate") or {})
+        cand.update({"ru": p.cur["ru_text"], "en": p.corrected or p.cur["en_text"], "status": "approved"})
+        if p.note:
+            cand["note"] = p.note
+        return cand
+    return None
 
 
 def _user() -> str:
@@ -412,24 +414,25 @@ def _user() -> str:
         return "unknown"
 
 
-def _payload(ws: Workspace, cur: dict[str, Any]) -> dict[str, Any]:
-    """What a decision must remember: the review row, and for pairs the pair itself (kept if re-alignment drops it)."""
-    row = {c: cur.get(c, "") for c in REVIEW_COLUMNS if c not in EDITABLE and c != "check"}
-    payload: dict[str, Any] = {"row": row}
-    if cur["kind"] == "link":
-        payload.update({"ru_id": cur["ru_id"], "en_id": cur["en_id"]})
-    elif cur["kind"] == "pair":
-        rec = ws.conn.execute(
-            "SELECT id, ru_id, en_id, ru_idx, en_idx, ru_text, en_text, score, regime FROM pairs WHERE id=?",
-            (cur["row_id"],),
-        ).fetchone()
-        if rec:
-            payload.update(dict(zip(("id", "ru_id", "en_id", "ru_idx", "en_idx", "ru_text", "en_text", "score",
-                                     "regime"), rec, strict=True)))
-    elif cur["kind"] == "glossary":
-        cand = cur.get("_candidate") or {}
-        payload["candidate"] = {k: (v if isinstance(v, (str, int, float)) else str(v)) for k, v in cand.items()}
-    return payload
+# -- decisions as a table -------------------------------------------------------------------------
+DECISION_COLUMNS = ["kind", "row_id", "decision", "corrected_en", "reviewer", "decided_at", "review_file", "note",
+                    "ru_text", "en_text", "first_decided_at", "first_reviewer", "changes"]
+
+
+def decisions_table(ws: Workspace, kind: str | None = None) -> pd.DataFrame:
+    """Every decision (of one kind, or all) with the texts it is about and its history, newest first."""
+    rows = []
+    for (k, key), d in ws.decision_map(kind).items():
+        pay: dict[str, Any] = d["payload"]  # type: ignore[assignment]
+        row = pay.get("row") or {}
+        hist = pay.get("history") or [{"at": d["decided_at"], "reviewer": d["reviewer"]}]
+        rows.append({"kind": k, "row_id": key, **{c: d[c] for c in ("decision", "corrected_en", "reviewer",
+                                                                     "decided_at", "review_file", "note")},
+                     "ru_text": row.get("ru_text", ""), "en_text": row.get("en_text", ""),
+                     "first_decided_at": hist[0].get("at", ""), "first_reviewer": hist[0].get("reviewer", ""),
+                     "changes": max(len(hist) - 1, 0)})
+    df = pd.DataFrame(rows, columns=DECISION_COLUMNS)
+    return df.sort_values(["decided_at", "kind", "row_id"], ascending=[False, True, True]).reset_index(drop=True)
 
 
 # -- export for reuse -----------------------------------------------------------------------------
@@ -438,72 +441,120 @@ EXPORT_FORMATS = ("tmx", "tsv", "jsonl")
 
 @dataclass
 class PairsExport:
-    """What :func:`export_pairs` wrote."""
+    """What :func:`export_pairs` wrote, decisions it could not export, and a hint when it wrote nothing."""
 
     path: Path
     units: int
     fmt: str
+    warnings: list[str] = field(default_factory=list)
+    hint: str = ""
 
 
 def accepted_pairs(ws: Workspace, include_unreviewed: bool = False) -> pd.DataFrame:
     """Accepted and fixed pairs (fixed ones with the corrected English); optionally unreviewed ones too."""
+    return _exportable(ws, include_unreviewed)[0]
+
+
+def _exportable(ws: Workspace, include_unreviewed: bool) -> tuple[pd.DataFrame, list[str]]:
+    """The pairs to export, plus a warning for each accepted/fixed pair that cannot be exported."""
     from .sentences import pairs_table
 
     df = pairs_table(ws)
     keep = df["decision"].isin(["accept", "fix"])
     if include_unreviewed:
         keep |= df["decision"] == ""
-    return df[keep].reset_index(drop=True)
+    df = df[keep]
+    have = set(df["pair_id"])
+    extra, warnings = [], []
+    for (_k, key), d in ws.decision_map("pair").items():  # decided pairs missing from the pairs table
+        if d["decision"] not in ("accept", "fix") or key in have:
+            continue
+        pay: dict[str, Any] = d["payload"]  # type: ignore[assignment]
+        if not pay.get("ru_text") or not pay.get("en_text"):
+            warnings.append(f"pair {key} was {d['decision']}ed ({d['review_file']}) but its text is not kept in "
+                            "the workspace; re-run 'kzalign pairs' and review it again")
+            continue
+        extra.append({"pair_id": key, "link_id": link_key(pay["ru_id"], pay["en_id"]), "ru_id": pay["ru_id"],
+                      "en_id": pay["en_id"], "ru_idx": pay.get("ru_idx", "[]"), "en_idx": pay.get("en_idx", "[]"),
+                      "ru_text": pay["ru_text"], "mt_en": pay.get("mt_en", ""),
+                      "en_text": d["corrected_en"] if d["decision"] == "fix" else pay["en_text"],
+                      "en_original": pay["en_text"], "score": pay.get("score", 0.0), "regime": pay.get("regime", ""),
+                      "flags": "", "decision": d["decision"], "reviewer": d["reviewer"], "ru_date": None,
+                      "en_date": None})
+    if extra:
+        df = pd.concat([df, pd.DataFrame(extra)], ignore_index=True)
+    return df.sort_values(["ru_id", "en_id", "pair_id"]).reset_index(drop=True), warnings
 
 
-def export_pairs(ws: Workspace, out: str | Path, fmt: str = "tmx", include_unreviewed: bool = False) -> PairsExport:
+def export_pairs(ws: Workspace, out: str | Path, fmt: str = "tmx", include_unreviewed: bool = False,
+                 source_lang: str = "ru-RU", target_lang: str = "en-GB") -> PairsExport:
     """Write accepted sentence pairs as TMX 1.4b, TSV (ru, en) or JSONL for translation memories and MT."""
     if fmt not in EXPORT_FORMATS:
         raise KzalignError(f"unknown format {fmt!r}; choose one of {', '.join(EXPORT_FORMATS)}")
-    out = Path(out)
-    df = accepted_pairs(ws, include_unreviewed)
+    check_lang(source_lang, "--source-lang")
+    check_lang(target_lang, "--target-lang")
+    out = check_output(out, workspace=ws.path)
+    df, warnings = _exportable(ws, include_unreviewed)
     sig = make_signature({"stage": "export", "ws": ws.workspace_id, "fmt": fmt, "units": len(df)})
     if fmt == "tsv":
         lines = [f"{_one_line(r.ru_text)}\t{_one_line(r.en_text)}" for r in df.itertuples(index=False)]
         write_atomic(out, "".join(line + "\n" for line in lines))
     elif fmt == "jsonl":
-        recs = []
-        for r in df.itertuples(index=False):
-            recs.append(json.dumps({"id": r.pair_id, "link_id": r.link_id, "ru_id": r.ru_id, "en_id": r.en_id,
-                                    "ru": r.ru_text, "en": r.en_text, "mt_en": r.mt_en, "score": r.score,
-                                    "regime": r.regime, "decision": r.decision or None, "ru_date": r.ru_date,
-                                    "en_date": r.en_date}, ensure_ascii=False, default=str))
-        write_atomic(out, "".join(x + "\n" for x in recs))
+        write_atomic(out, "".join(json.dumps(_jsonl_record(r), ensure_ascii=False, default=str) + "\n"
+                                  for r in df.itertuples(index=False)))
     else:
-        write_atomic(out, tmx_text(df, sig))
-    return PairsExport(out, len(df), fmt)
+        write_atomic(out, tmx_document(_tmx_units(ws, df), sig, source_lang, target_lang, now_iso()))
+    rep = PairsExport(out, len(df), fmt, warnings)
+    if not len(df):
+        rep.hint = _nothing_hint(ws, include_unreviewed)
+    return rep
+
+
+def _nothing_hint(ws: Workspace, include_unreviewed: bool) -> str:
+    n_pairs = ws.conn.execute("SELECT COUNT(*) FROM pairs").fetchone()[0]
+    if n_pairs == 0:
+        return "the workspace has no sentence pairs: run 'kzalign pairs' (or 'kzalign run') first"
+    if include_unreviewed:
+        return "every sentence pair was rejected"
+    return ("no accepted or fixed sentence pairs yet: review them "
+            "('kzalign review export --what pairs --out review.csv', then 'kzalign review import review.csv'), "
+            "or add --unreviewed to export unreviewed pairs too")
+
+
+def _jsonl_record(r: Any) -> dict[str, Any]:
+    return {"id": r.pair_id, "link_id": r.link_id, "ru_id": r.ru_id, "en_id": r.en_id,
+            "ru_idx": _idx(r.ru_idx), "en_idx": _idx(r.en_idx), "ru": r.ru_text, "en": r.en_text, "mt_en": r.mt_en,
+            "score": r.score, "regime": r.regime, "decision": r.decision or None, "ru_date": r.ru_date,
+            "en_date": r.en_date}
+
+
+def _idx(value: Any) -> list[int]:
+    """Sentence indices as a JSON array (the workspace keeps them as JSON text)."""
+    if isinstance(value, (list, tuple)):
+        return [int(x) for x in value]
+    try:
+        return [int(x) for x in json.loads(value or "[]")]
+    except (TypeError, ValueError):
+        return []
+
+
+def _tmx_units(ws: Workspace, df: pd.DataFrame) -> list[dict[str, Any]]:
+    decided = ws.decision_map("pair")
+    units = []
+    for r in df.itertuples(index=False):
+        d = decided.get(("pair", r.pair_id))
+        hist: list[dict[str, Any]] = list(d["payload"].get("history", [])) if d else []  # type: ignore[union-attr]
+        first = hist[0] if hist else d or {}
+        units.append({
+            "tuid": r.pair_id, "source": r.ru_text, "target": r.en_text,
+            "creationid": first.get("reviewer", ""), "creationdate": first.get("at") or first.get("decided_at"),
+            "changeid": d["reviewer"] if d else "", "changedate": d["decided_at"] if d else None,
+            "props": {"x-score": f"{float(r.score):.4f}", "x-link-id": r.link_id, "x-ru-id": r.ru_id,
+                      "x-en-id": r.en_id, "x-ru-date": r.ru_date, "x-en-date": r.en_date, "x-regime": r.regime,
+                      "x-decision": r.decision},
+        })
+    return units
 
 
 def _one_line(text: str) -> str:
     return " ".join(str(text).split())
-
-
-def tmx_text(df: pd.DataFrame, signature: str) -> str:
-    """TMX 1.4b document with one ``<tu>`` per pair and score, ids and dates as ``<prop>``s."""
-    root = ET.Element("tmx", version="1.4")
-    ET.SubElement(root, "header", {
-        "creationtool": "kzalign", "creationtoolversion": __version__, "datatype": "plaintext",
-        "segtype": "sentence", "adminlang": "en", "srclang": "ru", "o-tmf": "kzalign",
-        "creationdate": now_iso().replace("-", "").replace(":", "").replace("+0000", "Z"),
-    })
-    header = root[0]
-    ET.SubElement(header, "prop", type="x-kzalign-signature").text = signature
-    body = ET.SubElement(root, "body")
-    for r in df.itertuples(index=False):
-        tu = ET.SubElement(body, "tu", tuid=str(r.pair_id))
-        props = [("x-score", f"{float(r.score):.4f}"), ("x-link-id", r.link_id), ("x-ru-id", r.ru_id),
-                 ("x-en-id", r.en_id), ("x-ru-date", r.ru_date), ("x-en-date", r.en_date), ("x-regime", r.regime),
-                 ("x-decision", r.decision)]
-        for name, value in props:
-            if value is not None and str(value) != "" and str(value) != "nan":
-                ET.SubElement(tu, "prop", type=name).text = str(value)
-        for lang, text in (("ru", r.ru_text), ("en", r.en_text)):
-            tuv = ET.SubElement(tu, "tuv", {"xml:lang": lang})
-            ET.SubElement(tuv, "seg").text = str(text)
-    ET.indent(root)
-    return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"

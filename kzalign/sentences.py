@@ -459,12 +459,12 @@ class DocPairResult:
 def read_document(path: str | Path, lang: str, *, split: bool = True,
                   max_sentences: int = MAX_SENTENCES) -> list[str]:
     """Sentences of a plain-text document (one sentence a line with ``split=False``); bad input is an InputError."""
-    from .ingest import decode_bytes
+    from .files import decode_text
 
     p = Path(path)
     if not p.is_file():
         raise InputError(Problem(str(path), None, "file not found"))
-    text, _enc = decode_bytes(p.read_bytes(), str(path))
+    text, _enc = decode_text(p.read_bytes(), str(path))
     sents = split_sentences(text, lang) if split else [ln.strip() for ln in text.splitlines() if ln.strip()]
     if not sents:
         raise InputError(Problem(str(path), None, "the document is empty: nothing to align"))

@@ -50,6 +50,18 @@ CREATE TABLE IF NOT EXISTS item_sources (
     content_hash TEXT NOT NULL,
     PRIMARY KEY (item_id, source)
 );
+-- Earlier or other versions of an item's text (a merged copy that differs, a shorter version a longer one
+-- superseded): nothing an ingest read is ever lost.
+CREATE TABLE IF NOT EXISTS item_revisions (
+    item_id TEXT NOT NULL REFERENCES items(id) ON DELETE CASCADE,
+    content_hash TEXT NOT NULL,
+    title TEXT NOT NULL DEFAULT '',
+    text TEXT NOT NULL,
+    date TEXT,
+    source TEXT NOT NULL DEFAULT '',
+    kept_at TEXT NOT NULL,
+    PRIMARY KEY (item_id, content_hash)
+);
 -- Embedding cache: (encoder signature, text hash) -> float32 vector.
 CREATE TABLE IF NOT EXISTS embeddings (
     encoder TEXT NOT NULL,
@@ -104,6 +116,15 @@ CREATE TABLE IF NOT EXISTS decisions (
     payload TEXT NOT NULL DEFAULT '{}',
     review_file TEXT NOT NULL DEFAULT '',
     decided_at TEXT NOT NULL,
+    PRIMARY KEY (kind, key)
+);
+-- Every row a review file was exported with (kind, row id) -> the proposal as exported, so a decision in
+-- any review file of this workspace can be applied even after its proposal left the links/pairs tables.
+CREATE TABLE IF NOT EXISTS review_rows (
+    kind TEXT NOT NULL,
+    key TEXT NOT NULL,
+    payload TEXT NOT NULL,
+    exported_at TEXT NOT NULL,
     PRIMARY KEY (kind, key)
 );
 -- Outputs of each stage run, stamped with the signature of what produced them.
@@ -239,6 +260,70 @@ class Workspace:
         rows = self.conn.execute(f"SELECT title, text FROM items WHERE lang=?{_ITEM_ORDER}", (lang,))
         return [(title or "", text or "") for title, text in rows]
 
+    # -- ingest (kzalign.ingest writes items only through these) ------------------------------------
+    def given_item_hashes(self) -> dict[str, tuple[str, str]]:
+        """``id -> (content_hash, lang)`` of items whose id came with the input."""
+        rows = self.conn.execute("SELECT id, content_hash, lang FROM items WHERE id_given=1")
+        return {r[0]: (r[1], r[2]) for r in rows}
+
+    def derived_item_texts(self) -> list[tuple[str, str, str]]:
+        """``(id, lang, text)`` of items whose id kzalign derived (candidates for near-duplicate merging)."""
+        return [tuple(r) for r in self.conn.execute("SELECT id, lang, text FROM items WHERE id_given=0 ORDER BY id")]
+
+    def insert_item(self, item_id: str, row: dict[str, object], given: bool, added_at: str) -> None:
+        """Add one item (``row``: lang, title, text, date, url, source, content_hash)."""
+        self.conn.execute(
+            "INSERT INTO items(id, lang, title, text, date, url, source, content_hash, id_given, added_at) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (item_id, row["lang"], row["title"], row["text"], row["date"], row["url"], row["source"],
+             row["content_hash"], int(given), added_at),
+        )
+
+    def fill_item(self, item_id: str, title: str, date: str | None) -> None:
+        """Give an item the title it lacks and the earlier of its date and ``date``."""
+        old_title, old_date = self.conn.execute("SELECT title, date FROM items WHERE id=?", (item_id,)).fetchone()
+        if not old_title and title:
+            self.conn.execute("UPDATE items SET title=? WHERE id=?", (title, item_id))
+        if date and (old_date is None or date < old_date):
+            self.conn.execute("UPDATE items SET date=? WHERE id=?", (date, item_id))
+
+    def add_item_source(self, item_id: str, source: str, content_hash: str) -> bool:
+        """Record where an item was found; False when that place was already recorded."""
+        cur = self.conn.execute(
+            "INSERT OR IGNORE INTO item_sources(item_id, source, content_hash) VALUES (?, ?, ?)",
+            (item_id, source, content_hash),
+        )
+        return bool(cur.rowcount)
+
+    def item_hash(self, item_id: str) -> str:
+        return self.conn.execute("SELECT content_hash FROM items WHERE id=?", (item_id,)).fetchone()[0]
+
+    def add_item_revision(self, item_id: str, row: dict[str, object], kept_at: str) -> bool:
+        """Keep another version of an item's text (``row``: content_hash, title, text, date, source)."""
+        cur = self.conn.execute(
+            "INSERT OR IGNORE INTO item_revisions(item_id, content_hash, title, text, date, source, kept_at) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (item_id, row["content_hash"], row["title"] or "", row["text"], row["date"], row["source"] or "", kept_at),
+        )
+        return bool(cur.rowcount)
+
+    def supersede_item(self, item_id: str, row: dict[str, object], kept_at: str) -> None:
+        """Replace an item's text by a longer version; the current text is kept as a revision with its date."""
+        title, text, date, content_hash = self.conn.execute(
+            "SELECT title, text, date, content_hash FROM items WHERE id=?", (item_id,)).fetchone()
+        first = self.conn.execute("SELECT MIN(source) FROM item_sources WHERE item_id=?", (item_id,)).fetchone()[0]
+        self.add_item_revision(item_id, {"content_hash": content_hash, "title": title, "text": text, "date": date,
+                                         "source": first or ""}, kept_at)
+        self.conn.execute("DELETE FROM item_revisions WHERE item_id=? AND content_hash=?", (item_id, row["content_hash"]))
+        self.conn.execute("UPDATE items SET text=?, content_hash=?, title=CASE WHEN ?<>'' THEN ? ELSE title END "
+                          "WHERE id=?", (row["text"], row["content_hash"], row["title"], row["title"], item_id))
+        self.fill_item(item_id, "", row["date"])  # type: ignore[arg-type]
+
+    def item_revisions(self) -> pd.DataFrame:
+        """Every kept version of item texts: item_id, content_hash, title, text, date, source, kept_at."""
+        return self.query_df("SELECT item_id, content_hash, title, text, date, source, kept_at FROM item_revisions "
+                             "ORDER BY item_id, kept_at, content_hash")
+
     def count_items(self) -> dict[str, int]:
         rows = self.conn.execute("SELECT lang, COUNT(*) FROM items GROUP BY lang").fetchall()
         return {lang: n for lang, n in rows}
@@ -309,6 +394,79 @@ class Workspace:
             "LEFT JOIN items r ON r.id=p.ru_id LEFT JOIN items e ON e.id=p.en_id "
             "ORDER BY p.ru_id, p.en_id, p.id"
         )
+
+
+    # -- review decisions (kzalign.review) -------------------------------------------------------
+    def decision_map(self, kind: str | None = None) -> dict[tuple[str, str], dict[str, object]]:
+        """Decisions as {(kind, key): {decision, corrected_en, reviewer, note, payload (dict), review_file,
+        decided_at}}, of one kind or all."""
+        sql = "SELECT kind, key, decision, corrected_en, reviewer, note, payload, review_file, decided_at FROM decisions"
+        rows = self.conn.execute(sql + (" WHERE kind=?" if kind else ""), (kind,) if kind else ()).fetchall()
+        return {(k, key): {"decision": d, "corrected_en": c, "reviewer": r, "note": n,
+                           "payload": json.loads(p or "{}"), "review_file": f, "decided_at": at}
+                for k, key, d, c, r, n, p, f, at in rows}
+
+    def record_decision(self, kind: str, key: str, decision: str, corrected_en: str, reviewer: str, note: str,
+                        payload: dict[str, object], review_file: str, decided_at: str) -> None:
+        """Store (replace) the decision about one review row."""
+        self.conn.execute(
+            "INSERT OR REPLACE INTO decisions(kind, key, decision, corrected_en, reviewer, note, payload, "
+            "review_file, decided_at) VALUES (?,?,?,?,?,?,?,?,?)",
+            (kind, key, decision, corrected_en, reviewer, note, json.dumps(payload, ensure_ascii=False, default=str),
+             review_file, decided_at),
+        )
+
+    def remember_review_rows(self, rows: list[tuple[str, str, dict[str, object]]]) -> None:
+        """Keep what each exported review row was (kind, key, payload), newest export winning."""
+        at = now_iso()
+        self.conn.executemany(
+            "INSERT OR REPLACE INTO review_rows(kind, key, payload, exported_at) VALUES (?,?,?,?)",
+            [(k, key, json.dumps(p, ensure_ascii=False, default=str), at) for k, key, p in rows],
+        )
+
+    def review_rows(self) -> dict[tuple[str, str], dict[str, object]]:
+        """Every review row ever exported from this workspace, as remembered by :meth:`remember_review_rows`."""
+        rows = self.conn.execute("SELECT kind, key, payload FROM review_rows").fetchall()
+        return {(k, key): json.loads(p) for k, key, p in rows}
+
+    def link_record(self, ru_id: str, en_id: str) -> dict[str, object] | None:
+        row = self.conn.execute("SELECT ru_id, en_id, score, rank, evidence, signature FROM links "
+                                "WHERE ru_id=? AND en_id=?", (ru_id, en_id)).fetchone()
+        return dict(zip(LINK_FIELDS, row, strict=True)) if row else None
+
+    def pair_record(self, pair_id: str) -> dict[str, object] | None:
+        row = self.conn.execute(f"SELECT {', '.join(PAIR_FIELDS)} FROM pairs WHERE id=?", (pair_id,)).fetchone()
+        return dict(zip(PAIR_FIELDS, row, strict=True)) if row else None
+
+    def restore_link(self, rec: dict[str, object]) -> bool:
+        """Put a link back (a reviewer accepted it after rejecting it); False when it is there already."""
+        cur = self.conn.execute(
+            "INSERT OR IGNORE INTO links(ru_id, en_id, score, rank, evidence, signature) VALUES (?,?,?,?,?,?)",
+            tuple(rec.get(f, d) for f, d in zip(LINK_FIELDS, ("", "", 0.0, 1, "{}", "review"), strict=True)))
+        return cur.rowcount > 0
+
+    def restore_pair(self, rec: dict[str, object]) -> bool:
+        """Put a sentence pair back (accepted or fixed after it was dropped); False when it is there already."""
+        defaults = {"mt_en": "", "flags": "", "score": 0.0, "regime": "", "signature": "review"}
+        cur = self.conn.execute(
+            f"INSERT OR IGNORE INTO pairs({', '.join(PAIR_FIELDS)}) VALUES ({','.join('?' * len(PAIR_FIELDS))})",
+            tuple(rec.get(f, defaults.get(f, "")) for f in PAIR_FIELDS))
+        return cur.rowcount > 0
+
+    def drop_link(self, ru_id: str, en_id: str) -> None:
+        """Remove a rejected link and its sentence pairs, except pairs a reviewer accepted or fixed."""
+        self.conn.execute("DELETE FROM links WHERE ru_id=? AND en_id=?", (ru_id, en_id))
+        self.conn.execute("DELETE FROM pairs WHERE ru_id=? AND en_id=? AND id NOT IN "
+                          "(SELECT key FROM decisions WHERE kind='pair' AND decision IN ('accept','fix'))",
+                          (ru_id, en_id))
+
+    def drop_pair(self, pair_id: str) -> None:
+        self.conn.execute("DELETE FROM pairs WHERE id=?", (pair_id,))
+
+
+LINK_FIELDS = ("ru_id", "en_id", "score", "rank", "evidence", "signature")
+PAIR_FIELDS = ("id", "ru_id", "en_id", "ru_idx", "en_idx", "ru_text", "en_text", "mt_en", "score", "regime", "flags",
+               "signature")
 
 
 def link_key(ru_id: str, en_id: str) -> str:

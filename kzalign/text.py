@@ -81,21 +81,116 @@ def _split_hint() -> re.Pattern[str] | None:
         return None
 
 
-def split_sentences(text: str, lang: str = "ru") -> list[str]:
-    """Split text into sentences: each line is a segment, then razdel splits inside a line.
-
-    razdel is rule-based and offline (no model download), and handles Russian initials
-    such as "А.Турганбеков" and English abbreviations well enough for news text.
-    """
-    sentenize = _razdel_sentenize()
+def _razdel_spans(line: str) -> list[tuple[int, int]]:
+    """(start, stop) of razdel's sentences in one stripped line; the whole line when razdel cannot split it."""
     hint = _split_hint()
+    if hint is not None and hint.search(line) is None:  # razdel would return the line whole
+        return [(0, len(line))]
+    return [(s.start, s.stop) for s in _razdel_sentenize()(line) if s.text.strip()]
+
+
+def razdel_sentences(text: str) -> list[str]:
+    """razdel's split of each line (lines are segments), with a shortcut for lines razdel returns whole."""
     out: list[str] = []
     for line in text.splitlines():
         line = line.strip()
+        if line:
+            out.extend(line[a:b].strip() for a, b in _razdel_spans(line))
+    return out
+
+
+# -- sentence splitting for translation memories ------------------------------------------------
+#: Abbreviations after which a sentence never ends (lower-cased, without the final dot): titles, company
+#: forms, Russian address and name abbreviations (``г. Астана``, ``им. Абая``, ``т.е.``).
+_ABBR = frozenset(
+    "mr mrs ms dr prof st gen gov sen rep col lt capt sgt rev hon pres mt ft co corp inc ltd vs dept "
+    "г гг им ул пр просп пл д обл р-н ст св ген проф акад тов зам пос т.е т.к т.н т.ч т.о напр".split()
+)
+#: Abbreviations that continue the sentence only before a number (``Jan. 5``, ``No. 5``, ``3 hrs. 20 min``):
+#: before a capital (``in Jan. The talks``) they end it.
+_ABBR_DIGIT = frozenset(
+    "no nos vol vols fig figs art p pp approx hrs hr min sec jan feb mar apr jun jul aug sep sept oct nov dec "
+    "янв фев февр мар апр авг сент окт нояб дек ок стр рис см тыс млн млрд руб долл".split()
+)
+#: Abbreviations that end a sentence unless the next word continues them (``долл. США``).
+_ABBR_NEXT = {"долл": ("США",), "млн": ("долл",), "млрд": ("долл",)}
+#: Words that start a new sentence after an initial or a dotted acronym (``in Washington, D.C. The talks``).
+_STARTERS = frozenset(
+    "the this that these those it he she they we i in on at but a an and also however after as there his her "
+    "its their our for with when while during by it's он она они оно мы это в на по но также кроме при после "
+    "как его ее её их с и однако вместе кроме того".split()
+)
+_LAST_TOKEN = re.compile(r"([\w.\-]+)\.\s*$")
+_INITIALS = re.compile(r"(?:^|[\s(«\"“])(?:[A-ZА-ЯЁ]\.[-‑–]?\s?){1,3}$")
+_SPEECH_TAIL = re.compile(r"[,!?…][\"»”]?\s[-–—]\s")
+_YEAR_ABBR = re.compile(r"(\b\d{4}\s?гг?\.)\s+(?=[«\"]?[А-ЯЁ][а-яё])")
+_ACRONYM_END = re.compile(
+    r"(\b(?:[A-Z]\.){2,})\s+(?=(?:The|This|That|It|He|She|They|We|In|On|At|But|A|An|Its|His|Her|Their)\b)"
+)
+_TERMINAL_END = re.compile(r"[.!?…][\"'»”’)]*$")
+_LOWER_START = re.compile(r"^[a-zа-яё]")
+
+
+def _first_word(text: str) -> str:
+    m = re.match(r"[\"«“(]*([\w’'-]+)", text)
+    return m.group(1) if m else ""
+
+
+def _continues(prev: str, nxt: str) -> bool:
+    """Whether razdel's boundary between ``prev`` and ``nxt`` is not a sentence boundary."""
+    if not any(ch.isalnum() for ch in nxt) or prev.endswith((";", ":")):
+        return True
+    first = _first_word(nxt)
+    if nxt[:1] in "-–—" and _SPEECH_TAIL.search(prev):
+        return True  # «...», - said X. - Continued speech
+    m = _LAST_TOKEN.search(prev)
+    token = m.group(1).lower() if m else ""
+    if token in _ABBR and not (token in ("г", "гг") and re.search(r"\d{4}\s?гг?\.$", prev)):
+        return True
+    if token in _ABBR_NEXT and first.startswith(_ABBR_NEXT[token]):
+        return True
+    if token in _ABBR_DIGIT and first[:1].isdigit():
+        return True
+    if _INITIALS.search(prev) and first.lower() not in _STARTERS and not _YEAR_ABBR.search(prev + " " + nxt):
+        return True  # К.-Ж. Токаев, U.S. President, Н.И. Пирогова
+    return False
+
+
+def _join_wrapped(text: str) -> list[str]:
+    """Lines of ``text``; a line broken inside a sentence (no final stop, next line lower-case) is joined."""
+    lines = [ln.strip() for ln in text.splitlines()]
+    out: list[str] = []
+    for line in lines:
         if not line:
             continue
-        if hint is not None and hint.search(line) is None:  # razdel would return the line whole
-            out.append(line)
+        if out and not _TERMINAL_END.search(out[-1]) and _LOWER_START.match(line):
+            out[-1] = out[-1] + " " + line
         else:
-            out.extend(s.text.strip() for s in sentenize(line) if s.text.strip())
+            out.append(line)
+    return out
+
+
+def split_sentences(text: str, lang: str = "ru") -> list[str]:
+    """Split text into sentences a translation memory can trust; linear in the length of ``text``.
+
+    Lines are segments (a headline is a sentence) except that a line wrapped inside a sentence (Word
+    or PDF line breaks) is joined to the next; razdel splits inside a line, then its boundaries after
+    abbreviations and initials (Jan., No., St., U.S., г., им., т.е., К.-Ж. Токаев) and inside
+    ``, - said X. - speech`` are undone, semicolons do not end sentences, and ``2015 г. Документы``
+    is split. Measured in BENCHMARKS.md (benchmarks/bench_textsplit.py).
+    """
+    out: list[str] = []
+    for line in _join_wrapped(text):
+        cuts = {m.end(1) for rx in (_YEAR_ABBR, _ACRONYM_END) for m in rx.finditer(line)}
+        spans: list[list[int]] = []
+        for a, b in _razdel_spans(line):
+            parts = [a, *sorted(c for c in cuts if a < c < b), b]
+            for x, y in zip(parts, parts[1:], strict=False):
+                # only the last 200 characters of the sentence so far matter: merging stays linear
+                if spans and _continues(line[max(spans[-1][0], spans[-1][1] - 200):spans[-1][1]],
+                                        line[x:min(y, x + 200)].strip()):
+                    spans[-1][1] = y
+                else:
+                    spans.append([x, y])
+        out.extend(t for a, b in spans if (t := line[a:b].strip()))
     return out

@@ -29,13 +29,14 @@ import logging
 import operator
 import re
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
 import pandas as pd
 
+from .cluster import DEFAULT_THREADS, check_threads, current_engine
 from .errors import KzalignError
 from .models import ArgosPackage, broken_packages, find_package
 from .progress import ProgressCallback, report
@@ -106,6 +107,7 @@ class ArgosTranslator:
         self.batch_size = int(batch_size)
         self.max_decoding_length = int(max_decoding_length)
         self.length_penalty = float(length_penalty)
+        self.threads = int(threads)
         supported = ctranslate2.get_supported_compute_types("cpu")
         if compute_type not in supported and compute_type != "auto":
             log.warning("compute type %s not supported on this CPU; using auto", compute_type)
@@ -116,13 +118,17 @@ class ArgosTranslator:
             self.sp = spm.SentencePieceProcessor(model_file=str(package.path / "sentencepiece.model"))
             self.model = ctranslate2.Translator(
                 str(model_dir), device="cpu", compute_type=compute_type,
-                inter_threads=1, intra_threads=int(threads),
+                inter_threads=1, intra_threads=self.threads,  # 0: CTranslate2 picks
             )
         except (RuntimeError, OSError, ValueError) as exc:
             raise KzalignError(f"{package.path}: cannot load the argos package ({exc})") from exc
         self.target_prefix = package.target_prefix or ""
         version = package.package_version or "0"
         self.signature = f"argos-{package.pair}-{version}|ct2-{compute_type}|beam{self.beam_size}"
+        #: constructor settings, so a Dask worker can build the same translator (kzalign.cluster)
+        self.options = {"beam_size": self.beam_size, "batch_size": self.batch_size, "compute_type": compute_type,
+                        "threads": self.threads, "max_decoding_length": self.max_decoding_length,
+                        "length_penalty": self.length_penalty}
 
     def __repr__(self) -> str:
         return f"ArgosTranslator({self.signature!r}, batch_size={self.batch_size})"
@@ -184,17 +190,24 @@ def load_translator(
     beam_size: int = 2,
     batch_size: int = 32,
     compute_type: str = "int8",
-    threads: int = 0,
+    threads: int | None = None,
     max_decoding_length: int = 256,
-) -> ArgosTranslator | None:
-    """The installed argos translator for this pair, or None when no usable package is installed."""
+) -> Translator | None:
+    """The installed argos translator for this pair, or None when no usable package is installed.
+
+    ``threads`` (default: the active :func:`kzalign.cluster.engine`'s, else ``DEFAULT_THREADS``) sets
+    CTranslate2's intra-op threads; inside an engine with a Dask cluster the translator runs on its workers.
+    """
     pkg = find_package(from_code, to_code)
     if pkg is None:
         for bad in broken_packages(from_code, to_code):
             log.warning("ignoring argos package %s: %s", bad.path, bad.problem)
         return None
-    return ArgosTranslator(pkg, beam_size=beam_size, batch_size=batch_size, compute_type=compute_type,
-                           threads=threads, max_decoding_length=max_decoding_length)
+    eng = current_engine()
+    n = check_threads(threads) or (eng.threads if eng is not None else DEFAULT_THREADS)
+    tr = ArgosTranslator(pkg, beam_size=beam_size, batch_size=batch_size, compute_type=compute_type,
+                         threads=n, max_decoding_length=max_decoding_length)
+    return eng.wrap_translator(tr) if eng is not None else tr
 
 
 def mt_status(from_code: str = "ru", to_code: str = "en") -> str:
@@ -376,9 +389,9 @@ def _cached(ws: Workspace, key: str, hashes: list[str]) -> dict[str, tuple[str, 
     return out
 
 
-def _translate_one_chunk(translator: Translator, chunk: list[str], glossary: Any) -> list[tuple[str, str]]:
-    protected = [protect_names(s, glossary) for s in chunk]
-    raw = translator.translate([p for p, _ in protected])
+def _finish_chunk(translator: Translator, chunk: list[str], protected: list[tuple[str, list[str]]],
+                  raw: list[str]) -> list[tuple[str, str]]:
+    """(translation with glossary names restored, flags) for each source sentence of a chunk."""
     if len(raw) != len(chunk):
         raise KzalignError(f"translator {translator.signature} returned {len(raw)} outputs for {len(chunk)} inputs")
     out = []
@@ -390,6 +403,23 @@ def _translate_one_chunk(translator: Translator, chunk: list[str], glossary: Any
             flags.append("placeholder_lost")
         out.append((restored, join_flags(flags)))
     return out
+
+
+def translate_chunks(translator: Translator, chunks: list[list[str]], glossary: Any
+                     ) -> Iterator[tuple[int, list[tuple[str, str]]]]:
+    """(chunk index, [(mt, flags)]) for each chunk of sentences as it finishes (names protected here;
+    a translator with ``map_chunks``, e.g. on a Dask cluster, translates chunks in parallel)."""
+    protected: dict[int, list[tuple[str, list[str]]]] = {}
+
+    def inputs() -> Iterator[list[str]]:
+        for i, chunk in enumerate(chunks):
+            protected[i] = [protect_names(s, glossary) for s in chunk]
+            yield [p for p, _ in protected[i]]
+
+    mapper = getattr(translator, "map_chunks", None)
+    raw = mapper(inputs()) if mapper is not None else enumerate(map(translator.translate, inputs()))
+    for i, out in raw:
+        yield i, _finish_chunk(translator, chunks[i], protected.pop(i), out)
 
 
 def _translate_cached(
@@ -415,16 +445,18 @@ def _translate_cached(
     chunk_size = max(1, int(getattr(translator, "batch_size", 32))) * 4
     report(progress, stage, 0, len(todo))
     results = dict(have)
-    with ws.transaction():
-        for start in range(0, len(todo), chunk_size):
-            hs = todo[start : start + chunk_size]
-            done = _translate_one_chunk(translator, [uniq[h] for h in hs], glossary)
+    chunks = [todo[s : s + chunk_size] for s in range(0, len(todo), chunk_size)]
+    done = 0
+    for i, out in translate_chunks(translator, [[uniq[h] for h in hs] for hs in chunks], glossary):
+        hs = chunks[i]
+        with ws.transaction():  # each finished chunk is saved at once (outside a command's transaction)
             ws.conn.executemany(
                 "INSERT OR REPLACE INTO translations(model, src_hash, src, mt, flags) VALUES (?, ?, ?, ?, ?)",
-                [(key, h, uniq[h], mt, fl) for h, (mt, fl) in zip(hs, done, strict=True)],
+                [(key, h, uniq[h], mt, fl) for h, (mt, fl) in zip(hs, out, strict=True)],
             )
-            results.update(zip(hs, done, strict=True))
-            report(progress, stage, min(start + chunk_size, len(todo)), len(todo))
+        results.update(zip(hs, out, strict=True))
+        done += len(hs)
+        report(progress, stage, done, len(todo))
     rep.translated = len(todo)
     counts: dict[str, int] = {}
     for h in hashes:
@@ -453,8 +485,10 @@ def translate_workspace(
     """Translate every sentence of the Russian items (title and text) not yet cached for this translator."""
     items = ws.item_texts("ru")
     sentences = [s for title, text in items for seg in _item_segments(title, text) for s in seg]
+    # translations are cached chunk by chunk as they finish (a stopped run resumes from there);
+    # what marks the run as done is written at the end, in one transaction
+    _, rep = _translate_cached(ws, translator, sentences, glossary, force, progress)
     with ws.transaction():
-        _, rep = _translate_cached(ws, translator, sentences, glossary, force, progress)
         rep.items = len(items)
         ws.set_meta(f"translate_key:{translator.signature}", rep.signature)
         ws.set_meta("translate_last", translator.signature)

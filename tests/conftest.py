@@ -97,3 +97,18 @@ def seeds_linked_db(tmp_path_factory, seeds_dir, use_encoder):
         ingest_paths(w, [seeds_dir])
         link_workspace(w, encoder=use_encoder)
     return path
+
+
+# -- Dask (tests/test_cluster.py) -------------------------------------------------------------------
+@pytest.fixture(scope="session")
+def dask_cluster():
+    """A real LocalCluster: 2 single-threaded worker processes, started once; yields its scheduler address."""
+    distributed = pytest.importorskip("distributed")
+    import logging
+
+    cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                                       dashboard_address=":0", silence_logs=logging.ERROR)
+    try:
+        yield cluster.scheduler_address
+    finally:
+        cluster.close()

@@ -68,3 +68,64 @@ def test_embed_texts_caches_by_signature_and_hash(ws):
 
 def test_embed_texts_empty(ws):
     assert embed_texts(ws, CountingEncoder(), []).shape == (0, 8)
+
+
+class FailingEncoder(CountingEncoder):
+    """Fails on its ``fail_at``-th call (a crash in the middle of a long run)."""
+
+    def __init__(self, fail_at: int) -> None:
+        super().__init__()
+        self.fail_at = fail_at
+
+    def encode(self, texts, *, kind="passage", batch_size=64):
+        if len(self.calls) + 1 == self.fail_at:
+            raise RuntimeError("worker lost")
+        return super().encode(texts, kind=kind, batch_size=batch_size)
+
+
+def test_a_stopped_run_keeps_its_finished_chunks_and_resumes(ws):
+    from kzalign.embed import CHUNK
+
+    texts = [f"sentence {i}" for i in range(2 * CHUNK + 10)]
+    with pytest.raises(RuntimeError, match="worker lost"):
+        embed_texts(ws, FailingEncoder(fail_at=3), texts)
+    n = ws.conn.execute("SELECT COUNT(*) FROM embeddings WHERE encoder='count-v1'").fetchone()[0]
+    assert n == 2 * CHUNK  # both finished chunks were committed
+    enc = CountingEncoder()
+    vecs = embed_texts(ws, enc, texts)
+    assert [len(c) for c in enc.calls] == [10]  # the re-run encodes only what was missing
+    np.testing.assert_array_equal(vecs, embed_texts(ws, CountingEncoder(), texts))
+
+
+def test_inside_a_transaction_a_failure_leaves_nothing(ws):
+    with pytest.raises(RuntimeError), ws.transaction():
+        embed_texts(ws, FailingEncoder(fail_at=2), [f"t{i}" for i in range(600)])
+    assert ws.conn.execute("SELECT COUNT(*) FROM embeddings").fetchone()[0] == 0
+
+
+def test_threads_are_set_and_checked():
+    from kzalign.embed import DEFAULT_THREADS, USEEncoder, _Lazy
+
+    assert USEEncoder().threads == DEFAULT_THREADS == 1
+    assert USEEncoder(threads=2).threads == 2
+    for bad in (0, -1):
+        with pytest.raises(KzalignError, match="threads must be a whole number of 1 or more"):
+            get_encoder("use", threads=bad)
+
+    class Probe(_Lazy):
+        """Reports the BLAS/OpenMP thread limits in force while it encodes."""
+
+        dim = 2
+
+        def _load(self):
+            return object()
+
+        def _encode_batch(self, model, texts, kind):
+            from threadpoolctl import threadpool_info
+
+            self.seen = {lib["num_threads"] for lib in threadpool_info()}
+            return np.ones((len(texts), 2), np.float32)
+
+    probe = Probe(threads=2)
+    probe.encode(["a"])
+    assert probe.seen == {2}

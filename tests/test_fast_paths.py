@@ -1,6 +1,6 @@
 """The fast paths of the translate stage give exactly what the plain implementations give.
 
-``split_sentences`` skips razdel for lines razdel cannot split, ``words``/``script_counts`` avoid work
+``razdel_sentences`` (under ``split_sentences``) skips razdel for lines razdel cannot split, ``words``/``script_counts`` avoid work
 on ASCII text, and ``check_translation`` finds repetitions with C-level comparisons; each is checked
 here against the straightforward version on tricky and on random input.
 """
@@ -13,7 +13,7 @@ import unicodedata
 
 import pytest
 
-from kzalign.text import has_cyrillic, script_counts, split_sentences, words
+from kzalign.text import has_cyrillic, razdel_sentences, script_counts, words
 from kzalign.translate import _has_repeats, check_translation
 
 _CYR = re.compile(r"[А-Яа-яЁёӘәҒғҚқҢңӨөҰұҮүҺһІі]")
@@ -91,7 +91,7 @@ TRICKY = [
 
 @pytest.mark.parametrize("text", TRICKY)
 def test_split_sentences_matches_razdel(text: str) -> None:
-    assert split_sentences(text) == _razdel_split(text)
+    assert razdel_sentences(text) == _razdel_split(text)
 
 
 def test_split_sentences_matches_razdel_on_random_text() -> None:
@@ -100,7 +100,7 @@ def test_split_sentences_matches_razdel_on_random_text() -> None:
                 + ["т", "е", "г", "др", "Н", "См", "США", "Mr", "1", "22", "слово", "Слово", ":)", ";-(", "=((("])
     for _ in range(3000):
         text = "".join(rnd.choice(alphabet) for _ in range(rnd.randint(1, 30)))
-        assert split_sentences(text) == _razdel_split(text), text
+        assert razdel_sentences(text) == _razdel_split(text), text
 
 
 @pytest.mark.parametrize("text", ["", "Tokayev met the ambassador.", "Токаев принял посла", "Ёж и ӘҒ",

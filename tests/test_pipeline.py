@@ -31,7 +31,7 @@ def seed_run(tmp_path_factory, seeds_dir, use_encoder):
 
 def test_run_writes_every_output_with_signature(seed_run) -> None:
     db, out, output = seed_run
-    assert sorted(p.name for p in out.iterdir()) == ["items.csv", "links.csv", "pairs.csv", "signature.txt"]
+    assert sorted(p.name for p in out.iterdir()) == ["items.csv", "links.csv", "pairs.csv", "report.html", "signature.txt"]
     items = _read_csv(out / "items.csv")
     assert len(items) == 16
     assert {r["lang"] for r in items} == {"ru", "en"}

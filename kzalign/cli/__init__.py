@@ -8,6 +8,7 @@ registered at the bottom of this file.
 from __future__ import annotations
 
 import functools
+import json
 import logging
 import sys
 from collections.abc import Callable, Iterator
@@ -76,22 +77,81 @@ def format_option(choices: list[str], default: str) -> Callable[[Callable[..., A
     )
 
 
+#: What each library stage is called on screen (a stage not listed shows under its own name).
+STAGE_NAMES = {
+    "read": "reading files", "de-duplicate": "merging duplicates", "embed": "embedding texts",
+    "translate": "translating", "link": "linking", "align": "aligning sentences",
+}
+
+
+class _Spinner:
+    """An indeterminate spinner on stderr (TTY only) for work without a count, such as loading a model."""
+
+    FRAMES = "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏"
+
+    def __init__(self, label: str) -> None:
+        import threading
+
+        self.label = label
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._spin, daemon=True)
+        if sys.stderr.isatty():
+            self._thread.start()
+
+    def _spin(self) -> None:
+        import time
+
+        start, i = time.monotonic(), 0
+        while not self._stop.wait(0.1):
+            sys.stderr.write(f"\r{self.FRAMES[i % len(self.FRAMES)]} {self.label}… {time.monotonic() - start:.0f}s ")
+            sys.stderr.flush()
+            i += 1
+
+    def stop(self) -> None:
+        if self._thread.is_alive():
+            self._stop.set()
+            self._thread.join()
+            sys.stderr.write("\r\033[K")
+            sys.stderr.flush()
+
+
 class _Bars:
-    """Progress callback that draws one tqdm bar per stage on stderr (hidden when not a TTY in CI)."""
+    """Progress callback that draws one tqdm bar per stage on stderr (hidden when not a TTY in CI).
+
+    A stage reported with ``total == 0`` (``progress("loading model use", 0, 0)``) has no count: it
+    shows a spinner until the next report. :meth:`ingest_done` prints the ingest summary as soon as
+    ingest ends (``on_ingest`` is set by the ingest commands).
+    """
+
+    on_ingest: Callable[[Any], None] | None = None
 
     def __init__(self, quiet: bool = False):
         self.quiet = quiet
         self.bars: dict[str, Any] = {}
+        self.spinner: _Spinner | None = None
+
+    def ingest_done(self, rep: Any) -> None:
+        """Called by the ingest stage with its report: close the bars and print the summary now."""
+        if self.quiet or _Bars.on_ingest is None:
+            return
+        self.close()
+        _Bars.on_ingest(rep)
 
     def __call__(self, stage: str, done: int, total: int) -> None:
         if self.quiet:
             return
         from tqdm import tqdm
 
+        if self.spinner is not None:
+            self.spinner.stop()
+            self.spinner = None
+        if total <= 0:
+            self.spinner = _Spinner(STAGE_NAMES.get(stage, stage))
+            return
         bar = self.bars.get(stage)
         if bar is None:
-            bar = tqdm(total=total, desc=stage, unit="", file=sys.stderr, leave=False,
-                       dynamic_ncols=True, disable=None)
+            bar = tqdm(total=total, desc=STAGE_NAMES.get(stage, stage), unit=STAGE_UNITS.get(stage, ""),
+                       file=sys.stderr, leave=False, dynamic_ncols=True, disable=None, smoothing=0.1)
             self.bars[stage] = bar
         if total != bar.total:
             bar.total = total
@@ -102,6 +162,9 @@ class _Bars:
             self.bars.pop(stage, None)
 
     def close(self) -> None:
+        if self.spinner is not None:
+            self.spinner.stop()
+            self.spinner = None
         for bar in self.bars.values():
             bar.close()
         self.bars.clear()
@@ -118,8 +181,81 @@ def progress_bars(quiet: bool = False) -> Iterator[_Bars]:
 
 
 def plural(n: int, word: str, many: str | None = None) -> str:
-    """``1 report``, ``2 reports`` (``many`` for irregular plurals)."""
+    """``1 report``, ``2 reports``, ``0 reports`` (``many`` for irregular plurals: ``entry``/``entries``).
+
+    The one way kzalign words a count; every message with a number uses it (no "pair(s)").
+    """
     return f"{n} {word if n == 1 else (many or word + 's')}"
+
+
+def counts(by_kind: dict[str, int], names: dict[str, str] | None = None, empty: str = "nothing") -> str:
+    """``2 links, 1 pair`` from ``{"link": 2, "pair": 1}`` (sorted by kind; ``names`` words a kind, e.g.
+    ``{"glossary": "glossary candidate"}``); ``empty`` when every count is 0."""
+    names = names or {}
+    return ", ".join(plural(v, names.get(k, k)) for k, v in sorted(by_kind.items()) if v) or empty
+
+
+#: Output formats of listing commands; see :func:`emit`.
+EMIT_FORMATS = ["table", "csv", "tsv", "jsonl"]
+
+
+def emit(rows: Any, fmt: str, columns: list[str] | None = None, table_columns: list[str] | None = None,
+         max_width: int = 60) -> None:
+    """Print a table in one of :data:`EMIT_FORMATS` (sqlite-utils style), the same way for every command.
+
+    \b
+    table  aligned text for reading (``table_columns`` only, long cells cut)
+    csv    the spreadsheet-safe dialect of every kzalign CSV: UTF-8 BOM, CRLF, formulas neutralised
+    tsv    for scripts: tab-separated, one row per line (tabs/newlines in cells become spaces), no BOM
+    jsonl  one JSON object per line; NaN is null; lists, and ``*_idx`` columns, are JSON arrays
+    """
+    import pandas as pd
+
+    from ..files import csv_bytes
+
+    df = rows if isinstance(rows, pd.DataFrame) else pd.DataFrame(list(rows), columns=columns)
+    if columns is not None:
+        df = df.reindex(columns=columns)
+    if fmt == "table":
+        echo_table(df, table_columns, max_width=max_width)
+    elif fmt == "csv":
+        sys.stdout.flush()
+        buf = getattr(sys.stdout, "buffer", None)
+        if buf is None:  # a text-only stream: the same text, BOM included
+            sys.stdout.write(csv_bytes(df).decode("utf-8"))
+        else:
+            buf.write(csv_bytes(df))
+            buf.flush()
+    elif fmt == "tsv":
+        click.echo("\t".join(map(str, df.columns)))
+        for rec in df.itertuples(index=False, name=None):
+            click.echo("\t".join(_tsv_cell(v) for v in rec))
+    elif fmt == "jsonl":
+        for rec in df.to_dict(orient="records"):
+            click.echo(json.dumps({k: _json_value(k, v) for k, v in rec.items()}, ensure_ascii=False, default=str))
+    else:
+        raise KzalignError(f"unknown format {fmt!r}; choose one of {', '.join(EMIT_FORMATS)}")
+
+
+def _tsv_cell(v: Any) -> str:
+    if isinstance(v, (list, tuple)):
+        v = "; ".join(map(str, v))
+    if v is None or (isinstance(v, float) and v != v):
+        return ""
+    return " ".join(str(v).replace("\t", " ").splitlines())
+
+
+def _json_value(key: str, v: Any) -> Any:
+    if isinstance(v, float) and v != v:
+        return None
+    if hasattr(v, "item") and not isinstance(v, (list, tuple, dict)):
+        return v.item()  # numpy scalars
+    if key.endswith("_idx") and isinstance(v, str) and v.startswith("["):
+        try:
+            return json.loads(v)
+        except ValueError:
+            return v
+    return v
 
 
 def echo_table(rows: list[dict[str, Any]] | Any, columns: list[str] | None = None, max_width: int = 60) -> None:
@@ -147,6 +283,41 @@ def echo_table(rows: list[dict[str, Any]] | Any, columns: list[str] | None = Non
     click.echo("  ".join("-" * w for w in widths))
     for r in cells:
         click.echo("  ".join(c.ljust(w) for c, w in zip(r, widths, strict=False)).rstrip())
+
+
+def engine_options(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """``--threads`` and ``--cluster`` for commands that encode or translate: the command runs inside
+    :func:`kzalign.cluster.engine`, so its stages get models with that many threads, on Dask workers
+    when a cluster is given (the command's own function never sees these options)."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, threads: int | None, cluster: str | None, cluster_timeout: float,
+                **kwargs: Any) -> Any:
+        from ..cluster import engine
+
+        with engine(threads=threads, cluster=cluster, timeout=cluster_timeout):
+            return fn(*args, **kwargs)
+
+    options = [
+        click.option("--threads", type=str, default=None, envvar="KZALIGN_THREADS", metavar="N",
+                     help="CPU threads for each encoder and translator (default 1: measured fastest on a "
+                          "busy machine; see BENCHMARKS.md). Also read from $KZALIGN_THREADS."),
+        click.option("--cluster", default=None, envvar="KZALIGN_CLUSTER", metavar="ADDRESS",
+                     help="Run encoding and translation on a Dask cluster: tcp://HOST:8786 (a running "
+                          "'dask scheduler'), or local:N to start N worker processes here. The workspace "
+                          "stays here; results are saved chunk by chunk. Also read from $KZALIGN_CLUSTER."),
+        click.option("--cluster-timeout", type=float, default=10.0, show_default=True,
+                     envvar="KZALIGN_CLUSTER_TIMEOUT", metavar="SECONDS",
+                     help="How long to wait for the Dask scheduler and its first worker."),
+    ]
+    for option in reversed(options):
+        wrapper = option(wrapper)
+    return wrapper
+
+
+#: Units shown by the progress bars of each stage (counts and rates read "1200/5000 texts, 85.3 texts/s").
+STAGE_UNITS = {"embed": " texts", "translate": " sentences", "read": " files", "align": " links",
+               "keys": " items"}
 
 
 def pass_errors(fn: Callable[..., Any]) -> Callable[..., Any]:

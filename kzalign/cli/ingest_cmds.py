@@ -3,56 +3,88 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import click
 import pandas as pd
 
 from ..files import csv_text
-from ..ingest import IngestReport, ingest_paths
+from ..ingest import IngestReport, ReadOptions, ingest_paths
 from ..store import Workspace, open_workspace
-from . import db_option, echo_table, format_option, main, plural, progress_bars
+from . import _Bars, db_option, echo_table, format_option, main, plural, progress_bars
+
+_ENCODING_NAMES = {"utf-8-sig": "UTF-8 with BOM", "cp1251": "Windows-1251", "utf-16": "UTF-16",
+                   "utf-16-le": "UTF-16 (little-endian, no BOM)", "utf-16-be": "UTF-16 (big-endian, no BOM)"}
+_SHOWN: set[int] = set()
 
 
 def echo_ingest_report(rep: IngestReport) -> None:
-    """Print the short summary shared by ``ingest`` and ``run``."""
+    """Print the short summary shared by ``ingest`` and ``run`` (once: ``run`` shows it as soon as ingest ends)."""
+    if id(rep) in _SHOWN:
+        return
+    _SHOWN.add(id(rep))
     langs = ", ".join(f"{n} {lang}" for lang, n in sorted(rep.by_lang.items())) or "none"
+    formats = ", ".join(f"{n} {kind}" for kind, n in sorted(rep.formats.items()))
     click.echo(
-        f"Read {plural(rep.read, 'report')} from {plural(rep.files, 'file')}: {plural(rep.added, 'new item')} "
-        f"({langs}), {plural(rep.merged, 'duplicate copy', 'duplicate copies')} merged, "
-        f"{rep.already_present} already in the workspace."
+        f"Read {plural(rep.read, 'report')} from {plural(rep.files, 'file')}{f' ({formats})' if formats else ''}: "
+        f"{plural(rep.added, 'new item')} ({langs}), {plural(rep.merged, 'duplicate copy', 'duplicate copies')} "
+        f"merged, {rep.already_present} already in the workspace."
     )
+    if rep.superseded or rep.revisions:
+        click.echo(f"  {plural(rep.superseded, 'item')} replaced by a longer version (the shorter text kept as a "
+                   f"revision with its date); {plural(rep.revisions, 'differing copy', 'differing copies')} kept as "
+                   "revisions. Nothing is dropped: 'kzalign items --revisions' lists them.")
+        for item_id, where in rep.superseded_items[:10]:
+            click.echo(f"    {item_id}: longer version from {where}")
     odd = {f: e for f, e in rep.encodings.items() if e != "utf-8"}
     for f, enc in odd.items():
-        click.echo(f"  {f}: decoded as {'UTF-8 with BOM' if enc == 'utf-8-sig' else 'Windows-1251'}")
+        click.echo(f"  {f}: decoded as {_ENCODING_NAMES.get(enc, enc)}")
     if rep.skipped:
         click.secho(f"Skipped {len(rep.skipped)} bad input(s):", fg="yellow", err=True)
         for p in rep.skipped:
             click.echo(f"  {p}", err=True)
 
 
+_Bars.on_ingest = echo_ingest_report  # `kzalign run` shows the summary as soon as ingest ends
+
+
 @main.command()
 @click.argument("paths", nargs=-1, required=True, type=click.Path())
 @db_option
 @click.option("--skip-bad", is_flag=True, help="Ingest what is readable and list the bad files/lines, instead of failing.")
-def ingest(paths: tuple[str, ...], db: str, skip_bad: bool) -> None:
+@click.option("--max-item-chars", type=click.IntRange(min=1), default=ReadOptions.max_item_chars, show_default=True,
+              help="Refuse (or with --skip-bad, skip) a report longer than this many characters.")
+@click.option("--max-file-mb", type=click.IntRange(min=1), default=ReadOptions.max_file_bytes // 2**20,
+              show_default=True, help="Refuse a file larger than this many megabytes.")
+def ingest(paths: tuple[str, ...], db: str, skip_bad: bool, max_item_chars: int, max_file_mb: int) -> None:
     """Read reports from files or folders into the workspace.
 
     \b
-    Formats (by file name):
-      *.txt    news digests: reports start at a headline (a short line with no final
-               period); "DD.MM.YYYY, HH:MM views" lines and " date YYYY-MM-DD" headers give dates
-      *.jsonl  one JSON object a line: id, lang (ru|en), text [, title, date, url, source]
-      *.csv    the same columns, with a header row
-    Text may be UTF-8, UTF-8 with BOM or Windows-1251. Folders are read recursively.
+    Formats (chosen by content and file name; they must agree):
+      *.txt         news digests: reports start at a headline (a short line with no final
+                    period); "DD.MM.YYYY, HH:MM views" lines and " date YYYY-MM-DD" headers give dates
+      *.html *.htm  saved news pages: main text, title and date (menus, share buttons, counters
+                    dropped); a page holding several reports gives several items
+      *.docx        Word documents (paragraphs; manual line breaks never glue words)
+      *.pdf         PDFs with a text layer (a scanned PDF is refused: run OCR first)
+      *.rss *.atom *.xml   RSS 2.0 / Atom feeds: one item per entry
+      *.jsonl       one JSON object a line: id, lang (ru|en), text [, title, date, url, source]
+      *.csv         the same columns, with a header row
+    Text may be UTF-8 (with or without BOM), UTF-16 or Windows-1251. Folders are read
+    recursively. Only Russian and English reports are kept (Ukrainian, Bulgarian, Kazakh...
+    are refused by name).
 
-    The same report found in several digests becomes one item listing every file:line.
-    Bad input (missing file, empty/binary/undecodable file, malformed line, no text, a
-    language other than ru/en) stops the ingest with nothing written, unless --skip-bad.
+    The same report found in several files becomes one item listing every file:line; a
+    longer version of a report replaces its text and the shorter one is kept as a revision.
+    Bad input (missing file, empty/binary/undecodable/damaged file, markup in a .txt, an
+    unknown file type, a malformed line, no text, a language other than ru/en, over the size
+    limits) stops the ingest with nothing written, unless --skip-bad.
 
-    Example: kzalign ingest seeds/ --db news.db
+    Example: kzalign ingest seeds/ saved-pages/ releases.docx --db news.db
     """
+    opts = ReadOptions(max_item_chars=max_item_chars, max_file_bytes=max_file_mb * 2**20)
     with Workspace(db) as ws, progress_bars() as bars:
-        rep = ingest_paths(ws, list(paths), skip_bad=skip_bad, progress=bars)
+        rep = ingest_paths(ws, list(paths), skip_bad=skip_bad, progress=bars, options=opts)
     echo_ingest_report(rep)
 
 
@@ -66,18 +98,54 @@ def items_frame(ws: Workspace, lang: str | None) -> pd.DataFrame:
 @db_option
 @format_option(["table", "csv", "jsonl"], "table")
 @click.option("--lang", type=click.Choice(["ru", "en"]), help="Only items in this language.")
-def items(db: str, fmt: str, lang: str | None) -> None:
+@click.option("--revisions", is_flag=True,
+              help="List the other versions of item texts instead (shorter versions, differing copies).")
+def items(db: str, fmt: str, lang: str | None, revisions: bool) -> None:
     """List the items in the workspace.
 
-    jsonl gives one object per item with keys id, lang, title, text, date, sources.
+    jsonl gives one object per item with keys id, lang, title, text, date, sources;
+    with --revisions: item_id, content_hash, title, text, date, source, kept_at.
     """
     with open_workspace(db) as ws:
-        df = items_frame(ws, lang)
+        df = ws.item_revisions() if revisions else items_frame(ws, lang)
+    if revisions:
+        if lang:
+            df = df[df["item_id"].str.startswith(lang + "-")]
     if fmt == "jsonl":
         for rec in df.to_dict(orient="records"):
             click.echo(json.dumps(rec, ensure_ascii=False))
     elif fmt == "csv":
         click.echo(csv_text(df), nl=False)
+    elif revisions:
+        echo_table(df, ["item_id", "date", "source", "title", "kept_at"], max_width=60)
     else:
         view = df.assign(sources=[len(s) for s in df["sources"]])
         echo_table(view, ["id", "lang", "date", "sources", "title"], max_width=70)
+
+
+@main.command("report")
+@db_option
+@click.option("--out", "out", required=True, type=click.Path(dir_okay=False),
+              help="HTML file to write (one self-contained page; opens offline in any browser).")
+@click.option("--glossary", "glossary", multiple=True, type=click.Path(exists=True),
+              help="Glossary CSV file or folder whose names are highlighted (repeatable; default: ./glossaries).")
+def report_cmd(db: str, out: str, glossary: tuple[str, ...]) -> None:
+    """Write an HTML report of the links and sentence pairs in the workspace.
+
+    \b
+    For each Russian item: its linked English items with score, status and evidence, and
+    the aligned sentence pairs side by side with glossary names highlighted and QA flags.
+    Filter by status, score and date, or search; prints cleanly. No network needed.
+
+    Example: kzalign report --db news.db --out report.html
+    """
+    from ..errors import KzalignError
+    from ..glossary import load_glossary
+    from ..report import write_report
+
+    if Path(out).resolve() == Path(db).resolve():
+        raise KzalignError(f"{out}: that is the workspace file; choose another --out")
+    with open_workspace(db) as ws:
+        stats = write_report(ws, out, glossary=load_glossary(list(glossary) or None))
+    click.echo(f"Wrote {stats.path}: {plural(stats.ru_items, 'Russian item')}, {plural(stats.links, 'link')}, "
+               f"{plural(stats.pairs, 'sentence pair')}.")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from . import db_option, format_option, main
+from . import EMIT_FORMATS, counts, db_option, emit, format_option, main, plural
 
 
 def _glossary(paths: tuple[str, ...], what: str):
@@ -18,30 +18,53 @@ def _glossary(paths: tuple[str, ...], what: str):
 
 @main.group("review")
 def review_group() -> None:
-    """Export proposals for a translator's review, and import the decisions back."""
+    """Export proposals for a translator's review, and import the decisions back.
+
+    \b
+    Formats: CSV (opens in Excel/LibreOffice as it is), XLSX (decision drop-down, filters,
+    frozen header) or XLIFF 1.2 for CAT tools (Trados, memoQ, Phrase, OmegaT...).
+    """
+
+
+KIND_NAMES = {"glossary": "glossary candidate"}
+
+
+def lang_options(fn):
+    """``--source-lang``/``--target-lang`` (language codes written into TMX/XLIFF)."""
+    fn = click.option("--target-lang", default="en-GB", show_default=True,
+                      help="English language code in TMX/XLIFF (match your TM: en-GB, en-US, en).")(fn)
+    return click.option("--source-lang", default="ru-RU", show_default=True,
+                        help="Russian language code in TMX/XLIFF (match your TM: ru-RU, ru).")(fn)
 
 
 @review_group.command("export")
 @db_option
-@click.option("--out", "out", required=True, type=click.Path(dir_okay=False), help="review.csv or review.xlsx")
+@click.option("--out", "out", required=True, type=click.Path(dir_okay=False),
+              help="review.csv, review.xlsx or review.xlf (the format follows the name unless --format is given).")
 @click.option("--what", type=click.Choice(["links", "pairs", "glossary", "all"]), default="all", show_default=True)
-@click.option("--xlsx", is_flag=True, help="Write an Excel workbook (also chosen by a .xlsx --out).")
+@click.option("--format", "fmt", type=click.Choice(["csv", "xlsx", "xliff"]), default=None,
+              help="File format (default: from the --out name; CSV otherwise).")
+@click.option("--xlsx", is_flag=True, help="Same as --format xlsx.")
+@lang_options
 @click.option("--glossary", "glossary_paths", multiple=True, type=click.Path(exists=True),
               help="Glossary CSV file(s)/folder (default: $KZALIGN_GLOSSARY or ./glossaries).")
-def review_export_cmd(db: str, out: str, what: str, xlsx: bool, glossary_paths: tuple[str, ...]) -> None:
+def review_export_cmd(db: str, out: str, what: str, fmt: str | None, xlsx: bool, source_lang: str, target_lang: str,
+                      glossary_paths: tuple[str, ...]) -> None:
     """Write one row per proposal with empty decision/corrected_en/reviewer/note columns.
 
     \b
-    Row ids are stable; the header's signature ties the file to this workspace and run.
     Fill in decision = accept | reject | fix (fix: put the right English in corrected_en).
+    In XLIFF: approve a unit to accept it (edit the target first to fix it); set its state
+    to x-rejected to reject it. Row ids are stable; the signature column (in XLIFF a header
+    note) ties the file to this workspace. Files with decisions are never overwritten.
     """
     from ..review import export_review
     from ..store import open_workspace
 
     with open_workspace(db) as ws:
-        rep = export_review(ws, out, what=what, xlsx=xlsx or None, glossary=_glossary(glossary_paths, what))
-    kinds = ", ".join(f"{v} {k}" for k, v in sorted(rep.by_kind.items())) or "nothing to review"
-    click.echo(f"wrote {rep.path} ({kinds})")
+        rep = export_review(ws, out, what=what, fmt="xlsx" if xlsx else fmt, source_lang=source_lang,
+                            target_lang=target_lang, glossary=_glossary(glossary_paths, what))
+    click.echo(f"wrote {rep.path} ({rep.fmt}): {counts(rep.by_kind, KIND_NAMES, 'nothing to review')}")
 
 
 @review_group.command("import")
@@ -54,7 +77,14 @@ def review_export_cmd(db: str, out: str, what: str, xlsx: bool, glossary_paths: 
                    "./glossaries).")
 def review_import_cmd(db: str, review_file: str, partial: bool, reviewer: str | None,
                       glossary_path: str | None) -> None:
-    """Validate every row of a reviewed file, then store its decisions (nothing is stored if a row is bad)."""
+    """Validate every row of a reviewed file, then store its decisions (nothing is stored if a row is bad).
+
+    \b
+    Takes the file as the spreadsheet saved it: CSV in UTF-8, UTF-16 ("Unicode Text"),
+    Windows-1251/1252 with , ; or tab, XLSX, or the XLIFF from 'review export'. Pair decisions
+    are applied before link decisions, so rejecting a link keeps the pairs accepted with it.
+    Importing the same file twice changes nothing.
+    """
     from ..review import import_review
     from ..store import open_workspace
 
@@ -63,9 +93,40 @@ def review_import_cmd(db: str, review_file: str, partial: bool, reviewer: str | 
                             glossary=_glossary((glossary_path,) if glossary_path else (), "all"))
     for p in rep.problems:
         click.secho(f"skipped {p}", fg="yellow", err=True)
-    decided = ", ".join(f"{v} {k}" for k, v in sorted(rep.by_decision.items())) or "no new decisions"
-    click.echo(f"imported {rep.applied} decision(s) ({decided}); {rep.unchanged} unchanged"
-               + (f"; {rep.glossary_added} glossary entries added" if rep.glossary_added else ""))
+    decided = _decided(rep.by_decision, "no new decisions")
+    extra = [plural(rep.unchanged, "unchanged decision")]
+    if rep.restored:
+        extra.append(f"{plural(rep.restored, 'link or pair', 'links or pairs')} brought back")
+    if rep.glossary_added:
+        extra.append(f"{plural(rep.glossary_added, 'glossary entry', 'glossary entries')} added")
+    click.echo(f"imported {plural(rep.applied, 'decision')} ({decided}); " + "; ".join(extra))
+
+
+@review_group.command("decisions")
+@db_option
+@click.option("--kind", type=click.Choice(["link", "pair", "glossary"]), default=None, help="Only this kind.")
+@format_option(EMIT_FORMATS, "table")
+def review_decisions_cmd(db: str, kind: str | None, fmt: str) -> None:
+    """List the decisions imported so far: who decided what and when, newest first.
+
+    \b
+    Example: kzalign review decisions --kind pair --format csv > decisions.csv
+    """
+    from ..review import decisions_table
+    from ..store import open_workspace
+
+    with open_workspace(db) as ws:
+        df = decisions_table(ws, kind)
+    emit(df, fmt, table_columns=["kind", "row_id", "decision", "reviewer", "decided_at", "ru_text",
+                                 "corrected_en"], max_width=40)
+    if fmt == "table":
+        click.echo(_decided(df["decision"].value_counts().to_dict(), "no decisions yet"), err=True)
+
+
+def _decided(by_decision: dict[str, int], empty: str) -> str:
+    """``3 accepted, 1 fixed, 1 rejected`` (no plural needed)."""
+    done = {"accept": "accepted", "fix": "fixed", "reject": "rejected"}
+    return ", ".join(f"{by_decision[k]} {w}" for k, w in done.items() if by_decision.get(k)) or empty
 
 
 @main.command("export")
@@ -73,11 +134,23 @@ def review_import_cmd(db: str, review_file: str, partial: bool, reviewer: str | 
 @format_option(["tmx", "tsv", "jsonl"], "tmx")
 @click.option("--out", "out", required=True, type=click.Path(dir_okay=False))
 @click.option("--unreviewed", is_flag=True, help="Also export pairs nobody has reviewed yet (not rejected ones).")
-def export_cmd(db: str, fmt: str, out: str, unreviewed: bool) -> None:
-    """Export accepted sentence pairs (fixed ones with the corrected English) as TMX, TSV or JSONL."""
+@lang_options
+def export_cmd(db: str, fmt: str, out: str, unreviewed: bool, source_lang: str, target_lang: str) -> None:
+    """Export accepted sentence pairs (fixed ones with the corrected English) as TMX, TSV or JSONL.
+
+    \b
+    TMX 1.4b units carry the reviewer and the dates of the review (creationid/changeid,
+    creationdate/changedate); choose language codes that match your TM, e.g.
+      kzalign export --format tmx --out memory.tmx --source-lang ru-RU --target-lang en-US
+    """
     from ..review import export_pairs
     from ..store import open_workspace
 
     with open_workspace(db) as ws:
-        rep = export_pairs(ws, out, fmt=fmt, include_unreviewed=unreviewed)
-    click.echo(f"wrote {rep.units} pair(s) to {rep.path}")
+        rep = export_pairs(ws, out, fmt=fmt, include_unreviewed=unreviewed, source_lang=source_lang,
+                           target_lang=target_lang)
+    for w in rep.warnings:
+        click.secho(f"warning: {w}", fg="yellow", err=True)
+    click.echo(f"wrote {plural(rep.units, 'sentence pair')} to {rep.path}")
+    if rep.hint:
+        click.secho(f"  {rep.hint}", fg="yellow", err=True)

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import json
-import sys
 from dataclasses import replace
 from pathlib import Path
 
 import click
 
-from . import db_option, echo_table, format_option, main, plural, progress_bars
+from . import EMIT_FORMATS, db_option, echo_table, emit, format_option, main, plural, progress_bars
 
 
 def _encoder(name: str | None):
@@ -41,20 +40,12 @@ def aligner_options(fn):
 
 
 def _echo_pairs(df, fmt: str) -> None:
-    from ..files import csv_text
-
-    if fmt == "table":
-        echo_table(df, ["pair_id", "score", "regime", "ru_text", "en_text", "flags"], max_width=50)
-    elif fmt == "jsonl":
-        for rec in df.to_dict("records"):
-            click.echo(json.dumps(rec, ensure_ascii=False, default=str))
-    else:
-        sys.stdout.write(csv_text(df, spreadsheet=False) if fmt == "csv" else df.to_csv(sep="\t", index=False))
+    emit(df, fmt, table_columns=["pair_id", "score", "regime", "ru_text", "en_text", "flags"], max_width=50)
 
 
 @main.command("pairs")
 @db_option
-@format_option(["table", "csv", "tsv", "jsonl"], "table")
+@format_option(EMIT_FORMATS, "table")
 @click.option("--regime", type=click.Choice(["auto", "parallel", "comparable"]), default="auto", show_default=True,
               help="Force one alignment regime for every link (default: chosen per link).")
 @aligner_options
@@ -102,15 +93,18 @@ def pairs_cmd(db: str, fmt: str, regime: str, encoder_name: str | None, max_side
 @click.argument("en_file", type=click.Path(dir_okay=False))
 @click.option("--out", "out_dir", type=click.Path(file_okay=False), default=None,
               help="Write pairs.csv, pairs.tmx and signature.txt here (default: print the pairs).")
-@format_option(["table", "csv", "tsv", "jsonl"], "table")
+@format_option(EMIT_FORMATS, "table")
 @aligner_options
 @click.option("--lines", is_flag=True, help="Each line is one sentence (vecalign/Bertalign input); by default lines "
                                             "are split into sentences.")
 @click.option("--max-sentences", type=click.IntRange(1), default=20_000, show_default=True,
               help="Refuse longer documents (a side) instead of encoding for a long time.")
+@click.option("--source-lang", default="ru-RU", show_default=True, help="Language code of the Russian side in TMX.")
+@click.option("--target-lang", default="en-GB", show_default=True, help="Language code of the English side in TMX.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bars.")
 def align_cmd(ru_file: str, en_file: str, out_dir: str | None, fmt: str, encoder_name: str | None,
-              max_side: int | None, overlaps: str, lines: bool, max_sentences: int, quiet: bool) -> None:
+              max_side: int | None, overlaps: str, lines: bool, max_sentences: int, source_lang: str,
+              target_lang: str, quiet: bool) -> None:
     """Align the sentences of one Russian document and its English translation (no linking, no workspace).
 
     \b
@@ -122,23 +116,33 @@ def align_cmd(ru_file: str, en_file: str, out_dir: str | None, fmt: str, encoder
       aligned/pairs.tmx      TMX 1.4b for a translation memory
       aligned/signature.txt  what produced them
     """
+    from ..files import check_output, write_atomic, write_csv
+    from ..formats.tmx import tmx_document
+    from ..review import check_lang
     from ..sentences import align_document_pair
+    from ..store import now_iso
 
+    targets = []
+    if out_dir is not None:  # refuse a bad output before the long part
+        check_lang(source_lang, "--source-lang")
+        check_lang(target_lang, "--target-lang")
+        targets = [check_output(Path(out_dir) / name, inputs=(ru_file, en_file))
+                   for name in ("pairs.csv", "pairs.tmx", "signature.txt")]
     with progress_bars(quiet) as bars:
         res = align_document_pair(ru_file, en_file, _encoder(encoder_name), split=not lines,
                                   max_sentences=max_sentences, params=_params(max_side, overlaps), progress=bars)
     types = ", ".join(f"{k} {v}" for k, v in sorted(res.bead_types.items(), key=lambda kv: -kv[1]))
     click.echo(f"{plural(len(res.pairs), 'pair')} from {res.ru_sentences} Russian and {res.en_sentences} English "
                f"sentences ({types}); unaligned: {res.skipped_ru} Russian, {res.skipped_en} English", err=True)
-    if out_dir is None:
+    if not targets:
         _echo_pairs(res.pairs, fmt)
         return
-    from ..files import write_atomic, write_csv
-    from ..review import tmx_text
-
-    out = Path(out_dir)
-    written = [write_csv(out / "pairs.csv", res.pairs), write_atomic(out / "pairs.tmx", tmx_text(res.pairs, res.signature)),
-               write_atomic(out / "signature.txt", res.signature + "\n")]
+    units = [{"tuid": r.pair_id, "source": r.ru_text, "target": r.en_text,
+              "props": {"x-score": f"{float(r.score):.4f}", "x-ru-file": r.ru_id, "x-en-file": r.en_id,
+                        "x-ru-idx": r.ru_idx, "x-en-idx": r.en_idx}} for r in res.pairs.itertuples(index=False)]
+    tmx = tmx_document(units, res.signature, source_lang, target_lang, now_iso())
+    written = [write_csv(targets[0], res.pairs), write_atomic(targets[1], tmx),
+               write_atomic(targets[2], res.signature + "\n")]
     for path in written:
         click.echo(f"  {path}")
     click.echo(f"Signature: {res.signature}")

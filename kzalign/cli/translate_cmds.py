@@ -11,7 +11,7 @@ from ..errors import KzalignError
 from ..models import install_from_file, install_online, list_models
 from ..store import Workspace
 from ..translate import load_translator, mt_status, translate_workspace
-from . import db_option, echo_table, format_option, main, progress_bars
+from . import db_option, echo_table, engine_options, format_option, main, progress_bars
 
 
 @main.group(invoke_without_command=True)
@@ -73,6 +73,7 @@ def _load_glossary(paths: tuple[str, ...]) -> Any:
 
 @main.command()
 @db_option
+@engine_options
 @click.option("--force", is_flag=True, help="Translate again even what is cached.")
 @click.option("--beam-size", type=click.IntRange(1, 16), default=2, show_default=True, help="Beam size.")
 @click.option("--batch-size", type=click.IntRange(1, 4096), default=32, show_default=True,
@@ -83,7 +84,9 @@ def translate(db: str, force: bool, beam_size: int, batch_size: int, glossary: t
     """Machine-translate the Russian items (offline, argos + CTranslate2), caching by sentence.
 
     Re-running translates only sentences not translated before with the same model and
-    settings. Flagged sentences (empty, repetition, copied_source, length_ratio,
+    settings; translations are saved as each chunk finishes, so a stopped run resumes where it
+    was. With --cluster the sentences are translated on Dask workers (see README, "Scale").
+    Flagged sentences (empty, repetition, copied_source, length_ratio,
     placeholder_lost) are counted in the summary and kept in the workspace.
     """
     translator = load_translator(beam_size=beam_size, batch_size=batch_size)

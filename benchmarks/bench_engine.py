@@ -1,0 +1,186 @@
+"""Where encoding time goes: threads 1 vs 2, Dask workers 1 vs 2, and a cold link vs the bare encoder.
+
+Usage:
+  python benchmarks/bench_engine.py threads [--n 1000]          USE and e5, 1 vs 2 threads (fresh process each)
+  python benchmarks/bench_engine.py workers [--n 2000]          in-process (1 and 2 threads) vs --cluster local:1/local:2
+  python benchmarks/bench_engine.py coldlink                    kzalign link CPU vs the bare encoder on its sentences
+
+Texts are FLORES/WMT items from ../shared/eval (numbered copies of the seeds' sentences without it). Every
+figure of one table comes from one run, so they can be compared as ratios on a shared, noisy machine; the
+load average before and after is printed with it. CPU time is user+system of the measuring process and its
+children (threads included), wall time is elapsed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+EVAL = Path(os.environ.get("KZALIGN_EVAL", ROOT.parent / "shared" / "eval"))
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+
+def texts(n: int) -> list[str]:
+    """``n`` distinct sentences: FLORES ru+en lines when the eval data is there, else numbered seed sentences."""
+    lines: list[str] = []
+    for name in ("ru.txt", "en.txt"):
+        p = EVAL / "flores" / name
+        if p.exists():
+            lines += [t for t in p.read_text(encoding="utf-8").splitlines() if t.strip()]
+    if not lines:
+        from kzalign.text import split_sentences
+
+        lines = [s for f in sorted((ROOT / "seeds").glob("*.txt"))
+                 for line in f.read_text(encoding="utf-8").splitlines() for s in split_sentences(line)]
+    return [lines[i % len(lines)] + ("" if i < len(lines) else f" ({i})") for i in range(n)]
+
+
+def cpu() -> float:
+    """CPU seconds of this process and its finished children."""
+    s, c = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return s.ru_utime + s.ru_stime + c.ru_utime + c.ru_stime
+
+
+def load() -> str:
+    return "load average " + " ".join(f"{x:.2f}" for x in os.getloadavg())
+
+
+def _child(args: list[str]) -> dict:
+    out = subprocess.run([sys.executable, __file__, *args], capture_output=True, text=True, check=True)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+# -- threads --------------------------------------------------------------------------------------------
+def one_encode(encoder: str, threads: int, n: int) -> dict:
+    """Load ``encoder`` with ``threads`` threads, warm it up, then time encoding ``n`` texts (this process)."""
+    from kzalign.embed import local_encoder
+
+    enc = local_encoder(encoder, threads)
+    enc.encode(texts(8))  # load the model and warm up
+    data = texts(n)
+    c0, t0 = cpu(), time.perf_counter()
+    enc.encode(data)
+    wall, used = time.perf_counter() - t0, cpu() - c0
+    return {"encoder": encoder, "threads": threads, "n": n, "wall": wall, "cpu": used}
+
+
+def bench_threads(n: int) -> None:
+    print(f"## threads: encode {n} sentences per run (model loaded and warmed up first); {load()}")
+    print("encoder  threads   wall s   CPU s   sent/s wall   sent per CPU s")
+    for encoder, k in (("use", n), ("e5", max(1, n // 4))):
+        for threads in (1, 2):
+            r = _child(["_encode", encoder, str(threads), str(k)])
+            print(f"{encoder:7s}  {threads:>7}  {r['wall']:>7.1f}  {r['cpu']:>6.1f}  {k / r['wall']:>12.1f}  "
+                  f"{k / r['cpu']:>15.1f}", flush=True)
+    print(f"({load()})")
+
+
+# -- Dask workers -------------------------------------------------------------------------------------
+def one_engine(cluster: str, threads: int, n: int) -> dict:
+    """Encode ``n`` texts with ``use`` through kzalign.cluster.engine (after a warm-up that loads the models)."""
+    from kzalign.cluster import engine
+    from kzalign.embed import encode_chunks, get_encoder
+
+    data = texts(n)
+    chunks = [data[s : s + 256] for s in range(0, n, 256)]
+    with engine(threads=threads, cluster=cluster or None) as eng:
+        enc = get_encoder("use")
+        warm = [texts(4)] * max(1, eng.workers()) * 2
+        list(encode_chunks(enc, warm))  # every worker loads its model
+        c0, t0 = cpu(), time.perf_counter()
+        for _ in encode_chunks(enc, chunks):
+            pass
+        wall, used = time.perf_counter() - t0, cpu() - c0
+    return {"cluster": cluster or "in-process", "threads": threads, "n": n, "wall": wall, "cpu": used}
+
+
+def bench_workers(n: int) -> None:
+    print(f"## Dask workers: encode {n} sentences with use in chunks of 256 (models loaded first); {load()}")
+    print("where                    threads/worker   wall s   sent/s   vs 1 worker")
+    base = None
+    for cluster, threads in (("", 1), ("", 2), ("local:1", 1), ("local:2", 1)):
+        r = _child(["_engine", cluster or "-", str(threads), str(n)])
+        rate = n / r["wall"]
+        if cluster == "local:1":
+            base = rate
+        ratio = f"{rate / base:.2f}x" if base and cluster.startswith("local") else ""
+        print(f"{r['cluster']:24s} {threads:>14}  {r['wall']:>7.1f}  {rate:>7.1f}   {ratio}", flush=True)
+    print(f"({load()})")
+
+
+# -- cold link vs the bare encoder ----------------------------------------------------------------
+def one_bare(units_file: str) -> dict:
+    """Fresh process: load ``use`` (1 thread) and encode the given texts; CPU of the whole process."""
+    from kzalign.embed import local_encoder
+
+    units = json.loads(Path(units_file).read_text(encoding="utf-8"))
+    local_encoder("use", 1).encode(units)
+    return {"cpu": cpu(), "units": len(units)}
+
+
+def bench_coldlink() -> None:
+    import pandas as pd
+
+    from kzalign.link import item_units
+    from kzalign.store import Workspace
+
+    with tempfile.TemporaryDirectory() as tmp:
+        db = Path(tmp) / "ws.db"
+        inputs = []
+        for lang in ("ru", "en"):  # both sets in one workspace, ids prefixed (they overlap between sets)
+            rows = [{**r, "id": f"{s[0]}{r['id']}"} for s in ("docalign", "comparable")
+                    for r in pd.read_json(EVAL / s / f"{lang}.jsonl", lines=True, dtype={"id": str}).to_dict("records")]
+            inputs.append(Path(tmp) / f"{lang}.jsonl")
+            inputs[-1].write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
+        subprocess.run(["kzalign", "ingest", *map(str, inputs), "--db", str(db)], check=True, capture_output=True)
+        with Workspace(db) as ws:
+            items: pd.DataFrame = ws.items()
+        units = [u for t, x, lg in zip(items["title"], items["text"], items["lang"], strict=True)
+                 for u in item_units(t or "", x, lg)]
+        uniq = list(dict.fromkeys(units))
+        uf = Path(tmp) / "units.json"
+        uf.write_text(json.dumps(uniq, ensure_ascii=False), encoding="utf-8")
+        print(f"## cold link vs bare encoder: {(items['lang'] == 'ru').sum()} RU + {(items['lang'] == 'en').sum()} "
+              f"EN items (docalign + comparable), {len(uniq)} unique sentences; {load()}")
+        bare = _child(["_bare", str(uf)])
+        c0, t0 = cpu(), time.perf_counter()
+        subprocess.run(["kzalign", "link", "--db", str(db), "--no-mt"], check=True, capture_output=True)
+        link_cpu, link_wall = cpu() - c0, time.perf_counter() - t0
+    print(f"bare encoder (fresh process, load + encode): CPU {bare['cpu']:.1f} s = "
+          f"{1000 * bare['cpu'] / len(uniq):.2f} ms a sentence")
+    print(f"kzalign link, cold (fresh process):          CPU {link_cpu:.1f} s = {1000 * link_cpu / len(uniq):.2f} ms "
+          f"a sentence (wall {link_wall:.1f} s)")
+    print(f"ratio link / bare encoder: {link_cpu / bare['cpu']:.2f}x   ({load()})")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("what", choices=["threads", "workers", "coldlink", "_encode", "_engine", "_bare"])
+    ap.add_argument("args", nargs="*")
+    ap.add_argument("--n", type=int, default=None)
+    a = ap.parse_args()
+    if a.what == "_encode":
+        print(json.dumps(one_encode(a.args[0], int(a.args[1]), int(a.args[2]))))
+    elif a.what == "_engine":
+        print(json.dumps(one_engine("" if a.args[0] == "-" else a.args[0], int(a.args[1]), int(a.args[2]))))
+    elif a.what == "_bare":
+        print(json.dumps(one_bare(a.args[0])))
+    elif a.what == "threads":
+        bench_threads(a.n or 1000)
+    elif a.what == "workers":
+        bench_workers(a.n or 2000)
+    else:
+        bench_coldlink()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,84 @@
+"""Review round trip at scale: export a review CSV, decide every row, import it, export TMX.
+
+A synthetic workspace with N links of 5 sentence pairs each (no models needed). Prints seconds per stage
+for two sizes and the per-row time ratio (≈1 when the round trip is linear in the number of rows).
+
+    python benchmarks/bench_review.py --links 200 1000
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import io
+import json
+import tempfile
+import time
+from pathlib import Path
+
+from kzalign.review import export_pairs, export_review, import_review
+from kzalign.sentences import pair_key
+from kzalign.store import Workspace, now_iso
+
+
+def build(path: Path, n_links: int, per_link: int = 5) -> Workspace:
+    ws = Workspace(path)
+    with ws.transaction() as c:
+        for i in range(n_links):
+            ru, en = f"r{i}", f"e{i}"
+            for iid, lang in ((ru, "ru"), (en, "en")):
+                c.execute("INSERT INTO items(id, lang, title, text, date, content_hash, added_at) VALUES "
+                          "(?,?,?,?,?,?,?)", (iid, lang, f"Заголовок {i}" if lang == "ru" else f"Title {i}",
+                                              "текст" if lang == "ru" else "text", "2026-02-24", iid, now_iso()))
+            c.execute("INSERT INTO links VALUES (?,?,0.9,1,'{}','s')", (ru, en))
+            for j in range(per_link):
+                c.execute("INSERT INTO pairs(id, ru_id, en_id, ru_idx, en_idx, ru_text, en_text, score, regime, "
+                          "signature) VALUES (?,?,?,?,?,?,?,?,?,?)",
+                          (pair_key(ru, en, [j], [j]), ru, en, json.dumps([j]), json.dumps([j]),
+                           f"Предложение {i}.{j} о переговорах.", f"Sentence {i}.{j} on the talks.", 0.8,
+                           "parallel", "s"))
+    return ws
+
+
+def run(n_links: int, folder: Path) -> dict[str, float]:
+    ws = build(folder / f"ws{n_links}.db", n_links)
+    t = {}
+    t0 = time.perf_counter()
+    export_review(ws, folder / f"r{n_links}.csv", what="pairs")
+    t["export"] = time.perf_counter() - t0
+    rows = list(csv.DictReader(io.StringIO((folder / f"r{n_links}.csv").read_text(encoding="utf-8-sig"))))
+    for k, r in enumerate(rows):
+        r["decision"] = ("accept", "reject", "fix")[k % 3]
+        r["corrected_en"] = "Fixed." if k % 3 == 2 else ""
+    buf = io.StringIO()
+    w = csv.DictWriter(buf, fieldnames=list(rows[0]), lineterminator="\r\n")
+    w.writeheader()
+    w.writerows(rows)
+    (folder / f"d{n_links}.csv").write_text("\ufeff" + buf.getvalue(), encoding="utf-8")
+    t0 = time.perf_counter()
+    rep = import_review(ws, folder / f"d{n_links}.csv")
+    t["import"] = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    out = export_pairs(ws, folder / f"m{n_links}.tmx")
+    t["tmx"] = time.perf_counter() - t0
+    t["rows"] = len(rows)
+    assert rep.applied == len(rows) and out.units == sum(1 for k in range(len(rows)) if k % 3 != 1)
+    ws.close()
+    return t
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--links", type=int, nargs=2, default=[200, 1000])
+    args = ap.parse_args()
+    with tempfile.TemporaryDirectory() as d:
+        res = [run(n, Path(d)) for n in args.links]
+    for r in res:
+        print(f"{int(r['rows'])} rows: export {r['export']:.2f}s, import {r['import']:.2f}s, TMX {r['tmx']:.2f}s")
+    small, big = res
+    total = [sum(r[k] for k in ("export", "import", "tmx")) / r["rows"] for r in res]
+    print(f"per-row time ratio ({int(big['rows'])} vs {int(small['rows'])} rows): {total[1] / total[0]:.2f}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,250 @@
+"""Review files as tables: CSV (the one spreadsheet-safe dialect) and XLSX, written and read back.
+
+The header is the first line, so spreadsheets, pandas, translate-toolkit and CAT tools' delimited import take
+the file as it is. The signature that ties a file to its workspace is a column (repeated on every row, so
+sorting, filtering or deleting rows never loses it) and, in XLSX, also on an ``about`` sheet.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ..errors import InputError, KzalignError, Problem
+from ..files import (
+    csv_bytes,
+    decode_text,
+    looks_mojibake,
+    repair_mojibake,
+    sniff_delimiter,
+    unneutralize_formula,
+    write_atomic,
+)
+
+REVIEW_COLUMNS = ["row_id", "kind", "ru_id", "en_id", "ru_text", "mt_en", "en_text", "score", "evidence", "flags",
+                  "check", "decision", "corrected_en", "reviewer", "note", "signature"]
+EDITABLE = ("decision", "corrected_en", "reviewer", "note")
+REQUIRED = ("row_id", "check", "decision")
+DECISIONS = ("accept", "reject", "fix")
+SIGNATURE_PREFIX = "signature: "
+INSTRUCTIONS = ("Fill in decision (accept, reject or fix), the right English in corrected_en for a fix, reviewer "
+                "and note; leave the other columns as they are. Then: kzalign review import FILE")
+XLSX_SUFFIXES = (".xlsx", ".xlsm")
+XLIFF_SUFFIXES = (".xlf", ".xliff", ".xlif")
+
+
+@dataclass
+class ReviewFile:
+    """A parsed review file: its signature, columns and rows, each with the row (or line) number users see."""
+
+    path: Path
+    fmt: str
+    signature: dict[str, str]
+    columns: list[str]
+    rows: list[tuple[int, dict[str, str]]]
+    encoding: str = "utf-8"
+    problems: list[Problem] = field(default_factory=list)
+
+
+def review_format(path: str | Path, fmt: str | None = None) -> str:
+    """csv, xlsx or xliff: ``fmt`` when given, else from the file name."""
+    if fmt:
+        return fmt
+    suffix = Path(path).suffix.lower()
+    return "xlsx" if suffix in XLSX_SUFFIXES else "xliff" if suffix in XLIFF_SUFFIXES else "csv"
+
+
+# -- writing --------------------------------------------------------------------------------------
+def _cells(rows: list[dict[str, Any]], signature: str) -> list[dict[str, Any]]:
+    return [{**{c: r.get(c, "") for c in REVIEW_COLUMNS}, "signature": signature} for r in rows]
+
+
+def write_review_csv(out: Path, rows: list[dict[str, Any]], signature: str) -> None:
+    """The review table as spreadsheet-safe CSV (header first, signature column)."""
+    write_atomic(out, csv_bytes(_cells(rows, signature), columns=REVIEW_COLUMNS))
+
+
+def write_review_xlsx(out: Path, rows: list[dict[str, Any]], signature: str) -> None:
+    """The review table as a workbook: decision drop-down, autofilter, frozen header, widths, ``about`` sheet."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Alignment, Font
+    from openpyxl.utils import get_column_letter
+    from openpyxl.worksheet.datavalidation import DataValidation
+
+    wb = Workbook()
+    sh = wb.active
+    sh.title = "review"
+    sh.append(REVIEW_COLUMNS)
+    for cell in sh[1]:
+        cell.font = Font(bold=True)
+    for r in _cells(rows, signature):
+        sh.append([r[c] for c in REVIEW_COLUMNS])
+    letter = {c: get_column_letter(i + 1) for i, c in enumerate(REVIEW_COLUMNS)}
+    wrap = {letter[c] for c in ("ru_text", "mt_en", "en_text", "corrected_en", "note")}
+    for row in sh.iter_rows(min_row=2):
+        for cell in row:
+            if isinstance(cell.value, str):
+                cell.data_type = "s"  # text, never a formula
+                if cell.column_letter in wrap:
+                    cell.alignment = Alignment(wrap_text=True, vertical="top")
+    widths = {"row_id": 15, "kind": 9, "ru_id": 14, "en_id": 14, "ru_text": 55, "mt_en": 45, "en_text": 55,
+              "score": 8, "evidence": 35, "flags": 20, "check": 13, "decision": 11, "corrected_en": 50,
+              "reviewer": 12, "note": 30, "signature": 20}
+    for c, w in widths.items():
+        sh.column_dimensions[letter[c]].width = w
+    last = max(sh.max_row, 2)
+    dv = DataValidation(type="list", formula1='"accept,reject,fix"', allow_blank=True, showErrorMessage=True,
+                        errorTitle="kzalign", error="Choose accept, reject or fix (or leave it empty).")
+    dv.add(f"{letter['decision']}2:{letter['decision']}{last}")
+    sh.add_data_validation(dv)
+    sh.auto_filter.ref = f"A1:{letter['signature']}{sh.max_row}"
+    sh.freeze_panes = "B2"
+    about = wb.create_sheet("about")
+    for k, v in (("what", "kzalign review file"), ("how", INSTRUCTIONS), ("signature", signature)):
+        about.append([k, v])
+    about.column_dimensions["B"].width = 120
+    buf = io.BytesIO()
+    wb.save(buf)
+    write_atomic(out, buf.getvalue())
+
+
+# -- reading --------------------------------------------------------------------------------------
+def read_review_file(path: str | Path) -> ReviewFile:
+    """Read a review CSV (UTF-8, UTF-16, Windows-1251/1252; ``,`` ``;`` or tab), XLSX or XLIFF file."""
+    path = Path(path)
+    if not path.is_file():
+        raise InputError(Problem(str(path), None, "file not found" if not path.exists() else "not a file"))
+    with open(path, "rb") as fh:
+        head = fh.read(512)
+    fmt = review_format(path)
+    if head.startswith(b"PK\x03\x04"):
+        fmt = "xlsx"
+    elif head.lstrip(b"\xef\xbb\xbf \r\n\t").startswith((b"<?xml", b"<xliff")):
+        fmt = "xliff"
+    if fmt == "xliff":
+        from .xliff import read_review_xliff
+
+        return read_review_xliff(path)
+    if fmt == "xlsx":
+        return _read_xlsx(path)
+    return _read_csv(path)
+
+
+def _read_csv(path: Path) -> ReviewFile:
+    text, encoding = decode_text(path.read_bytes(), str(path))
+    lines = text.splitlines()
+    header = next((ln for ln in lines if ln.strip() and not ln.lstrip().startswith("#")), "")
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=sniff_delimiter(header), strict=True)
+    records: list[list[str]] = []
+    try:
+        for rec in reader:
+            records.append(rec)
+    except csv.Error as exc:
+        raise InputError(Problem(str(path), reader.line_num, f"broken CSV ({exc}); an unterminated quote? "
+                                                             "Save the sheet again from the spreadsheet")) from exc
+    rf = _parse_records(path, "csv", records, unneutralize=True)
+    if rf.encoding == "utf-8":
+        rf.encoding = encoding
+    return rf
+
+
+def _read_xlsx(path: Path) -> ReviewFile:
+    from openpyxl import load_workbook
+
+    try:
+        values = load_workbook(path, read_only=True, data_only=True)
+        formulas = load_workbook(path, read_only=True, data_only=False)
+    except Exception as exc:  # zip/xml errors from a damaged workbook
+        raise InputError(Problem(str(path), None, f"cannot read the workbook ({exc})")) from exc
+    name = "review" if "review" in values.sheetnames else values.sheetnames[0]
+    problems: list[Problem] = []
+    records: list[list[str]] = []
+    for vrow, frow in zip(values[name].iter_rows(), formulas[name].iter_rows(), strict=False):
+        rec = []
+        for vc, fc in zip(vrow, frow, strict=False):
+            v = getattr(vc, "value", None)
+            if v is None and getattr(fc, "data_type", "") == "f":
+                problems.append(Problem(str(path), fc.row, f"cell {fc.coordinate} holds a formula ({fc.value}) "
+                                                           "without a saved value; save the file in Excel or "
+                                                           "LibreOffice (or type the value) and import it again"))
+            rec.append("" if v is None else str(v))
+        records.append(rec)
+    signature = ""
+    if "about" in values.sheetnames:
+        for row in values["about"].iter_rows(values_only=True):
+            if row and row[0] == "signature" and len(row) > 1 and row[1]:
+                signature = str(row[1])
+    values.close()
+    formulas.close()
+    rf = _parse_records(path, "xlsx", records, unneutralize=False)
+    if signature and not rf.signature:
+        rf.signature = _parse_sig(signature)
+    rf.problems.extend(problems)
+    return rf
+
+
+def _parse_sig(sig: str) -> dict[str, str]:
+    from ..signature import parse_signature
+
+    return parse_signature(sig)
+
+
+def _parse_records(path: Path, fmt: str, records: list[list[str]], unneutralize: bool) -> ReviewFile:
+    """Rows of a table whose header may follow ``# ...`` lines (files of kzalign before 0.2 had them)."""
+    comments: list[str] = []
+    header_idx = None
+    for idx, rec in enumerate(records):
+        first = rec[0].strip() if rec else ""
+        if first.startswith("#"):
+            comments.append(" ".join(c for c in rec if c).lstrip("#").strip())
+        elif any(c.strip() for c in rec):
+            header_idx = idx
+            break
+    if header_idx is None:
+        raise InputError(Problem(str(path), None, "no header row found; is this a kzalign review file?"))
+    repaired = looks_mojibake(records[header_idx][0], (c for rec in records[header_idx + 1:] for c in rec[:8]))
+    if repaired:  # UTF-8 that a spreadsheet read as Windows-1252 (LibreOffice headless does): undone exactly
+        records = [[repair_mojibake(c) for c in rec] for rec in records]
+    columns = [c.strip().lstrip("\ufeff") for c in records[header_idx]]
+    missing = [c for c in REQUIRED if c not in columns]
+    if missing:
+        hint = (" (the file looks like one column per line: was it saved with another separator?)"
+                if len(columns) == 1 else "")
+        raise InputError(Problem(str(path), header_idx + 1, f"the header lacks {', '.join(missing)}; "
+                                                            f"keep the header row as exported{hint}"))
+    dup = sorted({c for c in columns if c and columns.count(c) > 1})
+    if dup:
+        raise InputError(Problem(str(path), header_idx + 1, f"appearing twice in the header: {', '.join(dup)}"))
+    sig: dict[str, str] = {}
+    for c in comments:
+        if c.startswith(SIGNATURE_PREFIX):
+            sig = _parse_sig(c[len(SIGNATURE_PREFIX):])
+    rows = []
+    problems = []
+    for idx in range(header_idx + 1, len(records)):
+        rec = records[idx]
+        if not any(c.strip() for c in rec):
+            continue
+        if any(c.strip() for c in rec[len(columns):]):
+            problems.append(Problem(str(path), idx + 1, f"{len(rec)} cells but {len(columns)} columns in the header "
+                                                        "(an unterminated quote joining rows, or cells shifted?)"))
+            continue
+        cells = {col: (unneutralize_formula(rec[i]) if unneutralize else rec[i]) if i < len(rec) else ""
+                 for i, col in enumerate(columns) if col}
+        rows.append((idx + 1, cells))
+        if not sig and cells.get("signature", "").strip():
+            sig = _parse_sig(cells["signature"])
+    return ReviewFile(path, fmt, sig, columns, rows, encoding="utf-8 read as cp1252" if repaired else "utf-8",
+                      problems=problems)
+
+
+def has_decisions(path: str | Path) -> bool:
+    """True when ``path`` is a review file with at least one decision filled in."""
+    try:
+        rf = read_review_file(path)
+    except KzalignError:
+        return False
+    return any(cells.get("decision", "").strip() for _n, cells in rf.rows)

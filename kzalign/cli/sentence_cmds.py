@@ -81,9 +81,9 @@ def pairs_cmd(db: str, fmt: str, regime: str, encoder_name: str | None, max_side
                                       glossary=load_glossary(list(glossary_paths) or None), progress=bars,
                                       params=_params(max_side, overlaps))
             regimes = ", ".join(f"{k} {v}" for k, v in sorted(rep.regimes.items())) or "none"
-            click.echo(f"{rep.pairs} pairs from {rep.links} links ({regimes}); {rep.encoded} texts encoded "
-                       f"(the rest cached); {rep.kept_by_decision} kept by review, {rep.rejected_skipped} "
-                       "rejected left out", err=True)
+            click.echo(f"{plural(rep.pairs, 'pair')} from {plural(rep.links, 'link')} ({regimes}); "
+                       f"{plural(rep.encoded, 'text')} encoded (the rest cached); {rep.kept_by_decision} kept by "
+                       f"review, {rep.rejected_skipped} rejected left out", err=True)
         df = pairs_table(ws)
     _echo_pairs(df, fmt)
 

@@ -44,8 +44,9 @@ def _merge_group(group: list[Bead], ru: list[str], en: list[str], mode: str) -> 
     return [x for x in (" ".join(r1), " ".join(r2)) if x], [x for x in (" ".join(e1), " ".join(e2)) if x]
 
 
-def transform(ru: list[str], en: list[str], gold: list[Bead], rng: random.Random,
-              merge_rate: float = 0.25, delete_rate: float = 0.04) -> tuple[list[str], list[str], list[Bead]]:
+def transform(ru: list[str], en: list[str], gold: list[Bead], rng: random.Random, merge_rate: float = 0.25,
+              delete_rate: float = 0.04, modes: tuple[float, float, float] = (0.45, 0.4, 0.15)
+              ) -> tuple[list[str], list[str], list[Bead]]:
     """Merge runs and delete sentences of one document, returning its new sentences and exact gold."""
     new_ru: list[str] = []
     new_en: list[str] = []
@@ -55,7 +56,7 @@ def transform(ru: list[str], en: list[str], gold: list[Bead], rng: random.Random
     while k < len(beads):
         run = rng.randint(2, 4)
         if rng.random() < merge_rate and k + run <= len(beads):
-            mode = rng.choices(["en", "ru", "cross"], [0.45, 0.4, 0.15])[0]
+            mode = rng.choices(["en", "ru", "cross"], list(modes))[0]
             if mode == "cross" and run < 3:
                 mode = "en"
             r_s, e_s = _merge_group(beads[k : k + run], ru, en, mode)
@@ -108,14 +109,18 @@ def main() -> None:
     ap.add_argument("--eval", default=str(ROOT.parent / "shared" / "eval"))
     ap.add_argument("--out", default=str(ROOT / ".bench" / "sentalign_dev"))
     ap.add_argument("--seed", type=int, default=13)
+    ap.add_argument("--one-sided", action="store_true",
+                    help="merge only on the RU side, half of all runs: the English has ~1.7x the sentences "
+                         "(a translation that splits long sentences); most beads are 1:n")
     args = ap.parse_args()
+    rate, modes = (0.5, (0.0, 1.0, 0.0)) if args.one_sided else (0.25, (0.45, 0.4, 0.15))
     rng = random.Random(args.seed)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     counts: dict[tuple[int, int], int] = {}
     docs = sources(Path(args.eval))
     for name, ru, en, gold in docs:
-        new_ru, new_en, new_gold = transform(ru, en, gold, rng)
+        new_ru, new_en, new_gold = transform(ru, en, gold, rng, rate, modes=modes)
         (out / f"{name}.ru").write_text("".join(s + "\n" for s in new_ru), encoding="utf-8")
         (out / f"{name}.en").write_text("".join(s + "\n" for s in new_en), encoding="utf-8")
         (out / f"{name}.gold").write_text("".join(_fmt(b) + "\n" for b in new_gold), encoding="utf-8")

@@ -203,8 +203,10 @@ def speed(n: int, encoder: str) -> None:
 
 def calibrate(gold_dir: Path, encoder: str) -> None:
     """Mining precision/recall on parallel docs, false pairs on comparable docs, and auto-regime coverage."""
-    from kzalign.sentences import DEFAULT_PARAMS, item_sentences, mine_comparable, parallel_coverage
+    from kzalign.embed import get_encoder
+    from kzalign.sentences import item_sentences, mine_comparable, parallel_coverage, params_for
 
+    params = params_for(get_encoder(encoder))  # the encoder's calibrated thresholds (USE's by default)
     docs = read_sentalign_dir(gold_dir)
     comp_dir = gold_dir.parent / "comparable"
     items = {}
@@ -222,9 +224,9 @@ def calibrate(gold_dir: Path, encoder: str) -> None:
         for ru, en in group:
             rv, ev = np.array([vec[t] for t in ru]), np.array([vec[t] for t in en])
             beads = align_sentences(rv, ev, np.array([len(t) for t in ru]), np.array([len(t) for t in en]))
-            covs.append(parallel_coverage(beads, len(ru), len(en), DEFAULT_PARAMS.parallel_sim))
-            good = sum(1 for b in beads if b.ru and b.en and b.score >= DEFAULT_PARAMS.parallel_sim)
-            called.append(covs[-1] >= DEFAULT_PARAMS.parallel_coverage and good >= DEFAULT_PARAMS.parallel_min_beads)
+            covs.append(parallel_coverage(beads, len(ru), len(en), params.parallel_sim))
+            good = sum(1 for b in beads if b.ru and b.en and b.score >= params.parallel_sim)
+            called.append(covs[-1] >= params.parallel_coverage and good >= params.parallel_min_beads)
         q = np.quantile(covs, [0.01, 0.05, 0.5, 0.95, 0.99])
         print(f"coverage {name}: q01 {q[0]:.2f} q05 {q[1]:.2f} median {q[2]:.2f} q95 {q[3]:.2f} q99 {q[4]:.2f}; "
               f"called parallel {sum(called)}/{len(called)}")
@@ -232,11 +234,11 @@ def calibrate(gold_dir: Path, encoder: str) -> None:
     for (_n, ru, en, g) in docs:
         gset = {(x[0], y[0]) for x, y in g if len(x) == 1 and len(y) == 1}
         ngold += len(gset)
-        for b in mine_comparable(np.array([vec[t] for t in ru]), np.array([vec[t] for t in en]), DEFAULT_PARAMS):
+        for b in mine_comparable(np.array([vec[t] for t in ru]), np.array([vec[t] for t in en]), params):
             tp += (b.ru[0], b.en[0]) in gset
             fp += (b.ru[0], b.en[0]) not in gset
     for ru, en in comp:
-        neg += len(mine_comparable(np.array([vec[t] for t in ru]), np.array([vec[t] for t in en]), DEFAULT_PARAMS))
+        neg += len(mine_comparable(np.array([vec[t] for t in ru]), np.array([vec[t] for t in en]), params))
     print(f"mining: parallel P {tp / max(tp + fp, 1):.3f} R {tp / max(ngold, 1):.3f}; comparable pairs mined {neg}")
 
 

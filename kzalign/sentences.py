@@ -67,6 +67,19 @@ class AlignParams:
 
 DEFAULT_PARAMS = AlignParams()
 
+#: Regime and mining thresholds are raw cosines, so they are calibrated per encoder (``bench_sentalign.py
+#: --calibrate``; BENCHMARKS.md); the aligner itself needs no such table (its costs adapt to each pair).
+ENCODER_PARAMS: dict[str, dict[str, float]] = {
+    "e5": {"parallel_sim": 0.87, "mine_sim": 0.86, "mine_margin": 1.05},
+}
+
+
+def params_for(encoder: Any, base: AlignParams = DEFAULT_PARAMS) -> AlignParams:
+    """``base`` with the regime/mining thresholds calibrated for this encoder (USE's for encoders not calibrated)."""
+    from dataclasses import replace
+
+    return replace(base, **ENCODER_PARAMS.get(str(getattr(encoder, "name", "")), {}))
+
 
 def run_texts(sents: Sequence[str], max_side: int) -> list[str]:
     """Texts of the runs of 2..max_side consecutive sentences (what ``overlaps="encode"`` encodes)."""
@@ -395,15 +408,17 @@ def align_workspace(
     translator: Any = None,
     glossary: Any = None,
     progress: ProgressCallback | None = None,
-    params: AlignParams = DEFAULT_PARAMS,
+    params: AlignParams | None = None,
 ) -> PairsReport:
     """Align sentences inside every linked item pair and replace the ``pairs`` table (respecting decisions).
 
     Sentence vectors come from the workspace cache (linking stores them), so only unseen texts are encoded.
+    ``params`` default: :func:`params_for` the encoder.
     """
     if regime not in REGIMES:
         raise KzalignError(f"unknown regime {regime!r}; choose one of {', '.join(REGIMES)}")
     encoder = resolve_encoder(encoder)
+    params = params or params_for(encoder)
     links = _live_links(ws)
     sents = _link_sentences(ws, links)
     vec, rep_encoded = _vectors(ws, encoder, needed_texts(list(sents.values()), params), progress)

@@ -363,3 +363,14 @@ def test_align_cli_bad_input(tmp_path, monkeypatch, sentence_encoder):
         assert out.exit_code == 1, (args, out.output)
         assert msg in out.output, out.output
     assert not (tmp_path / "out").exists()
+
+
+def test_regime_and_mining_thresholds_follow_the_encoder():
+    from kzalign.sentences import params_for
+
+    class _E5:
+        name = "e5"
+
+    assert params_for(_E5()).parallel_sim == 0.87 and params_for(_E5()).mine_sim == 0.86
+    assert params_for(object()) == DEFAULT_PARAMS  # not calibrated: USE's thresholds
+    assert params_for(_E5()).align == DEFAULT_PARAMS.align  # the aligner's costs adapt on their own

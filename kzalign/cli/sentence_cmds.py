@@ -17,14 +17,13 @@ def _encoder(name: str | None):
     return resolve_encoder(name)
 
 
-def _params(max_side: int | None, overlaps: str):
-    """Aligner settings from the shared options (``None`` keeps the measured default)."""
-    from ..sentences import DEFAULT_PARAMS
+def _params(encoder, max_side: int | None, overlaps: str):
+    """Settings from the shared options (``None`` keeps the measured default) and the encoder's calibration."""
+    from ..sentences import params_for
 
-    cfg = DEFAULT_PARAMS.align
-    if max_side is not None:
-        cfg = replace(cfg, max_side=max_side)
-    return replace(DEFAULT_PARAMS, align=cfg, overlaps=overlaps)
+    base = params_for(encoder)
+    cfg = base.align if max_side is None else replace(base.align, max_side=max_side)
+    return replace(base, align=cfg, overlaps=overlaps)
 
 
 def aligner_options(fn):
@@ -76,10 +75,11 @@ def pairs_cmd(db: str, fmt: str, regime: str, encoder_name: str | None, max_side
                 translator = load_translator()
             from ..glossary import load_glossary
 
+            enc = _encoder(encoder_name)
             with progress_bars() as bars:
-                rep = align_workspace(ws, encoder=_encoder(encoder_name), regime=regime, translator=translator,
+                rep = align_workspace(ws, encoder=enc, regime=regime, translator=translator,
                                       glossary=load_glossary(list(glossary_paths) or None), progress=bars,
-                                      params=_params(max_side, overlaps))
+                                      params=_params(enc, max_side, overlaps))
             regimes = ", ".join(f"{k} {v}" for k, v in sorted(rep.regimes.items())) or "none"
             click.echo(f"{plural(rep.pairs, 'pair')} from {plural(rep.links, 'link')} ({regimes}); "
                        f"{plural(rep.encoded, 'text')} encoded (the rest cached); {rep.kept_by_decision} kept by "
@@ -128,9 +128,10 @@ def align_cmd(ru_file: str, en_file: str, out_dir: str | None, fmt: str, encoder
         check_lang(target_lang, "--target-lang")
         targets = [check_output(Path(out_dir) / name, inputs=(ru_file, en_file))
                    for name in ("pairs.csv", "pairs.tmx", "signature.txt")]
+    enc = _encoder(encoder_name)
     with progress_bars(quiet) as bars:
-        res = align_document_pair(ru_file, en_file, _encoder(encoder_name), split=not lines,
-                                  max_sentences=max_sentences, params=_params(max_side, overlaps), progress=bars)
+        res = align_document_pair(ru_file, en_file, enc, split=not lines, max_sentences=max_sentences,
+                                  params=_params(enc, max_side, overlaps), progress=bars)
     types = ", ".join(f"{k} {v}" for k, v in sorted(res.bead_types.items(), key=lambda kv: -kv[1]))
     click.echo(f"{plural(len(res.pairs), 'pair')} from {res.ru_sentences} Russian and {res.en_sentences} English "
                f"sentences ({types}); unaligned: {res.skipped_ru} Russian, {res.skipped_en} English", err=True)
@@ -162,7 +163,8 @@ def eval_sentences_cmd(gold_dir: str, encoder_name: str | None, max_side: int | 
     """
     from ..evaluate import eval_sentence_alignment
 
-    res = eval_sentence_alignment(gold_dir, _encoder(encoder_name), _params(max_side, overlaps))
+    enc = _encoder(encoder_name)
+    res = eval_sentence_alignment(gold_dir, enc, _params(enc, max_side, overlaps))
     if as_json:
         click.echo(json.dumps({"strict": res["strict"], "lax": res["lax"]}))
         return

@@ -162,11 +162,26 @@ def long_doc(docs, vec) -> None:
         gold += [([i + len(ru) for i in a], [j + len(en) for j in b]) for a, b in g]
         ru += r
         en += e
-    one = [("all", ru, en, gold)]
-    for label, cells in (("coarse-to-fine (default)", DEFAULT_CONFIG.full_cells), ("full DP", 10**12)):
-        t = time.time()
-        report(f"one doc {len(ru)}x{len(en)}, {label}", one, vec, replace(DEFAULT_CONFIG, full_cells=cells))
-        print(f"  {time.time() - t:.1f}s wall")
+    # and the same with two untranslated stretches: 80 EN sentences at 25%, 50 RU sentences at 60%
+    e0, r0 = len(en) // 4, int(len(ru) * 0.6)
+    gap_gold = _drop(_drop(gold, 1, e0, e0 + 80), 0, r0, r0 + 50)
+    gapped = ("gaps", ru[:r0] + ru[r0 + 50 :], en[:e0] + en[e0 + 80 :], gap_gold)
+    for doc in (("all", ru, en, gold), gapped):
+        for label, cells in (("coarse-to-fine (default)", DEFAULT_CONFIG.full_cells), ("full DP", 10**12)):
+            t = time.time()
+            report(f"one doc{' with gaps' if doc[0] == 'gaps' else ''} {len(doc[1])}x{len(doc[2])}, {label}", [doc],
+                   vec, replace(DEFAULT_CONFIG, full_cells=cells))
+            print(f"  {time.time() - t:.1f}s wall")
+
+
+def _drop(gold, side: int, lo: int, hi: int):
+    """Gold after deleting sentences lo..hi-1 of one side: their partners become skips, later ids shift."""
+    out = []
+    for a, b in gold:
+        ids = [i - (hi - lo) if i >= hi else i for i in (a, b)[side] if not lo <= i < hi]
+        a2, b2 = (ids, b) if side == 0 else (a, ids)
+        out += [(a2, b2)] if a2 and b2 else [([i], []) for i in a2] + [([], [j]) for j in b2]
+    return out
 
 
 def grid(docs, vec) -> None:

@@ -39,7 +39,7 @@ class AlignConfig:
     len_ratio: float = 1.1  # EN/RU characters when ``length_prior`` is off
     full_cells: int = 40_000  # full DP up to this many cells; coarse to fine above
     coarse_factor: int = 4  # sentences per block at each coarser level
-    band: int = 10  # half-width (sentences) of the fine band around the projected coarse path
+    band: int = 64  # half-width (sentences) of the fine band around the projected coarse path
     background: int = 64  # sentences sampled from the other side for the background similarity
 
 
@@ -246,8 +246,24 @@ def search(ru: Side, en: Side, cfg: AlignConfig, scale: float, ratio: float) -> 
     cru, cen = make_side(rv, rl, 2), make_side(ev, el, 2)
     cscale, _ = calibrate(cru, cen, coarse_cfg)
     coarse = search(cru, cen, coarse_cfg, cscale, ratio)
-    lo, hi = project_band(coarse, f, n, m, cfg.band)
-    return dp_band(ru, en, lo, hi, cfg, scale, ratio)
+    width = cfg.band
+    for _ in range(3):  # a path that runs along the band's edge may want to leave it: widen and search again
+        lo, hi = project_band(coarse, f, n, m, width)
+        beads = dp_band(ru, en, lo, hi, cfg, scale, ratio)
+        if not touches_edge(beads, lo, hi, m):
+            break
+        width *= 4
+    return beads
+
+
+def touches_edge(beads: list[Bead], lo: np.ndarray, hi: np.ndarray, m: int, margin: int = 2) -> bool:
+    """Whether the path comes within ``margin`` cells of a band edge that is not a document edge."""
+    i = j = 0
+    for b in beads:
+        i, j = i + len(b.ru), j + len(b.en)
+        if (lo[i] > 0 and j - lo[i] < margin) or (hi[i] < m and hi[i] - j < margin):
+            return True
+    return False
 
 
 def align_sentences(ru_vecs: np.ndarray, en_vecs: np.ndarray, ru_lens: np.ndarray, en_lens: np.ndarray,

@@ -35,7 +35,8 @@ REGIMES = ("auto", "parallel", "comparable")
 #: How vectors of runs of consecutive sentences are made: mean of the sentence vectors (no encoding),
 #: or the encoder run on the joined text (vecalign's overlaps; +0.004 strict F1, ~4x the encoding).
 OVERLAPS = ("mean", "encode")
-#: Longest document side ``kzalign align`` accepts by default (encoding is the cost: ~1 min per 5,000).
+#: Longest document side ``kzalign align`` accepts by default (encoding is the cost: ~30 s with use, ~30 min
+#: with e5 for 20,000 sentences; the aligner itself is linear, see BENCHMARKS.md).
 MAX_SENTENCES = 20_000
 
 __all__ = ["Bead", "AlignConfig"]

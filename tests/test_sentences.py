@@ -84,6 +84,17 @@ def test_coarse_to_fine_search_matches_the_full_dp_on_a_long_pair():
     assert [(b.ru, b.en) for b in banded] == [(b.ru, b.en) for b in full] == _expected(spec)
 
 
+def test_coarse_to_fine_search_crosses_a_long_untranslated_stretch():
+    rng = np.random.default_rng(5)
+    spec = [SPEC[k % len(SPEC)] for k in range(60)] + [(0, 1)] * 40 + [SPEC[k % len(SPEC)] for k in range(60)]
+    ru, en, rl, el = _synthetic_pair(rng, spec)
+    banded = [(b.ru, b.en) for b in align_sentences(ru, en, rl, el, replace(DEFAULT_CONFIG, full_cells=1000))]
+    full = [(b.ru, b.en) for b in align_sentences(ru, en, rl, el, replace(DEFAULT_CONFIG, full_cells=10**9))]
+    assert banded == full
+    assert sum(b in banded for b in _expected(spec)) >= 0.95 * len(spec)
+    assert all(b in banded for b in _expected(spec)[60:100])  # the 40 untranslated EN sentences are skipped
+
+
 def test_aligner_edge_cases():
     v = _unit(np.random.default_rng(1).normal(size=(3, 16)))
     lens = np.array([50.0, 60.0, 70.0])

@@ -19,6 +19,7 @@ import numpy as np
 from bench_link_common import WordBags, cached_vectors, load_lines, load_meta, load_set, word_table
 
 from kzalign import link as L
+from kzalign.glossary import BUNDLED_DIR, load_glossary
 
 SETS = ("docalign", "comparable")
 
@@ -54,7 +55,7 @@ class Data:
             self.units[lang] = (cached_vectors(encoder, units, verbose=True), counts)
         self.whole = {lang: cached_vectors(encoder, list(df["text"]))
                       for lang, df in (("ru", self.ru), ("en", self.en))}
-        self.keys = L.item_keys(list(self.ru["text"]), list(self.en["text"]))
+        self.keys = L.item_keys(list(self.ru["text"]), list(self.en["text"]), load_glossary([BUNDLED_DIR]))
         self.domain = load_meta(name)
 
     def vectors(self, rep: str, head: float) -> tuple[np.ndarray, np.ndarray]:

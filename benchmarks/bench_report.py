@@ -21,7 +21,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from kzalign.glossary import load_glossary
+from kzalign.glossary import BUNDLED_DIR, load_glossary
 from kzalign.report import write_report
 from kzalign.store import Workspace, now_iso
 from kzalign.text import sha1
@@ -83,7 +83,7 @@ def main() -> None:
         build(base / "ws.db", args.links, args.pairs)
         t0 = time.perf_counter()
         with Workspace(base / "ws.db") as ws:
-            stats = write_report(ws, base / "report.html", glossary=load_glossary([ROOT / "glossaries"]))
+            stats = write_report(ws, base / "report.html", glossary=load_glossary([BUNDLED_DIR]))
         write_s = time.perf_counter() - t0
         page = base / "report.html"
         page.write_text(page.read_text(encoding="utf-8").replace("</body>", PROBE + "</body>"), encoding="utf-8")

@@ -77,7 +77,7 @@ def _rss_mb(field: str = "VmHWM") -> float:
 def run_one(batch_size: int, beam: int, threads: int, n: int, work: Path, glossary: bool,
             reps: int = 3) -> dict[str, object]:
     """One setting, in this process: translate_workspace (cold, warm) and the raw CTranslate2 calls."""
-    from kzalign.glossary import load_glossary
+    from kzalign.glossary import BUNDLED_DIR, load_glossary
     from kzalign.ingest import ingest_paths
     from kzalign.store import Workspace
     from kzalign.text import split_sentences
@@ -96,7 +96,7 @@ def run_one(batch_size: int, beam: int, threads: int, n: int, work: Path, glossa
     ingest_paths(ws, [jsonl])
     tr = load_translator(beam_size=beam, batch_size=batch_size, threads=threads)
     assert tr is not None
-    gl = load_glossary(None) if glossary else None
+    gl = load_glossary([BUNDLED_DIR]) if glossary else None
     # warm-up (model pages, allocator) on a few sentences outside the timings
     tr.translate(sents[:4])
 

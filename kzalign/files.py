@@ -118,14 +118,6 @@ def write_csv(
     return write_atomic(path, ("\ufeff" if bom else "") + text)
 
 
-def refuse_overwrite(path: str | Path, protected: Iterable[str | Path]) -> None:
-    """Raise if ``path`` is one of the ``protected`` files (e.g. a reviewed CSV)."""
-    target = Path(path).resolve()
-    for p in protected:
-        if Path(p).resolve() == target:
-            raise KzalignError(f"{path}: refusing to overwrite a reviewed file; choose another --out")
-
-
 # -- output paths ---------------------------------------------------------------------------------
 _SQLITE_MAGIC = b"SQLite format 3\x00"
 

@@ -16,7 +16,7 @@ import shutil
 import tempfile
 import urllib.request
 import zipfile
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 import pandas as pd
@@ -307,8 +307,3 @@ def install_online(from_code: str = "ru", to_code: str = "en", timeout: float = 
         return install_from_file(tmp)
     finally:
         tmp.unlink(missing_ok=True)
-
-
-def package_rows(pkgs: list[ArgosPackage]) -> list[dict[str, object]]:
-    """Packages as plain dicts (for JSON output)."""
-    return [{**asdict(p), "path": str(p.path), "usable": p.usable} for p in pkgs]

@@ -1,7 +1,8 @@
 """``kzalign run``: ingest → translate (when a model is installed) → link → sentence pairs → files.
 
-The whole run is one workspace transaction and the output files are written only after every
-stage succeeded (each atomically), so a failed run leaves the workspace and earlier outputs intact.
+The whole run is one workspace transaction. Output files are checked before the stages, staged
+beside --out inside the transaction, and moved into place only after the commit
+(:class:`kzalign.outputs.OutputSet`), so a failed run leaves the workspace and earlier outputs intact.
 """
 
 from __future__ import annotations
@@ -14,12 +15,14 @@ import pandas as pd
 
 from .files import write_atomic, write_csv
 from .ingest import IngestReport, ingest_paths
+from .outputs import OutputSet
 from .progress import ProgressCallback
 from .store import Workspace
 
 log = logging.getLogger(__name__)
 
 ITEM_COLUMNS = ["id", "lang", "date", "title", "text", "mt_en", "mt_flags", "sources"]
+OUTPUT_FILES = ["items.csv", "links.csv", "pairs.csv", "signature.txt", "report.html"]
 
 
 @dataclass
@@ -58,10 +61,14 @@ def run_pipeline(ws: Workspace, opts: RunOptions, progress: ProgressCallback | N
     """Run every stage over the inputs and write items.csv, links.csv, pairs.csv and signature.txt."""
     from .glossary import load_glossary
     from .link import link_workspace, links_table
+    from .report import write_report
     from .sentences import align_workspace, pairs_table
     from .translate import item_translations, load_translator, mt_status, translate_workspace
 
-    with ws.transaction():
+    outputs = OutputSet(opts.out_dir, OUTPUT_FILES if opts.pairs else [f for f in OUTPUT_FILES if f != "pairs.csv"],
+                        protected=[ws.path])
+    outputs.check()
+    with outputs.discard_on_error(), ws.transaction():
         rep = RunReport(ingest=ingest_paths(ws, opts.inputs, skip_bad=opts.skip_bad, progress=progress))
         glossary = load_glossary(opts.glossary)
         translator = load_translator(beam_size=opts.beam_size) if opts.translate else None
@@ -93,20 +100,11 @@ def run_pipeline(ws: Workspace, opts: RunOptions, progress: ProgressCallback | N
             str(links["signature"].iloc[0]) if len(links) else ""
         )
         rep.signature = signature
-
-    out = Path(opts.out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    rep.outputs["items"] = write_csv(out / "items.csv", items, columns=ITEM_COLUMNS)
-    rep.outputs["links"] = write_csv(out / "links.csv", links)
-    if opts.pairs:
-        rep.outputs["pairs"] = write_csv(out / "pairs.csv", pairs)
-    rep.outputs["signature"] = write_atomic(
-        out / "signature.txt",
-        "\n".join([signature, rep.mt_status, f"glossary:{glossary.signature}", ""]),
-    )
-    from .report import write_report
-
-    rep.outputs["report"] = write_report(ws, out / "report.html", glossary=glossary).path
+        sig_text = "\n".join([signature, rep.mt_status, f"glossary:{glossary.signature}", ""])
+        _stage_outputs(outputs, items, links, pairs if opts.pairs else None, sig_text)
+        outputs.stage("report.html", lambda p: write_report(ws, p, glossary=glossary).path)
+    published = outputs.publish()
+    rep.outputs = {name.split(".")[0]: path for name, path in published.items()}
     rep.counts = {
         "ru": int((items["lang"] == "ru").sum()),
         "en": int((items["lang"] == "en").sum()),
@@ -115,3 +113,13 @@ def run_pipeline(ws: Workspace, opts: RunOptions, progress: ProgressCallback | N
         "pairs": len(pairs),
     }
     return rep
+
+
+def _stage_outputs(outputs: OutputSet, items: pd.DataFrame, links: pd.DataFrame, pairs: pd.DataFrame | None,
+                   signature_text: str) -> None:
+    """Write every output into the staging folder (inside the run's transaction: a failure rolls back)."""
+    outputs.stage("items.csv", lambda p: write_csv(p, items, columns=ITEM_COLUMNS))
+    outputs.stage("links.csv", lambda p: write_csv(p, links))
+    if pairs is not None:
+        outputs.stage("pairs.csv", lambda p: write_csv(p, pairs))
+    outputs.stage("signature.txt", lambda p: write_atomic(p, signature_text))

@@ -11,10 +11,6 @@ from collections.abc import Callable
 ProgressCallback = Callable[[str, int, int], None]
 
 
-def null_progress(stage: str, done: int, total: int) -> None:
-    """Progress sink for callers that do not want progress."""
-
-
 def report(progress: ProgressCallback | None, stage: str, done: int, total: int) -> None:
     """Call ``progress`` if one was given."""
     if progress is not None:

@@ -19,7 +19,7 @@ import pandas as pd
 
 from . import __version__
 from .files import write_atomic
-from .store import Workspace, link_key, now_iso
+from .store import Workspace, link_key
 
 _CSS = """
 :root{--fg:#1d2733;--muted:#5b6876;--line:#d9dee4;--bg:#f6f8fa;--acc:#1f5f9e;--ok:#1d7a46;--warn:#a15c00;--bad:#b3261e}
@@ -188,7 +188,7 @@ def build_report(ws: Workspace, glossary: Any = None) -> tuple[str, ReportStats]
         "script-src 'unsafe-inline'\">"
         f"<title>kzalign report: {counts['ru']} Russian items, {counts['links']} links</title><style>{_CSS}</style></head><body>"
         f"<header><h1>Russian ↔ English links</h1><div class=\"sub\">{counts['ru']} Russian and {counts['en']} English items · "
-        f"{_n(counts['links'], 'link')} · {_n(counts['pairs'], 'sentence pair')} · made {now_iso()} by kzalign {__version__} from "
+        f"{_n(counts['links'], 'link')} · {_n(counts['pairs'], 'sentence pair')} · made by kzalign {__version__} from "
         f"<code>{_esc(ws.path.name)}</code> · <code>{_esc(signature)}</code>{_esc(gsig)}</div></header>"
         '<div class="controls"><input type="search" id="q" placeholder="Search titles, sentences, names…" aria-label="search">'
         '<label>Status <select id="status"><option value="all">all</option><option value="proposed">proposed</option>'

@@ -98,12 +98,11 @@ def glossary_key(ru: str, en: str) -> str:
 
 
 def _glossary_rows(ws: Workspace, glossary: Any = None) -> list[dict[str, Any]]:
-    try:
-        from .glossary import extract_candidates, load_glossary
-    except ImportError:
-        log.info("glossary candidates unavailable (kzalign.glossary is missing)")
+    if glossary is None:  # the caller resolves the glossary (the CLI: --glossary or the default)
         return []
-    df = extract_candidates(ws, glossary if glossary is not None else load_glossary())
+    from .glossary import extract_candidates
+
+    df = extract_candidates(ws, glossary)
     rows = []
     for rec in df.fillna("").to_dict("records"):
         ru, en = str(rec.get("ru", "")), str(rec.get("en", ""))
@@ -233,10 +232,12 @@ class _Planned:
 
 
 def import_review(ws: Workspace, path: str | Path, partial: bool = False, reviewer: str | None = None,
-                  glossary: Any = None, glossary_target: str | Path | None = None) -> ImportReport:
+                  glossary: Any = None, glossary_target: str | Path | None = None,
+                  glossary_seed: Path | None = None) -> ImportReport:
     """Validate every row of a reviewed file, then store its decisions (all or nothing unless ``partial``).
 
-    Accepted glossary candidates are merged into ``glossary_target`` (default: the glossary folder).
+    Accepted glossary candidates are merged into ``glossary_target`` (a folder without glossary files is
+    first seeded with ``glossary_seed``'s, so nothing is hidden); ``glossary`` is the one they came from.
     """
     path = Path(path)
     rf = read_review_file(path)
@@ -253,13 +254,13 @@ def import_review(ws: Workspace, path: str | Path, partial: bool = False, review
         known = ws.decision_map()
         accepted_glossary = [c for p in plan if (c := _apply(ws, p, rep, who, path.name, known)) is not None]
         if accepted_glossary:
-            from .glossary import default_glossary_location, merge_candidates
+            from .glossary import merge_candidates
 
-            target = glossary_target or default_glossary_location()
-            if target is None:
-                raise KzalignError("accepted glossary candidates need a glossary folder: set $KZALIGN_GLOSSARY or "
-                                   "create ./glossaries")
-            rep.glossary_added = len(merge_candidates(pd.DataFrame(accepted_glossary), target).added)
+            if glossary_target is None:
+                raise KzalignError("accepted glossary candidates need a glossary folder to go into "
+                                   "(glossary_target; the CLI uses --glossary, $KZALIGN_GLOSSARY or ./glossaries)")
+            added = merge_candidates(pd.DataFrame(accepted_glossary), glossary_target, seed=glossary_seed).added
+            rep.glossary_added = len(added)
     return rep
 
 

@@ -1,28 +1,44 @@
 """The workspace: one SQLite file holding items, caches, links, pairs and review decisions.
 
 Every command runs in one transaction (:meth:`Workspace.transaction`), so a failed or
-interrupted command leaves the workspace as it was. The schema is versioned in ``meta``;
-a workspace written by a newer kzalign is refused rather than damaged.
+interrupted command leaves the workspace as it was. The schema is versioned in ``meta``
+(:data:`SCHEMA_VERSION`); a workspace made by an earlier kzalign is migrated step by step
+(:data:`MIGRATIONS`) when opened, one written by a newer kzalign is refused rather than damaged.
+
+Concurrency: the file is in WAL mode, so readers never wait for a writer and see the last
+committed state. Writers are serialised: :meth:`Workspace.transaction` takes the write lock up
+front (``BEGIN IMMEDIATE``), waiting for another writer up to ``$KZALIGN_BUSY_TIMEOUT`` seconds
+(default 300) and saying so in the log, then failing with :class:`WorkspaceBusyError`.
+Opening a workspace whose schema is current writes nothing, so it never waits for a writer.
 """
 
 from __future__ import annotations
 
 import json
+import logging
+import os
 import sqlite3
+import time
 import uuid
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from .errors import WorkspaceError
 
-SCHEMA_VERSION = 1
-DEFAULT_DB = "kzalign.db"
+log = logging.getLogger(__name__)
 
+SCHEMA_VERSION = 4
+DEFAULT_DB = "kzalign.db"
+#: Seconds a writer waits for another writer before giving up (``$KZALIGN_BUSY_TIMEOUT`` overrides).
+DEFAULT_BUSY_TIMEOUT = 300.0
+
+#: The v1 schema (every workspace starts here; later versions are :data:`MIGRATIONS` steps).
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (
     key TEXT PRIMARY KEY,
@@ -49,18 +65,6 @@ CREATE TABLE IF NOT EXISTS item_sources (
     source TEXT NOT NULL,
     content_hash TEXT NOT NULL,
     PRIMARY KEY (item_id, source)
-);
--- Earlier or other versions of an item's text (a merged copy that differs, a shorter version a longer one
--- superseded): nothing an ingest read is ever lost.
-CREATE TABLE IF NOT EXISTS item_revisions (
-    item_id TEXT NOT NULL REFERENCES items(id) ON DELETE CASCADE,
-    content_hash TEXT NOT NULL,
-    title TEXT NOT NULL DEFAULT '',
-    text TEXT NOT NULL,
-    date TEXT,
-    source TEXT NOT NULL DEFAULT '',
-    kept_at TEXT NOT NULL,
-    PRIMARY KEY (item_id, content_hash)
 );
 -- Embedding cache: (encoder signature, text hash) -> float32 vector.
 CREATE TABLE IF NOT EXISTS embeddings (
@@ -118,15 +122,6 @@ CREATE TABLE IF NOT EXISTS decisions (
     decided_at TEXT NOT NULL,
     PRIMARY KEY (kind, key)
 );
--- Every row a review file was exported with (kind, row id) -> the proposal as exported, so a decision in
--- any review file of this workspace can be applied even after its proposal left the links/pairs tables.
-CREATE TABLE IF NOT EXISTS review_rows (
-    kind TEXT NOT NULL,
-    key TEXT NOT NULL,
-    payload TEXT NOT NULL,
-    exported_at TEXT NOT NULL,
-    PRIMARY KEY (kind, key)
-);
 -- Outputs of each stage run, stamped with the signature of what produced them.
 CREATE TABLE IF NOT EXISTS runs (
     stage TEXT NOT NULL,
@@ -135,6 +130,12 @@ CREATE TABLE IF NOT EXISTS runs (
     finished_at TEXT NOT NULL
 );
 """
+
+
+def _statements(script: str) -> list[str]:
+    """The SQL statements of a script (``;``-separated, ``--`` comments dropped; no ``;`` inside literals)."""
+    lines = [ln for ln in script.splitlines() if not ln.strip().startswith("--")]
+    return [st.strip() for st in "\n".join(lines).split(";") if st.strip()]
 
 
 def now_iso() -> str:
@@ -146,11 +147,63 @@ def now_iso() -> str:
 _ITEM_ORDER = " ORDER BY lang DESC, date IS NULL, date, id"
 
 
+#: Schema changes, in order: (version reached, what changes, SQL). A fresh workspace is the v1 schema
+#: plus every step, so each step runs on every new workspace and on every old one being opened.
+#: Add a step (never edit a released one) and raise :data:`SCHEMA_VERSION` with it.
+MIGRATIONS: list[tuple[int, str, str]] = [
+    (2, "indexes for links by English item and runs by stage",
+     "CREATE INDEX IF NOT EXISTS links_en ON links(en_id);\n"
+     "CREATE INDEX IF NOT EXISTS runs_stage ON runs(stage);"),
+    # -- Earlier or other versions of an item's text (a merged copy that differs, a shorter version a longer
+    # -- one superseded): nothing an ingest read is ever lost. (IF NOT EXISTS: kzalign builds between 0.1.0
+    # -- and this step created it in workspaces still marked v1.)
+    (3, "item_revisions: earlier and other versions of item texts",
+     """CREATE TABLE IF NOT EXISTS item_revisions (
+    item_id TEXT NOT NULL REFERENCES items(id) ON DELETE CASCADE,
+    content_hash TEXT NOT NULL,
+    title TEXT NOT NULL DEFAULT '',
+    text TEXT NOT NULL,
+    date TEXT,
+    source TEXT NOT NULL DEFAULT '',
+    kept_at TEXT NOT NULL,
+    PRIMARY KEY (item_id, content_hash)
+);"""),
+    # -- Every row a review file was exported with (kind, row id) -> the proposal as exported, so a decision in
+    # -- any review file of this workspace can be applied even after its proposal left the links/pairs tables.
+    (4, "review_rows: every exported review row",
+     """CREATE TABLE IF NOT EXISTS review_rows (
+    kind TEXT NOT NULL,
+    key TEXT NOT NULL,
+    payload TEXT NOT NULL,
+    exported_at TEXT NOT NULL,
+    PRIMARY KEY (kind, key)
+);"""),
+]
+
+
+class WorkspaceBusyError(WorkspaceError):
+    """Another kzalign command kept the workspace's write lock longer than the busy timeout."""
+
+
+def busy_timeout() -> float:
+    """Seconds a writer waits for another one (``$KZALIGN_BUSY_TIMEOUT``, default 300)."""
+    try:
+        return max(0.0, float(os.environ.get("KZALIGN_BUSY_TIMEOUT", DEFAULT_BUSY_TIMEOUT)))
+    except ValueError:
+        return DEFAULT_BUSY_TIMEOUT
+
+
+def _is_busy(exc: sqlite3.OperationalError) -> bool:
+    return "locked" in str(exc) or "busy" in str(exc)
+
+
 class Workspace:
     """An open kzalign workspace (SQLite). Use as a context manager or call :meth:`close`."""
 
-    def __init__(self, path: str | Path = DEFAULT_DB, create: bool = True):
+    def __init__(self, path: str | Path = DEFAULT_DB, create: bool = True, timeout: float | None = None):
         self.path = Path(path)
+        self.timeout = busy_timeout() if timeout is None else timeout
+        self._depth = 0
         if not create and not self.path.exists():
             raise WorkspaceError(
                 f"{self.path}: no workspace here. Run 'kzalign ingest PATH --db {self.path}' first."
@@ -159,41 +212,65 @@ class Workspace:
             raise WorkspaceError(f"{self.path}: is a folder, not a workspace file")
         if self.path.parent and not self.path.parent.exists():
             self.path.parent.mkdir(parents=True, exist_ok=True)
+        try:  # statements wait briefly for locks; write transactions wait longer in _begin()
+            self.conn = sqlite3.connect(str(self.path), isolation_level=None, timeout=min(self.timeout, 5.0))
+        except sqlite3.Error as exc:
+            raise WorkspaceError(f"{self.path}: cannot open the workspace ({exc})") from exc
         try:
-            self.conn = sqlite3.connect(str(self.path), isolation_level=None)
             self.conn.execute("PRAGMA foreign_keys = ON")
-            self.conn.execute("PRAGMA journal_mode = WAL")
+            self._set_wal()
             self._init_schema()
-        except sqlite3.DatabaseError as exc:
-            raise WorkspaceError(f"{self.path}: not a kzalign workspace ({exc})") from exc
-        self._depth = 0
+        except BaseException as exc:
+            self.conn.close()
+            if isinstance(exc, sqlite3.OperationalError) and _is_busy(exc):
+                raise self._busy_error() from exc
+            if isinstance(exc, sqlite3.DatabaseError):
+                raise WorkspaceError(f"{self.path}: not a kzalign workspace ({exc})") from exc
+            raise
 
     # -- lifecycle ---------------------------------------------------------------------------
+    def _set_wal(self) -> None:
+        """WAL mode (persistent in the file): readers never block on a writer."""
+        if self.conn.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+            self._retry(lambda: self.conn.execute("PRAGMA journal_mode = WAL"))
+
+    def _schema_version(self) -> int | None:
+        """The file's schema version (None for a new, empty file)."""
+        has_meta = self.conn.execute(
+            "SELECT 1 FROM sqlite_master WHERE type='table' AND name='meta'").fetchone()
+        if has_meta is None:
+            return None
+        row = self.conn.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
+        return int(row[0]) if row else 0
+
     def _init_schema(self) -> None:
-        cur = self.conn.execute(
-            "SELECT name FROM sqlite_master WHERE type='table' AND name='meta'"
-        ).fetchone()
-        if cur is not None:
-            row = self.conn.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
-            version = int(row[0]) if row else 0
-            if version > SCHEMA_VERSION:
-                raise WorkspaceError(
-                    f"{self.path}: workspace schema v{version} is newer than this kzalign "
-                    f"(v{SCHEMA_VERSION}); upgrade kzalign"
-                )
-        # executescript commits on its own, so the whole initialisation is one script
-        script = (
-            "BEGIN;\n" + _SCHEMA
-            + f"INSERT OR IGNORE INTO meta(key, value) VALUES ('schema_version', '{SCHEMA_VERSION}');\n"
-            + f"INSERT OR IGNORE INTO meta(key, value) VALUES ('workspace_id', '{uuid.uuid4().hex}');\n"
-            + "COMMIT;"
-        )
-        try:
-            self.conn.executescript(script)
-        except BaseException:
-            if self.conn.in_transaction:
-                self.conn.execute("ROLLBACK")
-            raise
+        """Create or migrate the schema; a current workspace is only read (no write lock taken)."""
+        version = self._schema_version()
+        if version is not None and version > SCHEMA_VERSION:
+            raise WorkspaceError(f"{self.path}: workspace schema v{version} is newer than this kzalign "
+                                 f"(v{SCHEMA_VERSION}); upgrade kzalign")
+        if version == SCHEMA_VERSION:
+            return
+        with self.transaction() as conn:
+            version = self._schema_version()  # another process may have done it while we waited
+            if version == SCHEMA_VERSION:
+                return
+            if version is None or version == 0:
+                for stmt in _statements(_SCHEMA):
+                    conn.execute(stmt)
+                conn.execute("INSERT OR IGNORE INTO meta(key, value) VALUES ('workspace_id', ?)", (uuid.uuid4().hex,))
+                version = 1
+            self._migrate(version)
+
+    def _migrate(self, version: int) -> None:
+        """Apply every migration step after ``version`` (inside the caller's transaction)."""
+        for target, what, sql in MIGRATIONS:
+            if target <= version:
+                continue
+            for stmt in _statements(sql):
+                self.conn.execute(stmt)
+            log.info("%s: workspace schema v%d -> v%d (%s)", self.path, target - 1, target, what)
+        self.set_meta("schema_version", str(SCHEMA_VERSION))
 
     def close(self) -> None:
         self.conn.close()
@@ -206,21 +283,52 @@ class Workspace:
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
-        """All-or-nothing block; nested uses join the outer transaction."""
+        """All-or-nothing block holding the write lock (``BEGIN IMMEDIATE``); nested uses join the outer one.
+
+        Taking the lock first means what is read inside the block (e.g. reviewer decisions) is
+        current and stays so until the commit: no other writer can commit in between.
+        """
         if self._depth == 0:
-            self.conn.execute("BEGIN IMMEDIATE")
+            self._begin()
         self._depth += 1
         try:
             yield self.conn
         except BaseException:
             self._depth -= 1
-            if self._depth == 0:
+            if self._depth == 0 and self.conn.in_transaction:
                 self.conn.execute("ROLLBACK")
             raise
         else:
             self._depth -= 1
             if self._depth == 0:
                 self.conn.execute("COMMIT")
+
+    def _begin(self) -> None:
+        self._retry(lambda: self.conn.execute("BEGIN IMMEDIATE"))
+
+    def _retry(self, op: Callable[[], object]) -> None:
+        """Run ``op`` (which needs the write lock), waiting for another writer up to :attr:`timeout`."""
+        deadline = time.monotonic() + self.timeout
+        warned = False
+        while True:
+            try:
+                op()
+                return
+            except sqlite3.OperationalError as exc:
+                if not _is_busy(exc):
+                    raise
+                if time.monotonic() >= deadline:
+                    raise self._busy_error() from exc
+                if not warned:
+                    log.warning("%s: workspace busy (another kzalign command is writing to it); "
+                                "waiting up to %.0f s…", self.path, self.timeout)
+                    warned = True
+                time.sleep(0.05)
+
+    def _busy_error(self) -> WorkspaceBusyError:
+        return WorkspaceBusyError(
+            f"{self.path}: workspace busy: another kzalign command kept it locked for more than "
+            f"{self.timeout:.0f} s; try again when it has finished (or set $KZALIGN_BUSY_TIMEOUT to wait longer)")
 
     # -- meta --------------------------------------------------------------------------------
     @property
@@ -238,7 +346,7 @@ class Workspace:
         )
 
     # -- tables ------------------------------------------------------------------------------
-    def query_df(self, sql: str, params: Iterable[object] = ()) -> pd.DataFrame:
+    def query_df(self, sql: str, params: Iterable[Any] = ()) -> pd.DataFrame:
         """Run a SELECT and return a DataFrame."""
         return pd.read_sql_query(sql, self.conn, params=tuple(params))
 
@@ -362,6 +470,73 @@ class Workspace:
             [(encoder, h, int(v.shape[0]), v.tobytes()) for h, v in zip(hashes, vectors, strict=False)],
         )
 
+    # == Decisions, links, pairs and translation cache (stable API for the stages; owner: rely) =========
+    # Keep these names and signatures; add new methods in your own section below rather than here.
+    def decision_by_key(self, kind: str) -> dict[str, str]:
+        """key -> decision (accept|reject|fix) of one kind (link|pair|glossary), read now.
+
+        Called inside :meth:`transaction`, the map is current and stays so until the commit (full
+        records: :meth:`decision_map`).
+        """
+        rows = self.conn.execute("SELECT key, decision FROM decisions WHERE kind=?", (kind,)).fetchall()
+        return {k: d for k, d in rows}
+
+    def replace_links(self, rows: Iterable[Mapping[str, object] | Sequence[object]]) -> int:
+        """Replace the ``links`` table: rows as dicts or tuples (ru_id, en_id, score, rank, evidence, signature).
+
+        ``evidence`` may be a dict (stored as sorted JSON, so identical runs give identical bytes).
+        """
+        cols = ("ru_id", "en_id", "score", "rank", "evidence", "signature")
+        out = []
+        for r in rows:
+            rec = [r.get(c) for c in cols] if isinstance(r, Mapping) else list(r)
+            if not isinstance(rec[4], str):
+                rec[4] = json.dumps(rec[4] or {}, ensure_ascii=False, sort_keys=True, default=str)
+            out.append(tuple(rec))
+        self.conn.execute("DELETE FROM links")
+        self.conn.executemany(
+            "INSERT INTO links(ru_id, en_id, score, rank, evidence, signature) VALUES (?, ?, ?, ?, ?, ?)", out)
+        return len(out)
+
+    def link_scores(self) -> pd.DataFrame:
+        """Current links (ru_id, en_id, score), best first."""
+        return self.query_df("SELECT ru_id, en_id, score FROM links ORDER BY score DESC, ru_id, en_id")
+
+    def replace_pairs(self, rows: Iterable[Mapping[str, object]], signature: str,
+                      links: Iterable[tuple[str, str]] | None = None) -> int:
+        """Replace sentence pairs: all of them, or only those of ``links`` ((ru_id, en_id) pairs).
+
+        Each row has id, ru_id, en_id, ru_idx, en_idx, ru_text, en_text, mt_en, score, regime, flags.
+        """
+        if links is None:
+            self.conn.execute("DELETE FROM pairs")
+        else:
+            self.conn.executemany("DELETE FROM pairs WHERE ru_id=? AND en_id=?", list(links))
+        cols = ("id", "ru_id", "en_id", "ru_idx", "en_idx", "ru_text", "en_text", "mt_en", "score", "regime", "flags")
+        data = [tuple(r.get(c, "") for c in cols) + (signature,) for r in rows]
+        self.conn.executemany(
+            "INSERT OR REPLACE INTO pairs(id, ru_id, en_id, ru_idx, en_idx, ru_text, en_text, mt_en, score, "
+            "regime, flags, signature) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)", data)
+        return len(data)
+
+    def cached_translations(self, model: str, src_hashes: Sequence[str]) -> dict[str, tuple[str, str]]:
+        """Cached (mt, flags) by source-sentence hash for one model key (missing ones are absent)."""
+        out: dict[str, tuple[str, str]] = {}
+        for start in range(0, len(src_hashes), 900):
+            chunk = list(src_hashes[start:start + 900])
+            marks = ",".join("?" * len(chunk))
+            for h, mt, flags in self.conn.execute(
+                    f"SELECT src_hash, mt, flags FROM translations WHERE model=? AND src_hash IN ({marks})",
+                    (model, *chunk)):
+                out[h] = (mt, flags)
+        return out
+
+    def put_translations(self, model: str, rows: Iterable[tuple[str, str, str, str]]) -> None:
+        """Cache translations: rows of (src_hash, src, mt, flags) for one model key."""
+        self.conn.executemany(
+            "INSERT OR REPLACE INTO translations(model, src_hash, src, mt, flags) VALUES (?, ?, ?, ?, ?)",
+            [(model, h, src, mt, fl) for h, src, mt, fl in rows])
+
     # -- sentence pairs (kzalign.sentences) ----------------------------------------------------------
     def decided(self, kind: str) -> dict[str, dict[str, object]]:
         """Reviewer decisions of one kind as {key: {decision, corrected_en, payload}}."""
@@ -373,16 +548,6 @@ class Workspace:
     def links_for_pairs(self) -> pd.DataFrame:
         """Current links (ru_id, en_id, score, evidence) in the order sentence pairs are built."""
         return self.query_df("SELECT ru_id, en_id, score, evidence FROM links ORDER BY ru_id, rank, en_id")
-
-    def replace_pairs(self, rows: list[dict[str, object]], signature: str) -> None:
-        """Replace the whole ``pairs`` table with ``rows`` (call inside a transaction)."""
-        self.conn.execute("DELETE FROM pairs")
-        self.conn.executemany(
-            "INSERT OR REPLACE INTO pairs(id, ru_id, en_id, ru_idx, en_idx, ru_text, en_text, mt_en, score, "
-            "regime, flags, signature) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
-            [(r["id"], r["ru_id"], r["en_id"], r["ru_idx"], r["en_idx"], r["ru_text"], r["en_text"],
-              r["mt_en"], r["score"], r["regime"], r["flags"], signature) for r in rows],
-        )
 
     def pairs_with_decisions(self) -> pd.DataFrame:
         """Sentence pairs joined with their review decision and the two items' dates."""
@@ -406,14 +571,15 @@ class Workspace:
                            "payload": json.loads(p or "{}"), "review_file": f, "decided_at": at}
                 for k, key, d, c, r, n, p, f, at in rows}
 
-    def record_decision(self, kind: str, key: str, decision: str, corrected_en: str, reviewer: str, note: str,
-                        payload: dict[str, object], review_file: str, decided_at: str) -> None:
-        """Store (replace) the decision about one review row."""
+    def record_decision(self, kind: str, key: str, decision: str, corrected_en: str = "", reviewer: str = "",
+                        note: str = "", payload: dict[str, object] | None = None, review_file: str = "",
+                        decided_at: str | None = None) -> None:
+        """Store (replace) the decision about one review row (``decided_at`` defaults to now)."""
         self.conn.execute(
             "INSERT OR REPLACE INTO decisions(kind, key, decision, corrected_en, reviewer, note, payload, "
             "review_file, decided_at) VALUES (?,?,?,?,?,?,?,?,?)",
-            (kind, key, decision, corrected_en, reviewer, note, json.dumps(payload, ensure_ascii=False, default=str),
-             review_file, decided_at),
+            (kind, key, decision, corrected_en, reviewer, note,
+             json.dumps(payload or {}, ensure_ascii=False, default=str), review_file, decided_at or now_iso()),
         )
 
     def remember_review_rows(self, rows: list[tuple[str, str, dict[str, object]]]) -> None:
@@ -462,6 +628,7 @@ class Workspace:
 
     def drop_pair(self, pair_id: str) -> None:
         self.conn.execute("DELETE FROM pairs WHERE id=?", (pair_id,))
+
 
 
 LINK_FIELDS = ("ru_id", "en_id", "score", "rank", "evidence", "signature")

@@ -31,7 +31,6 @@ import re
 import time
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass
-from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
 import pandas as pd
@@ -376,19 +375,6 @@ def cache_key(translator: Translator, glossary: Any = None) -> str:
     return sig
 
 
-def _cached(ws: Workspace, key: str, hashes: list[str]) -> dict[str, tuple[str, str]]:
-    out: dict[str, tuple[str, str]] = {}
-    for start in range(0, len(hashes), 900):
-        chunk = hashes[start : start + 900]
-        marks = ",".join("?" * len(chunk))
-        for h, mt, flags in ws.conn.execute(
-            f"SELECT src_hash, mt, flags FROM translations WHERE model=? AND src_hash IN ({marks})",
-            (key, *chunk),
-        ):
-            out[h] = (mt, flags)
-    return out
-
-
 def _finish_chunk(translator: Translator, chunk: list[str], protected: list[tuple[str, list[str]]],
                   raw: list[str]) -> list[tuple[str, str]]:
     """(translation with glossary names restored, flags) for each source sentence of a chunk."""
@@ -439,7 +425,7 @@ def _translate_cached(
         if s and s.strip():
             uniq.setdefault(text_hash(s), s)
     hashes = list(uniq)
-    have = {} if force else _cached(ws, key, hashes)
+    have = {} if force else ws.cached_translations(key, hashes)
     todo = sorted((h for h in hashes if h not in have), key=lambda h: len(uniq[h]))
     rep = TranslateReport(sentences=len(hashes), cached=len(hashes) - len(todo), signature=key)
     chunk_size = max(1, int(getattr(translator, "batch_size", 32))) * 4
@@ -450,10 +436,7 @@ def _translate_cached(
     for i, out in translate_chunks(translator, [[uniq[h] for h in hs] for hs in chunks], glossary):
         hs = chunks[i]
         with ws.transaction():  # each finished chunk is saved at once (outside a command's transaction)
-            ws.conn.executemany(
-                "INSERT OR REPLACE INTO translations(model, src_hash, src, mt, flags) VALUES (?, ?, ?, ?, ?)",
-                [(key, h, uniq[h], mt, fl) for h, (mt, fl) in zip(hs, out, strict=True)],
-            )
+            ws.put_translations(key, [(h, uniq[h], mt, fl) for h, (mt, fl) in zip(hs, out, strict=True)])
         results.update(zip(hs, out, strict=True))
         done += len(hs)
         report(progress, stage, done, len(todo))
@@ -525,7 +508,7 @@ def item_translations(ws: Workspace, translator_signature: str) -> pd.DataFrame:
     items = ws.items(lang="ru")
     segs = [_item_segments(t, x) for t, x in zip(items["title"].fillna(""), items["text"].fillna(""), strict=True)]
     hashes = list({text_hash(s) for item in segs for line in item for s in line})
-    cache = _cached(ws, key, hashes)
+    cache = ws.cached_translations(key, hashes)
     rows = []
     for item_id, item in zip(items["id"], segs, strict=True):
         lines, flags = [], set()
@@ -555,16 +538,3 @@ def latest_translations(ws: Workspace) -> tuple[str, pd.DataFrame] | None:
     if not len(mt) or not mt["mt_en"].str.strip().astype(bool).any():
         return None
     return sig, mt
-
-
-def flagged_translations(ws: Workspace, key: str) -> pd.DataFrame:
-    """Cached translations under ``key`` that carry flags (for review)."""
-    return ws.query_df(
-        "SELECT src, mt, flags FROM translations WHERE model=? AND flags != '' ORDER BY flags, src", (key,)
-    )
-
-
-def package_path(translator: Translator) -> Path | None:
-    """The argos package folder behind a translator, when it is an :class:`ArgosTranslator`."""
-    pkg = getattr(translator, "package", None)
-    return getattr(pkg, "path", None)

@@ -88,6 +88,7 @@ def use_encoder():
 @pytest.fixture(scope="session")
 def seeds_linked_db(tmp_path_factory, seeds_dir, use_encoder):
     """A workspace path with the seeds ingested and linked with the default settings (built once)."""
+    from kzalign.glossary import BUNDLED_DIR, load_glossary
     from kzalign.ingest import ingest_paths
     from kzalign.link import link_workspace
     from kzalign.store import Workspace
@@ -95,7 +96,7 @@ def seeds_linked_db(tmp_path_factory, seeds_dir, use_encoder):
     path = tmp_path_factory.mktemp("seedslink") / "ws.db"
     with Workspace(path) as w:
         ingest_paths(w, [seeds_dir])
-        link_workspace(w, encoder=use_encoder)
+        link_workspace(w, encoder=use_encoder, glossary=load_glossary([BUNDLED_DIR]))  # as the CLI passes it
     return path
 
 

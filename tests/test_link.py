@@ -300,7 +300,9 @@ def test_mostly_flagged_mt_is_left_out_of_linking(seeds_linked_db, tmp_path):
         ru = w.items("ru")
         garbage = pd.DataFrame({"id": ru["id"], "mt_en": ["Uni Uni Uni Uni protecti protecti Uni Uni"],
                                 "flags": ["length_ratio|repetition"], "flagged_share": [0.9]})
-        rep = L.link_workspace(w, mt=garbage, mt_model="tiny")
+        from kzalign.glossary import BUNDLED_DIR, load_glossary
+
+        rep = L.link_workspace(w, mt=garbage, mt_model="tiny", glossary=load_glossary([BUNDLED_DIR]))
         after = L.links_table(w)[["ru_id", "en_id", "score"]]
     assert not rep.mt and rep.mt_items == 0 and rep.mt_unreliable == 1
     assert "mt:tiny" in rep.signature

@@ -24,14 +24,14 @@ def _chromium() -> str | None:
 @pytest.fixture(scope="module")
 def html_seeds_db(tmp_path_factory, seeds_dir, use_encoder, sentence_encoder) -> Path:
     """The seeds saved as HTML pages, ingested, linked and aligned (built once)."""
-    from kzalign.glossary import load_glossary
+    from kzalign.glossary import BUNDLED_DIR, load_glossary
     from kzalign.ingest import ingest_paths
     from kzalign.link import link_workspace
     from kzalign.sentences import align_workspace
 
     base = tmp_path_factory.mktemp("htmlseeds")
     pages = seed_pages(seeds_dir, base / "pages")
-    glossary = load_glossary([Path(__file__).resolve().parent.parent / "glossaries"])
+    glossary = load_glossary([BUNDLED_DIR])
     with Workspace(base / "ws.db") as w:
         ingest_paths(w, [pages])
         link_workspace(w, encoder=use_encoder, glossary=glossary)
@@ -57,19 +57,19 @@ def test_report_is_self_contained(html_seeds_db: Path, tmp_path: Path) -> None:
     assert not re.search(r"(src|href)=\"(https?:)?//", page) and "@import" not in page
     assert page.count('class="link"') == 2 and '<mark class="name"' in page and 'class="pair"' in page
     res = CliRunner().invoke(main, ["report", "--db", str(html_seeds_db), "--out", str(html_seeds_db)])
-    assert res.exit_code == 1 and "that is the workspace file" in res.output
+    assert res.exit_code == 1 and "refusing to overwrite the workspace" in res.output
 
 
 def test_report_in_headless_chromium(html_seeds_db: Path, tmp_path: Path) -> None:
     browser = _chromium()
     if browser is None:
         pytest.skip("no Chromium found (install Debian's 'chromium' package; .ci/run does so when root)")
-    from kzalign.glossary import load_glossary
+    from kzalign.glossary import BUNDLED_DIR, load_glossary
     from kzalign.report import write_report
 
     out = tmp_path / "report.html"
     with Workspace(html_seeds_db) as w:
-        write_report(w, out, glossary=load_glossary([Path(__file__).resolve().parent.parent / "glossaries"]))
+        write_report(w, out, glossary=load_glossary([BUNDLED_DIR]))
     flags = [browser, "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
              "--disable-component-update", "--disable-sync", "--no-first-run", f"--user-data-dir={tmp_path / 'profile'}"]
     dom = subprocess.run([*flags, "--dump-dom", out.as_uri()], capture_output=True, text=True, timeout=120).stdout
@@ -88,10 +88,10 @@ def test_report_in_headless_chromium(html_seeds_db: Path, tmp_path: Path) -> Non
 
 
 def test_forbidden_spelling_is_marked() -> None:
-    from kzalign.glossary import load_glossary
+    from kzalign.glossary import BUNDLED_DIR, load_glossary
     from kzalign.report import highlight
 
-    g = load_glossary([Path(__file__).resolve().parent.parent / "glossaries"])
+    g = load_glossary([BUNDLED_DIR])
     text = "President Kassym-Jomart Tokaev met Almurat Turganbekov <b>today</b>."
     out = highlight(text, g.find_en(text))
     assert '<mark class="name bad" title="forbidden spelling; use Kassym-Jomart Tokayev">' in out

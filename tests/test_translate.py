@@ -235,16 +235,16 @@ def test_translate_cli_caches_and_reruns(installed: Path, tmp_path: Path, seeds_
     runner = CliRunner()
     res = runner.invoke(main, ["translate", "--db", str(db), "--beam-size", "1", "--batch-size", "4"])
     assert res.exit_code == 0, res.output
-    assert f"Translated {n_sent} sentence(s), 0 from the cache, of {n_sent} unique" in res.output
-    assert "in 3 Russian item(s)" in res.output
+    assert f"Translated {n_sent} sentences, 0 from the cache, of {n_sent} unique" in res.output
+    assert "in 3 Russian items" in res.output
     sig = "argos-ru_en-0.0-tiny|ct2-int8|beam1"
     assert f"model: {sig}" in res.output
     res = runner.invoke(main, ["translate", "--db", str(db), "--beam-size", "1"])
-    assert f"Translated 0 sentence(s), {n_sent} from the cache" in res.output
+    assert f"Translated 0 sentences, {n_sent} from the cache" in res.output
     res = runner.invoke(main, ["translate", "--db", str(db), "--beam-size", "1", "--force"])
-    assert f"Translated {n_sent} sentence(s), 0 from the cache" in res.output
+    assert f"Translated {n_sent} sentences, 0 from the cache" in res.output
     res = runner.invoke(main, ["translate", "--db", str(db)])  # beam 2: another signature, translated anew
-    assert f"Translated {n_sent} sentence(s), 0 from the cache" in res.output
+    assert f"Translated {n_sent} sentences, 0 from the cache" in res.output
     with Workspace(db) as ws:
         rows = ws.conn.execute("SELECT model, COUNT(*) FROM translations GROUP BY model").fetchall()
         # the cache key is the model signature plus the glossary's (placeholders change the output)
@@ -359,9 +359,10 @@ def test_names_with_the_tiny_model_are_restored_or_flagged(
     assert "untranslated" not in "|".join(mt["flags"])
 
 
-def test_real_glossary_if_present(ws: Workspace) -> None:
-    glossary_mod = pytest.importorskip("kzalign.glossary")
-    g = glossary_mod.load_glossary(None)
+def test_bundled_glossary_names_are_protected(ws: Workspace) -> None:
+    from kzalign.glossary import BUNDLED_DIR, load_glossary
+
+    g = load_glossary([BUNDLED_DIR])
     src = "Президент Казахстана Касым-Жомарт Токаев принял посла."
     text, names = protect_names(src, g)
     for m in g.find_ru(src):

@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 import json
 import logging
+import sqlite3
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -21,6 +22,15 @@ from .. import __version__
 from ..errors import KzalignError
 from ..store import DEFAULT_DB
 
+#: SQLite errors that are about the workspace file, not a bug, with what to tell the user.
+_WORKSPACE_TROUBLE = {
+    "locked": "workspace busy: another kzalign command is writing to it; try again when it has finished",
+    "busy": "workspace busy: another kzalign command is writing to it; try again when it has finished",
+    "disk is full": "no space left for the workspace",
+    "readonly": "the workspace file cannot be written (read-only)",
+    "disk I/O error": "the workspace file could not be read or written (disk I/O error)",
+}
+
 
 class KzGroup(click.Group):
     """Click group that shows kzalign errors as one clean message and exit code 1."""
@@ -30,6 +40,12 @@ class KzGroup(click.Group):
             return super().invoke(ctx)
         except KzalignError as exc:
             click.secho(f"Error: {exc}", fg="red", err=True)
+            ctx.exit(1)
+        except sqlite3.OperationalError as exc:  # the workspace file itself failed: a message, not a traceback
+            why = _WORKSPACE_TROUBLE.get(next((k for k in _WORKSPACE_TROUBLE if k in str(exc)), ""))
+            if why is None:
+                raise
+            click.secho(f"Error: {why} ({exc}); the command's changes were not saved", fg="red", err=True)
             ctx.exit(1)
 
     def list_commands(self, ctx: click.Context) -> list[str]:
@@ -318,20 +334,6 @@ def engine_options(fn: Callable[..., Any]) -> Callable[..., Any]:
 #: Units shown by the progress bars of each stage (counts and rates read "1200/5000 texts, 85.3 texts/s").
 STAGE_UNITS = {"embed": " texts", "translate": " sentences", "read": " files", "align": " links",
                "keys": " items"}
-
-
-def pass_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
-    """Decorator for commands outside a KzGroup (standalone use in tests)."""
-
-    @functools.wraps(fn)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return fn(*args, **kwargs)
-        except KzalignError as exc:
-            click.secho(f"Error: {exc}", fg="red", err=True)
-            sys.exit(1)
-
-    return wrapper
 
 
 def _register() -> None:

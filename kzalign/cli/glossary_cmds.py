@@ -1,21 +1,64 @@
-"""``kzalign glossary ...`` (check, extract, list, add, merge) and ``kzalign translit``."""
+"""``kzalign glossary ...`` (check, extract, list, export, add, merge) and ``kzalign translit``.
+
+Where the glossary is, when no ``--glossary`` is given, is decided here (the library takes paths):
+``$KZALIGN_GLOSSARY`` or ``./glossaries`` when it holds glossary files, else the bundled glossary.
+New entries go to ``$KZALIGN_GLOSSARY`` or ``./glossaries``; the first one copies the bundled files
+there, so the bundled entries stay in use.
+"""
 
 from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from . import db_option, echo_table, main
 
+if TYPE_CHECKING:
+    from ..glossary import Glossary
+
 glossary_option = click.option(
     "--glossary", "glossary_paths", multiple=True, type=click.Path(exists=True),
-    help="Glossary CSV file or folder (repeatable). Default: $KZALIGN_GLOSSARY, ./glossaries, or the bundled one.",
+    help="Glossary CSV file or folder (repeatable). Default: $KZALIGN_GLOSSARY or ./glossaries when they hold "
+         "glossary files, else the glossary bundled with kzalign.",
 )
 
 
-def _load(paths: tuple[str, ...]):
+def resolve_glossary_paths(paths: tuple[str, ...] | list[str]) -> list[Path]:
+    """The paths given, or the default glossary (for commands that take ``--glossary``)."""
+    from ..glossary import default_glossary_paths
+
+    return [Path(p) for p in paths] if paths else default_glossary_paths()
+
+
+def _load(paths: tuple[str, ...]) -> Glossary:
     from ..glossary import load_glossary
 
-    return load_glossary(list(paths) if paths else None)
+    return load_glossary(resolve_glossary_paths(paths))
+
+
+def _write_target(target: str | None) -> tuple[Path, Path | None]:
+    """Where new entries go (``--to``/``--into`` or the user folder) and the glossary to copy in first."""
+    from ..glossary import BUNDLED_DIR, user_glossary_dir
+
+    return (Path(target) if target else user_glossary_dir()), BUNDLED_DIR
+
+
+def _refuse_workspace(out: str, db: str) -> None:
+    """An --out that names the workspace file would destroy it: refuse before any work."""
+    from ..errors import KzalignError
+
+    if Path(out).resolve() == Path(db).resolve():
+        raise KzalignError(f"{out}: is the workspace (--db); choose another --out")
+
+
+def _say_seeded(seeded: list[str], folder: Path) -> None:
+    if seeded:
+        click.echo(f"{folder} had no glossary yet: copied the bundled glossary there first "
+                   f"({', '.join(Path(p).name for p in seeded)}), so its entries stay in use.")
 
 
 @main.group("glossary")
@@ -38,6 +81,8 @@ def check_cmd(inputs: tuple[str, ...], db: str, glossary_paths: tuple[str, ...],
     from ..files import write_csv
     from ..glossary import CHECK_COLUMNS, check_inputs
 
+    if out:
+        _refuse_workspace(out, db)
     report = check_inputs(list(inputs), db, _load(glossary_paths))
     if out:
         write_csv(out, report, columns=CHECK_COLUMNS)
@@ -58,6 +103,7 @@ def extract_cmd(db: str, glossary_paths: tuple[str, ...], out: str, min_score: f
     approved, then 'kzalign glossary merge OUT'. Approved entries are never overwritten."""
     from ..glossary import extract_to_file
 
+    _refuse_workspace(out, db)
     df = extract_to_file(db, _load(glossary_paths), out, min_score)
     if not len(df):
         click.echo(f"No new name pairs: every Russian name in the linked items is already in the glossary or "
@@ -71,12 +117,50 @@ def extract_cmd(db: str, glossary_paths: tuple[str, ...], out: str, min_score: f
 @glossary_option
 @click.option("--kind", type=click.Choice(["person", "org", "place", "title", "other"]))
 @click.option("--status", type=click.Choice(["approved", "candidate"]))
-def list_cmd(glossary_paths: tuple[str, ...], kind: str | None, status: str | None) -> None:
-    """Show glossary entries."""
-    from ..glossary import glossary_table
+@click.option("--format", "fmt", type=click.Choice(["table", "csv", "jsonl"]), default="table", show_default=True,
+              help="table for reading; csv (spreadsheet dialect: BOM, CRLF) or jsonl (one entry per line) for tools.")
+def list_cmd(glossary_paths: tuple[str, ...], kind: str | None, status: str | None, fmt: str) -> None:
+    """Show glossary entries.
+
+    Example: kzalign glossary list --kind person --format csv > people.csv
+    """
+    from ..files import csv_text
+    from ..glossary import COLUMNS, glossary_table
 
     df = glossary_table(_load(glossary_paths), kind, status)
-    echo_table(df, columns=["ru", "en", "kind", "variants", "forbidden", "status"], max_width=45)
+    if fmt == "csv":
+        sys.stdout.write("\ufeff" + csv_text(df, columns=COLUMNS))
+    elif fmt == "jsonl":
+        for rec in df.to_dict("records"):
+            rec["variants"] = [v for v in str(rec["variants"]).split("|") if v]
+            rec["forbidden"] = [v for v in str(rec["forbidden"]).split("|") if v]
+            click.echo(json.dumps(rec, ensure_ascii=False))
+    else:
+        echo_table(df, columns=["ru", "en", "kind", "variants", "forbidden", "status"], max_width=45)
+
+
+@glossary_group.command("export")
+@glossary_option
+@click.option("--format", "fmt", type=click.Choice(["tbx", "omegat", "csv"]), required=True,
+              help="tbx: TBX-Basic (TBX v3) for Trados, memoQ, Phrase, OmegaT; omegat: OmegaT's tab-separated "
+                   "glossary (no header; name it .txt or .utf8); csv: the glossary columns.")
+@click.option("--out", required=True, type=click.Path(dir_okay=False), help="File to write.")
+@click.option("--source-lang", default="ru", show_default=True, help="Language code of the Russian terms (e.g. ru-RU).")
+@click.option("--target-lang", default="en", show_default=True, help="Language code of the English terms (e.g. en-GB).")
+def export_cmd(glossary_paths: tuple[str, ...], fmt: str, out: str, source_lang: str, target_lang: str) -> None:
+    """Write the glossary as terminology a CAT tool imports.
+
+    \b
+    TBX: approved forms are preferred terms, variants admitted, forbidden spellings deprecated.
+    OmegaT: one line per approved form and per variant; forbidden spellings in the comment.
+
+    Example: kzalign glossary export --format tbx --out names.tbx --target-lang en-GB
+    """
+    from ..glossary import export_glossary
+
+    g = _load(glossary_paths)
+    path = export_glossary(g, out, fmt, source_lang, target_lang)
+    click.echo(f"{len(g.entries)} entr{'y' if len(g.entries) == 1 else 'ies'} written to {path} ({fmt})")
 
 
 @glossary_group.command("add")
@@ -88,27 +172,39 @@ def list_cmd(glossary_paths: tuple[str, ...], kind: str | None, status: str | No
 @click.option("--status", type=click.Choice(["approved", "candidate"]), default="approved", show_default=True)
 @click.option("--note", default="")
 @click.option("--source", default="", help="Where the official spelling comes from.")
-@click.option("--to", "target", type=click.Path(), default="glossaries", show_default=True,
-              help="Glossary CSV, or a folder (the kind's file: people.csv, organisations.csv, places.csv, other.csv).")
+@click.option("--to", "target", type=click.Path(), default=None,
+              help="Glossary CSV, or a folder (the kind's file: people.csv, organisations.csv, places.csv, "
+                   "other.csv). Default: $KZALIGN_GLOSSARY, else ./glossaries.")
 def add_cmd(ru: str, en: str, kind: str, variants: str, forbidden: str, status: str, note: str, source: str,
-            target: str) -> None:
-    """Add one entry by hand (validated against the whole glossary first)."""
-    from ..glossary import add_entry_values
+            target: str | None) -> None:
+    """Add one entry by hand (validated against the whole glossary first).
 
-    path = add_entry_values(target, ru, en, kind, variants, forbidden, status, note, source)
-    click.echo(f"added {ru} → {en} to {path}")
+    A glossary folder that has no glossary files yet first gets a copy of the bundled glossary,
+    so the new entry joins the bundled entries instead of hiding them.
+    """
+    from ..glossary import add_to_glossary, new_entry
+
+    folder, seed = _write_target(target)
+    rep = add_to_glossary(folder, new_entry(ru, en, kind, variants, forbidden, status, note, source), seed=seed)
+    _say_seeded(rep.seeded, folder)
+    click.echo(f"added {ru} → {en} to {rep.files[0]}")
 
 
 @glossary_group.command("merge")
 @click.argument("candidates", type=click.Path(exists=True, dir_okay=False))
-@click.option("--into", "target", type=click.Path(), default="glossaries", show_default=True,
-              help="Glossary CSV or folder to merge into.")
+@click.option("--into", "target", type=click.Path(), default=None,
+              help="Glossary CSV or folder to merge into. Default: $KZALIGN_GLOSSARY, else ./glossaries.")
 @click.option("--all", "take_all", is_flag=True, help="Merge every row, not only those marked approved.")
-def merge_cmd(candidates: str, target: str, take_all: bool) -> None:
-    """Merge reviewed candidates (rows whose status you set to approved) into the glossary."""
+def merge_cmd(candidates: str, target: str | None, take_all: bool) -> None:
+    """Merge reviewed candidates (rows whose status you set to approved) into the glossary.
+
+    A folder without glossary files first gets a copy of the bundled glossary (nothing is hidden).
+    """
     from ..glossary import merge_candidates
 
-    rep = merge_candidates(candidates, target, only_approved=not take_all)
+    folder, seed = _write_target(target)
+    rep = merge_candidates(candidates, folder, only_approved=not take_all, seed=seed)
+    _say_seeded(rep.seeded, folder)
     for e in rep.added:
         click.echo(f"added  {e.ru} → {e.en}")
     for ru, why in rep.skipped:

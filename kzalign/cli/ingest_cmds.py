@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
-
 import click
 import pandas as pd
 
-from ..files import csv_text
 from ..ingest import IngestReport, ReadOptions, ingest_paths
 from ..store import Workspace, open_workspace
-from . import _Bars, db_option, echo_table, format_option, main, plural, progress_bars
+from . import EMIT_FORMATS, _Bars, db_option, emit, format_option, main, plural, progress_bars
 
 _ENCODING_NAMES = {"utf-8-sig": "UTF-8 with BOM", "cp1251": "Windows-1251", "utf-16": "UTF-16",
                    "utf-16-le": "UTF-16 (little-endian, no BOM)", "utf-16-be": "UTF-16 (big-endian, no BOM)"}
@@ -40,7 +36,7 @@ def echo_ingest_report(rep: IngestReport) -> None:
     for f, enc in odd.items():
         click.echo(f"  {f}: decoded as {_ENCODING_NAMES.get(enc, enc)}")
     if rep.skipped:
-        click.secho(f"Skipped {len(rep.skipped)} bad input(s):", fg="yellow", err=True)
+        click.secho(f"Skipped {plural(len(rep.skipped), 'bad input')}:", fg="yellow", err=True)
         for p in rep.skipped:
             click.echo(f"  {p}", err=True)
 
@@ -96,7 +92,7 @@ def items_frame(ws: Workspace, lang: str | None) -> pd.DataFrame:
 
 @main.command()
 @db_option
-@format_option(["table", "csv", "jsonl"], "table")
+@format_option(EMIT_FORMATS, "table")
 @click.option("--lang", type=click.Choice(["ru", "en"]), help="Only items in this language.")
 @click.option("--revisions", is_flag=True,
               help="List the other versions of item texts instead (shorter versions, differing copies).")
@@ -111,16 +107,13 @@ def items(db: str, fmt: str, lang: str | None, revisions: bool) -> None:
     if revisions:
         if lang:
             df = df[df["item_id"].str.startswith(lang + "-")]
-    if fmt == "jsonl":
-        for rec in df.to_dict(orient="records"):
-            click.echo(json.dumps(rec, ensure_ascii=False))
-    elif fmt == "csv":
-        click.echo(csv_text(df), nl=False)
-    elif revisions:
-        echo_table(df, ["item_id", "date", "source", "title", "kept_at"], max_width=60)
-    else:
+    if revisions:
+        emit(df, fmt, table_columns=["item_id", "date", "source", "title", "kept_at"])
+    elif fmt == "table":
         view = df.assign(sources=[len(s) for s in df["sources"]])
-        echo_table(view, ["id", "lang", "date", "sources", "title"], max_width=70)
+        emit(view, fmt, table_columns=["id", "lang", "date", "sources", "title"], max_width=70)
+    else:
+        emit(df, fmt)
 
 
 @main.command("report")
@@ -139,13 +132,13 @@ def report_cmd(db: str, out: str, glossary: tuple[str, ...]) -> None:
 
     Example: kzalign report --db news.db --out report.html
     """
-    from ..errors import KzalignError
+    from ..files import check_output
     from ..glossary import load_glossary
     from ..report import write_report
+    from .glossary_cmds import resolve_glossary_paths
 
-    if Path(out).resolve() == Path(db).resolve():
-        raise KzalignError(f"{out}: that is the workspace file; choose another --out")
+    check_output(out, workspace=db)
     with open_workspace(db) as ws:
-        stats = write_report(ws, out, glossary=load_glossary(list(glossary) or None))
+        stats = write_report(ws, out, glossary=load_glossary(resolve_glossary_paths(glossary)))
     click.echo(f"Wrote {stats.path}: {plural(stats.ru_items, 'Russian item')}, {plural(stats.links, 'link')}, "
                f"{plural(stats.pairs, 'sentence pair')}.")

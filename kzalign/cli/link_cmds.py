@@ -31,11 +31,14 @@ def link(db: str, encoder_name: str | None, threshold: float | None, max_days: i
 
     Example: kzalign link --db news.db --threshold 0.6
     """
+    from ..glossary import load_glossary
     from ..link import link_workspace, links_table
+    from .glossary_cmds import resolve_glossary_paths
 
+    glossary = load_glossary(resolve_glossary_paths(()))  # the default glossary, as 'kzalign run' uses
     with open_workspace(db) as ws, progress_bars() as bars:
         rep = link_workspace(ws, encoder=encoder_name, threshold=threshold, max_days=max_days,
-                             workspace_mt=use_mt, progress=bars)
+                             glossary=glossary, workspace_mt=use_mt, progress=bars)
         table = links_table(ws)
     click.echo(
         f"Linked {rep.linked_ru} of {rep.ru_items} Russian items to {rep.en_items} English items: "

@@ -12,8 +12,9 @@ def _glossary(paths: tuple[str, ...], what: str):
     if what not in ("glossary", "all"):
         return None
     from ..glossary import load_glossary
+    from .glossary_cmds import resolve_glossary_paths
 
-    return load_glossary(list(paths) or None)
+    return load_glossary(resolve_glossary_paths(paths))
 
 
 @main.group("review")
@@ -89,7 +90,10 @@ def review_import_cmd(db: str, review_file: str, partial: bool, reviewer: str | 
     from ..store import open_workspace
 
     with open_workspace(db) as ws:
-        rep = import_review(ws, review_file, partial=partial, reviewer=reviewer, glossary_target=glossary_path,
+        from ..glossary import BUNDLED_DIR, user_glossary_dir
+
+        rep = import_review(ws, review_file, partial=partial, reviewer=reviewer,
+                            glossary_target=glossary_path or user_glossary_dir(), glossary_seed=BUNDLED_DIR,
                             glossary=_glossary((glossary_path,) if glossary_path else (), "all"))
     for p in rep.problems:
         click.secho(f"skipped {p}", fg="yellow", err=True)

@@ -9,6 +9,7 @@ import click
 from ..pipeline import RunOptions, run_pipeline
 from ..store import Workspace
 from . import db_option, echo_table, main, plural, progress_bars
+from .glossary_cmds import resolve_glossary_paths
 from .ingest_cmds import echo_ingest_report
 from .link_cmds import echo_mt_use
 
@@ -26,7 +27,8 @@ SUMMARY_ROWS = 20
 @click.option("--max-days", type=int, default=None,
               help="Only link English reports at most N days older than the Russian one (off by default).")
 @click.option("--glossary", "glossary", multiple=True, type=click.Path(exists=True),
-              help="Glossary CSV file or folder (repeatable; default: ./glossaries).")
+              help="Glossary CSV file or folder (repeatable; default: $KZALIGN_GLOSSARY or ./glossaries when they hold "
+                   "glossary files, else the bundled glossary).")
 @click.option("--no-translate", is_flag=True, help="Skip machine translation even if a model is installed.")
 @click.option("--no-pairs", is_flag=True, help="Skip sentence pairs.")
 @click.option("--skip-bad", is_flag=True, help="Skip unreadable inputs instead of failing (they are listed).")
@@ -50,7 +52,8 @@ def run(inputs: tuple[str, ...], out_dir: str, db: str, encoder: str | None, thr
     """
     opts = RunOptions(
         inputs=list(inputs), out_dir=Path(out_dir), skip_bad=skip_bad, encoder=encoder, threshold=threshold,
-        max_days=max_days, glossary=list(glossary) or None, translate=not no_translate, pairs=not no_pairs,
+        max_days=max_days, glossary=[str(p) for p in resolve_glossary_paths(glossary)],
+        translate=not no_translate, pairs=not no_pairs,
     )
     with Workspace(db) as ws, progress_bars(quiet) as bars:
         rep = run_pipeline(ws, opts, progress=bars)

@@ -51,7 +51,8 @@ def _echo_pairs(df, fmt: str) -> None:
 @click.option("--no-align", is_flag=True, help="Only show the pairs of the last run.")
 @click.option("--no-translate", is_flag=True, help="Leave the MT draft column empty.")
 @click.option("--glossary", "glossary_paths", multiple=True, type=click.Path(exists=True),
-              help="Glossary CSV file(s)/folder for the QA flags (default: $KZALIGN_GLOSSARY or ./glossaries).")
+              help="Glossary CSV file(s)/folder for the QA flags (default: $KZALIGN_GLOSSARY or ./glossaries when "
+                   "they hold glossary files, else the bundled glossary).")
 def pairs_cmd(db: str, fmt: str, regime: str, encoder_name: str | None, max_side: int | None, overlaps: str,
               no_align: bool, no_translate: bool, glossary_paths: tuple[str, ...]) -> None:
     """Align sentences inside every linked item pair and print the pairs.
@@ -74,11 +75,12 @@ def pairs_cmd(db: str, fmt: str, regime: str, encoder_name: str | None, max_side
 
                 translator = load_translator()
             from ..glossary import load_glossary
+            from .glossary_cmds import resolve_glossary_paths
 
             enc = _encoder(encoder_name)
             with progress_bars() as bars:
                 rep = align_workspace(ws, encoder=enc, regime=regime, translator=translator,
-                                      glossary=load_glossary(list(glossary_paths) or None), progress=bars,
+                                      glossary=load_glossary(resolve_glossary_paths(glossary_paths)), progress=bars,
                                       params=_params(enc, max_side, overlaps))
             regimes = ", ".join(f"{k} {v}" for k, v in sorted(rep.regimes.items())) or "none"
             click.echo(f"{plural(rep.pairs, 'pair')} from {plural(rep.links, 'link')} ({regimes}); "

@@ -11,7 +11,7 @@ from ..errors import KzalignError
 from ..models import install_from_file, install_online, list_models
 from ..store import Workspace
 from ..translate import load_translator, mt_status, translate_workspace
-from . import db_option, echo_table, engine_options, format_option, main, progress_bars
+from . import db_option, echo_table, engine_options, format_option, main, plural, progress_bars
 
 
 @main.group(invoke_without_command=True)
@@ -68,7 +68,9 @@ def _load_glossary(paths: tuple[str, ...]) -> Any:
         if paths:
             raise KzalignError("--glossary needs kzalign.glossary, which is not installed") from None
         return None
-    return load_glossary(list(paths) or None)
+    from .glossary_cmds import resolve_glossary_paths
+
+    return load_glossary(resolve_glossary_paths(paths))
 
 
 @main.command()
@@ -96,8 +98,9 @@ def translate(db: str, force: bool, beam_size: int, batch_size: int, glossary: t
     with Workspace(db, create=False) as ws, progress_bars() as bars:
         rep = translate_workspace(ws, translator, glossary=gloss, force=force, progress=bars)
     click.echo(
-        f"Translated {rep.translated} sentence(s), {rep.cached} from the cache, of {rep.sentences} unique "
-        f"sentence(s) in {rep.items} Russian item(s) in {rep.seconds:.1f}s; {rep.flagged} flagged."
+        f"Translated {plural(rep.translated, 'sentence')}, {rep.cached} from the cache, of "
+        f"{plural(rep.sentences, 'unique sentence')} in {plural(rep.items, 'Russian item')} in {rep.seconds:.1f}s; "
+        f"{rep.flagged} flagged."
     )
     if rep.flag_counts:
         click.echo("  flags: " + ", ".join(f"{k} {v}" for k, v in sorted(rep.flag_counts.items())))

@@ -1,0 +1,109 @@
+"""Terminology exports CAT tools read: TBX-Basic (TBX v3, ISO 30042:2019), OmegaT glossary, CSV.
+
+* TBX: one ``conceptEntry`` per entry; the Russian name and the approved English form are
+  ``preferredTerm-admn-sts``, English variants ``admittedTerm-admn-sts``, forbidden spellings
+  ``deprecatedTerm-admn-sts`` (what Trados/memoQ/Phrase QA flag); kind, note and source travel as
+  notes and ``admin type="source"``. Validated against the TBX-Basic RNG in the tests.
+* OmegaT: tab-separated ``source<TAB>target<TAB>comment`` lines, no header row (OmegaT would take a
+  header as an entry). Each variant is a line of its own (OmegaT offers every target of a source
+  term); forbidden spellings are listed in the comment, since OmegaT has no forbidden-term field.
+"""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+from .. import __version__
+from ..files import write_atomic, write_csv
+from .edit import glossary_table
+from .entries import COLUMNS, Entry
+from .matcher import Glossary
+
+TBX_NS = "urn:iso:std:iso:30042:ed:3.0"
+XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
+TBX_RNG_URL = ("https://raw.githubusercontent.com/LTAC-Global/TBX-Basic_dialect/master/DCA/"
+               "TBXcoreStructV03_TBX-Basic_integrated.rng")
+FORMATS = ("tbx", "omegat", "csv")
+_STATUS = {"approved": "preferredTerm-admn-sts", "variant": "admittedTerm-admn-sts",
+           "forbidden": "deprecatedTerm-admn-sts", "candidate": "admittedTerm-admn-sts"}
+
+
+def _sub(parent: ET.Element, tag: str, text: str | None = None, **attrib: str) -> ET.Element:
+    el = ET.SubElement(parent, f"{{{TBX_NS}}}{tag}", attrib)
+    if text is not None:
+        el.text = text
+    return el
+
+
+def _term(lang_sec: ET.Element, term: str, status: str, source: str = "") -> None:
+    sec = _sub(lang_sec, "termSec")
+    _sub(sec, "term", term)
+    _sub(sec, "termNote", "properNoun", type="partOfSpeech")
+    _sub(sec, "termNote", _STATUS[status], type="administrativeStatus")
+    if source:
+        _sub(sec, "admin", source, type="source")
+
+
+def _concept(body: ET.Element, n: int, e: Entry, source_lang: str, target_lang: str) -> None:
+    concept = _sub(body, "conceptEntry", id=f"c{n}")
+    _sub(concept, "note", f"kind: {e.kind}")
+    if e.status != "approved":
+        _sub(concept, "note", f"status: {e.status} (not reviewed)")
+    if e.note:
+        _sub(concept, "note", e.note)
+    ru = _sub(concept, "langSec", **{XML_LANG: source_lang})
+    _term(ru, e.ru, "approved")
+    en = _sub(concept, "langSec", **{XML_LANG: target_lang})
+    _term(en, e.en, "approved" if e.status == "approved" else "candidate", e.source)
+    for v in e.variants:
+        _term(en, v, "variant")
+    for f in e.forbidden:
+        _term(en, f, "forbidden")
+
+
+def glossary_tbx(glossary: Glossary, source_lang: str = "ru", target_lang: str = "en") -> str:
+    """The glossary as a TBX-Basic document (DCA style, TBX v3)."""
+    ET.register_namespace("", TBX_NS)
+    root = ET.Element(f"{{{TBX_NS}}}tbx", {"type": "TBX-Basic", "style": "dca", XML_LANG: target_lang})
+    header = _sub(_sub(root, "tbxHeader"), "fileDesc")
+    _sub(_sub(header, "titleStmt"), "title", "kzalign name glossary")
+    _sub(_sub(header, "sourceDesc"), "p", f"Exported by kzalign {__version__}; glossary signature "
+                                          f"{glossary.signature}; {len(glossary.entries)} entries.")
+    body = _sub(_sub(root, "text"), "body")
+    for n, e in enumerate(glossary.entries, 1):
+        _concept(body, n, e, source_lang, target_lang)
+    ET.indent(root, space="  ")
+    model = f'<?xml-model href="{TBX_RNG_URL}" type="application/xml" schematypens="http://relaxng.org/ns/structure/1.0"?>'
+    return '<?xml version="1.0" encoding="UTF-8"?>\n' + model + "\n" + ET.tostring(root, encoding="unicode") + "\n"
+
+
+def _cell(text: str) -> str:
+    """A value safe inside a tab-separated line."""
+    return " ".join(text.replace("\t", " ").split())
+
+
+def glossary_omegat(glossary: Glossary) -> str:
+    """The glossary as an OmegaT glossary (UTF-8, tab-separated, no header row)."""
+    lines = []
+    for e in glossary.entries:
+        comment = [e.kind] + ([f"status: {e.status}"] if e.status != "approved" else [])
+        if e.forbidden:
+            comment.append("never: " + " | ".join(e.forbidden))
+        if e.note:
+            comment.append(e.note)
+        lines.append("\t".join([_cell(e.ru), _cell(e.en), _cell("; ".join(comment))]))
+        lines.extend("\t".join([_cell(e.ru), _cell(v), _cell(f"variant of {e.en}")]) for v in e.variants)
+    return "\n".join(lines) + ("\n" if lines else "")
+
+
+def export_glossary(glossary: Glossary, out: str | Path, fmt: str, source_lang: str = "ru",
+                    target_lang: str = "en") -> Path:
+    """Write the glossary as ``tbx``, ``omegat`` (use a ``.txt``/``.utf8`` name) or ``csv`` (atomically)."""
+    if fmt == "tbx":
+        return write_atomic(out, glossary_tbx(glossary, source_lang, target_lang))
+    if fmt == "omegat":
+        return write_atomic(out, glossary_omegat(glossary))
+    if fmt == "csv":
+        return write_csv(out, glossary_table(glossary), columns=COLUMNS)
+    raise ValueError(f"format {fmt!r} is not one of {', '.join(FORMATS)}")

@@ -1,0 +1,105 @@
+"""Candidate extraction: ru↔en name pairs mined from linked items for a reviewer to approve."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pandas as pd
+
+from ..errors import KzalignError
+from ..files import write_csv
+from .entries import COLUMNS
+from .matcher import Glossary, NameMatch, best_window, en_windows
+from .morph import RU_TOKEN, kind_of, ru_nominative
+
+if TYPE_CHECKING:
+    from ..store import Workspace
+
+CANDIDATE_COLUMNS = COLUMNS + ["score", "evidence"]
+
+
+@dataclass(frozen=True)
+class _Link:
+    ru_id: str
+    en_id: str
+    score: float
+
+
+def _candidate(m: NameMatch, windows: list[tuple[str, ...]], min_score: float) -> tuple[float, str, str] | None:
+    """(similarity, Russian nominative form, English form) for an unknown Russian name, or None."""
+    words = [ru_nominative(w) for w in RU_TOKEN.findall(m.surface) if not re.fullmatch(r"[А-ЯЁ]", w)]
+    if not words:
+        return None
+    top = best_window(words, windows)
+    if top is None or top[0] < min_score:
+        return None
+    return top[0], " ".join(words), " ".join(top[1])
+
+
+def _add(best: dict[tuple[str, str], dict[str, object]], link: _Link, m: NameMatch, cand: tuple[float, str, str],
+         words: list[str]) -> None:
+    score, ru_form, en_form = cand
+    ev = f"{link.ru_id}↔{link.en_id} (link {link.score:.3f}): {m.surface!r} ~ {en_form!r}"
+    key = (ru_form, en_form)
+    if key in best:
+        best[key]["evidence"] = f"{best[key]['evidence']}; {ev}"
+        best[key]["score"] = max(float(str(best[key]["score"])), round(score, 3))
+        return
+    best[key] = dict(ru=ru_form, en=en_form, kind=kind_of(words), variants="", forbidden="",
+                     status="candidate", note=f"extracted: transliteration similarity {score:.2f}",
+                     source=f"links {link.ru_id}/{link.en_id}", score=round(score, 3), evidence=ev)
+
+
+def _drop_tails(best: dict[tuple[str, str], dict[str, object]]) -> None:
+    """Drop a candidate whose words are the tail of a longer one with the same English tail (А.Турганбеков)."""
+    keys = list(best)
+    for ru, en in keys:
+        if any((ru2, en2) != (ru, en) and ru2.endswith(" " + ru) and en2.endswith(" " + en) for ru2, en2 in keys):
+            best.pop((ru, en), None)
+
+
+def extract_candidates(ws: Workspace, glossary: Glossary, min_score: float = 0.75) -> pd.DataFrame:
+    """Candidate ru↔en pairs mined from linked items: a Russian name outside the glossary and an English
+    name in a linked item that match by transliteration, with evidence and score (status=candidate)."""
+    links = ws.link_scores()
+    if links.empty:
+        return pd.DataFrame(columns=CANDIDATE_COLUMNS)
+    items = ws.items().set_index("id")
+    best: dict[tuple[str, str], dict[str, object]] = {}
+    for ru_id, en_id, score in links[["ru_id", "en_id", "score"]].itertuples(index=False, name=None):
+        if ru_id not in items.index or en_id not in items.index:
+            continue
+        link = _Link(str(ru_id), str(en_id), float(score))
+        windows = en_windows(glossary, str(items.at[en_id, "text"]))
+        for m in glossary.ru_names(str(items.at[ru_id, "text"])):
+            if m.entry is not None:
+                continue
+            cand = _candidate(m, windows, min_score)
+            if cand is None or glossary.entry_for_ru(cand[1]) is not None:
+                continue
+            _add(best, link, m, cand, cand[1].split(" "))
+    _drop_tails(best)
+    df = pd.DataFrame(list(best.values()), columns=CANDIDATE_COLUMNS)
+    return df.sort_values(["score", "ru"], ascending=[False, True]).reset_index(drop=True)
+
+
+def write_candidates(df: pd.DataFrame, out: str | Path) -> Path:
+    """Write candidates as a glossary-format CSV (extra score/evidence columns kept for the reviewer)."""
+    if Path(out).exists():
+        prev = pd.read_csv(out, dtype=str, keep_default_na=False, comment="#", encoding="utf-8-sig")
+        if "status" in prev and (prev["status"] == "approved").any():
+            raise KzalignError(f"{out}: has reviewed (approved) rows; merge it first or choose another --out")
+    return write_csv(out, df, columns=CANDIDATE_COLUMNS, bom=True)
+
+
+def extract_to_file(db: str | Path, glossary: Glossary, out: str | Path, min_score: float = 0.75) -> pd.DataFrame:
+    """Run :func:`extract_candidates` on workspace ``db`` and write the candidates CSV ``out``."""
+    from ..store import open_workspace
+
+    with open_workspace(db) as ws:
+        df = extract_candidates(ws, glossary, min_score)
+    write_candidates(df, out)
+    return df

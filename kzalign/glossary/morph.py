@@ -1,0 +1,134 @@
+"""Russian morphology for names: pymorphy3 parses, inflected forms, normal forms, nominatives.
+
+Everything here is cached per word, so finding names stays linear in the length of a text.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import pymorphy3
+
+PROPER_TAGS = ("Name", "Surn", "Patr", "Geox", "Orgn")
+RU_TOKEN = re.compile(r"[^\W\d_]+")
+#: One or two initials right before a name ("А.", "А. Б."), anchored at the end of a short look-back window.
+INITIALS_BEFORE = re.compile(r"(?:(?<![^\W\d_])[А-ЯЁA-Z]\.\s?){1,2}$")
+EN_INITIALS_BEFORE = re.compile(r"(?:(?<![^\W\d_])[A-Z]\.\s?){1,2}$")
+#: Initials are at most 6 characters ("А. Б. "): a look-back of this many characters always holds them.
+_LOOKBACK = 16
+_CYR_LOWER = re.compile(r"[а-яәғқңөұүһі]")
+
+
+def initials_before(text: str, pos: int, pattern: re.Pattern[str] = INITIALS_BEFORE) -> int | None:
+    """Start of the initials ending at ``pos`` (e.g. "А." before "Турганбеков"), or None.
+
+    Searches a fixed window before ``pos`` (never the whole preceding text), so calling it for
+    every word of a text is linear; the look-behind still sees the character before the window.
+    """
+    m = pattern.search(text, max(0, pos - _LOOKBACK), pos)
+    return m.start() if m else None
+
+
+@lru_cache(maxsize=1)
+def morph() -> pymorphy3.MorphAnalyzer:
+    """The shared pymorphy3 analyser (loaded once)."""
+    import pymorphy3
+
+    return pymorphy3.MorphAnalyzer()
+
+
+@lru_cache(maxsize=200_000)
+def parses(word: str) -> tuple[pymorphy3.analyzer.Parse, ...]:
+    """pymorphy3 parses of a lower-cased word (cached)."""
+    return tuple(morph().parse(word))
+
+
+@lru_cache(maxsize=200_000)
+def ru_norms(word: str) -> frozenset[str]:
+    """The word (lower-cased, ё→е) and every normal form pymorphy3 gives it."""
+    low = word.casefold().replace("ё", "е")
+    if not _CYR_LOWER.search(low):
+        return frozenset({low})
+    return frozenset({low} | {p.normal_form.replace("ё", "е") for p in parses(low)})
+
+
+@lru_cache(maxsize=50_000)
+def ru_forms(word: str) -> frozenset[str]:
+    """Every inflected form of a glossary word (lexemes of its nominative, proper-name parses)."""
+    low = word.casefold().replace("ё", "е")
+    if not _CYR_LOWER.search(low):
+        return frozenset({low})
+    ps = parses(low)
+    chosen = [p for p in ps if "nomn" in p.tag and any(t in p.tag for t in PROPER_TAGS)]
+    chosen = chosen or [p for p in ps if "nomn" in p.tag] or list(ps[:1])
+    forms = {low}
+    for p in chosen:
+        forms.update(f.word.replace("ё", "е") for f in p.lexeme)
+    return frozenset(forms)
+
+
+_FUNCTION_POS = ("PREP", "CONJ", "PRCL", "ADVB", "VERB", "INFN", "NPRO")
+
+
+@lru_cache(maxsize=200_000)
+def is_proper_word(word: str, sentence_start: bool) -> bool:
+    """Whether a capitalised Cyrillic word looks like (part of) a proper name."""
+    if not word[:1].isupper() or not re.match(r"[А-ЯЁӘҒҚҢӨҰҮҺІ]", word):
+        return False
+    if len(word) > 1 and word.isupper():
+        return False  # abbreviations (МИД, РК) are left to the glossary
+    low = word.casefold()
+    ps = parses(low)
+    known = morph().word_is_known(low)
+    if sentence_start:
+        return (not known and not any(p.tag.POS in _FUNCTION_POS for p in ps[:1])) or any(
+            t in ps[0].tag for t in PROPER_TAGS)
+    return not known or any(any(t in p.tag for t in PROPER_TAGS) for p in ps)
+
+
+#: Endings of name words that are nominative as written (pymorphy3 reads unknown "-ов" as a plural genitive).
+_NOMINATIVE_END = re.compile(r"(ов|ев|ёв|ин|ын|улы|ұлы|кызы|қызы|ко|дзе|швили|ян)$")
+
+
+@lru_cache(maxsize=50_000)
+def ru_nominative(word: str) -> str:
+    """The nominative singular of a (proper) name word, keeping its gender; the word itself if unsure."""
+    low = word.casefold()
+    if _NOMINATIVE_END.search(low):
+        return word
+    ps = parses(low)
+    if any("nomn" in p.tag and "sing" in p.tag for p in ps):
+        return word
+    named = sorted(ps, key=lambda p: ("Surn" not in p.tag, "Name" not in p.tag and "Geox" not in p.tag))
+    for p in named:
+        nom = p.inflect({"nomn", "sing"}) or p.inflect({"nomn"})
+        if nom is not None:
+            out = nom.word
+            return out[:1].upper() + out[1:] if word[:1].isupper() else out
+    return word
+
+
+_KZ_RU_END = re.compile(r"(ов|ев|ёв|ин|ын|ова|ева|ина|ына|улы|ұлы|кызы|қызы|бай|бек|баев|баева|ко|ий|ая|ич|на)$")
+
+
+def looks_foreign(words: list[str]) -> bool:
+    """True when no word of a name has a Kazakh/Russian name ending and its first word is not a given
+    name pymorphy3's dictionary knows (Марибель Мартинес Руис, Анибал Гомес Толедо)."""
+    words = [w for w in words if len(w) > 1]
+    if not words or any(_KZ_RU_END.search(w.casefold()) for w in words):
+        return False
+    first = words[0].casefold()
+    return not (morph().word_is_known(first) and any("Name" in p.tag for p in parses(first)))
+
+
+def kind_of(words: list[str]) -> str:
+    """Glossary kind a name most likely has, from pymorphy3's tags (person, place or other)."""
+    tags = [str(p.tag) for w in words for p in parses(w.casefold())[:3]]
+    if any(t in tag for tag in tags for t in ("Name", "Surn", "Patr")):
+        return "person"
+    if any("Geox" in tag for tag in tags):
+        return "place"
+    return "other"

@@ -33,7 +33,7 @@ log = logging.getLogger(__name__)
 
 REGIMES = ("auto", "parallel", "comparable")
 #: How vectors of runs of consecutive sentences are made: mean of the sentence vectors (no encoding),
-#: or the encoder run on the joined text (vecalign's overlaps; +0.004 strict F1, ~4x the encoding).
+#: or the encoder run on the joined text (vecalign's overlaps: no better with use/e5, ~5x the encoding).
 OVERLAPS = ("mean", "encode")
 #: Longest document side ``kzalign align`` accepts by default (encoding is the cost: ~30 s with use, ~30 min
 #: with e5 for 20,000 sentences; the aligner itself is linear, see BENCHMARKS.md).

@@ -115,9 +115,9 @@ class _Lazy:
         """Run the model with ``self.threads`` BLAS/OpenMP threads (torch, when loaded, is set too)."""
         pools = self._thread_pools()
         torch = sys.modules.get("torch") if isinstance(self, STEncoder) else None
-        before = torch.get_num_threads() if torch is not None else 0  # type: ignore[attr-defined]
+        before = torch.get_num_threads() if torch is not None else 0
         if torch is not None:
-            torch.set_num_threads(self.threads)  # type: ignore[attr-defined]
+            torch.set_num_threads(self.threads)
         try:
             if pools is not None:
                 with pools.limit(limits=self.threads):  # type: ignore[attr-defined]
@@ -126,7 +126,7 @@ class _Lazy:
                 yield
         finally:
             if torch is not None:
-                torch.set_num_threads(before)  # type: ignore[attr-defined]
+                torch.set_num_threads(before)
 
     def encode(self, texts: list[str], *, kind: str = "passage", batch_size: int = 64) -> np.ndarray:
         """Encode ``texts`` in batches; ``kind`` is ``passage`` or ``query`` (only e5 tells them apart)."""

@@ -152,7 +152,9 @@ def eval_sentence_alignment(gold_dir: str | Path, encoder: object, params: objec
 
         raise InputError(f"{gold_dir}: every NAME.gold file is empty: nothing to score")
     texts = needed_texts([side for _n, ru, en, _g in docs for side in (ru, en)], params)  # type: ignore[arg-type]
-    vecs = np.asarray(encoder.encode(texts, kind="passage"), dtype=np.float32) if texts else []  # type: ignore[attr-defined]
+    vecs = np.zeros((0, 1), np.float32)
+    if texts:
+        vecs = np.asarray(encoder.encode(texts, kind="passage"), dtype=np.float32)  # type: ignore[attr-defined]
     vec = dict(zip(texts, vecs, strict=True))
     tests: list[Alignment] = []
     for _name, ru, en, _gold in docs:

@@ -14,7 +14,7 @@ import io
 import json
 import os
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -363,7 +363,7 @@ def _parse(kind: str, data: bytes, text: str, where: str, problems: list[Problem
         return read_csv(text, where, problems)
     if kind == "text":
         return parse_digest(clean(text), where)
-    readers = {"html": documents.read_html, "feed": documents.read_feed, "docx": documents.read_docx,
+    readers: dict[str, Callable[..., list[RawItem]]] = {"html": documents.read_html, "feed": documents.read_feed, "docx": documents.read_docx,
                "pdf": documents.read_pdf}
     return readers[kind](data if kind in ("docx", "pdf") else text, where)
 

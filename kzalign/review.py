@@ -92,6 +92,12 @@ def _pair_rows(ws: Workspace) -> list[dict[str, Any]]:
     return rows
 
 
+def _decision_payload(decision: dict[str, object]) -> dict[str, Any]:
+    """The JSON payload of a stored decision (``{}`` when it has none)."""
+    pay = decision.get("payload")
+    return pay if isinstance(pay, dict) else {}
+
+
 def glossary_key(ru: str, en: str) -> str:
     """Stable row id of a glossary candidate."""
     return "G" + hashlib.sha1(f"{ru}\t{en}".encode()).hexdigest()[:12]
@@ -128,7 +134,7 @@ def proposals(ws: Workspace, what: str = "all", glossary: Any = None) -> list[di
     kinds = {"links": ["link"], "pairs": ["pair"], "glossary": ["glossary"], "all": ["link", "pair", "glossary"]}[what]
     seen = {(r["kind"], r["row_id"]) for r in rows}
     for (kind, key), d in sorted(dec.items()):  # decided rows that are no longer proposed (e.g. rejected ones)
-        row = d["payload"].get("row")  # type: ignore[union-attr]
+        row = _decision_payload(d).get("row")
         if kind in kinds and (kind, key) not in seen and isinstance(row, dict):
             rows.append({**dict(row), "_payload": d["payload"]})
     for r in rows:
@@ -377,7 +383,7 @@ def _apply(ws: Workspace, p: _Planned, rep: ImportReport, who_default: str, file
     ``known`` is the decisions before this import; only rows of this file change it, each once."""
     kind, key = p.cur["kind"], p.cur["row_id"]
     old = known.get((kind, key))
-    old_payload: dict[str, Any] = dict(old["payload"]) if old else {}  # type: ignore[arg-type]
+    old_payload: dict[str, Any] = dict(_decision_payload(old)) if old else {}
     same = old is not None and (old["decision"], old["corrected_en"], old["note"]) == (
         p.decision, p.corrected, p.note) and p.reviewer in ("", old["reviewer"])
     payload = _payload(ws, p.cur, old_payload or None)
@@ -544,7 +550,7 @@ def _tmx_units(ws: Workspace, df: pd.DataFrame) -> list[dict[str, Any]]:
     units = []
     for r in df.itertuples(index=False):
         d = decided.get(("pair", r.pair_id))
-        hist: list[dict[str, Any]] = list(d["payload"].get("history", [])) if d else []  # type: ignore[union-attr]
+        hist: list[dict[str, Any]] = list(_decision_payload(d).get("history", [])) if d else []
         first = hist[0] if hist else d or {}
         units.append({
             "tuid": r.pair_id, "source": r.ru_text, "target": r.en_text,

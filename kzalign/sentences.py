@@ -70,7 +70,7 @@ DEFAULT_PARAMS = AlignParams()
 
 #: Regime and mining thresholds are raw cosines, so they are calibrated per encoder (``bench_sentalign.py
 #: --calibrate``; BENCHMARKS.md); the aligner itself needs no such table (its costs adapt to each pair).
-ENCODER_PARAMS: dict[str, dict[str, float]] = {
+ENCODER_PARAMS: dict[str, dict[str, Any]] = {
     "e5": {"parallel_sim": 0.87, "mine_sim": 0.86, "mine_margin": 1.05},
 }
 

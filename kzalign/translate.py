@@ -511,7 +511,8 @@ def item_translations(ws: Workspace, translator_signature: str) -> pd.DataFrame:
     cache = ws.cached_translations(key, hashes)
     rows = []
     for item_id, item in zip(items["id"], segs, strict=True):
-        lines, flags = [], set()
+        lines: list[str] = []
+        flags: set[str] = set()
         n_sent = n_flagged = 0
         for line in item:
             parts = []

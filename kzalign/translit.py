@@ -284,7 +284,7 @@ def model_ru(text: str) -> str:
 @lru_cache(maxsize=65536)
 def model_en(text: str) -> str:
     """A Latin spelling as the learned model reads it: lower-case letters, sound-bearing diacritics kept."""
-    out = []
+    out: list[str] = []
     for ch in unicodedata.normalize("NFD", text.lower()):
         if unicodedata.combining(ch):
             if out and out[-1] in _KEEP_MARKS.get(ch, ""):
@@ -324,11 +324,11 @@ def load_name_model(text: str) -> _NameModel:
     for line in text.splitlines():
         if not line or line.startswith("#"):
             continue
-        s, t, c = line.split("\t")
-        if s == "*":
-            fallback[t] = float(c)
+        src, tgt, val = line.split("\t")
+        if src == "*":
+            fallback[tgt] = float(val)
             continue
-        ops.append((s.replace("_", ""), t.replace("_", ""), float(c)))
+        ops.append((src.replace("_", ""), tgt.replace("_", ""), float(val)))
     vocab: dict[str, int] = {"": 0, "?": 1}
     for _, t, _ in ops:
         if t and t not in vocab:
@@ -347,9 +347,9 @@ def load_name_model(text: str) -> _NameModel:
             delete[s] = fallback["del"]
     for s, t, c in ops:
         if t:
-            cost[s][vocab[t]] = min(cost[s][vocab[t]], c)
+            cost[s][vocab[t]] = min(float(cost[s][vocab[t]]), c)
         else:
-            delete[s] = min(delete.get(s, _BIG), c)
+            delete[s] = min(delete.get(s, float(_BIG)), c)
     return _NameModel(vocab, cost, delete, fallback, frozenset(s for s in srcs if len(s) == 2))
 
 

@@ -172,4 +172,5 @@ def eval_sentences_cmd(gold_dir: str, encoder_name: str | None, max_side: int | 
         click.echo(json.dumps({"strict": res["strict"], "lax": res["lax"]}))
         return
     click.echo(f"{res['docs']} documents")
-    echo_table([{"": k, **{m: f"{v:.4f}" for m, v in res[k].items()}} for k in ("strict", "lax")])  # type: ignore[union-attr]
+    scores: dict[str, dict[str, float]] = {k: dict(res[k]) for k in ("strict", "lax")}  # type: ignore[call-overload]
+    echo_table([{"": k, **{m: f"{v:.4f}" for m, v in scores[k].items()}} for k in ("strict", "lax")])

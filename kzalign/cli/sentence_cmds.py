@@ -8,7 +8,17 @@ from pathlib import Path
 
 import click
 
-from . import EMIT_FORMATS, db_option, echo_table, emit, format_option, main, plural, progress_bars
+from . import (
+    EMIT_FORMATS,
+    db_option,
+    echo_table,
+    emit,
+    engine_options,
+    format_option,
+    main,
+    plural,
+    progress_bars,
+)
 
 
 def _encoder(name: str | None):
@@ -45,6 +55,7 @@ def _echo_pairs(df, fmt: str) -> None:
 
 @main.command("pairs")
 @db_option
+@engine_options
 @format_option(EMIT_FORMATS, "table")
 @click.option("--regime", type=click.Choice(["auto", "parallel", "comparable"]), default="auto", show_default=True,
               help="Force one alignment regime for every link (default: chosen per link).")

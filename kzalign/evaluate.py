@@ -6,6 +6,7 @@ implementation.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import numpy as np
@@ -15,31 +16,52 @@ import numpy as np
 Alignment = list[tuple[list[int], list[int]]]
 
 
+_GOLD_LINE = re.compile(r"^\s*\[([\d,\s]*)\]\s*:\s*\[([\d,\s]*)\](?:\s+[-+\d.eE]+)?\s*$")
+
+
+def _ids(part: str) -> list[int]:
+    items = [x.strip() for x in part.split(",")]
+    if items == [""]:
+        return []
+    if any(not x.isdigit() for x in items):
+        raise ValueError("ids must be non-negative integers separated by commas")
+    return [int(x) for x in items]
+
+
 def parse_alignment_line(line: str) -> tuple[list[int], list[int]]:
-    """Parse one vecalign alignment line such as ``[0,1]:[0]`` (a trailing score column is ignored)."""
-    import ast
-
-    field = line.strip().split("\t")[0].split()[0] if line.strip() else ""
-    left, sep, right = field.partition("]:[")
-    if not sep:
-        raise ValueError(f"not an alignment line: {line.strip()!r}")
-    src = ast.literal_eval(left + "]")
-    tgt = ast.literal_eval("[" + right)
-    return [int(x) for x in src], [int(x) for x in tgt]
+    """One vecalign/Bertalign alignment line: ``[0,1]:[0]`` or ``[9, 10]:[9]``, an optional score column after."""
+    m = _GOLD_LINE.match(line.replace("\t", " "))
+    if m is None:
+        raise ValueError(f"not an alignment line (expected like [0,1]:[0]): {line.strip()[:60]!r}")
+    return _ids(m.group(1)), _ids(m.group(2))
 
 
-def read_alignment_file(path: str | Path) -> Alignment:
-    """Read a vecalign-format alignment file; a bad line raises InputError naming file and line."""
+def read_alignment_file(path: str | Path, n_ru: int | None = None, n_en: int | None = None) -> Alignment:
+    """Read a vecalign-format alignment file; bad lines and ids past ``n_ru`` / ``n_en`` raise InputError (file:line)."""
     from .errors import InputError, Problem
 
     out: Alignment = []
-    for lineno, line in enumerate(Path(path).read_text(encoding="utf-8").splitlines(), start=1):
+    problems: list[Problem] = []
+    try:
+        lines = Path(path).read_text(encoding="utf-8-sig").splitlines()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(Problem(str(path), None, f"cannot read gold file ({exc})")) from exc
+    for lineno, line in enumerate(lines, start=1):
         if not line.strip():
             continue
         try:
-            out.append(parse_alignment_line(line))
-        except (ValueError, SyntaxError) as exc:
-            raise InputError(Problem(str(path), lineno, str(exc))) from exc
+            src, tgt = parse_alignment_line(line)
+        except ValueError as exc:
+            problems.append(Problem(str(path), lineno, str(exc)))
+            continue
+        for ids, n, side in ((src, n_ru, "Russian"), (tgt, n_en, "English")):
+            bad = [i for i in ids if n is not None and i >= n]
+            if bad:
+                problems.append(Problem(str(path), lineno, f"{side} sentence id {bad[0]} out of range "
+                                                           f"(the document has {n} sentences, ids from 0)"))
+        out.append((src, tgt))
+    if problems:
+        raise InputError(problems)
     return out
 
 
@@ -107,9 +129,9 @@ def read_sentalign_dir(gold_dir: str | Path) -> list[tuple[str, list[str], list[
         ru_path, en_path = gold_dir / f"{name}.ru", gold_dir / f"{name}.en"
         if not ru_path.exists() or not en_path.exists():
             raise InputError(f"{gold_path}: missing {ru_path.name} or {en_path.name} beside it")
-        ru = ru_path.read_text(encoding="utf-8").splitlines()
-        en = en_path.read_text(encoding="utf-8").splitlines()
-        docs.append((name, ru, en, read_alignment_file(gold_path)))
+        ru = ru_path.read_text(encoding="utf-8-sig").splitlines()
+        en = en_path.read_text(encoding="utf-8-sig").splitlines()
+        docs.append((name, ru, en, read_alignment_file(gold_path, len(ru), len(en))))
     if not docs:
         raise InputError(f"{gold_dir}: no NAME.gold files found")
     return docs
@@ -117,20 +139,26 @@ def read_sentalign_dir(gold_dir: str | Path) -> list[tuple[str, list[str], list[
 
 def eval_sentence_alignment(gold_dir: str | Path, encoder: object, params: object = None,
                             every: int = 1) -> dict[str, object]:
-    """Align the documents of a vecalign-format gold folder (every ``every``-th one) and score them."""
-    from .sentences import DEFAULT_PARAMS, align_parallel, span_lengths, span_matrices, span_texts
+    """Align the documents of a vecalign-format gold folder (every ``every``-th one) and score them.
+
+    Each line of NAME.ru / NAME.en is one sentence, as in vecalign's and Bertalign's data.
+    """
+    from .sentences import DEFAULT_PARAMS, align_texts, needed_texts
 
     params = params or DEFAULT_PARAMS
     docs = read_sentalign_dir(gold_dir)[:: max(1, every)]
-    texts = sorted({t for _n, ru, en, _g in docs for t in span_texts(ru) + span_texts(en)})
-    vecs = np.asarray(encoder.encode(texts, kind="passage"), dtype=np.float32)  # type: ignore[attr-defined]
-    index = {t: i for i, t in enumerate(texts)}
+    if not any(gold for _n, _ru, _en, gold in docs):
+        from .errors import InputError
+
+        raise InputError(f"{gold_dir}: every NAME.gold file is empty: nothing to score")
+    texts = needed_texts([side for _n, ru, en, _g in docs for side in (ru, en)], params)  # type: ignore[arg-type]
+    vecs = np.zeros((0, 1), np.float32)
+    if texts:
+        vecs = np.asarray(encoder.encode(texts, kind="passage"), dtype=np.float32)  # type: ignore[attr-defined]
+    vec = dict(zip(texts, vecs, strict=True))
     tests: list[Alignment] = []
     for _name, ru, en, _gold in docs:
-        rv = span_matrices(vecs[[index[t] for t in span_texts(ru)]], len(ru))
-        ev = span_matrices(vecs[[index[t] for t in span_texts(en)]], len(en))
-        beads = align_parallel(rv, ev, span_lengths(ru), span_lengths(en), params)  # type: ignore[arg-type]
-        tests.append([(b.ru, b.en) for b in beads])
+        tests.append([(b.ru, b.en) for b in align_texts(ru, en, vec, params)])  # type: ignore[arg-type]
     scores: dict[str, object] = dict(score_sentence_alignment([d[3] for d in docs], tests))
     scores["docs"] = len(docs)
     return scores

@@ -55,6 +55,7 @@ _JS = """
      df=document.getElementById('from'),dt=document.getElementById('to'),un=document.getElementById('unlinked'),
      count=document.getElementById('count'),items=[].slice.call(document.querySelectorAll('.ru-item'));
  var indexed=false;
+ function n(k,w){return k+' '+w+(k===1?'':'s');}
  function index(){if(indexed)return;indexed=true;items.forEach(function(it){it._t=it.textContent.toLowerCase();
    it._links.forEach(function(l){l._t=l.textContent.toLowerCase();});});}
  items.forEach(function(it){it._links=[].slice.call(it.querySelectorAll('.link'));});
@@ -67,11 +68,11 @@ _JS = """
      l.classList.toggle('hidden',!ok);if(ok){any=true;links++;}});
    var show=any||(it._links.length===0&&un.checked&&dateOk&&textItem&&s==='all'&&min<=0);
    it.classList.toggle('hidden',!show);if(show)shown++;});
-  count.textContent=shown+' Russian items, '+links+' links shown';
+  count.textContent=n(shown,'Russian item')+', '+n(links,'link')+' shown';
  }
  [q,st,sc,df,dt,un].forEach(function(e){e.addEventListener('input',apply);e.addEventListener('change',apply);});
  var nl=0;items.forEach(function(it){nl+=it._links.length;});
- count.textContent=items.length+' Russian items, '+nl+' links shown';
+ count.textContent=n(items.length,'Russian item')+', '+n(nl,'link')+' shown';
  var u=new URLSearchParams(location.search),set=false;
  [['q',q],['status',st],['min',sc],['from',df],['to',dt]].forEach(function(p){if(u.has(p[0])){p[1].value=u.get(p[0]);set=true;}});
  if(set)apply();
@@ -159,7 +160,7 @@ def _item_html(item: Any, links: pd.DataFrame, pairs_by_link: dict[tuple[str, st
     sources = "; ".join(item.sources) if isinstance(item.sources, list) else ""
     return (f'<article class="ru-item" data-date="{_esc(item.date if isinstance(item.date, str) else "")}" data-id="{_esc(item.id)}">'
             f'<h2 lang="ru">{_marked(glossary, title, "ru")}</h2>'
-            f'<div class="meta">{_date(item.date)} · {_esc(item.id)} · {len(links)} link(s) · {_esc(sources)}</div>'
+            f'<div class="meta">{_date(item.date)} · {_esc(item.id)} · {_n(len(links), "link")} · {_esc(sources)}</div>'
             f'<details class="text"><summary>Russian text</summary><div lang="ru">{_esc(item.text)}</div></details>'
             f"{body}</article>")
 
@@ -186,7 +187,7 @@ def build_report(ws: Workspace, glossary: Any = None) -> tuple[str, ReportStats]
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
         "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'; "
         "script-src 'unsafe-inline'\">"
-        f"<title>kzalign report: {counts['ru']} Russian items, {counts['links']} links</title><style>{_CSS}</style></head><body>"
+        f"<title>kzalign report: {_n(counts['ru'], 'Russian item')}, {_n(counts['links'], 'link')}</title><style>{_CSS}</style></head><body>"
         f"<header><h1>Russian ↔ English links</h1><div class=\"sub\">{counts['ru']} Russian and {counts['en']} English items · "
         f"{_n(counts['links'], 'link')} · {_n(counts['pairs'], 'sentence pair')} · made by kzalign {__version__} from "
         f"<code>{_esc(ws.path.name)}</code> · <code>{_esc(signature)}</code>{_esc(gsig)}</div></header>"

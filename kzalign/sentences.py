@@ -1,10 +1,10 @@
-"""Sentence pairs inside linked item pairs: monotone DP for near-parallel texts, margin mining for comparable ones.
+"""Sentence pairs: inside linked item pairs (the workspace stage) and inside one given document pair.
 
-Near-parallel texts (one translates the other) are aligned by a monotone dynamic program over
-sentence-span embeddings allowing 1:1, 1:2, 2:1, 2:2 beads and skipped sentences, in the manner
-of vecalign/Bertalign. Comparable texts (a later report on the same event) are mined: only
-sentence pairs that are mutual best matches with a high margin score are kept; most sentences
-stay unpaired.
+Near-parallel texts (one translates the other) are aligned by :mod:`kzalign.align` (monotone DP with
+beads of up to 6 sentences a side, costs that adapt to each pair, coarse-to-fine search). Comparable
+texts (a later report on the same event) are mined: only sentence pairs that are mutual best matches
+with a high margin score are kept; most sentences stay unpaired. Sentence vectors come from the
+workspace's embedding cache, so sentences that linking already encoded are not encoded again.
 """
 
 from __future__ import annotations
@@ -16,22 +16,30 @@ import math
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Protocol
 
 import numpy as np
 import pandas as pd
 
-from .errors import KzalignError
+from .align import DEFAULT_CONFIG, AlignConfig, Bead, align_sentences
+from .errors import InputError, KzalignError, Problem
 from .progress import ProgressCallback, report
 from .signature import make_signature
-from .store import Workspace, link_key, now_iso
-from .text import split_sentences
+from .store import Workspace, link_key
+from .text import script_counts, split_sentences
 
 log = logging.getLogger(__name__)
 
-#: Bead types the monotone aligner may use (RU sentences, EN sentences).
-BEAD_TYPES: tuple[tuple[int, int], ...] = ((1, 1), (1, 2), (2, 1), (2, 2), (1, 0), (0, 1))
 REGIMES = ("auto", "parallel", "comparable")
+#: How vectors of runs of consecutive sentences are made: mean of the sentence vectors (no encoding),
+#: or the encoder run on the joined text (vecalign's overlaps: no better with use/e5, ~5x the encoding).
+OVERLAPS = ("mean", "encode")
+#: Longest document side ``kzalign align`` accepts by default (encoding is the cost: ~30 s with use, ~30 min
+#: with e5 for 20,000 sentences; the aligner itself is linear, see BENCHMARKS.md).
+MAX_SENTENCES = 20_000
+
+__all__ = ["Bead", "AlignConfig"]
 
 
 class Encoder(Protocol):
@@ -44,14 +52,10 @@ class Encoder(Protocol):
 
 @dataclass(frozen=True)
 class AlignParams:
-    """Tunable constants of the aligners (calibrated on the sentalign dev set; see BENCHMARKS.md)."""
+    """Constants of the sentence stage: the aligner's, comparable mining's and the auto regime's (BENCHMARKS.md)."""
 
-    sim_floor: float = 0.30  # similarity a covered sentence must beat to be worth aligning
-    skip: float = 0.30  # cost of leaving one sentence unaligned
-    merge: float = 0.30  # extra cost of a 1:2 / 2:1 bead
-    merge22: float = 0.60  # extra cost of a 2:2 bead
-    len_weight: float = 0.10  # weight of the |log length ratio| penalty
-    len_ratio: float = 1.1  # expected EN/RU length ratio in characters
+    align: AlignConfig = DEFAULT_CONFIG
+    overlaps: str = "mean"
     # comparable mining
     margin_k: int = 4
     mine_margin: float = 1.10  # ratio margin a mined pair must reach
@@ -64,109 +68,57 @@ class AlignParams:
 
 DEFAULT_PARAMS = AlignParams()
 
-
-@dataclass
-class Bead:
-    """One aligned group: RU sentence indices, EN sentence indices and its similarity."""
-
-    ru: list[int]
-    en: list[int]
-    score: float
+#: Regime and mining thresholds are raw cosines, so they are calibrated per encoder (``bench_sentalign.py
+#: --calibrate``; BENCHMARKS.md); the aligner itself needs no such table (its costs adapt to each pair).
+ENCODER_PARAMS: dict[str, dict[str, Any]] = {
+    "e5": {"parallel_sim": 0.87, "mine_sim": 0.86, "mine_margin": 1.05},
+}
 
 
-# -- embeddings of sentence spans ---------------------------------------------------------------
-def span_texts(sents: Sequence[str], max_span: int = 2) -> list[str]:
-    """Texts of all spans of 1..max_span consecutive sentences, span length major."""
-    out: list[str] = []
-    for k in range(1, max_span + 1):
-        out.extend(" ".join(sents[i : i + k]) for i in range(len(sents) - k + 1))
-    return out
+def params_for(encoder: Any, base: AlignParams = DEFAULT_PARAMS) -> AlignParams:
+    """``base`` with the regime/mining thresholds calibrated for this encoder (USE's for encoders not calibrated)."""
+    from dataclasses import replace
+
+    return replace(base, **ENCODER_PARAMS.get(str(getattr(encoder, "name", "")), {}))
 
 
-def span_matrices(vectors: np.ndarray, n: int, max_span: int = 2) -> list[np.ndarray]:
-    """Split vectors of :func:`span_texts` into one (n, dim) matrix per span length (zero-padded)."""
-    out, pos = [], 0
-    dim = vectors.shape[1] if vectors.ndim == 2 and len(vectors) else 1
-    for k in range(1, max_span + 1):
-        cnt = max(n - k + 1, 0)
-        mat = np.zeros((n, dim), dtype=np.float32)
-        if cnt:
-            mat[:cnt] = vectors[pos : pos + cnt]
-        out.append(mat)
-        pos += cnt
-    return out
+def run_texts(sents: Sequence[str], max_side: int) -> list[str]:
+    """Texts of the runs of 2..max_side consecutive sentences (what ``overlaps="encode"`` encodes)."""
+    return [" ".join(sents[i : i + k]) for k in range(2, max_side + 1) for i in range(len(sents) - k + 1)]
 
 
-def span_lengths(sents: Sequence[str], max_span: int = 2) -> list[np.ndarray]:
-    """Character lengths of spans, in the layout of :func:`span_matrices`."""
-    lens = np.array([len(s) for s in sents], dtype=np.float64)
-    out = []
-    for k in range(1, max_span + 1):
-        arr = np.zeros(len(sents))
-        for i in range(len(sents) - k + 1):
-            arr[i] = lens[i : i + k].sum() + (k - 1)
-        out.append(arr)
-    return out
+def text_matrix(sents: Sequence[str], vec: dict[str, np.ndarray]) -> np.ndarray:
+    """(n, dim) matrix of the texts' vectors ((0, 1) for no texts)."""
+    if not sents:
+        return np.zeros((0, 1), dtype=np.float32)
+    return np.array([vec[t] for t in sents], dtype=np.float32)
 
 
-# -- monotone alignment (near-parallel) ----------------------------------------------------------
-def align_parallel(
-    ru_spans: list[np.ndarray],
-    en_spans: list[np.ndarray],
-    ru_lens: list[np.ndarray],
-    en_lens: list[np.ndarray],
-    params: AlignParams = DEFAULT_PARAMS,
-) -> list[Bead]:
-    """Best monotone alignment (1:1, 1:2, 2:1, 2:2, skips) by dynamic programming over span similarities."""
-    n, m = len(ru_spans[0]), len(en_spans[0])
-    if n == 0 or m == 0:
-        return [Bead([i], [], 0.0) for i in range(n)] + [Bead([], [j], 0.0) for j in range(m)]
-    sims: dict[tuple[int, int], np.ndarray] = {}
-    vals: dict[tuple[int, int], np.ndarray] = {}
-    for a, b in BEAD_TYPES:
-        if a == 0 or b == 0:
-            continue
-        sim = ru_spans[a - 1] @ en_spans[b - 1].T
-        ratio = np.log((en_lens[b - 1][None, :] + 5.0) / (params.len_ratio * ru_lens[a - 1][:, None] + 5.0))
-        adj = sim - params.len_weight * np.abs(ratio)
-        pen = 0.0 if (a, b) == (1, 1) else params.merge22 if (a, b) == (2, 2) else params.merge
-        sims[(a, b)] = sim
-        vals[(a, b)] = ((a + b) * (adj - params.sim_floor) - pen).tolist()
-    neg = -1e18
-    best = [[neg] * (m + 1) for _ in range(n + 1)]
-    back: list[list[tuple[int, int]]] = [[(0, 0)] * (m + 1) for _ in range(n + 1)]
-    best[0][0] = 0.0
-    skip = params.skip
-    for i in range(n + 1):
-        row = best[i]
-        for j in range(m + 1):
-            if i == 0 and j == 0:
-                continue
-            cur, arg = neg, (0, 0)
-            if i >= 1:
-                v = best[i - 1][j] - skip
-                if v > cur:
-                    cur, arg = v, (1, 0)
-            if j >= 1:
-                v = row[j - 1] - skip
-                if v > cur:
-                    cur, arg = v, (0, 1)
-            for (a, b), val in vals.items():
-                if i >= a and j >= b:
-                    v = best[i - a][j - b] + val[i - a][j - b]
-                    if v > cur:
-                        cur, arg = v, (a, b)
-            row[j] = cur
-            back[i][j] = arg
-    beads: list[Bead] = []
-    i, j = n, m
-    while i > 0 or j > 0:
-        a, b = back[i][j]
-        i, j = i - a, j - b
-        score = float(sims[(a, b)][i, j]) if a and b else 0.0
-        beads.append(Bead(list(range(i, i + a)), list(range(j, j + b)), score))
-    beads.reverse()
-    return beads
+def align_texts(ru: Sequence[str], en: Sequence[str], vec: dict[str, np.ndarray],
+                params: AlignParams = DEFAULT_PARAMS) -> list[Bead]:
+    """Align two sentence lists whose vectors (and, with encoded overlaps, their runs' vectors) are in ``vec``."""
+    sides = []
+    for sents in (ru, en):
+        mat = text_matrix(sents, vec)
+        over = {}
+        if params.overlaps == "encode":
+            for k in range(2, params.align.max_side + 1):
+                runs = [" ".join(sents[i : i + k]) for i in range(len(sents) - k + 1)]
+                if runs:
+                    over[k] = np.array([vec[t] for t in runs], dtype=np.float32)
+        sides.append((mat, np.array([len(t) for t in sents], dtype=np.float64), over))
+    (rv, rl, ro), (ev, el, eo) = sides
+    return align_sentences(rv, ev, rl, el, params.align, ro, eo)
+
+
+def needed_texts(docs: Sequence[Sequence[str]], params: AlignParams) -> list[str]:
+    """Every text whose vector the aligner needs for these documents, each once."""
+    out: dict[str, None] = {}
+    for sents in docs:
+        out.update(dict.fromkeys(sents))
+        if params.overlaps == "encode":
+            out.update(dict.fromkeys(run_texts(sents, params.align.max_side)))
+    return list(out)
 
 
 # -- comparable mining -------------------------------------------------------------------------
@@ -292,6 +244,7 @@ class PairsReport:
     regimes: dict[str, int] = field(default_factory=dict)
     kept_by_decision: int = 0
     rejected_skipped: int = 0
+    encoded: int = 0
     signature: str = ""
 
 
@@ -302,33 +255,34 @@ def pair_key(ru_id: str, en_id: str, ru_idx: Sequence[int], en_idx: Sequence[int
 
 
 def item_sentences(title: str | None, text: str, lang: str) -> list[str]:
-    """An item's sentences: its title (when it has one) then the sentences of its text."""
-    sents = split_sentences(text or "", lang)
-    title = (title or "").strip()
-    if title and (not sents or sents[0] != title):
-        sents = [title, *sents]
-    return sents
+    """An item's sentences, split exactly as linking splits them (headline first) so their vectors are shared."""
+    from .link import item_units
+
+    if not (title or "").strip() and not (text or "").strip():
+        return []
+    return item_units(title, text, lang)
 
 
-def _encode(ws: Workspace, encoder: Any, texts: list[str], progress: ProgressCallback | None) -> np.ndarray:
-    """Embeddings of texts through the workspace cache."""
+def _vectors(ws: Workspace, encoder: Any, texts: list[str], progress: ProgressCallback | None
+             ) -> tuple[dict[str, np.ndarray], int]:
+    """Vectors of texts through the workspace cache, and how many had to be encoded."""
     if not texts:
-        return np.zeros((0, 1), dtype=np.float32)
-    try:
-        from .embed import embed_texts
-    except ImportError:  # embed.py not installed: encode directly
-        return np.asarray(encoder.encode(texts, kind="passage"), dtype=np.float32)
-    return np.asarray(embed_texts(ws, encoder, texts, progress=progress), dtype=np.float32)
+        return {}, 0
+    from .embed import cache_key, embed_texts
+    from .text import text_hash
+
+    known = ws.get_vectors(cache_key(encoder), list({text_hash(t) for t in texts}))
+    fresh = sum(1 for t in set(texts) if text_hash(t) not in known)
+    vecs = np.asarray(embed_texts(ws, encoder, texts, progress=progress), dtype=np.float32)
+    return dict(zip(texts, vecs, strict=True)), fresh
 
 
 def resolve_encoder(encoder: Any) -> Any:
     """An encoder object as given, or the one of that name (``None``: the default) from kzalign.embed."""
     if encoder is not None and not isinstance(encoder, str):
         return encoder
-    try:
-        from .embed import get_encoder
-    except ImportError as exc:
-        raise KzalignError("no sentence encoder available (kzalign.embed is missing)") from exc
+    from .embed import get_encoder
+
     return get_encoder(encoder)
 
 
@@ -357,11 +311,94 @@ def _translate(ws: Workspace, translator: Any, glossary: Any, texts: list[str]) 
             zip(uniq, out, strict=True)}
 
 
-def _decided(ws: Workspace, kind: str) -> dict[str, dict[str, Any]]:
-    rows = ws.conn.execute(
-        "SELECT key, decision, corrected_en, payload FROM decisions WHERE kind=?", (kind,)
-    ).fetchall()
-    return {k: {"decision": d, "corrected_en": c, "payload": json.loads(p or "{}")} for k, d, c, p in rows}
+def _live_links(ws: Workspace) -> pd.DataFrame:
+    """Links that a reviewer has not rejected."""
+    link_dec = ws.decided("link")
+    links = ws.links_for_pairs()
+    keep = [link_dec.get(link_key(r, e), {}).get("decision") != "reject"
+            for r, e in zip(links["ru_id"], links["en_id"], strict=True)]
+    return links[pd.Series(keep, index=links.index, dtype=bool)]
+
+
+def _link_sentences(ws: Workspace, links: pd.DataFrame) -> dict[str, list[str]]:
+    """Sentences of every item that takes part in a link."""
+    items = ws.items().set_index("id")
+    sents: dict[str, list[str]] = {}
+    for iid in set(links["ru_id"]) | set(links["en_id"]):
+        if iid in items.index:
+            it = items.loc[iid]
+            sents[iid] = item_sentences(it["title"], it["text"], it["lang"])
+    return sents
+
+
+def bead_rows(ru_id: str, en_id: str, ru_s: Sequence[str], en_s: Sequence[str], beads: list[Bead],
+              regime: str) -> list[dict[str, Any]]:
+    """Pair rows of the non-skip beads of one document pair."""
+    return [{
+        "id": pair_key(ru_id, en_id, b.ru, b.en), "ru_id": ru_id, "en_id": en_id,
+        "ru_idx": json.dumps(b.ru), "en_idx": json.dumps(b.en),
+        "ru_text": " ".join(ru_s[i] for i in b.ru), "en_text": " ".join(en_s[j] for j in b.en),
+        "score": round(b.score, 4), "regime": regime,
+    } for b in beads if b.ru and b.en]
+
+
+def _align_links(links: pd.DataFrame, sents: dict[str, list[str]], vec: dict[str, np.ndarray], regime: str,
+                 params: AlignParams, rep: PairsReport, progress: ProgressCallback | None) -> list[dict[str, Any]]:
+    """Pair rows of every link: DP alignment, then mining instead where the link is comparable."""
+    rows: list[dict[str, Any]] = []
+    report(progress, "align", 0, len(links))
+    for done, rec in enumerate(links.itertuples(index=False), start=1):
+        ru_s, en_s = sents.get(rec.ru_id), sents.get(rec.en_id)
+        if ru_s is None or en_s is None:
+            continue
+        rep.links += 1
+        beads = align_texts(ru_s, en_s, vec, params)
+        try:
+            evidence = json.loads(rec.evidence or "{}")
+        except json.JSONDecodeError:
+            evidence = {}
+        reg = _choose_regime(regime, evidence if isinstance(evidence, dict) else {}, beads,
+                             len(ru_s), len(en_s), params)
+        if reg == "comparable":
+            beads = mine_comparable(text_matrix(ru_s, vec), text_matrix(en_s, vec), params)
+        rep.regimes[reg] = rep.regimes.get(reg, 0) + 1
+        rows.extend(bead_rows(rec.ru_id, rec.en_id, ru_s, en_s, beads, reg))
+        report(progress, "align", done, len(links))
+    return rows
+
+
+def _apply_decisions(rows: list[dict[str, Any]], pair_dec: dict[str, dict[str, Any]],
+                     rep: PairsReport) -> list[dict[str, Any]]:
+    """Drop rejected pairs; keep accepted / fixed ones even when the aligner no longer proposes them.
+
+    A reviewer's sentence-level decision is the more specific one, and a fixed pair is a translation
+    unit worth keeping whatever the two reports are about (a review is never lost), even when its
+    link is gone or rejected.
+    """
+    out = []
+    for r in rows:
+        if pair_dec.get(r["id"], {}).get("decision") == "reject":
+            rep.rejected_skipped += 1
+        else:
+            out.append(r)
+    have = {r["id"] for r in out}
+    for pid, dec in pair_dec.items():
+        pay = dec["payload"]
+        if dec["decision"] in ("accept", "fix") and pid not in have and pay.get("ru_id"):
+            out.append({k: pay[k] for k in ("id", "ru_id", "en_id", "ru_idx", "en_idx", "ru_text", "en_text",
+                                           "score", "regime")})
+            rep.kept_by_decision += 1
+    return out
+
+
+def _signature(encoder: Any, regime: str, translator: Any, params: AlignParams) -> str:
+    c = params.align
+    return make_signature({
+        "stage": "pairs", "enc": getattr(encoder, "signature", type(encoder).__name__), "regime": regime,
+        "mt": getattr(translator, "signature", None) if translator is not None else None,
+        "beads": f"{c.max_side}/{c.max_total}", "ov": params.overlaps,
+        "costs": "adaptive" if c.adaptive else "raw", "floor": c.floor, "skip": c.skip, "mine": params.mine_margin,
+    })
 
 
 def align_workspace(
@@ -372,99 +409,35 @@ def align_workspace(
     translator: Any = None,
     glossary: Any = None,
     progress: ProgressCallback | None = None,
-    params: AlignParams = DEFAULT_PARAMS,
+    params: AlignParams | None = None,
 ) -> PairsReport:
-    """Align sentences inside every linked item pair and replace the ``pairs`` table (respecting decisions)."""
+    """Align sentences inside every linked item pair and replace the ``pairs`` table (respecting decisions).
+
+    Sentence vectors come from the workspace cache (linking stores them), so only unseen texts are encoded.
+    ``params`` default: :func:`params_for` the encoder.
+    """
     if regime not in REGIMES:
         raise KzalignError(f"unknown regime {regime!r}; choose one of {', '.join(REGIMES)}")
     encoder = resolve_encoder(encoder)
-    link_dec = _decided(ws, "link")
-    pair_dec = _decided(ws, "pair")
-    links = ws.query_df("SELECT ru_id, en_id, score, evidence FROM links ORDER BY ru_id, rank, en_id")
-    keep = [link_dec.get(link_key(r, e), {}).get("decision") != "reject"
-            for r, e in zip(links["ru_id"], links["en_id"], strict=True)]
-    links = links[pd.Series(keep, index=links.index, dtype=bool)]
-    items = ws.items().set_index("id")
-    sents: dict[str, list[str]] = {}
-    for iid in set(links["ru_id"]) | set(links["en_id"]):
-        if iid in items.index:
-            it = items.loc[iid]
-            sents[iid] = item_sentences(it["title"], it["text"], it["lang"])
-    all_texts = sorted({t for s in sents.values() for t in span_texts(s)})
-    vecs = _encode(ws, encoder, all_texts, progress)
-    index = {t: i for i, t in enumerate(all_texts)}
-
-    def spans(ss: list[str]) -> list[np.ndarray]:
-        rows = [index[t] for t in span_texts(ss)]
-        return span_matrices(vecs[rows] if rows else np.zeros((0, vecs.shape[1]), np.float32), len(ss))
-
-    report_ = PairsReport()
-    rows: list[dict[str, Any]] = []
-    total = len(links)
-    report(progress, "align", 0, total)
-    for done, rec in enumerate(links.itertuples(index=False), start=1):
-        ru_s, en_s = sents.get(rec.ru_id), sents.get(rec.en_id)
-        if ru_s is None or en_s is None:
-            continue
-        report_.links += 1
-        rv, ev = spans(ru_s), spans(en_s)
-        beads = align_parallel(rv, ev, span_lengths(ru_s), span_lengths(en_s), params)
-        try:
-            evidence = json.loads(rec.evidence or "{}")
-        except json.JSONDecodeError:
-            evidence = {}
-        reg = _choose_regime(regime, evidence if isinstance(evidence, dict) else {}, beads,
-                             len(ru_s), len(en_s), params)
-        if reg == "comparable":
-            beads = mine_comparable(rv[0], ev[0], params)
-        report_.regimes[reg] = report_.regimes.get(reg, 0) + 1
-        for b in beads:
-            if not b.ru or not b.en:
-                continue
-            pid = pair_key(rec.ru_id, rec.en_id, b.ru, b.en)
-            if pair_dec.get(pid, {}).get("decision") == "reject":
-                report_.rejected_skipped += 1
-                continue
-            rows.append({
-                "id": pid, "ru_id": rec.ru_id, "en_id": rec.en_id,
-                "ru_idx": json.dumps(b.ru), "en_idx": json.dumps(b.en),
-                "ru_text": " ".join(ru_s[i] for i in b.ru), "en_text": " ".join(en_s[j] for j in b.en),
-                "score": round(b.score, 4), "regime": reg,
-            })
-        report(progress, "align", done, total)
-    # accepted / fixed pairs stay even when the aligner no longer proposes them, and even when their link
-    # is gone or rejected: a reviewer's sentence-level decision is the more specific one, and a fixed pair
-    # is a translation unit worth keeping whatever the two reports are about (a review is never lost)
-    have = {r["id"] for r in rows}
-    for pid, dec in pair_dec.items():
-        pay = dec["payload"]
-        if dec["decision"] in ("accept", "fix") and pid not in have and pay.get("ru_id"):
-            rows.append({k: pay[k] for k in ("id", "ru_id", "en_id", "ru_idx", "en_idx", "ru_text", "en_text",
-                                            "score", "regime")})
-            report_.kept_by_decision += 1
+    params = params or params_for(encoder)
+    links = _live_links(ws)
+    sents = _link_sentences(ws, links)
+    vec, rep_encoded = _vectors(ws, encoder, needed_texts(list(sents.values()), params), progress)
+    rep = PairsReport(encoded=rep_encoded)
+    rows = _align_links(links, sents, vec, regime, params, rep, progress)
+    rows = _apply_decisions(rows, ws.decided("pair"), rep)
     mt = _translate(ws, translator, glossary, [r["ru_text"] for r in rows])
     for r in rows:
         draft, mt_flags = mt.get(r["ru_text"], ("", ""))
         r["mt_en"] = draft
         r["flags"] = "; ".join(x for x in (qa_flags(r["ru_text"], r["en_text"], glossary), mt_flags) if x)
-    sig = make_signature({
-        "stage": "pairs", "enc": getattr(encoder, "signature", type(encoder).__name__), "regime": regime,
-        "mt": getattr(translator, "signature", None) if translator is not None else None,
-        "floor": params.sim_floor, "skip": params.skip, "mine": params.mine_margin,
-    })
-    report_.signature = sig
-    report_.pairs = len(rows)
-    with ws.transaction() as conn:
-        conn.execute("DELETE FROM pairs")
-        conn.executemany(
-            "INSERT OR REPLACE INTO pairs(id, ru_id, en_id, ru_idx, en_idx, ru_text, en_text, mt_en, score, "
-            "regime, flags, signature) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
-            [(r["id"], r["ru_id"], r["en_id"], r["ru_idx"], r["en_idx"], r["ru_text"], r["en_text"],
-              r["mt_en"], r["score"], r["regime"], r["flags"], sig) for r in rows],
-        )
-        ws.record_run("pairs", sig, {"links": report_.links, "pairs": report_.pairs, "regimes": report_.regimes,
-                                     "at": now_iso()})
-    return report_
+    rep.signature = _signature(encoder, regime, translator, params)
+    rep.pairs = len(rows)
+    with ws.transaction():
+        ws.replace_pairs(rows, rep.signature)
+        ws.record_run("pairs", rep.signature, {"links": rep.links, "pairs": rep.pairs, "regimes": rep.regimes,
+                                               "encoded": rep.encoded})
+    return rep
 
 
 PAIR_COLUMNS = ["pair_id", "link_id", "ru_id", "en_id", "ru_idx", "en_idx", "ru_text", "mt_en", "en_text",
@@ -473,14 +446,7 @@ PAIR_COLUMNS = ["pair_id", "link_id", "ru_id", "en_id", "ru_idx", "en_idx", "ru_
 
 def pairs_table(ws: Workspace) -> pd.DataFrame:
     """Sentence pairs with their link id, dates and review decision; a fixed pair shows the corrected English."""
-    df = ws.query_df(
-        "SELECT p.id AS pair_id, p.ru_id, p.en_id, p.ru_idx, p.en_idx, p.ru_text, p.mt_en, p.en_text, "
-        "p.score, p.regime, p.flags, COALESCE(d.decision, '') AS decision, COALESCE(d.corrected_en, '') AS corr, "
-        "COALESCE(d.reviewer, '') AS reviewer, r.date AS ru_date, e.date AS en_date "
-        "FROM pairs p LEFT JOIN decisions d ON d.kind='pair' AND d.key=p.id "
-        "LEFT JOIN items r ON r.id=p.ru_id LEFT JOIN items e ON e.id=p.en_id "
-        "ORDER BY p.ru_id, p.en_id, p.id"
-    )
+    df = ws.pairs_with_decisions()
     if df.empty:
         return pd.DataFrame(columns=PAIR_COLUMNS)
     df["link_id"] = [link_key(r, e) for r, e in zip(df["ru_id"], df["en_id"], strict=True)]
@@ -491,3 +457,71 @@ def pairs_table(ws: Workspace) -> pd.DataFrame:
     df = df.assign(_first=first).sort_values(["ru_id", "en_id", "_first", "pair_id"])
     return df[PAIR_COLUMNS].reset_index(drop=True)
 
+
+# -- one given document pair (``kzalign align``) ---------------------------------------------------
+@dataclass
+class DocPairResult:
+    """What :func:`align_document_pair` produced: the pairs table and counts for the summary."""
+
+    pairs: pd.DataFrame
+    ru_sentences: int
+    en_sentences: int
+    skipped_ru: int
+    skipped_en: int
+    bead_types: dict[str, int]
+    signature: str
+
+
+def read_document(path: str | Path, lang: str, *, split: bool = True,
+                  max_sentences: int = MAX_SENTENCES) -> list[str]:
+    """Sentences of a plain-text document (one sentence a line with ``split=False``); bad input is an InputError."""
+    from .files import decode_text
+
+    p = Path(path)
+    if not p.is_file():
+        raise InputError(Problem(str(path), None, "file not found"))
+    text, _enc = decode_text(p.read_bytes(), str(path))
+    sents = split_sentences(text, lang) if split else [ln.strip() for ln in text.splitlines() if ln.strip()]
+    if not sents:
+        raise InputError(Problem(str(path), None, "the document is empty: nothing to align"))
+    cyr, lat = script_counts(text)
+    want, other = ("Russian", "English") if lang == "ru" else ("English", "Russian")
+    if (lang == "ru" and lat > 2 * cyr) or (lang == "en" and cyr > 2 * lat):
+        raise InputError(Problem(str(path), None, f"expected {want} text, but it looks like {other} "
+                                                  f"({cyr} Cyrillic, {lat} Latin letters); swapped arguments?"))
+    if len(sents) > max_sentences:
+        raise InputError(Problem(str(path), None, f"{len(sents):,} sentences, more than the {max_sentences:,} "
+                                                  "allowed; split it into chapters or raise --max-sentences"))
+    return sents
+
+
+def align_document_pair(ru_path: str | Path, en_path: str | Path, encoder: Any, *, split: bool = True,
+                        max_sentences: int = MAX_SENTENCES, params: AlignParams = DEFAULT_PARAMS,
+                        ws: Workspace | None = None, progress: ProgressCallback | None = None) -> DocPairResult:
+    """Align the sentences of a known RU/EN document pair (no linking); rows in the ``pairs_table`` layout."""
+    encoder = resolve_encoder(encoder)
+    ru = read_document(ru_path, "ru", split=split, max_sentences=max_sentences)
+    en = read_document(en_path, "en", split=split, max_sentences=max_sentences)
+    texts = needed_texts([ru, en], params)
+    if ws is not None:
+        vec, _ = _vectors(ws, encoder, texts, progress)
+    else:
+        report(progress, "embed", 0, len(texts))
+        vec = dict(zip(texts, np.asarray(encoder.encode(texts, kind="passage"), np.float32), strict=True))
+        report(progress, "embed", len(texts), len(texts))
+    beads = align_texts(ru, en, vec, params)
+    ru_id, en_id = Path(ru_path).name, Path(en_path).name
+    rows = bead_rows(ru_id, en_id, ru, en, beads, "parallel")
+    df = pd.DataFrame(rows).rename(columns={"id": "pair_id"}) if rows else pd.DataFrame(columns=PAIR_COLUMNS)
+    df["link_id"] = link_key(ru_id, en_id)
+    for col in ("mt_en", "flags", "decision", "reviewer", "ru_date", "en_date"):
+        df[col] = ""
+    df["en_original"] = df["en_text"]
+    df["flags"] = [qa_flags(r, e) for r, e in zip(df["ru_text"], df["en_text"], strict=True)]
+    types: dict[str, int] = {}
+    for b in beads:
+        key = f"{len(b.ru)}:{len(b.en)}"
+        types[key] = types.get(key, 0) + 1
+    return DocPairResult(df[PAIR_COLUMNS], len(ru), len(en), sum(1 for b in beads if not b.en),
+                         sum(1 for b in beads if not b.ru), types,
+                         _signature(encoder, "parallel", None, params))

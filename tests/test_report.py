@@ -76,11 +76,11 @@ def test_report_in_headless_chromium(html_seeds_db: Path, tmp_path: Path) -> Non
     assert dom.count('class="link"') == 2
     assert len(re.findall(r'<tr class="pair"', dom)) >= 1
     assert re.search(r'<mark class="name"[^>]*>Мексика</mark>', dom) and "Almurat Turganbekov" in dom
-    assert "1 Russian items, 2 links shown" in dom  # the filter script ran
+    assert "1 Russian item, 2 links shown" in dom  # the filter script ran
     # filters preset in the address: only the link scoring >= 0.5 stays visible
     dom = subprocess.run([*flags, "--dump-dom", out.as_uri() + "?min=0.5"], capture_output=True, text=True,
                          timeout=120).stdout
-    assert "1 Russian items, 1 links shown" in dom and dom.count('class="link hidden"') == 1
+    assert "1 Russian item, 1 link shown" in dom and dom.count('class="link hidden"') == 1
     shot = tmp_path / "report.png"
     subprocess.run([*flags, "--window-size=1280,1400", f"--screenshot={shot}", out.as_uri()],
                    capture_output=True, timeout=120, check=False)

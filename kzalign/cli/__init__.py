@@ -382,7 +382,8 @@ def _register() -> None:
     """Import the command modules; each adds its commands to :data:`main`."""
     import importlib
 
-    for name in ("ingest_cmds", "link_cmds", "translate_cmds", "glossary_cmds", "review_cmds", "run_cmd"):
+    for name in ("ingest_cmds", "link_cmds", "translate_cmds", "glossary_cmds", "review_cmds", "sentence_cmds",
+                 "run_cmd"):
         try:
             importlib.import_module(f"{__name__}.{name}")
         except ModuleNotFoundError as exc:  # a command module not written yet

@@ -1,19 +1,10 @@
-"""Commands for sentence pairs and the review round trip: pairs, review export/import, export, eval-sentences."""
+"""Commands for the review round trip: review export/import and export (sentence commands: sentence_cmds.py)."""
 
 from __future__ import annotations
 
-import json
-import sys
-
 import click
 
-from . import EMIT_FORMATS, counts, db_option, echo_table, emit, format_option, main, plural, progress_bars
-
-
-def _encoder(name: str | None):
-    from ..sentences import resolve_encoder
-
-    return resolve_encoder(name)
+from . import EMIT_FORMATS, counts, db_option, emit, format_option, main, plural
 
 
 def _glossary(paths: tuple[str, ...], what: str):
@@ -24,53 +15,6 @@ def _glossary(paths: tuple[str, ...], what: str):
     from .glossary_cmds import resolve_glossary_paths
 
     return load_glossary(resolve_glossary_paths(paths))
-
-
-@main.command("pairs")
-@db_option
-@format_option(["table", "csv", "tsv", "jsonl"], "table")
-@click.option("--regime", type=click.Choice(["auto", "parallel", "comparable"]), default="auto", show_default=True,
-              help="Force one alignment regime for every link (default: chosen per link).")
-@click.option("--encoder", "encoder_name", default=None, help="Sentence encoder (use, e5, minilm, st:PATH).")
-@click.option("--no-align", is_flag=True, help="Only show the pairs of the last run.")
-@click.option("--no-translate", is_flag=True, help="Leave the MT draft column empty.")
-@click.option("--glossary", "glossary_paths", multiple=True, type=click.Path(exists=True),
-              help="Glossary CSV file(s)/folder for the QA flags (default: $KZALIGN_GLOSSARY or ./glossaries).")
-def pairs_cmd(db: str, fmt: str, regime: str, encoder_name: str | None, no_align: bool, no_translate: bool,
-              glossary_paths: tuple[str, ...]) -> None:
-    """Align sentences inside every linked item pair and print the pairs.
-
-    \b
-    Near-parallel links (one text translates the other) get a monotone alignment with 1:1, 1:2,
-    2:1, 2:2 groups; comparable links (reports of the same event) keep only the sentences that
-    really correspond. QA flags mark numbers missing in English and glossary names not followed.
-    """
-    from ..files import csv_text
-    from ..sentences import align_workspace, pairs_table
-    from ..store import open_workspace
-
-    with open_workspace(db) as ws:
-        if not no_align:
-            translator = None
-            if not no_translate:
-                from ..translate import load_translator
-
-                translator = load_translator()
-            with progress_bars() as bars:
-                rep = align_workspace(ws, encoder=_encoder(encoder_name), regime=regime, translator=translator,
-                                      glossary=_glossary(glossary_paths, "all"), progress=bars)
-            regimes = ", ".join(f"{k} {v}" for k, v in sorted(rep.regimes.items())) or "none"
-            click.echo(f"{rep.pairs} pairs from {rep.links} links ({regimes}); "
-                       f"{rep.kept_by_decision} kept by review, {rep.rejected_skipped} rejected left out", err=True)
-        df = pairs_table(ws)
-    if fmt == "table":
-        echo_table(df, ["pair_id", "score", "regime", "ru_text", "en_text", "flags"], max_width=50)
-    elif fmt == "jsonl":
-        for rec in df.to_dict("records"):
-            click.echo(json.dumps(rec, ensure_ascii=False, default=str))
-    else:
-        text = csv_text(df, spreadsheet=False) if fmt == "csv" else df.to_csv(sep="\t", index=False)
-        sys.stdout.write(text)
 
 
 @main.group("review")
@@ -214,20 +158,3 @@ def export_cmd(db: str, fmt: str, out: str, unreviewed: bool, source_lang: str, 
     click.echo(f"wrote {plural(rep.units, 'sentence pair')} to {rep.path}")
     if rep.hint:
         click.secho(f"  {rep.hint}", fg="yellow", err=True)
-
-
-@main.command("eval-sentences")
-@click.argument("gold_dir", type=click.Path(exists=True, file_okay=False))
-@click.option("--encoder", "encoder_name", default=None, help="Sentence encoder (use, e5, minilm, st:PATH).")
-@click.option("--json", "as_json", is_flag=True, help="Print the scores as JSON.")
-def eval_sentences_cmd(gold_dir: str, encoder_name: str | None, as_json: bool) -> None:
-    """Score sentence alignment against vecalign-format gold (NAME.ru, NAME.en, NAME.gold): strict and lax P/R/F1."""
-    from ..evaluate import eval_sentence_alignment
-
-    res = eval_sentence_alignment(gold_dir, _encoder(encoder_name))
-    if as_json:
-        click.echo(json.dumps({"strict": res["strict"], "lax": res["lax"]}))
-        return
-    click.echo(f"{res['docs']} documents")
-    scores: dict[str, dict[str, float]] = {k: dict(res[k]) for k in ("strict", "lax")}  # type: ignore[call-overload]
-    echo_table([{"": k, **{m: f"{v:.4f}" for m, v in scores[k].items()}} for k in ("strict", "lax")])

@@ -1,0 +1,283 @@
+"""Monotone sentence alignment of one document pair (pure numpy; no workspace, no model).
+
+The aligner follows vecalign (Thompson & Koehn 2019) and Bertalign (Liu & Zhu 2022), written anew:
+
+* beads of up to ``max_side`` sentences a side (``max_total`` in all) plus 1:0 / 0:1 skips, scored on
+  *overlap* vectors, i.e. vectors of runs of consecutive sentences (encoded concatenations when the caller
+  gives them, else the normalised mean of the sentence vectors);
+* costs that adapt to each document pair: every cosine is corrected by the two sides' background similarity
+  (median cosine to a sample of the other side, as vecalign's normaliser) and divided by the pair's own scale
+  (median best 1:1 similarity), so the floor and skip costs mean the same with any encoder; the length prior
+  is the pair's own character-length ratio;
+* near-linear search: long documents are block-averaged and aligned coarse to fine (vecalign's recursive DP):
+  each finer level searches a narrow band around the coarser path, so time and memory grow linearly.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+
+import numpy as np
+
+NEG = -1e18
+
+
+@dataclass(frozen=True)
+class AlignConfig:
+    """Constants of the aligner (chosen on the harder dev set; see BENCHMARKS.md, "Sentence alignment")."""
+
+    max_side: int = 6  # at most this many sentences on one side of a bead (1:1 … 1:6, 6:1)
+    max_total: int = 5  # beads with several sentences on both sides: at most this many in all (2:2, 2:3, 3:2)
+    floor: float = 0.35  # normalised similarity a covered sentence must beat
+    skip: float = 0.50  # cost of leaving one sentence unaligned (normalised units)
+    merge: float = 0.30  # extra cost per sentence beyond a 1:1 bead
+    many: float = 0.3  # extra cost of a bead with several sentences on both sides (2:2, 2:3, 3:2)
+    len_weight: float = 0.6  # weight of |log length ratio| (per sentence of the bead)
+    adaptive: bool = True  # normalise similarities per document pair (False: raw cosine)
+    length_prior: bool = True  # expected length ratio from the pair itself (False: ``len_ratio``)
+    len_ratio: float = 1.1  # EN/RU characters when ``length_prior`` is off
+    full_cells: int = 40_000  # full DP up to this many cells; coarse to fine above
+    coarse_factor: int = 4  # sentences per block at each coarser level
+    band: int = 64  # half-width (sentences) of the fine band around the projected coarse path
+    background: int = 64  # sentences sampled from the other side for the background similarity
+
+
+DEFAULT_CONFIG = AlignConfig()
+
+
+@dataclass
+class Bead:
+    """One aligned group: RU sentence indices, EN sentence indices and its cosine (0 for a skip)."""
+
+    ru: list[int]
+    en: list[int]
+    score: float
+
+
+@dataclass
+class Side:
+    """One document side prepared for the DP: vectors and character lengths of every run of 1..k sentences."""
+
+    spans: list[np.ndarray]  # spans[k-1][s]: vector of sentences s..s+k-1 (zero rows past the end)
+    lens: list[np.ndarray]  # lens[k-1][s]: characters of that run
+    back: list[np.ndarray] = field(default_factory=list)  # background similarity of each span
+
+    @property
+    def n(self) -> int:
+        return len(self.spans[0])
+
+
+def normalize(x: np.ndarray) -> np.ndarray:
+    """Rows scaled to unit length (zero rows stay zero), float32."""
+    x = np.asarray(x, dtype=np.float32)
+    norms = np.linalg.norm(x, axis=1, keepdims=True)
+    norms[norms == 0] = 1.0
+    return (x / norms).astype(np.float32)
+
+
+def make_side(vectors: np.ndarray, lengths: np.ndarray, max_side: int,
+              overlaps: Mapping[int, np.ndarray] | None = None) -> Side:
+    """Span vectors and lengths of one side; runs without an encoded overlap vector use the normalised mean."""
+    vectors = normalize(vectors) if len(vectors) else np.zeros((0, max(vectors.shape[-1], 1)), np.float32)
+    n, dim = vectors.shape
+    csum = np.vstack([np.zeros((1, dim), np.float32), np.cumsum(vectors, axis=0, dtype=np.float32)])
+    lcum = np.concatenate([[0.0], np.cumsum(np.asarray(lengths, dtype=np.float64))])
+    spans, lens = [], []
+    for k in range(1, max_side + 1):
+        cnt = max(n - k + 1, 0)
+        mat = np.zeros((n, dim), np.float32)
+        ln = np.zeros(n)
+        if cnt:
+            given = (overlaps or {}).get(k) if k > 1 else vectors
+            mat[:cnt] = normalize(given[:cnt]) if given is not None else normalize(csum[k:] - csum[:cnt])
+            ln[:cnt] = lcum[k:] - lcum[:cnt] + (k - 1)
+        spans.append(mat)
+        lens.append(ln)
+    return Side(spans, lens)
+
+
+def bead_types(cfg: AlignConfig) -> list[tuple[int, int]]:
+    """Bead shapes the DP may use besides the 0:1 skip (which it handles as a running maximum)."""
+    types = [(a, b) for a in range(1, cfg.max_side + 1) for b in range(1, cfg.max_side + 1)
+             if min(a, b) == 1 or a + b <= cfg.max_total]
+    return sorted(types, key=lambda t: (t[0] + t[1], t)) + [(1, 0)]
+
+
+# -- adaptive normalisation -----------------------------------------------------------------------
+def _sample(x: np.ndarray, k: int) -> np.ndarray:
+    """Up to ``k`` rows of ``x`` spread evenly (deterministic)."""
+    if len(x) <= k:
+        return x
+    return x[np.linspace(0, len(x) - 1, k).round().astype(int)]
+
+
+def _background(spans: np.ndarray, sample: np.ndarray) -> np.ndarray:
+    """Median cosine of each span to the other side's sample, its best match left out (short documents)."""
+    if len(sample) < 2:
+        return np.zeros(len(spans))
+    sims = np.sort(spans @ sample.T, axis=1)[:, :-1]
+    return np.median(sims, axis=1)
+
+
+def calibrate(ru: Side, en: Side, cfg: AlignConfig) -> tuple[float, float]:
+    """Fill each span's background similarity; return (scale, expected EN/RU length ratio) of the pair."""
+    if cfg.adaptive:
+        en_bg, ru_bg = _sample(en.spans[0], cfg.background), _sample(ru.spans[0], cfg.background)
+        ru.back = [_background(s, en_bg) for s in ru.spans]
+        en.back = [_background(s, ru_bg) for s in en.spans]
+        rows = _sample(np.arange(ru.n), 256)
+        best = np.empty(len(rows))
+        for start in range(0, len(rows), 64):  # memory stays at 64 x m
+            r = rows[start : start + 64]
+            adj = ru.spans[0][r] @ en.spans[0].T - 0.5 * (ru.back[0][r, None] + en.back[0][None, :])
+            best[start : start + 64] = adj.max(axis=1)
+        scale = float(max(np.median(best), 0.05))
+    else:
+        ru.back = [np.zeros(ru.n) for _ in ru.spans]
+        en.back = [np.zeros(en.n) for _ in en.spans]
+        scale = 1.0
+    ratio = cfg.len_ratio
+    if cfg.length_prior and ru.lens[0].sum() > 0 and en.lens[0].sum() > 0:
+        ratio = float(en.lens[0].sum() / ru.lens[0].sum())
+    return scale, ratio
+
+
+# -- the DP kernel --------------------------------------------------------------------------------
+def dp_band(ru: Side, en: Side, lo: np.ndarray, hi: np.ndarray, cfg: AlignConfig, scale: float,
+            ratio: float) -> list[Bead]:
+    """Best monotone alignment inside the band ``lo[i] <= j <= hi[i]`` (row i = RU sentences consumed).
+
+    Bead value: (a+b)·(z − floor − len_weight·|log length ratio|) − merge·(a+b−2), z the normalised
+    similarity; each skipped sentence costs ``skip``. Rows are filled one at a time with vector
+    operations; the 0:1 skip inside a row is a running maximum.
+    """
+    n, m = ru.n, en.n
+    types = bead_types(cfg)
+    skip, code01 = cfg.skip, len(types)
+    best: list[np.ndarray] = []
+    back: list[np.ndarray] = []
+    for i in range(n + 1):
+        j0, j1 = int(lo[i]), int(hi[i])
+        cols = np.arange(j0, j1 + 1)
+        cand = np.full(j1 - j0 + 1, NEG)
+        arg = np.full(j1 - j0 + 1, -1, dtype=np.int8)
+        if i == 0 and j0 == 0:
+            cand[0] = 0.0
+        for t, (a, b) in enumerate(types):
+            if a > i:
+                continue
+            plo, phi = int(lo[i - a]), int(hi[i - a])
+            s0, s1 = max(j0, plo + b), min(j1, phi + b)
+            if s0 > s1:
+                continue
+            prev = best[i - a][s0 - b - plo : s1 - b - plo + 1]
+            if b == 0:
+                tot = prev - skip
+            else:
+                e = slice(s0 - b, s1 - b + 1)
+                cos = en.spans[b - 1][e] @ ru.spans[a - 1][i - a]
+                z = (cos - 0.5 * (ru.back[a - 1][i - a] + en.back[b - 1][e])) / scale
+                lr = np.abs(np.log((en.lens[b - 1][e] + 10.0) / (ratio * ru.lens[a - 1][i - a] + 10.0)))
+                pen = cfg.merge * (a + b - 2) + (cfg.many if a > 1 and b > 1 else 0.0)
+                tot = prev + (a + b) * (z - cfg.floor - cfg.len_weight * lr) - pen
+            seg = cand[s0 - j0 : s1 - j0 + 1]
+            better = tot > seg
+            seg[better] = tot[better]
+            arg[s0 - j0 : s1 - j0 + 1][better] = t
+        run = np.maximum.accumulate(cand + skip * cols) - skip * cols
+        from_skip = run > cand + 1e-9  # rounding of the shift must not fake a skip
+        arg[from_skip] = code01
+        run = np.where(from_skip, run, cand)
+        best.append(run)
+        back.append(arg)
+    if not lo[n] <= m <= hi[n]:
+        raise ValueError("band does not reach the end of both documents")
+    beads: list[Bead] = []
+    i, j = n, m
+    while i > 0 or j > 0:
+        t = int(back[i][j - int(lo[i])])
+        a, b = (0, 1) if t == code01 else types[t]
+        i, j = i - a, j - b
+        score = float(ru.spans[a - 1][i] @ en.spans[b - 1][j]) if a and b else 0.0
+        beads.append(Bead(list(range(i, i + a)), list(range(j, j + b)), score))
+    beads.reverse()
+    return beads
+
+
+# -- coarse to fine -------------------------------------------------------------------------------
+def _blocks(side: Side, f: int) -> tuple[np.ndarray, np.ndarray]:
+    """Sentence vectors and lengths averaged / summed over blocks of ``f`` sentences."""
+    n = side.n
+    idx = np.arange(0, n, f)
+    vec = np.add.reduceat(side.spans[0], idx, axis=0) if n else side.spans[0]
+    ln = np.add.reduceat(side.lens[0], idx) if n else side.lens[0]
+    return normalize(vec), ln
+
+
+def project_band(beads: list[Bead], f: int, n: int, m: int, width: int) -> tuple[np.ndarray, np.ndarray]:
+    """Fine-level band (lo, hi per RU row 0..n) around the path of coarse beads over blocks of ``f``."""
+    lo = np.full(n + 1, m, dtype=np.int64)
+    hi = np.zeros(n + 1, dtype=np.int64)
+    ci = cj = 0  # coarse position reached so far
+    for b in beads:
+        ni, nj = ci + len(b.ru), cj + len(b.en)
+        r0, r1 = ci * f, min(ni * f, n)
+        c0, c1 = cj * f, min(nj * f, m)
+        lo[r0 : r1 + 1] = np.minimum(lo[r0 : r1 + 1], c0)
+        hi[r0 : r1 + 1] = np.maximum(hi[r0 : r1 + 1], c1)
+        ci, cj = ni, nj
+    lo = np.clip(lo - width, 0, m)
+    hi = np.clip(hi + width, 0, m)
+    lo = np.minimum.accumulate(lo[::-1])[::-1]  # non-decreasing
+    hi = np.maximum.accumulate(hi)
+    lo[0], hi[n] = 0, m
+    return lo, hi
+
+
+def search(ru: Side, en: Side, cfg: AlignConfig, scale: float, ratio: float) -> list[Bead]:
+    """Full DP on small pairs; on large ones align blocks first (recursively) and search a band around that."""
+    n, m = ru.n, en.n
+    if (n + 1) * (m + 1) <= cfg.full_cells or min(n, m) < 2 * cfg.coarse_factor:
+        return dp_band(ru, en, np.zeros(n + 1, np.int64), np.full(n + 1, m, np.int64), cfg, scale, ratio)
+    f = cfg.coarse_factor
+    coarse_cfg = replace(cfg, max_side=2, max_total=3)
+    (rv, rl), (ev, el) = _blocks(ru, f), _blocks(en, f)
+    cru, cen = make_side(rv, rl, 2), make_side(ev, el, 2)
+    cscale, _ = calibrate(cru, cen, coarse_cfg)
+    coarse = search(cru, cen, coarse_cfg, cscale, ratio)
+    width = cfg.band
+    for _ in range(3):  # a path that runs along the band's edge may want to leave it: widen and search again
+        lo, hi = project_band(coarse, f, n, m, width)
+        beads = dp_band(ru, en, lo, hi, cfg, scale, ratio)
+        if not touches_edge(beads, lo, hi, m):
+            break
+        width *= 4
+    return beads
+
+
+def touches_edge(beads: list[Bead], lo: np.ndarray, hi: np.ndarray, m: int, margin: int = 2) -> bool:
+    """Whether the path comes within ``margin`` cells of a band edge that is not a document edge."""
+    i = j = 0
+    for b in beads:
+        i, j = i + len(b.ru), j + len(b.en)
+        if (lo[i] > 0 and j - lo[i] < margin) or (hi[i] < m and hi[i] - j < margin):
+            return True
+    return False
+
+
+def align_sentences(ru_vecs: np.ndarray, en_vecs: np.ndarray, ru_lens: np.ndarray, en_lens: np.ndarray,
+                    cfg: AlignConfig = DEFAULT_CONFIG, ru_overlaps: Mapping[int, np.ndarray] | None = None,
+                    en_overlaps: Mapping[int, np.ndarray] | None = None) -> list[Bead]:
+    """Beads (1:1 … many-to-many, and 1:0 / 0:1 skips) covering every sentence of both sides once, in order.
+
+    ``*_vecs``: normalised sentence vectors; ``*_lens``: their character lengths; ``*_overlaps``: optional
+    encoded vectors of runs of k consecutive sentences ({k: (n-k+1, dim)}), else means are used.
+    """
+    n, m = len(ru_vecs), len(en_vecs)
+    if n == 0 or m == 0:
+        return [Bead([i], [], 0.0) for i in range(n)] + [Bead([], [j], 0.0) for j in range(m)]
+    ru = make_side(ru_vecs, ru_lens, cfg.max_side, ru_overlaps)
+    en = make_side(en_vecs, en_lens, cfg.max_side, en_overlaps)
+    scale, ratio = calibrate(ru, en, cfg)
+    return search(ru, en, cfg, scale, ratio)

@@ -21,8 +21,9 @@ from __future__ import annotations
 import logging
 import os
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from importlib import metadata
 from typing import Protocol, runtime_checkable
 
@@ -236,6 +237,25 @@ def _minilm(threads: int | None = None) -> STEncoder:
     return enc
 
 
+@dataclass(frozen=True)
+class EncoderSpec:
+    """A named built-in encoder: how to make it (given CPU threads), what it is, which languages it embeds."""
+
+    name: str
+    factory: Callable[[int | None], Encoder]
+    description: str
+    languages: tuple[str, ...]
+
+
+#: The built-in encoders by name (what ``--encoder`` lists and :func:`local_encoder` makes); ``st:PATH`` is extra.
+ENCODERS: dict[str, EncoderSpec] = {
+    "use": EncoderSpec("use", USEEncoder, "multilingual Universal Sentence Encoder v3 (default; fast on CPU)",
+                       ("ru", "en")),
+    "e5": EncoderSpec("e5", E5Encoder, "multilingual-e5-small, 4-bit (slower; a shipped alternative)", ("ru", "en")),
+    "minilm": EncoderSpec("minilm", _minilm, "all-MiniLM-L6-v2, English only (MT-English vs English)", ("en",)),
+}
+ST_HELP = "st:PATH for a sentence-transformers model on disk (e.g. LaBSE)"
+
 _CACHE: dict[tuple[str, int], Encoder] = {}
 
 
@@ -257,17 +277,13 @@ def local_encoder(name: str | None, threads: int) -> Encoder:
     key = (name or DEFAULT_ENCODER).strip()
     if (key, threads) in _CACHE:
         return _CACHE[(key, threads)]
-    if key == "use":
-        enc: Encoder = USEEncoder(threads)
-    elif key == "e5":
-        enc = E5Encoder(threads)
-    elif key == "minilm":
-        enc = _minilm(threads)
+    if key in ENCODERS:
+        enc: Encoder = ENCODERS[key].factory(threads)
     elif key.startswith("st:") and len(key) > 3:
         enc = STEncoder(key[3:], threads=threads)
     else:
         raise KzalignError(
-            f"unknown encoder {name!r}; valid names: {', '.join(BUILTIN)}, or st:<model name or path> "
+            f"unknown encoder {name!r}; valid names: {', '.join(ENCODERS)}, or st:<model name or path> "
             "for a sentence-transformers model on disk"
         )
     _CACHE[(key, threads)] = enc

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
@@ -19,6 +20,12 @@ from .outputs import OutputSet
 from .progress import ProgressCallback
 from .store import Workspace
 
+if TYPE_CHECKING:
+    from .glossary import Glossary
+    from .link import LinkReport
+    from .sentences import PairsReport
+    from .translate import TranslateReport, Translator
+
 log = logging.getLogger(__name__)
 
 ITEM_COLUMNS = ["id", "lang", "date", "title", "text", "mt_en", "mt_flags", "sources"]
@@ -27,7 +34,7 @@ OUTPUT_FILES = ["items.csv", "links.csv", "pairs.csv", "signature.txt", "report.
 
 @dataclass
 class RunOptions:
-    """What ``kzalign run`` was asked to do (CLI options map one-to-one)."""
+    """What ``kzalign run`` was asked to do (CLI options map one-to-one; the glossary is loaded at the edge)."""
 
     inputs: list[str]
     out_dir: Path
@@ -35,10 +42,13 @@ class RunOptions:
     encoder: str | None = None
     threshold: float | None = None
     max_days: int | None = None
-    glossary: list[str] | None = None
+    #: The loaded glossary, or the glossary paths to load once here (None: no glossary, ``gloss:none``).
+    glossary: Glossary | list[str] | None = None
     translate: bool = True
     beam_size: int = 2
     pairs: bool = True
+    #: Accept a glossary other than the last link run's (False: refused, workspace unchanged).
+    relink: bool = True
 
 
 @dataclass
@@ -48,59 +58,76 @@ class RunReport:
     ingest: IngestReport
     mt_status: str = ""
     mt_used: bool = False
-    translate: object | None = None
-    link: object | None = None
-    pairs: object | None = None
+    translate: TranslateReport | None = None
+    link: LinkReport | None = None
+    pairs: PairsReport | None = None
     signature: str = ""
     outputs: dict[str, Path] = field(default_factory=dict)
     counts: dict[str, int] = field(default_factory=dict)
     links: pd.DataFrame = field(default_factory=pd.DataFrame)
 
 
+def _translate(ws: Workspace, opts: RunOptions, rep: RunReport, glossary: Glossary,
+               progress: ProgressCallback | None) -> tuple[Translator | None, pd.DataFrame | None]:
+    """Translate the workspace's Russian items when a model is installed: (translator, item drafts)."""
+    from .translate import item_translations, load_translator, mt_status, translate_workspace
+
+    translator = load_translator(beam_size=opts.beam_size) if opts.translate else None
+    rep.mt_status = mt_status() if opts.translate else "MT is off (--no-translate)."
+    if translator is None:
+        return None, None
+    rep.translate = translate_workspace(ws, translator, glossary=glossary, progress=progress)
+    rep.mt_used = True
+    return translator, item_translations(ws, translator.signature)
+
+
+def _glossary(given: Glossary | list[str] | None) -> Glossary:
+    """The run's glossary: as loaded by the caller, loaded from the paths given, or none."""
+    from .glossary import Glossary, load_glossary
+
+    if isinstance(given, Glossary):
+        return given
+    return load_glossary(list(given or []))
+
+
+def _items_with_mt(ws: Workspace, mt: pd.DataFrame | None) -> pd.DataFrame:
+    """The workspace's items with their MT drafts and flags (empty without MT)."""
+    items = ws.items()
+    items["mt_en"] = ""
+    items["mt_flags"] = ""
+    if mt is not None and len(mt):
+        items["mt_en"] = items["id"].map(dict(zip(mt["id"], mt["mt_en"], strict=True))).fillna("")
+        items["mt_flags"] = items["id"].map(dict(zip(mt["id"], mt["flags"], strict=True))).fillna("")
+    return items
+
+
 def run_pipeline(ws: Workspace, opts: RunOptions, progress: ProgressCallback | None = None) -> RunReport:
-    """Run every stage over the inputs and write items.csv, links.csv, pairs.csv and signature.txt."""
-    from .glossary import load_glossary
+    """Run every stage over the inputs and write items.csv, links.csv, pairs.csv, signature.txt, report.html."""
     from .link import link_workspace, links_table
     from .report import write_report
     from .sentences import align_workspace, pairs_table
-    from .translate import item_translations, load_translator, mt_status, translate_workspace
 
     outputs = OutputSet(opts.out_dir, OUTPUT_FILES if opts.pairs else [f for f in OUTPUT_FILES if f != "pairs.csv"],
                         protected=[ws.path])
     outputs.check()
+    glossary = _glossary(opts.glossary)
     with outputs.discard_on_error(), ws.transaction():
         rep = RunReport(ingest=ingest_paths(ws, opts.inputs, skip_bad=opts.skip_bad, progress=progress))
-        glossary = load_glossary(opts.glossary)
-        translator = load_translator(beam_size=opts.beam_size) if opts.translate else None
-        rep.mt_status = mt_status() if opts.translate else "MT is off (--no-translate)."
-        mt = None
-        if translator is not None:
-            rep.translate = translate_workspace(ws, translator, glossary=glossary, progress=progress)
-            mt = item_translations(ws, translator.signature)
-            rep.mt_used = True
+        translator, mt = _translate(ws, opts, rep, glossary, progress)
         rep.link = link_workspace(
-            ws, encoder=opts.encoder, threshold=opts.threshold, max_days=opts.max_days,
-            glossary=glossary, mt=mt, mt_model=translator.signature if translator is not None else None,
+            ws, encoder=opts.encoder, threshold=opts.threshold, max_days=opts.max_days, glossary=glossary,
+            mt=mt, mt_model=translator.signature if translator is not None else None, relink=opts.relink,
             progress=progress,
         )
-        links = links_table(ws)
-        rep.links = links
+        links = rep.links = links_table(ws)
         pairs = pd.DataFrame()
         if opts.pairs:
             rep.pairs = align_workspace(ws, encoder=opts.encoder, translator=translator, glossary=glossary,
                                         progress=progress)
             pairs = pairs_table(ws)
-        items = ws.items()
-        items["mt_en"] = ""
-        items["mt_flags"] = ""
-        if mt is not None and len(mt):
-            items["mt_en"] = items["id"].map(dict(zip(mt["id"], mt["mt_en"], strict=True))).fillna("")
-            items["mt_flags"] = items["id"].map(dict(zip(mt["id"], mt["flags"], strict=True))).fillna("")
-        signature = str(getattr(rep.link, "signature", "")) or (
-            str(links["signature"].iloc[0]) if len(links) else ""
-        )
-        rep.signature = signature
-        sig_text = "\n".join([signature, rep.mt_status, f"glossary:{glossary.signature}", ""])
+        items = _items_with_mt(ws, mt)
+        rep.signature = rep.link.signature
+        sig_text = "\n".join([rep.signature, rep.mt_status, f"glossary:{glossary.signature}", ""])
         _stage_outputs(outputs, items, links, pairs if opts.pairs else None, sig_text)
         outputs.stage("report.html", lambda p: write_report(ws, p, glossary=glossary).path)
     published = outputs.publish()

@@ -33,7 +33,7 @@ from .errors import WorkspaceError
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 DEFAULT_DB = "kzalign.db"
 #: Seconds a writer waits for another writer before giving up (``$KZALIGN_BUSY_TIMEOUT`` overrides).
 DEFAULT_BUSY_TIMEOUT = 300.0
@@ -177,6 +177,15 @@ MIGRATIONS: list[tuple[int, str, str]] = [
     payload TEXT NOT NULL,
     exported_at TEXT NOT NULL,
     PRIMARY KEY (kind, key)
+);"""),
+    # -- Link keys cache (kzalign.keys): (key-function version + glossary signature, hash of lang+text) ->
+    # -- JSON {kind: [keys]}, so a re-link computes names/numbers/words only for new or changed items.
+    (5, "item_keys: cached link keys of item texts",
+     """CREATE TABLE IF NOT EXISTS item_keys (
+    cache TEXT NOT NULL,
+    text_hash TEXT NOT NULL,
+    keys TEXT NOT NULL,
+    PRIMARY KEY (cache, text_hash)
 );"""),
 ]
 
@@ -537,6 +546,90 @@ class Workspace:
             "INSERT OR REPLACE INTO translations(model, src_hash, src, mt, flags) VALUES (?, ?, ?, ?, ?)",
             [(model, h, src, mt, fl) for h, src, mt, fl in rows])
 
+    # == Linking (owner: link): test/benchmark item insert, key cache, incremental link writes ==========
+    def add_items(self, rows: Iterable[dict[str, str | None]]) -> int:
+        """Insert items exactly as given (keys id, lang, text; optional title, date, source), without ingest's
+        checks, language detection or duplicate merging: for tests and benchmarks. Returns the number added."""
+        from .text import text_hash
+
+        data = [(r["id"], r["lang"], r.get("title") or "", r["text"], r.get("date"), r.get("source"),
+                 text_hash(str(r["text"])), now_iso()) for r in rows]
+        with self.transaction():
+            self.conn.executemany(
+                "INSERT INTO items(id, lang, title, text, date, source, content_hash, id_given, added_at) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, 1, ?)", data,
+            )
+        return len(data)
+
+    # -- link keys cache (kzalign.keys) ----------------------------------------------------------
+    def get_item_keys(self, cache: str, hashes: list[str]) -> dict[str, dict[str, set[str]]]:
+        """Cached link keys ({kind: set of keys}) of the given text hashes (missing ones are absent)."""
+        out: dict[str, dict[str, set[str]]] = {}
+        for start in range(0, len(hashes), 900):
+            chunk = hashes[start : start + 900]
+            marks = ",".join("?" * len(chunk))
+            rows = self.conn.execute(
+                f"SELECT text_hash, keys FROM item_keys WHERE cache=? AND text_hash IN ({marks})", (cache, *chunk)
+            ).fetchall()
+            for h, blob in rows:
+                out[h] = {k: set(v) for k, v in json.loads(blob).items()}
+        return out
+
+    def put_item_keys(self, cache: str, keys: dict[str, dict[str, set[str]]]) -> None:
+        """Store link keys by text hash (sorted lists, so the stored JSON is deterministic)."""
+        self.conn.executemany(
+            "INSERT OR REPLACE INTO item_keys(cache, text_hash, keys) VALUES (?, ?, ?)",
+            [(cache, h, json.dumps({k: sorted(v) for k, v in sorted(d.items())}, ensure_ascii=False))
+             for h, d in keys.items()],
+        )
+
+    # -- decisions and links -----------------------------------------------------------------
+    def accepted_link_pairs(self) -> list[tuple[str, str]]:
+        """(ru_id, en_id) of links a reviewer accepted, from the live links or the decisions' payloads."""
+        rows = self.conn.execute("SELECT key, payload FROM decisions WHERE kind='link' AND decision='accept'")
+        known = {link_key(r, e): (r, e) for r, e in self.conn.execute("SELECT ru_id, en_id FROM links")}
+        out: list[tuple[str, str]] = []
+        for key, payload in rows.fetchall():
+            pair = known.get(key)
+            if pair is None:
+                try:
+                    pay = json.loads(payload or "{}")
+                    pair = (str(pay.get("ru_id")), str(pay.get("en_id")))
+                except (ValueError, AttributeError):
+                    continue
+            out.append(pair)
+        return sorted(set(out))
+
+    def link_rows(self) -> dict[tuple[str, str], tuple[float, int, str, str]]:
+        """{(ru_id, en_id): (score, rank, evidence, signature)} of the current links."""
+        rows = self.conn.execute("SELECT ru_id, en_id, score, rank, evidence, signature FROM links").fetchall()
+        return {(r, e): (s, k, ev, sig) for r, e, s, k, ev, sig in rows}
+
+    def update_links(self, rows: list[tuple[str, str, float, int, str, str]]) -> tuple[int, int, int]:
+        """Make the links table exactly ``rows`` (ru_id, en_id, score, rank, evidence, signature), writing only
+        rows that differ (what :meth:`replace_links` does, for an incremental re-link). Returns (added,
+        changed, removed)."""
+        old = self.link_rows()
+        new = {(r[0], r[1]): tuple(r[2:]) for r in rows}
+        gone = [k for k in old if k not in new]
+        put = [(*k, *v) for k, v in new.items() if old.get(k) != v]
+        self.conn.executemany("DELETE FROM links WHERE ru_id=? AND en_id=?", gone)
+        self.conn.executemany(
+            "INSERT OR REPLACE INTO links(ru_id, en_id, score, rank, evidence, signature) VALUES (?, ?, ?, ?, ?, ?)",
+            put,
+        )
+        changed = sum(1 for k in new if k in old and old[k] != new[k])
+        return len(put) - changed, changed, len(gone)
+
+    def links_with_items(self) -> pd.DataFrame:
+        """The links joined with their items' titles, texts and dates (for :func:`kzalign.link.links_table`)."""
+        return self.query_df(
+            "SELECT l.ru_id, l.en_id, l.score, l.rank, r.title AS ru_t, r.text AS ru_x, e.title AS en_t, "
+            "e.text AS en_x, r.date AS ru_date, e.date AS en_date, l.evidence, l.signature "
+            "FROM links l LEFT JOIN items r ON r.id = l.ru_id LEFT JOIN items e ON e.id = l.en_id "
+            "ORDER BY l.ru_id, l.rank, l.en_id"
+        )
+
     # -- sentence pairs (kzalign.sentences) ----------------------------------------------------------
     def decided(self, kind: str) -> dict[str, dict[str, object]]:
         """Reviewer decisions of one kind as {key: {decision, corrected_en, payload}}."""
@@ -559,7 +652,6 @@ class Workspace:
             "LEFT JOIN items r ON r.id=p.ru_id LEFT JOIN items e ON e.id=p.en_id "
             "ORDER BY p.ru_id, p.en_id, p.id"
         )
-
 
     # -- review decisions (kzalign.review) -------------------------------------------------------
     def decision_map(self, kind: str | None = None) -> dict[tuple[str, str], dict[str, object]]:

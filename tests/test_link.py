@@ -4,17 +4,31 @@ from __future__ import annotations
 
 import json
 import shutil
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 from click.testing import CliRunner
 
+from kzalign import candidates as C
+from kzalign import keys as K
 from kzalign import link as L
+from kzalign import scoring as S
+from kzalign.background import Background
 from kzalign.cli import main
 from kzalign.errors import InputError, KzalignError
 from kzalign.evaluate import eval_links, link_scores
 from kzalign.store import Workspace, link_key, now_iso
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _glossary():
+    from kzalign.glossary import BUNDLED_DIR, load_glossary
+
+    return load_glossary([BUNDLED_DIR])
+
 
 MEXICO_MEETING = "The first meeting of the Friendship Groups"
 MEXICO_TALKS = "Kazakhstan and Mexico Discussed the Priorities"
@@ -29,7 +43,7 @@ def test_topk_blocked_numpy_matches_full_matrix(monkeypatch):
     rng = np.random.default_rng(0)
     a, b = _unit(rng, 50), _unit(rng, 70)
     full = a @ b.T
-    s, i = L.topk(a, b, 5)
+    s, i = C.topk(a, b, 5)
     np.testing.assert_array_equal(i, np.argsort(-full, axis=1)[:, :5])
     import builtins
     real_import = builtins.__import__
@@ -40,7 +54,7 @@ def test_topk_blocked_numpy_matches_full_matrix(monkeypatch):
         return real_import(name, *args, **kw)
 
     monkeypatch.setattr(builtins, "__import__", no_faiss)
-    s2, i2 = L.topk(a, b, 5, block=7)
+    s2, i2 = C.topk(a, b, 5, block=7)
     np.testing.assert_array_equal(i2, i)
     np.testing.assert_allclose(s2, s, atol=1e-5)
 
@@ -52,9 +66,11 @@ def test_margin_demotes_hubs():
     en = np.vstack([np.stack([eye[i] + 0.7 * eye[8] for i in range(6)]), eye[9:10]])  # partners + the hub
     ru /= np.linalg.norm(ru, axis=1, keepdims=True)
     en /= np.linalg.norm(en, axis=1, keepdims=True)
-    c = L.candidate_pairs(ru, en, k=7, k_margin=3)
+    c = C.candidate_pairs(ru, en, k=7)
+    no_bg = Background("t", np.zeros((0, 10), np.float32), np.zeros((0, 10), np.float32), "none")
+    _, margin = L.pair_margins(ru, en, no_bg, c.ru, c.en, k=3)
     best_cos = {r: int(c.en[c.ru == r][np.argmax(c.cos[c.ru == r])]) for r in range(6)}
-    best_margin = {r: int(c.en[c.ru == r][np.argmax(c.margin[c.ru == r])]) for r in range(6)}
+    best_margin = {r: int(c.en[c.ru == r][np.argmax(margin[c.ru == r])]) for r in range(6)}
     assert set(best_cos.values()) == {6}  # by cosine the hub wins everything
     assert best_margin == {r: r for r in range(6)}  # the margin finds every true partner
 
@@ -62,32 +78,36 @@ def test_margin_demotes_hubs():
 def test_group_gap_and_combine_thresholds():
     score = np.array([2.0, 1.0, 3.0, 0.5])
     groups = np.array([0, 0, 1, 1])
-    np.testing.assert_allclose(L.group_gap(score, groups), [0.0, -1.0, 0.0, -2.5])
-    feats = {"margin": np.array([1.5, 0.9]), "cognates": np.array([0.3, 0.0]),
+    np.testing.assert_allclose(S.group_gap(score, groups), [0.0, -1.0, 0.0, -2.5])
+    feats = {"margin": np.array([1.5, 0.9]), "cos": np.array([0.6, 0.3]), "cognates": np.array([0.3, 0.0]),
              "names": np.array([0.4, 0.0]), "numbers": np.array([0.2, 0.0])}
-    p = L.combine(feats, np.array([0, 1]), np.array([0, 1]))
-    assert p[0] > L.THRESHOLD > p[1]
+    p = S.combine(feats, np.array([0, 1]), np.array([0, 1]), S.model_for("use"))
+    assert p[0] > S.THRESHOLD > p[1]
 
 
 def test_group_rel_lead_gap_and_lone_pairs():
     score = np.array([2.0, 1.0, 3.0, 0.5, -1.0, 9.0])
     groups = np.array([0, 0, 1, 1, 2, 3])
     # the best pair's lead over its runner-up, the others' gap to the best, capped; a lone pair against `alone`
-    np.testing.assert_allclose(L.group_rel(score, groups, cap=2.0, alone=-2.0), [1.0, -1.0, 2.0, -2.5, 1.0, 2.0])
-    assert L.group_rel(np.array([]), np.array([], int)).shape == (0,)
+    np.testing.assert_allclose(S.group_rel(score, groups, cap=2.0, alone=-2.0), [1.0, -1.0, 2.0, -2.5, 1.0, 2.0])
+    assert S.group_rel(np.array([]), np.array([], int)).shape == (0,)
 
 
 def test_lone_ordinary_pair_is_not_linked():
-    """With one item per side there is no competition and margin is 1: only shared evidence can link it."""
-    plain = {"margin": np.array([1.0]), "cognates": np.array([0.0]), "names": np.array([0.0]),
-             "numbers": np.array([0.0])}
-    assert L.combine(plain, np.array([0]), np.array([0]))[0] < L.THRESHOLD
-    shared = {**plain, "cognates": np.array([0.5]), "names": np.array([0.6])}
-    assert L.combine(shared, np.array([0]), np.array([0]))[0] > L.THRESHOLD
+    """With one item per side there is no competition: an ordinary pair (margin 1) does not link, one that
+    stands out of the background and shares names does."""
+    model = S.model_for("use")
+    plain = {"margin": np.array([1.0]), "cos": np.array([model.null_cos]), "cognates": np.array([0.0]),
+             "names": np.array([0.0]), "numbers": np.array([0.0])}
+    assert S.combine(plain, np.array([0]), np.array([0]), model)[0] < S.THRESHOLD
+    shared = {**plain, "margin": np.array([2.0]), "cos": np.array([0.7]), "cognates": np.array([0.2]),
+              "names": np.array([0.3])}
+    assert S.combine(shared, np.array([0]), np.array([0]), model)[0] > S.THRESHOLD
 
 
-def _keys(names: list[set[str]], n_ru: int = 1) -> L.ItemKeys:
-    return L.ItemKeys(names, [set() for _ in names], [set() for _ in names], n_ru)
+def _keys(names: list[set[str]], n_ru: int = 1) -> K.ItemKeys:
+    weights = K.KeyWeights(100, {"names": {"Kazakhstan": 90}})
+    return K.ItemKeys(names, [set() for _ in names], [set() for _ in names], n_ru, weights)
 
 
 def test_follow_ups_need_a_linked_best_a_small_gap_and_a_rare_anchor():
@@ -100,16 +120,16 @@ def test_follow_ups_need_a_linked_best_a_small_gap_and_a_rare_anchor():
     en = np.arange(8)
     base = np.array([0.0, -1.0, -0.5, -4.0, -6.0, -6.0, -6.0, -6.0])
     prob = np.array([0.7, 0.3, 0.35, 0.02, 0.01, 0.01, 0.01, 0.01])
-    assert L.follow_ups(base, prob, ru, en, keys, 0.5) == {1: (0, ["Turganbekov"])}
-    assert L.follow_ups(base, prob, ru, en, keys, 0.8) == {}  # the best link itself is not linked
-    assert L.follow_ups(base, prob, ru, en, keys, 0.5, max_gap=0.5) == {}
+    assert S.follow_ups(base, prob, ru, en, keys, 0.5) == {1: (0, ["Turganbekov"])}
+    assert S.follow_ups(base, prob, ru, en, keys, 0.8) == {}  # the best link itself is not linked
+    assert S.follow_ups(base, prob, ru, en, keys, 0.5, max_gap=0.5) == {}
     # a candidate that another Russian item fits better is that item's, not a follow-up
     ru2 = np.concatenate([ru, [1]])
     en2 = np.concatenate([en, [1]])
     base2 = np.concatenate([base, [2.0]])
     prob2 = np.concatenate([prob, [0.9]])
     keys2 = _keys([names[0], {"Turganbekov"}] + names[1:], n_ru=2)
-    assert 1 not in L.follow_ups(base2, prob2, ru2, en2, keys2, 0.5)
+    assert 1 not in S.follow_ups(base2, prob2, ru2, en2, keys2, 0.5)
 
 
 def test_evidence_text_names_follow_up():
@@ -118,17 +138,14 @@ def test_evidence_text_names_follow_up():
 
 
 def test_number_and_cognate_keys():
-    assert {"2025", "09-30", "66"} <= L.number_keys("Мехико, 30 сентября 2025 года – 66-го созыва")
-    assert {"2025", "09-30", "17000"} <= L.number_keys("On September 30, 2025, trade hit 17,000 tons")
-    assert "5" not in L.number_keys("5 people")
-    assert L.cognate_keys("латекс коронавирус") & L.cognate_keys("latex and coronavirus")
+    assert {"2025", "09-30", "66"} <= K.number_keys("Мехико, 30 сентября 2025 года – 66-го созыва")
+    assert {"2025", "09-30", "17000"} <= K.number_keys("On September 30, 2025, trade hit 17,000 tons")
+    assert "5" not in K.number_keys("5 people")
+    assert K.cognate_keys("латекс коронавирус") & K.cognate_keys("latex and coronavirus")
 
 
 def _add(ws, iid, lang, text, title="", date=None):
-    ws.conn.execute(
-        "INSERT INTO items(id, lang, title, text, date, content_hash, id_given, added_at) VALUES (?,?,?,?,?,?,1,?)",
-        (iid, lang, title, text, date, iid, now_iso()),
-    )
+    ws.add_items([{"id": iid, "lang": lang, "text": text, "title": title, "date": date}])
 
 
 def _tiny(ws):
@@ -145,28 +162,28 @@ def _tiny(ws):
 def test_link_tiny_workspace_decisions_and_date_rule(ws, use_encoder):
     _tiny(ws)
     rep = L.link_workspace(ws, encoder=use_encoder)
-    pairs = {(r, e) for r, e in ws.conn.execute("SELECT ru_id, en_id FROM links")}
+    pairs = set(ws.link_rows())
     assert ("r1", "e1") in pairs
     assert rep.linked_ru == len({r for r, _ in pairs})
     # a rejected link is never proposed again; an accepted one is kept whatever its score
     with ws.transaction():
-        ws.conn.execute("INSERT INTO decisions(kind, key, decision, payload, decided_at) VALUES ('link',?,?,?,?)",
-                        (link_key("r1", "e1"), "reject", "{}", now_iso()))
-        ws.conn.execute("INSERT INTO decisions(kind, key, decision, payload, decided_at) VALUES ('link',?,?,?,?)",
-                        (link_key("r2", "e2"), "accept", json.dumps({"ru_id": "r2", "en_id": "e2"}), now_iso()))
+        ws.record_decision("link", link_key("r1", "e1"), "reject", "", "", "", {}, "", now_iso())
+        ws.record_decision("link", link_key("r2", "e2"), "accept", "", "", "", {"ru_id": "r2", "en_id": "e2"}, "",
+                           now_iso())
     rep = L.link_workspace(ws, encoder=use_encoder)
-    pairs = {(r, e) for r, e in ws.conn.execute("SELECT ru_id, en_id FROM links")}
+    pairs = set(ws.link_rows())
     assert ("r1", "e1") not in pairs and ("r2", "e2") in pairs
     assert rep.kept_accepted == 1
     table = L.links_table(ws)
     assert table.loc[(table.ru_id == "r2") & (table.en_id == "e2"), "status"].item() == "accepted"
     # the date rule drops English reports more than N days older than the Russian one
     with ws.transaction():
-        ws.conn.execute("DELETE FROM decisions")
+        ws.record_decision("link", link_key("r1", "e1"), "accept", "", "", "", {}, "", now_iso())
+        ws.record_decision("link", link_key("r2", "e2"), "reject", "", "", "", {}, "", now_iso())
     L.link_workspace(ws, encoder=use_encoder, threshold=0.0)
-    assert ("r1", "e2") in {(r, e) for r, e in ws.conn.execute("SELECT ru_id, en_id FROM links")}
+    assert ("r1", "e2") in ws.link_rows()
     rep = L.link_workspace(ws, encoder=use_encoder, threshold=0.0, max_days=3)
-    pairs = {(r, e) for r, e in ws.conn.execute("SELECT ru_id, en_id FROM links")}
+    pairs = set(ws.link_rows())
     assert ("r1", "e2") not in pairs and ("r1", "e3") in pairs and rep.skipped_by_date > 0
     assert "days:3" in rep.signature and "thr:0" in rep.signature
 
@@ -261,10 +278,8 @@ def test_docalign_subset_f1(eval_dir, ws, use_encoder):
     gold = pd.read_csv(eval_dir / "docalign" / "gold.tsv", sep="\t", dtype=str)
     gold = gold[gold["ru_id"].isin(ru["id"])]
     en = pd.concat([en_all[en_all["id"].isin(gold["en_id"])], en_all[~en_all["id"].isin(gold["en_id"])].head(10)])
-    with ws.transaction():
-        for df in (ru, en):
-            for rec in df.itertuples(index=False):
-                _add(ws, rec.id, rec.lang, rec.text)
+    for df in (ru, en):
+        ws.add_items(df[["id", "lang", "text"]].to_dict("records"))
     L.link_workspace(ws, encoder=use_encoder)
     gold_path = ws.path.parent / "gold.tsv"
     gold.to_csv(gold_path, sep="\t", index=False)
@@ -300,9 +315,7 @@ def test_mostly_flagged_mt_is_left_out_of_linking(seeds_linked_db, tmp_path):
         ru = w.items("ru")
         garbage = pd.DataFrame({"id": ru["id"], "mt_en": ["Uni Uni Uni Uni protecti protecti Uni Uni"],
                                 "flags": ["length_ratio|repetition"], "flagged_share": [0.9]})
-        from kzalign.glossary import BUNDLED_DIR, load_glossary
-
-        rep = L.link_workspace(w, mt=garbage, mt_model="tiny", glossary=load_glossary([BUNDLED_DIR]))
+        rep = L.link_workspace(w, mt=garbage, mt_model="tiny", glossary=_glossary())
         after = L.links_table(w)[["ru_id", "en_id", "score"]]
     assert not rep.mt and rep.mt_items == 0 and rep.mt_unreliable == 1
     assert "mt:tiny" in rep.signature

@@ -14,13 +14,17 @@ import sqlite3
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from .. import __version__
 from ..errors import KzalignError
 from ..store import DEFAULT_DB
+
+if TYPE_CHECKING:
+    from ..glossary import Glossary
 
 #: SQLite errors that are about the workspace file, not a bug, with what to tell the user.
 _WORKSPACE_TROUBLE = {
@@ -93,10 +97,48 @@ def format_option(choices: list[str], default: str) -> Callable[[Callable[..., A
     )
 
 
+def encoder_option(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """The ``--encoder NAME`` option, its help read from the encoder registry (kzalign.embed.ENCODERS)."""
+    from ..embed import ENCODERS, ST_HELP
+
+    names = "; ".join(f"{s.name}: {s.description}" for s in ENCODERS.values())
+    return click.option("--encoder", "encoder_name", default=None, metavar="NAME",
+                        help=f"Encoder ({names}; or {ST_HELP}).")(fn)
+
+
+@dataclass(frozen=True)
+class GlossaryChoice:
+    """The glossary a command loaded at its edge, the paths given, and whether --glossary was given at all."""
+
+    glossary: Glossary
+    paths: tuple[str, ...]
+    explicit: bool
+
+    def describe(self) -> str:
+        return ", ".join(self.paths) if self.paths else "the default glossary"
+
+
+def _load_glossary(ctx: click.Context, param: click.Parameter, value: tuple[str, ...]) -> GlossaryChoice:
+    from ..glossary import default_glossary_paths, load_glossary
+
+    return GlossaryChoice(load_glossary(list(value) or default_glossary_paths()), tuple(value), bool(value))
+
+
+def glossary_option(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """``--glossary PATH`` (repeatable), loaded once here and passed down as a :class:`GlossaryChoice`;
+    the same default for every command (:func:`kzalign.glossary.default_glossary_paths`)."""
+    return click.option(
+        "--glossary", "glossary", multiple=True, type=click.Path(), callback=_load_glossary, metavar="PATH",
+        help="Glossary CSV file or folder (repeatable; default: $KZALIGN_GLOSSARY or ./glossaries when they hold "
+             "glossary files, else the bundled glossary). A missing path is an error.",
+    )(fn)
+
+
 #: What each library stage is called on screen (a stage not listed shows under its own name).
 STAGE_NAMES = {
     "read": "reading files", "de-duplicate": "merging duplicates", "embed": "embedding texts",
     "translate": "translating", "link": "linking", "align": "aligning sentences",
+    "keys": "finding names and numbers",
 }
 
 

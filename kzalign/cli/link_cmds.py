@@ -3,59 +3,103 @@
 from __future__ import annotations
 
 import json
+from typing import TYPE_CHECKING
 
 import click
 
+from ..errors import KzalignError
 from ..files import csv_text
 from ..store import open_workspace
-from . import db_option, echo_table, format_option, main, plural, progress_bars
+from . import (
+    GlossaryChoice,
+    db_option,
+    echo_table,
+    encoder_option,
+    format_option,
+    glossary_option,
+    main,
+    plural,
+    progress_bars,
+)
+
+if TYPE_CHECKING:
+    from ..link import GlossaryChanged, LinkReport
 
 
 @main.command()
 @db_option
-@click.option("--encoder", "encoder_name", default=None,
-              help="Encoder: use (default), e5, minilm, or st:<sentence-transformers name or path>.")
+@encoder_option
+@glossary_option
 @click.option("--threshold", type=float, default=None,
               help="Link probability needed for a link (default: the calibrated value).")
 @click.option("--max-days", type=int, default=None,
               help="Only link English reports at most N days older than the Russian one (off by default).")
 @click.option("--mt/--no-mt", "use_mt", default=True, show_default=True,
               help="Also score machine translations (from 'kzalign translate') against the English items.")
-def link(db: str, encoder_name: str | None, threshold: float | None, max_days: int | None, use_mt: bool) -> None:
+@click.option("--relink", is_flag=True,
+              help="Accept a --glossary other than the last link run's and rescore every pair with it.")
+def link(db: str, encoder_name: str | None, glossary: GlossaryChoice, threshold: float | None,
+         max_days: int | None, use_mt: bool, relink: bool) -> None:
     """Link each Russian item to the English items that report the same event.
 
-    A Russian item may get several links (follow-ups, copies) or none. Links rejected in review
-    are never proposed again; accepted ones are kept. Embeddings are cached in the workspace.
-    When 'kzalign translate' has run, the English drafts are also compared with the English items
-    (drafts mostly flagged by the translation guards are left out).
+    A Russian item may get several links (follow-ups, copies) or none. A pair's score comes from
+    its own evidence, measured against its items' nearest neighbours and a fixed background sample
+    of news, so a lone translation links and reports on other topics added later change nothing.
+    Only new or changed items cost time: embeddings and name/number keys are cached, and only
+    links that change are rewritten. Links
+    rejected in review are never proposed again; accepted ones are kept. When 'kzalign translate'
+    has run, the English drafts are also compared with the English items.
 
-    Example: kzalign link --db news.db --threshold 0.6
+    Example: kzalign link --db news.db --glossary glossaries/ --threshold 0.6
     """
-    from ..glossary import load_glossary
-    from ..link import link_workspace, links_table
-    from .glossary_cmds import resolve_glossary_paths
+    from ..link import GlossaryChanged, link_workspace, links_table
 
-    glossary = load_glossary(resolve_glossary_paths(()))  # the default glossary, as 'kzalign run' uses
     with open_workspace(db) as ws, progress_bars() as bars:
-        rep = link_workspace(ws, encoder=encoder_name, threshold=threshold, max_days=max_days,
-                             glossary=glossary, workspace_mt=use_mt, progress=bars)
+        try:
+            rep = link_workspace(ws, encoder=encoder_name, glossary=glossary.glossary, threshold=threshold,
+                                 max_days=max_days, workspace_mt=use_mt, relink=relink or not glossary.explicit,
+                                 progress=bars)
+        except GlossaryChanged as exc:
+            raise glossary_refused(db, glossary, exc) from exc
         table = links_table(ws)
-    click.echo(
-        f"Linked {rep.linked_ru} of {rep.ru_items} Russian items to {rep.en_items} English items: "
-        f"{rep.links} links ({rep.candidates} candidates scored; threshold {rep.threshold:g})."
-    )
-    echo_mt_use(rep)
-    if rep.skipped_rejected or rep.kept_accepted or rep.skipped_by_date:
-        click.echo(f"  kept {rep.kept_accepted} accepted, left out {rep.skipped_rejected} rejected "
-                   f"and {rep.skipped_by_date} outside the date window")
+    echo_link_report(rep)
     echo_table(table, ["ru_id", "en_id", "score", "rank", "en_title", "evidence"])
     click.echo(f"signature: {rep.signature}")
 
 
-def echo_mt_use(rep: object) -> None:
+def glossary_refused(db: str, glossary: GlossaryChoice, exc: GlossaryChanged) -> KzalignError:
+    """The CLI's wording of a refused glossary change (with the flags that resolve it)."""
+    return KzalignError(
+        f"{db}: the last link run used glossary {exc.old}, but --glossary {glossary.describe()} is {exc.new}; "
+        "nothing was changed. Give the same glossary, or add --relink to rescore every pair with the new one.")
+
+
+def echo_link_report(rep: LinkReport) -> None:
+    """The summary lines of a link run (what was linked, what changed, decisions, MT, glossary)."""
+    click.echo(
+        f"Linked {rep.linked_ru} of {rep.ru_items} Russian items to {rep.en_items} English items: "
+        f"{rep.links} links ({rep.candidates} candidates scored; threshold {rep.threshold:g})."
+    )
+    if rep.added or rep.changed or rep.removed:
+        click.echo(f"  {rep.added} new, {rep.changed} changed, {rep.removed} removed since the last run; "
+                   f"keys computed for {plural(rep.keys_computed, 'new item')}")
+    else:
+        click.echo("  no link changed since the last run")
+    if rep.glossary_changed:
+        click.secho(f"  the glossary changed since the last link run: every pair was scored with {rep.glossary}",
+                    fg="yellow")
+    if rep.background == "workspace":
+        click.secho("  no background sample ships for this encoder: scores are measured against this workspace "
+                    "(see BENCHMARKS.md)", fg="yellow")
+    echo_mt_use(rep)
+    if rep.skipped_rejected or rep.kept_accepted or rep.skipped_by_date:
+        click.echo(f"  kept {rep.kept_accepted} accepted, left out {rep.skipped_rejected} rejected "
+                   f"and {rep.skipped_by_date} outside the date window")
+
+
+def echo_mt_use(rep: LinkReport) -> None:
     """Say how machine translations took part in linking (nothing when there were none)."""
-    model = getattr(rep, "mt_model", "")
-    used, unreliable = getattr(rep, "mt_items", 0), getattr(rep, "mt_unreliable", 0)
+    model, used, unreliable = rep.mt_model, rep.mt_items, rep.mt_unreliable
     if not model:
         return
     click.echo(f"MT-English of {plural(used, 'Russian item')} scored against English ({model}).")

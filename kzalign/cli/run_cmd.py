@@ -6,12 +6,21 @@ from pathlib import Path
 
 import click
 
+from ..link import GlossaryChanged
 from ..pipeline import RunOptions, run_pipeline
 from ..store import Workspace
-from . import db_option, echo_table, main, plural, progress_bars
-from .glossary_cmds import resolve_glossary_paths
+from . import (
+    GlossaryChoice,
+    db_option,
+    echo_table,
+    encoder_option,
+    glossary_option,
+    main,
+    plural,
+    progress_bars,
+)
 from .ingest_cmds import echo_ingest_report
-from .link_cmds import echo_mt_use
+from .link_cmds import echo_mt_use, glossary_refused
 
 #: Links shown in the summary table at the end of a run (all of them are in links.csv).
 SUMMARY_ROWS = 20
@@ -22,20 +31,20 @@ SUMMARY_ROWS = 20
 @click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False),
               help="Folder for items.csv, links.csv, pairs.csv and signature.txt.")
 @db_option
-@click.option("--encoder", default=None, help="Encoder for linking and sentence pairs (see 'kzalign models').")
+@encoder_option
 @click.option("--threshold", type=float, default=None, help="Link score threshold (default: calibrated).")
 @click.option("--max-days", type=int, default=None,
               help="Only link English reports at most N days older than the Russian one (off by default).")
-@click.option("--glossary", "glossary", multiple=True, type=click.Path(exists=True),
-              help="Glossary CSV file or folder (repeatable; default: $KZALIGN_GLOSSARY or ./glossaries when they hold "
-                   "glossary files, else the bundled glossary).")
+@glossary_option
+@click.option("--relink", is_flag=True,
+              help="Accept a --glossary other than the workspace's last link run's and rescore every pair.")
 @click.option("--no-translate", is_flag=True, help="Skip machine translation even if a model is installed.")
 @click.option("--no-pairs", is_flag=True, help="Skip sentence pairs.")
 @click.option("--skip-bad", is_flag=True, help="Skip unreadable inputs instead of failing (they are listed).")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bars.")
-def run(inputs: tuple[str, ...], out_dir: str, db: str, encoder: str | None, threshold: float | None,
-        max_days: int | None, glossary: tuple[str, ...], no_translate: bool, no_pairs: bool, skip_bad: bool,
-        quiet: bool) -> None:
+def run(inputs: tuple[str, ...], out_dir: str, db: str, encoder_name: str | None, threshold: float | None,
+        max_days: int | None, glossary: GlossaryChoice, relink: bool, no_translate: bool, no_pairs: bool,
+        skip_bad: bool, quiet: bool) -> None:
     """Ingest INPUTS, translate, link, align sentences and write the results to --out.
 
     \b
@@ -51,16 +60,22 @@ def run(inputs: tuple[str, ...], out_dir: str, db: str, encoder: str | None, thr
     Example: kzalign run seeds/ --out out/
     """
     opts = RunOptions(
-        inputs=list(inputs), out_dir=Path(out_dir), skip_bad=skip_bad, encoder=encoder, threshold=threshold,
-        max_days=max_days, glossary=[str(p) for p in resolve_glossary_paths(glossary)],
-        translate=not no_translate, pairs=not no_pairs,
+        inputs=list(inputs), out_dir=Path(out_dir), glossary=glossary.glossary, skip_bad=skip_bad,
+        encoder=encoder_name, threshold=threshold, max_days=max_days, translate=not no_translate,
+        pairs=not no_pairs, relink=relink or not glossary.explicit,
     )
     with Workspace(db) as ws, progress_bars(quiet) as bars:
-        rep = run_pipeline(ws, opts, progress=bars)
+        try:
+            rep = run_pipeline(ws, opts, progress=bars)
+        except GlossaryChanged as exc:
+            raise glossary_refused(db, glossary, exc) from exc
     echo_ingest_report(rep.ingest)
     click.secho(rep.mt_status, fg="green" if rep.mt_used else "yellow")
     if rep.link is not None:
         echo_mt_use(rep.link)
+        if rep.link.glossary_changed:
+            click.secho(f"The glossary changed since the last link run: every pair was scored with "
+                        f"{rep.link.glossary}.", fg="yellow")
     c = rep.counts
     click.echo(
         f"Linked {c['linked_ru']} of {plural(c['ru'], 'Russian item')} to English items "

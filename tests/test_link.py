@@ -228,7 +228,7 @@ def test_cli_link_links_eval(seeds_linked_db, tmp_path):
     rows = [json.loads(x) for x in r.output.splitlines()]
     assert len(rows) == 2 and {"ru_id", "en_id", "score", "evidence", "status"} <= set(rows[0])
     r = CliRunner().invoke(main, ["links", "--db", str(db), "--format", "csv"])
-    assert r.output.startswith("ru_id,en_id,score")
+    assert r.output.startswith("\ufeffru_id,en_id,score")  # the spreadsheet dialect: BOM first
     gold = tmp_path / "gold.tsv"
     gold.write_text(f"ru_id\ten_id\n{rows[0]['ru_id']}\t{rows[0]['en_id']}\n", encoding="utf-8")
     r = CliRunner().invoke(main, ["eval", str(gold), "--db", str(db), "--json"])

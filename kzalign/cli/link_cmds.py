@@ -8,13 +8,15 @@ from typing import TYPE_CHECKING
 import click
 
 from ..errors import KzalignError
-from ..files import csv_text
 from ..store import open_workspace
 from . import (
+    EMIT_FORMATS,
     GlossaryChoice,
     db_option,
     echo_table,
+    emit,
     encoder_option,
+    engine_options,
     format_option,
     glossary_option,
     main,
@@ -28,6 +30,7 @@ if TYPE_CHECKING:
 
 @main.command()
 @db_option
+@engine_options
 @encoder_option
 @glossary_option
 @click.option("--threshold", type=float, default=None,
@@ -110,20 +113,14 @@ def echo_mt_use(rep: LinkReport) -> None:
 
 @main.command()
 @db_option
-@format_option(["table", "csv", "jsonl"], "table")
+@format_option(EMIT_FORMATS, "table")
 def links(db: str, fmt: str) -> None:
     """List the links of the last 'kzalign link' run with titles, dates and evidence."""
     from ..link import links_table
 
     with open_workspace(db) as ws:
         df = links_table(ws)
-    if fmt == "jsonl":
-        for rec in df.astype(object).where(df.notna(), None).to_dict(orient="records"):
-            click.echo(json.dumps(rec, ensure_ascii=False))
-    elif fmt == "csv":
-        click.echo(csv_text(df), nl=False)
-    else:
-        echo_table(df, ["ru_id", "en_id", "score", "rank", "ru_title", "en_title", "evidence", "status"])
+    emit(df, fmt, table_columns=["ru_id", "en_id", "score", "rank", "ru_title", "en_title", "evidence", "status"])
 
 
 @main.command("eval")

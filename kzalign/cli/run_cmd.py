@@ -14,6 +14,7 @@ from . import (
     db_option,
     echo_table,
     encoder_option,
+    engine_options,
     glossary_option,
     main,
     plural,
@@ -29,8 +30,9 @@ SUMMARY_ROWS = 20
 @main.command()
 @click.argument("inputs", nargs=-1, required=True, type=click.Path())
 @click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False),
-              help="Folder for items.csv, links.csv, pairs.csv and signature.txt.")
+              help="Folder for items.csv, links.csv, pairs.csv, signature.txt and report.html.")
 @db_option
+@engine_options
 @encoder_option
 @click.option("--threshold", type=float, default=None, help="Link score threshold (default: calibrated).")
 @click.option("--max-days", type=int, default=None,
@@ -53,6 +55,7 @@ def run(inputs: tuple[str, ...], out_dir: str, db: str, encoder_name: str | None
       OUT/links.csv      Russian → English links: score, rank, titles, dates, evidence
       OUT/pairs.csv      sentence pairs inside linked reports
       OUT/signature.txt  what produced these (kzalign version, encoder, MT model, thresholds, glossary)
+      OUT/report.html    the links and sentence pairs side by side (one offline page; any browser)
 
     Re-running only does new work: embeddings and translations are cached in the workspace.
     Without a Russian→English argos model, linking still runs on the multilingual encoders.

@@ -10,11 +10,14 @@ import click
 
 from . import (
     EMIT_FORMATS,
+    GlossaryChoice,
     db_option,
     echo_table,
     emit,
+    encoder_option,
     engine_options,
     format_option,
+    glossary_option,
     main,
     plural,
     progress_bars,
@@ -45,8 +48,7 @@ def aligner_options(fn):
     fn = click.option("--max-side", type=click.IntRange(1, 8), default=None,
                       help="Most sentences on one side of an aligned group (default 6: 1:1 … 1:6, 6:1; "
                            "2:2, 2:3, 3:2 too).")(fn)
-    return click.option("--encoder", "encoder_name", default=None,
-                        help="Sentence encoder (use, e5, minilm, st:PATH; default use).")(fn)
+    return encoder_option(fn)
 
 
 def _echo_pairs(df, fmt: str) -> None:
@@ -62,11 +64,9 @@ def _echo_pairs(df, fmt: str) -> None:
 @aligner_options
 @click.option("--no-align", is_flag=True, help="Only show the pairs of the last run.")
 @click.option("--no-translate", is_flag=True, help="Leave the MT draft column empty.")
-@click.option("--glossary", "glossary_paths", multiple=True, type=click.Path(exists=True),
-              help="Glossary CSV file(s)/folder for the QA flags (default: $KZALIGN_GLOSSARY or ./glossaries when "
-                   "they hold glossary files, else the bundled glossary).")
+@glossary_option
 def pairs_cmd(db: str, fmt: str, regime: str, encoder_name: str | None, max_side: int | None, overlaps: str,
-              no_align: bool, no_translate: bool, glossary_paths: tuple[str, ...]) -> None:
+              no_align: bool, no_translate: bool, glossary: GlossaryChoice) -> None:
     """Align sentences inside every linked item pair and print the pairs.
 
     \b
@@ -86,13 +86,10 @@ def pairs_cmd(db: str, fmt: str, regime: str, encoder_name: str | None, max_side
                 from ..translate import load_translator
 
                 translator = load_translator()
-            from ..glossary import load_glossary
-            from .glossary_cmds import resolve_glossary_paths
-
             enc = _encoder(encoder_name)
             with progress_bars() as bars:
                 rep = align_workspace(ws, encoder=enc, regime=regime, translator=translator,
-                                      glossary=load_glossary(resolve_glossary_paths(glossary_paths)), progress=bars,
+                                      glossary=glossary.glossary, progress=bars,
                                       params=_params(enc, max_side, overlaps))
             regimes = ", ".join(f"{k} {v}" for k, v in sorted(rep.regimes.items())) or "none"
             click.echo(f"{plural(rep.pairs, 'pair')} from {plural(rep.links, 'link')} ({regimes}); "

@@ -8,37 +8,15 @@ there, so the bundled entries stay in use.
 
 from __future__ import annotations
 
-import json
-import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
 
-from . import db_option, echo_table, main
+from . import EMIT_FORMATS, GlossaryChoice, db_option, echo_table, emit, glossary_option, main, plural
 
 if TYPE_CHECKING:
-    from ..glossary import Glossary
-
-glossary_option = click.option(
-    "--glossary", "glossary_paths", multiple=True, type=click.Path(exists=True),
-    help="Glossary CSV file or folder (repeatable). Default: $KZALIGN_GLOSSARY or ./glossaries when they hold "
-         "glossary files, else the glossary bundled with kzalign.",
-)
-
-
-def resolve_glossary_paths(paths: tuple[str, ...] | list[str]) -> list[Path]:
-    """The paths given, or the default glossary (for commands that take ``--glossary``)."""
-    from ..glossary import default_glossary_paths
-
-    return [Path(p) for p in paths] if paths else default_glossary_paths()
-
-
-def _load(paths: tuple[str, ...]) -> Glossary:
-    from ..glossary import load_glossary
-
-    return load_glossary(resolve_glossary_paths(paths))
-
+    pass
 
 def _write_target(target: str | None) -> tuple[Path, Path | None]:
     """Where new entries go (``--to``/``--into`` or the user folder) and the glossary to copy in first."""
@@ -71,7 +49,7 @@ def glossary_group() -> None:
 @db_option
 @glossary_option
 @click.option("--out", type=click.Path(dir_okay=False), help="Write the report as CSV instead of printing it.")
-def check_cmd(inputs: tuple[str, ...], db: str, glossary_paths: tuple[str, ...], out: str | None) -> None:
+def check_cmd(inputs: tuple[str, ...], db: str, glossary: GlossaryChoice, out: str | None) -> None:
     """QA report, one row per finding: forbidden/variant spellings, inconsistent English spellings across
     items, Russian names with no entry, machine translations that miss a glossary name.
 
@@ -83,13 +61,13 @@ def check_cmd(inputs: tuple[str, ...], db: str, glossary_paths: tuple[str, ...],
 
     if out:
         _refuse_workspace(out, db)
-    report = check_inputs(list(inputs), db, _load(glossary_paths))
+    report = check_inputs(list(inputs), db, glossary.glossary)
     if out:
         write_csv(out, report, columns=CHECK_COLUMNS)
-        click.echo(f"{len(report)} finding(s) written to {out}")
+        click.echo(f"{plural(len(report), 'finding')} written to {out}")
     else:
         echo_table(report, columns=["item_id", "source", "finding", "found", "expected"], max_width=50)
-        click.echo(f"{len(report)} finding(s)")
+        click.echo(plural(len(report), "finding"))
 
 
 @glossary_group.command("extract")
@@ -98,45 +76,39 @@ def check_cmd(inputs: tuple[str, ...], db: str, glossary_paths: tuple[str, ...],
 @click.option("--out", type=click.Path(dir_okay=False), default="glossaries/candidates.csv", show_default=True,
               help="Candidates CSV (glossary columns plus score and evidence).")
 @click.option("--min-score", type=float, default=0.75, show_default=True, help="Least transliteration similarity.")
-def extract_cmd(db: str, glossary_paths: tuple[str, ...], out: str, min_score: float) -> None:
+def extract_cmd(db: str, glossary: GlossaryChoice, out: str, min_score: float) -> None:
     """Propose ru↔en name pairs from linked items (status=candidate); review them, set status to
     approved, then 'kzalign glossary merge OUT'. Approved entries are never overwritten."""
     from ..glossary import extract_to_file
 
     _refuse_workspace(out, db)
-    df = extract_to_file(db, _load(glossary_paths), out, min_score)
+    df = extract_to_file(db, glossary.glossary, out, min_score)
     if not len(df):
         click.echo(f"No new name pairs: every Russian name in the linked items is already in the glossary or "
                    f"has no English match with similarity ≥ {min_score:g}. (Empty {out} written.)")
         return
     echo_table(df, columns=["ru", "en", "kind", "score", "evidence"], max_width=50)
-    click.echo(f"{len(df)} candidate(s) written to {out}")
+    click.echo(f"{plural(len(df), 'candidate')} written to {out}")
 
 
 @glossary_group.command("list")
 @glossary_option
 @click.option("--kind", type=click.Choice(["person", "org", "place", "title", "other"]))
 @click.option("--status", type=click.Choice(["approved", "candidate"]))
-@click.option("--format", "fmt", type=click.Choice(["table", "csv", "jsonl"]), default="table", show_default=True,
-              help="table for reading; csv (spreadsheet dialect: BOM, CRLF) or jsonl (one entry per line) for tools.")
-def list_cmd(glossary_paths: tuple[str, ...], kind: str | None, status: str | None, fmt: str) -> None:
+@click.option("--format", "fmt", type=click.Choice(EMIT_FORMATS), default="table", show_default=True,
+              help="table for reading; csv (spreadsheet dialect: BOM, CRLF), tsv or jsonl (one entry per line, "
+                   "variants and forbidden spellings as arrays) for tools.")
+def list_cmd(glossary: GlossaryChoice, kind: str | None, status: str | None, fmt: str) -> None:
     """Show glossary entries.
 
     Example: kzalign glossary list --kind person --format csv > people.csv
     """
-    from ..files import csv_text
     from ..glossary import COLUMNS, glossary_table
 
-    df = glossary_table(_load(glossary_paths), kind, status)
-    if fmt == "csv":
-        sys.stdout.write("\ufeff" + csv_text(df, columns=COLUMNS))
-    elif fmt == "jsonl":
-        for rec in df.to_dict("records"):
-            rec["variants"] = [v for v in str(rec["variants"]).split("|") if v]
-            rec["forbidden"] = [v for v in str(rec["forbidden"]).split("|") if v]
-            click.echo(json.dumps(rec, ensure_ascii=False))
-    else:
-        echo_table(df, columns=["ru", "en", "kind", "variants", "forbidden", "status"], max_width=45)
+    df = glossary_table(glossary.glossary, kind, status).reindex(columns=list(COLUMNS))
+    if fmt == "jsonl":
+        df = df.assign(**{c: [[v for v in str(x).split("|") if v] for x in df[c]] for c in ("variants", "forbidden")})
+    emit(df, fmt, table_columns=["ru", "en", "kind", "variants", "forbidden", "status"], max_width=45)
 
 
 @glossary_group.command("export")
@@ -147,7 +119,7 @@ def list_cmd(glossary_paths: tuple[str, ...], kind: str | None, status: str | No
 @click.option("--out", required=True, type=click.Path(dir_okay=False), help="File to write.")
 @click.option("--source-lang", default="ru", show_default=True, help="Language code of the Russian terms (e.g. ru-RU).")
 @click.option("--target-lang", default="en", show_default=True, help="Language code of the English terms (e.g. en-GB).")
-def export_cmd(glossary_paths: tuple[str, ...], fmt: str, out: str, source_lang: str, target_lang: str) -> None:
+def export_cmd(glossary: GlossaryChoice, fmt: str, out: str, source_lang: str, target_lang: str) -> None:
     """Write the glossary as terminology a CAT tool imports.
 
     \b
@@ -158,7 +130,7 @@ def export_cmd(glossary_paths: tuple[str, ...], fmt: str, out: str, source_lang:
     """
     from ..glossary import export_glossary
 
-    g = _load(glossary_paths)
+    g = glossary.glossary
     path = export_glossary(g, out, fmt, source_lang, target_lang)
     click.echo(f"{len(g.entries)} entr{'y' if len(g.entries) == 1 else 'ies'} written to {path} ({fmt})")
 
@@ -219,11 +191,11 @@ def merge_cmd(candidates: str, target: str | None, take_all: bool) -> None:
 @click.option("--explain", is_flag=True, help="Show which rule or glossary entry produced each part.")
 @glossary_option
 @click.option("--no-glossary", is_flag=True, help="Transliterate glossary names too.")
-def translit_cmd(texts: tuple[str, ...], scheme: str, explain: bool, glossary_paths: tuple[str, ...],
+def translit_cmd(texts: tuple[str, ...], scheme: str, explain: bool, glossary: GlossaryChoice,
                  no_glossary: bool) -> None:
     """Romanise Russian-Cyrillic names, one output line per TEXT; glossary names take their approved form."""
     from ..glossary import explain_lines
 
     for text in texts:
-        for line in explain_lines(text, scheme, None if no_glossary else _load(glossary_paths), explain):
+        for line in explain_lines(text, scheme, None if no_glossary else glossary.glossary, explain):
             click.echo(line)

@@ -7,7 +7,18 @@ import pandas as pd
 
 from ..ingest import IngestReport, ReadOptions, ingest_paths
 from ..store import Workspace, open_workspace
-from . import EMIT_FORMATS, _Bars, db_option, emit, format_option, main, plural, progress_bars
+from . import (
+    EMIT_FORMATS,
+    GlossaryChoice,
+    _Bars,
+    db_option,
+    emit,
+    format_option,
+    glossary_option,
+    main,
+    plural,
+    progress_bars,
+)
 
 _ENCODING_NAMES = {"utf-8-sig": "UTF-8 with BOM", "cp1251": "Windows-1251", "utf-16": "UTF-16",
                    "utf-16-le": "UTF-16 (little-endian, no BOM)", "utf-16-be": "UTF-16 (big-endian, no BOM)"}
@@ -120,9 +131,8 @@ def items(db: str, fmt: str, lang: str | None, revisions: bool) -> None:
 @db_option
 @click.option("--out", "out", required=True, type=click.Path(dir_okay=False),
               help="HTML file to write (one self-contained page; opens offline in any browser).")
-@click.option("--glossary", "glossary", multiple=True, type=click.Path(exists=True),
-              help="Glossary CSV file or folder whose names are highlighted (repeatable; default: ./glossaries).")
-def report_cmd(db: str, out: str, glossary: tuple[str, ...]) -> None:
+@glossary_option
+def report_cmd(db: str, out: str, glossary: GlossaryChoice) -> None:
     """Write an HTML report of the links and sentence pairs in the workspace.
 
     \b
@@ -133,12 +143,10 @@ def report_cmd(db: str, out: str, glossary: tuple[str, ...]) -> None:
     Example: kzalign report --db news.db --out report.html
     """
     from ..files import check_output
-    from ..glossary import load_glossary
     from ..report import write_report
-    from .glossary_cmds import resolve_glossary_paths
 
     check_output(out, workspace=db)
     with open_workspace(db) as ws:
-        stats = write_report(ws, out, glossary=load_glossary(resolve_glossary_paths(glossary)))
+        stats = write_report(ws, out, glossary=glossary.glossary)
     click.echo(f"Wrote {stats.path}: {plural(stats.ru_items, 'Russian item')}, {plural(stats.links, 'link')}, "
                f"{plural(stats.pairs, 'sentence pair')}.")

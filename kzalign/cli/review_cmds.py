@@ -2,19 +2,32 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import TYPE_CHECKING
+
 import click
 
-from . import EMIT_FORMATS, counts, db_option, emit, format_option, main, plural
+from . import (
+    EMIT_FORMATS,
+    GlossaryChoice,
+    counts,
+    db_option,
+    emit,
+    format_option,
+    glossary_option,
+    main,
+    plural,
+)
+
+if TYPE_CHECKING:
+    from ..glossary import Glossary
 
 
-def _glossary(paths: tuple[str, ...], what: str):
-    """The glossary for glossary proposals (None when they are not wanted)."""
-    if what not in ("glossary", "all"):
-        return None
-    from ..glossary import load_glossary
-    from .glossary_cmds import resolve_glossary_paths
+def _import_glossary(target: str | None) -> Glossary:
+    """The glossary that glossary rows are checked against on import: --glossary's, else the default."""
+    from ..glossary import default_glossary_paths, load_glossary
 
-    return load_glossary(resolve_glossary_paths(paths))
+    return load_glossary([Path(target)] if target else default_glossary_paths())
 
 
 @main.group("review")
@@ -47,10 +60,9 @@ def lang_options(fn):
               help="File format (default: from the --out name; CSV otherwise).")
 @click.option("--xlsx", is_flag=True, help="Same as --format xlsx.")
 @lang_options
-@click.option("--glossary", "glossary_paths", multiple=True, type=click.Path(exists=True),
-              help="Glossary CSV file(s)/folder (default: $KZALIGN_GLOSSARY or ./glossaries).")
+@glossary_option
 def review_export_cmd(db: str, out: str, what: str, fmt: str | None, xlsx: bool, source_lang: str, target_lang: str,
-                      glossary_paths: tuple[str, ...]) -> None:
+                      glossary: GlossaryChoice) -> None:
     """Write one row per proposal with empty decision/corrected_en/reviewer/note columns.
 
     \b
@@ -64,7 +76,7 @@ def review_export_cmd(db: str, out: str, what: str, fmt: str | None, xlsx: bool,
 
     with open_workspace(db) as ws:
         rep = export_review(ws, out, what=what, fmt="xlsx" if xlsx else fmt, source_lang=source_lang,
-                            target_lang=target_lang, glossary=_glossary(glossary_paths, what))
+                            target_lang=target_lang, glossary=glossary.glossary if what in ("glossary", "all") else None)
     click.echo(f"wrote {rep.path} ({rep.fmt}): {counts(rep.by_kind, KIND_NAMES, 'nothing to review')}")
 
 
@@ -94,7 +106,7 @@ def review_import_cmd(db: str, review_file: str, partial: bool, reviewer: str | 
 
         rep = import_review(ws, review_file, partial=partial, reviewer=reviewer,
                             glossary_target=glossary_path or user_glossary_dir(), glossary_seed=BUNDLED_DIR,
-                            glossary=_glossary((glossary_path,) if glossary_path else (), "all"))
+                            glossary=_import_glossary(glossary_path))
     for p in rep.problems:
         click.secho(f"skipped {p}", fg="yellow", err=True)
     decided = _decided(rep.by_decision, "no new decisions")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from typing import Any
 
 import click
 
@@ -11,7 +10,17 @@ from ..errors import KzalignError
 from ..models import install_from_file, install_online, list_models
 from ..store import Workspace
 from ..translate import load_translator, mt_status, translate_workspace
-from . import db_option, echo_table, engine_options, format_option, main, plural, progress_bars
+from . import (
+    GlossaryChoice,
+    db_option,
+    echo_table,
+    engine_options,
+    format_option,
+    glossary_option,
+    main,
+    plural,
+    progress_bars,
+)
 
 
 @main.group(invoke_without_command=True)
@@ -60,19 +69,6 @@ def models_install(pair: str | None, from_file: str | None) -> None:
     click.echo(mt_status())
 
 
-def _load_glossary(paths: tuple[str, ...]) -> Any:
-    """The glossary, as ``kzalign run`` loads it (None while the glossary module is not there)."""
-    try:
-        from ..glossary import load_glossary
-    except ImportError:
-        if paths:
-            raise KzalignError("--glossary needs kzalign.glossary, which is not installed") from None
-        return None
-    from .glossary_cmds import resolve_glossary_paths
-
-    return load_glossary(resolve_glossary_paths(paths))
-
-
 @main.command()
 @db_option
 @engine_options
@@ -80,9 +76,8 @@ def _load_glossary(paths: tuple[str, ...]) -> Any:
 @click.option("--beam-size", type=click.IntRange(1, 16), default=2, show_default=True, help="Beam size.")
 @click.option("--batch-size", type=click.IntRange(1, 4096), default=32, show_default=True,
               help="Sentences per CTranslate2 batch.")
-@click.option("--glossary", multiple=True, type=click.Path(exists=True, dir_okay=False),
-              help="Glossary CSV(s) whose names are kept in their approved English form (default: as run).")
-def translate(db: str, force: bool, beam_size: int, batch_size: int, glossary: tuple[str, ...]) -> None:
+@glossary_option
+def translate(db: str, force: bool, beam_size: int, batch_size: int, glossary: GlossaryChoice) -> None:
     """Machine-translate the Russian items (offline, argos + CTranslate2), caching by sentence.
 
     Re-running translates only sentences not translated before with the same model and
@@ -94,9 +89,8 @@ def translate(db: str, force: bool, beam_size: int, batch_size: int, glossary: t
     translator = load_translator(beam_size=beam_size, batch_size=batch_size)
     if translator is None:
         raise KzalignError(mt_status())
-    gloss = _load_glossary(glossary)
     with Workspace(db, create=False) as ws, progress_bars() as bars:
-        rep = translate_workspace(ws, translator, glossary=gloss, force=force, progress=bars)
+        rep = translate_workspace(ws, translator, glossary=glossary.glossary, force=force, progress=bars)
     click.echo(
         f"Translated {plural(rep.translated, 'sentence')}, {rep.cached} from the cache, of "
         f"{plural(rep.sentences, 'unique sentence')} in {plural(rep.items, 'Russian item')} in {rep.seconds:.1f}s; "

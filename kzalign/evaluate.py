@@ -8,8 +8,12 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from .store import Workspace
 
 # -- sentence alignment (vecalign-style strict/lax scoring) -----------------------------------
 
@@ -211,13 +215,10 @@ def link_scores(pred: set[tuple[str, str]], gold: set[tuple[str, str]]) -> dict[
             "tp": tp, "fp": fp, "fn": fn}
 
 
-def eval_links(ws: object, gold_path: str | Path) -> dict[str, float | int]:
+def eval_links(ws: Workspace, gold_path: str | Path) -> dict[str, float | int]:
     """Score the workspace's current links against a gold TSV (``ru_id<TAB>en_id``)."""
-    from .store import Workspace
-
-    assert isinstance(ws, Workspace)
-    known = ws.query_df("SELECT id, lang FROM items")
-    gold = read_gold_links(gold_path, set(known.loc[known["lang"] == "ru", "id"]),
-                           set(known.loc[known["lang"] == "en", "id"]))
-    pred = {(r, e) for r, e in ws.conn.execute("SELECT ru_id, en_id FROM links").fetchall()}
+    ids = ws.item_ids()
+    gold = read_gold_links(gold_path, ids.get("ru", set()), ids.get("en", set()))
+    links = ws.link_scores()
+    pred = set(zip(links["ru_id"], links["en_id"], strict=True))
     return link_scores(pred, gold)

@@ -65,15 +65,11 @@ def check_lang(code: str, what: str) -> str:
 def _link_rows(ws: Workspace) -> list[dict[str, Any]]:
     from .link import evidence_text
 
-    df = ws.query_df(
-        "SELECT l.ru_id, l.en_id, l.score, l.evidence, r.title AS ru_title, r.text AS ru_body, "
-        "e.title AS en_title, e.text AS en_body FROM links l "
-        "LEFT JOIN items r ON r.id=l.ru_id LEFT JOIN items e ON e.id=l.en_id ORDER BY l.ru_id, l.rank, l.en_id"
-    )
+    df = ws.links_with_items()
     rows = []
     for rec in df.itertuples(index=False):
-        ru = (rec.ru_title or "").strip() or (rec.ru_body or "").strip().split("\n")[0]
-        en = (rec.en_title or "").strip() or (rec.en_body or "").strip().split("\n")[0]
+        ru = (rec.ru_t or "").strip() or (rec.ru_x or "").strip().split("\n")[0]
+        en = (rec.en_t or "").strip() or (rec.en_x or "").strip().split("\n")[0]
         rows.append({"row_id": link_key(rec.ru_id, rec.en_id), "kind": "link", "ru_id": rec.ru_id,
                      "en_id": rec.en_id, "ru_text": ru, "mt_en": "", "en_text": en, "score": round(rec.score, 4),
                      "evidence": evidence_text(rec.evidence) if rec.evidence else "", "flags": ""})
@@ -518,7 +514,7 @@ def export_pairs(ws: Workspace, out: str | Path, fmt: str = "tmx", include_unrev
 
 
 def _nothing_hint(ws: Workspace, include_unreviewed: bool) -> str:
-    n_pairs = ws.conn.execute("SELECT COUNT(*) FROM pairs").fetchone()[0]
+    n_pairs = ws.count_pairs()
     if n_pairs == 0:
         return "the workspace has no sentence pairs: run 'kzalign pairs' (or 'kzalign run') first"
     if include_unreviewed:

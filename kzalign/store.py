@@ -507,6 +507,17 @@ class Workspace:
             "INSERT INTO links(ru_id, en_id, score, rank, evidence, signature) VALUES (?, ?, ?, ?, ?, ?)", out)
         return len(out)
 
+    def count_pairs(self) -> int:
+        """How many sentence pairs the workspace holds."""
+        return int(self.conn.execute("SELECT COUNT(*) FROM pairs").fetchone()[0])
+
+    def item_ids(self) -> dict[str, set[str]]:
+        """Item ids by language: ``{"ru": {...}, "en": {...}}``."""
+        out: dict[str, set[str]] = {}
+        for item_id, lang in self.conn.execute("SELECT id, lang FROM items"):
+            out.setdefault(lang, set()).add(item_id)
+        return out
+
     def link_scores(self) -> pd.DataFrame:
         """Current links (ru_id, en_id, score), best first."""
         return self.query_df("SELECT ru_id, en_id, score FROM links ORDER BY score DESC, ru_id, en_id")

@@ -5,9 +5,12 @@ from __future__ import annotations
 import re
 from datetime import date, datetime
 
-MONTHS_RU = {
-    "январ": 1, "феврал": 2, "март": 3, "апрел": 4, "ма": 5, "июн": 6, "июл": 7, "август": 8,
+#: Month-name stems, Russian (any case: ``сентября``) and English; a stem under 4 letters must match whole.
+MONTH_STEMS = {
+    "январ": 1, "феврал": 2, "март": 3, "апрел": 4, "мая": 5, "май": 5, "июн": 6, "июл": 7, "август": 8,
     "сентябр": 9, "октябр": 10, "ноябр": 11, "декабр": 12,
+    "january": 1, "february": 2, "march": 3, "april": 4, "may": 5, "june": 6, "july": 7, "august": 8,
+    "september": 9, "october": 10, "november": 11, "december": 12,
 }
 MONTHS_EN = {
     m: i + 1
@@ -39,7 +42,7 @@ def parse_date(value: str) -> str | None:
             continue
     m = re.match(r"^(\d{1,2})\s+([А-Яа-яЁё]+)\s+(\d{4})", value)
     if m:
-        month = ru_month(m.group(2))
+        month = month_number(m.group(2))
         if month:
             return safe_date(int(m.group(3)), month, int(m.group(1)))
     m = re.match(r"^([A-Za-z]+)\s+(\d{1,2}),?\s+(\d{4})", value)
@@ -51,13 +54,14 @@ def parse_date(value: str) -> str | None:
     return None
 
 
-def ru_month(word: str) -> int | None:
-    """Month number of a Russian month name in any case (``сентября`` → 9)."""
-    word = word.lower()
-    for stem, num in sorted(MONTHS_RU.items(), key=lambda kv: -len(kv[0])):
-        if word.startswith(stem) and (stem != "ма" or word in ("мая", "май")):
+def month_number(word: str) -> int | None:
+    """Month number of a Russian (any case: ``сентября`` → 9) or English (``September`` → 9) month name."""
+    w = word.casefold()
+    for stem, num in MONTH_STEMS.items():
+        if w.startswith(stem) and (len(stem) >= 4 or w == stem):
             return num
     return None
+
 
 
 def safe_date(y: int, m: int, d: int) -> str | None:
@@ -72,7 +76,7 @@ def dateline_date(first_line: str) -> str | None:
     """Date from a news dateline such as ``Мехико, 30 сентября 2025 года –``."""
     m = _RU_DATELINE.match(first_line)
     if m:
-        month = ru_month(m.group(2))
+        month = month_number(m.group(2))
         return safe_date(int(m.group(3)), month, int(m.group(1))) if month else None
     m = _EN_DATELINE.match(first_line)
     if m and m.group(1).lower() in MONTHS_EN:

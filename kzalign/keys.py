@@ -14,8 +14,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from .dates import month_number
 from .progress import ProgressCallback, report
-from .text import text_hash
+from .text import has_cyrillic, text_hash
 
 if TYPE_CHECKING:
     from .glossary import Glossary
@@ -26,22 +27,7 @@ KEYS_VERSION = "k1"
 KINDS = ("names", "numbers", "cognates")
 
 _NUM = re.compile(r"(?<![\w.,])\d{1,3}(?:[  ]\d{3})+(?:[.,]\d+)?(?![\w])|(?<![\w])\d+(?:[.,]\d+)?(?![\w])")
-MONTHS = {
-    "январ": 1, "феврал": 2, "март": 3, "апрел": 4, "мая": 5, "май": 5, "июн": 6, "июл": 7, "август": 8,
-    "сентябр": 9, "октябр": 10, "ноябр": 11, "декабр": 12,
-    "january": 1, "february": 2, "march": 3, "april": 4, "may": 5, "june": 6, "july": 7, "august": 8,
-    "september": 9, "october": 10, "november": 11, "december": 12,
-}
 _DAY_MONTH = re.compile(r"\b(\d{1,2})(?:-?(?:го|st|nd|rd|th))?\s+([A-Za-zА-Яа-яЁё]{3,})|\b([A-Za-z]{3,})\s+(\d{1,2})\b")
-_CYR = re.compile(r"[А-Яа-яЁё]")
-
-
-def _month(word: str) -> int | None:
-    w = word.casefold()
-    for stem, m in MONTHS.items():
-        if w.startswith(stem) and (len(stem) >= 4 or w == stem):
-            return m
-    return None
 
 
 def number_keys(text: str) -> set[str]:
@@ -64,7 +50,7 @@ def number_keys(text: str) -> set[str]:
         keys.add(f"{val:g}")
     for m in _DAY_MONTH.finditer(text):
         day, word = (m.group(1), m.group(2)) if m.group(1) else (m.group(4), m.group(3))
-        mon = _month(word)
+        mon = month_number(word)
         if mon and 1 <= int(day) <= 31:
             keys.add(f"{mon:02d}-{int(day):02d}")
     return keys
@@ -80,7 +66,7 @@ def cognate_keys(text: str, prefix: int = 5) -> set[str]:
 
     out: set[str] = set()
     for w in re.findall(r"[^\W\d_]{4,}", text):
-        if _CYR.search(w):
+        if has_cyrillic(w):
             w = transliterate(w, "wikipedia")
         k = phonetic_key(w)
         if len(k) >= 4:

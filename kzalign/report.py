@@ -13,13 +13,16 @@ import html
 import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
 from . import __version__
 from .files import write_atomic
 from .store import Workspace, link_key
+
+if TYPE_CHECKING:
+    from .glossary import Glossary
 
 _CSS = """
 :root{--fg:#1d2733;--muted:#5b6876;--line:#d9dee4;--bg:#f6f8fa;--acc:#1f5f9e;--ok:#1d7a46;--warn:#a15c00;--bad:#b3261e}
@@ -118,14 +121,14 @@ def highlight(text: str, matches: list[Any]) -> str:
     return "".join(out)
 
 
-def _marked(glossary: Any, text: str, lang: str) -> str:
+def _marked(glossary: Glossary | None, text: str, lang: str) -> str:
     if glossary is None or not text:
         return _esc(text)
     finder = glossary.find_ru if lang == "ru" else glossary.find_en
     return highlight(text, finder(text))
 
 
-def _pairs_html(pairs: pd.DataFrame, glossary: Any) -> str:
+def _pairs_html(pairs: pd.DataFrame, glossary: Glossary | None) -> str:
     if pairs.empty:
         return '<p class="none">No sentence pairs for this link (run <code>kzalign pairs</code>).</p>'
     rows = []
@@ -141,7 +144,7 @@ def _pairs_html(pairs: pd.DataFrame, glossary: Any) -> str:
             + "".join(rows) + "</tbody></table>")
 
 
-def _link_html(link: Any, pairs: pd.DataFrame, glossary: Any) -> str:
+def _link_html(link: Any, pairs: pd.DataFrame, glossary: Glossary | None) -> str:
     status = str(link.status or "proposed")
     return (f'<section class="link" data-status="{_esc(status)}" data-score="{float(link.score):.4f}" '
             f'data-en="{_esc(link.en_id)}" id="{_esc(link_key(link.ru_id, link.en_id))}">'
@@ -151,7 +154,7 @@ def _link_html(link: Any, pairs: pd.DataFrame, glossary: Any) -> str:
             f'<p class="evidence">{_esc(link.evidence)}</p>{_pairs_html(pairs, glossary)}</section>')
 
 
-def _item_html(item: Any, links: pd.DataFrame, pairs_by_link: dict[tuple[str, str], pd.DataFrame], glossary: Any) -> str:
+def _item_html(item: Any, links: pd.DataFrame, pairs_by_link: dict[tuple[str, str], pd.DataFrame], glossary: Glossary | None) -> str:
     title = item.title or (item.text.splitlines()[0][:160] if isinstance(item.text, str) and item.text else item.id)
     body = "".join(_link_html(lk, pairs_by_link.get((lk.ru_id, lk.en_id), pd.DataFrame()), glossary)
                    for lk in links.itertuples(index=False))
@@ -165,7 +168,7 @@ def _item_html(item: Any, links: pd.DataFrame, pairs_by_link: dict[tuple[str, st
             f"{body}</article>")
 
 
-def build_report(ws: Workspace, glossary: Any = None) -> tuple[str, ReportStats]:
+def build_report(ws: Workspace, glossary: Glossary | None = None) -> tuple[str, ReportStats]:
     """The report page of a workspace as one HTML string, and what it holds."""
     from .link import links_table
     from .sentences import pairs_table
@@ -203,7 +206,7 @@ def build_report(ws: Workspace, glossary: Any = None) -> tuple[str, ReportStats]
     return page, ReportStats(path=Path(), ru_items=counts["ru"], links=counts["links"], pairs=counts["pairs"])
 
 
-def write_report(ws: Workspace, path: str | Path, glossary: Any = None) -> ReportStats:
+def write_report(ws: Workspace, path: str | Path, glossary: Glossary | None = None) -> ReportStats:
     """Write the report of ``ws`` to ``path`` atomically (see :func:`build_report`)."""
     page, stats = build_report(ws, glossary)
     stats.path = write_atomic(path, page)

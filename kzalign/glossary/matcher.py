@@ -67,6 +67,8 @@ EN_TOKEN = re.compile(r"[^\W\d_]+(?:[-'’][^\W\d_]+)*")
 _EN_SEP = re.compile(r"\s*[-‐‑–]\s*|\s+")
 _WORD = re.compile(r"[^\W_]+")
 _GAP = re.compile(r"\s*[-‐‑–]?\s*")
+#: Letters of a word compared with the names' forms before it is parsed (inflection changes endings, not starts).
+_PREFIX = 3
 _SENTENCE_SKIP = " \t«\"'(–—-"
 _ROLE_RANK = {"approved": 0, "variant": 1, "forbidden": 2}
 
@@ -120,6 +122,7 @@ class Glossary:
     entries: list[Entry]
     signature: str
     _ru_first: dict[str, list[_RuPattern]] = field(default_factory=dict, repr=False)
+    _ru_prefixes: frozenset[str] = field(default_factory=frozenset, repr=False)
     _en_keys: dict[str, _EnKey] = field(default_factory=dict, repr=False)
     _en_index: dict[str, list[_EnSpelling]] = field(default_factory=dict, repr=False)
     _by_ru: dict[str, Entry] = field(default_factory=dict, repr=False)
@@ -148,12 +151,18 @@ class Glossary:
                 pat = _RuPattern(i, t, partial)
                 for key in ru_forms(t[0]) | ru_norms(t[0]):
                     self._ru_first.setdefault(key, []).append(pat)
+        # a word can only start a name if it begins like one of the names' forms: most words of a text are
+        # skipped without a morphological parse (the parse is the costly part of name finding)
+        self._ru_prefixes = frozenset(k[:_PREFIX] for k in self._ru_first)
 
     def _ru_pattern_at(self, text: str, toks: Sequence[re.Match[str]], i: int) -> _RuPattern | None:
         """The best glossary pattern starting at token ``i`` (longest, full before partial, first entry)."""
+        word = toks[i].group()
+        if word.casefold().replace("ё", "е")[:_PREFIX] not in self._ru_prefixes:
+            return None
         best: _RuPattern | None = None
         best_score: tuple[int, int, int] | None = None
-        cands = {id(p): p for key in _ru_key(toks[i].group()) for p in self._ru_first.get(key, ())}
+        cands = {id(p): p for key in _ru_key(word) for p in self._ru_first.get(key, ())}
         for pat in cands.values():
             n = len(pat.tokens)
             if i + n > len(toks):

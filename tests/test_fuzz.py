@@ -1,0 +1,134 @@
+"""Fuzz (issue 17): damaged input and review files never crash kzalign and never half-change the workspace.
+
+Each example takes a valid file, damages its bytes (cut, insert, overwrite, duplicate, truncate; quotes,
+separators, newlines, NUL and invalid UTF-8 among the inserted bytes) and runs the library on it. Either the
+file is still readable and is applied, or the call raises :class:`KzalignError` (the CLI's clean message) and
+the workspace holds exactly what it held before.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from pathlib import Path
+
+import pandas as pd
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from kzalign.errors import KzalignError
+from kzalign.ingest import ingest_paths
+from kzalign.review import export_review, import_review
+from kzalign.store import Workspace
+
+JSONL = (
+    '{"id": "r1", "lang": "ru", "title": "Посол в Мексике", "date": "2026-02-24", '
+    '"text": "Посол Казахстана Алмурат Турганбеков встретился с депутатами Конгресса Мексики 24 февраля."}\n'
+    '{"id": "e1", "lang": "en", "title": "Ambassador in Mexico", "date": "2026-02-24", '
+    '"text": "The Ambassador of Kazakhstan Almurat Turganbekov met members of the Mexican Congress on 24 February."}\n'
+).encode()
+CSV = (
+    "id,lang,title,date,text\r\n"
+    'r2,ru,Визит,2025-09-30,"Депутаты Казахстана и Мексики обсудили, как развивать сотрудничество."\r\n'
+    'e2,en,Visit,2025-09-30,"Deputies of Kazakhstan and Mexico discussed how to develop cooperation, he said."\r\n'
+).encode("utf-8-sig")
+DIGEST = (
+    b"Kazakhstan and Mexico Discussed Cooperation\n"
+    b"23.02.2026, 10:15 1234\n"
+    b"The Ambassador of Kazakhstan held talks in Mexico City on the progress of reforms.\n"
+)
+
+NASTY = [b'"', b",", b";", b"\t", b"\n", b"\r\n", b"\x00", b"\xff\xfe", b"\xd0", b"{", b"}", b"=HYPERLINK(1)", b"'"]
+
+
+@st.composite
+def damaged(draw: st.DrawFn, data: bytes) -> bytes:
+    """``data`` with one to four random byte-level damages."""
+    out = bytearray(data)
+    for _ in range(draw(st.integers(1, 4))):
+        at = draw(st.integers(0, len(out)))
+        op = draw(st.sampled_from(["cut", "insert", "overwrite", "duplicate", "truncate"]))
+        piece = draw(st.one_of(st.sampled_from(NASTY), st.binary(min_size=1, max_size=6)))
+        if op == "cut":
+            del out[at:at + draw(st.integers(1, 40))]
+        elif op == "insert":
+            out[at:at] = piece
+        elif op == "overwrite":
+            out[at:at + len(piece)] = piece
+        elif op == "duplicate":
+            out[at:at] = out[max(0, at - 30):at]
+        else:
+            del out[at:]
+    return bytes(out)
+
+
+def _snapshot(ws: Workspace) -> tuple[str, str, str]:
+    return (ws.items().to_json(), ws.item_revisions().to_json(), repr(sorted(ws.decision_map().items(), key=str)))
+
+
+FUZZ = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+def _ingest_case(name: str, data: bytes) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        base = Path(tmp) / "base.jsonl"
+        base.write_bytes(JSONL)
+        with Workspace(Path(tmp) / "ws.db") as ws:
+            ingest_paths(ws, [base])
+            before = _snapshot(ws)
+            bad = Path(tmp) / name
+            bad.write_bytes(data)
+            try:
+                ingest_paths(ws, [bad])
+            except KzalignError as exc:
+                assert name in str(exc)  # the message names the file
+                assert _snapshot(ws) == before
+
+
+@FUZZ
+@given(damaged(JSONL))
+def test_damaged_jsonl_is_applied_or_refused_cleanly(data: bytes) -> None:
+    _ingest_case("news.jsonl", data)
+
+
+@FUZZ
+@given(damaged(CSV))
+def test_damaged_csv_is_applied_or_refused_cleanly(data: bytes) -> None:
+    _ingest_case("news.csv", data)
+
+
+@FUZZ
+@given(damaged(DIGEST))
+def test_damaged_digest_is_applied_or_refused_cleanly(data: bytes) -> None:
+    _ingest_case("digest.txt", data)
+
+
+def _reviewed_csv(folder: Path, db: Path) -> bytes:
+    """A review CSV of the linked seeds with every row decided (accept; links of low score rejected)."""
+    with Workspace(db) as ws:
+        out = folder / "review.csv"
+        export_review(ws, out)
+    df = pd.read_csv(out, encoding="utf-8-sig", dtype=str, keep_default_na=False)
+    df["decision"] = ["reject" if k == "link" and float(s) < 0.5 else "accept"
+                      for k, s in zip(df["kind"], df["score"], strict=True)]
+    text = df.to_csv(index=False, lineterminator="\r\n")
+    return ("\ufeff" + text).encode()
+
+
+@FUZZ
+@given(data=st.data())
+def test_damaged_review_file_is_applied_or_refused_cleanly(seeds_linked_db: Path, data: st.DataObject) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        db = folder / "ws.db"
+        shutil.copy(seeds_linked_db, db)
+        good = _reviewed_csv(folder, db)
+        bad = folder / "reviewed.csv"
+        bad.write_bytes(data.draw(damaged(good)))
+        with Workspace(db) as ws:
+            before = _snapshot(ws)
+            try:
+                import_review(ws, bad)
+            except KzalignError as exc:
+                assert "reviewed.csv" in str(exc)
+                assert _snapshot(ws) == before

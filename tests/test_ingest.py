@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from click.testing import CliRunner
 
@@ -15,9 +16,10 @@ from kzalign.store import Workspace
 
 
 def _snapshot(ws: Workspace) -> list[tuple]:
-    items = ws.conn.execute("SELECT id, title, text, date FROM items ORDER BY id").fetchall()
-    srcs = ws.conn.execute("SELECT item_id, source FROM item_sources ORDER BY 1, 2").fetchall()
-    return items + srcs
+    """Each item's id, title, text, date and every place it was found, to prove an ingest changed nothing."""
+    items = ws.items().sort_values("id")
+    return [(r.id, r.title, r.text, None if pd.isna(r.date) else r.date, tuple(r.sources))
+            for r in items.itertuples()]
 
 
 @pytest.mark.parametrize(

@@ -261,7 +261,7 @@ def test_bad_input_leaves_workspace_unchanged(tmp_path):
         _add(w, "e1", "en", "Only English here.")
         with pytest.raises(KzalignError, match="no RU items"):
             L.link_workspace(w, encoder=object())  # type: ignore[arg-type]
-        assert w.conn.execute("SELECT COUNT(*) FROM links").fetchone()[0] == 0
+        assert w.link_rows() == {}
         assert w.conn.execute("SELECT COUNT(*) FROM runs").fetchone()[0] == 0
     r = CliRunner().invoke(main, ["link", "--db", str(db), "--encoder", "nope"])
     assert r.exit_code == 1 and "unknown encoder 'nope'" in r.output
@@ -298,7 +298,7 @@ def test_mt_english_scored_with_english_encoder(seeds_linked_db, tmp_path):
             "The President's Address was discussed at a meeting of the Kazakhstan-Mexico Friendship Group. "
             "Ambassador Almurat Turganbekov and deputy Maribel Martinez Ruiz spoke at the opening."]})
         rep = L.link_workspace(w, mt=mt, mt_model="argos-ru_en-1.9|ct2-int8|beam2")
-        ev = [json.loads(e) for (e,) in w.conn.execute("SELECT evidence FROM links")]
+        ev = [json.loads(row[2]) for row in w.link_rows().values()]  # (score, rank, evidence, signature)
     assert rep.mt and rep.mt_items == 1 and rep.mt_unreliable == 0
     # the signature names the translator (| inside it written as +) and the English encoder
     assert "mt:argos-ru_en-1.9+ct2-int8+beam2|mtenc:all-MiniLM-L6-v2" in rep.signature

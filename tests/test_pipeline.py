@@ -82,7 +82,7 @@ def test_rerun_is_idempotent_and_failed_run_keeps_outputs(seed_run, seeds_dir, t
     assert "bad.jsonl:2" in res.output
     assert {p.name: p.read_bytes() for p in out.iterdir()} == before
     with Workspace(db) as w:
-        assert w.conn.execute("SELECT COUNT(*) FROM items").fetchone()[0] == 16
+        assert sum(w.count_items().values()) == 16
 
 
 def test_run_missing_input_is_a_clear_error(tmp_path) -> None:

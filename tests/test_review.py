@@ -13,29 +13,49 @@ from click.testing import CliRunner
 from kzalign.errors import InputError, KzalignError
 from kzalign.review import export_pairs, export_review, import_review, read_review_file
 from kzalign.sentences import pair_key, pairs_table
-from kzalign.store import Workspace, decisions, link_key, now_iso
+from kzalign.store import Workspace, decisions, link_key
 
 RU = ["=СУММ(1;2) Посол Казахстана встретился с министром.", "Стороны обсудили торговлю на 10 тысяч тонн."]
 EN = ["-Kazakhstan's ambassador met the minister.", "The parties discussed trade of 10,000 tonnes."]
 
 
 def _fill(ws: Workspace) -> None:
-    with ws.transaction() as c:
-        c.execute("INSERT INTO items(id, lang, title, text, date, content_hash, added_at) VALUES "
-                  "('r1','ru','Посол и министр', ?, '2026-02-24', 'h1', ?)", (" ".join(RU), now_iso()))
-        c.execute("INSERT INTO items(id, lang, title, text, date, content_hash, added_at) VALUES "
-                  "('e1','en','Ambassador meets minister', ?, '2026-02-25', 'h2', ?)", (" ".join(EN), now_iso()))
-        c.execute("INSERT INTO items(id, lang, title, text, date, content_hash, added_at) VALUES "
-                  "('e2','en','Weather in Astana', 'Snow is expected.', '2026-02-25', 'h3', ?)", (now_iso(),))
-        c.execute("INSERT INTO links VALUES ('r1','e1',0.91,1,'{\"title_sim\": 0.8}','linksig')")
-        c.execute("INSERT INTO links VALUES ('r1','e2',0.41,2,'{}','linksig')")
-        for i in range(2):
-            c.execute("INSERT INTO pairs(id, ru_id, en_id, ru_idx, en_idx, ru_text, en_text, mt_en, score, regime, "
-                      "flags, signature) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
-                      (pair_key("r1", "e1", [i + 1], [i + 1]), "r1", "e1", f"[{i + 1}]", f"[{i + 1}]", RU[i], EN[i],
-                       "", 0.9 - i / 10, "parallel", "", "pairsig"))
+    """Three items, two links (r1-e1, r1-e2) and two sentence pairs on r1-e1, written through the store."""
+    with ws.transaction():
+        ws.add_items([
+            {"id": "r1", "lang": "ru", "title": "Посол и министр", "text": " ".join(RU), "date": "2026-02-24"},
+            {"id": "e1", "lang": "en", "title": "Ambassador meets minister", "text": " ".join(EN),
+             "date": "2026-02-25"},
+            {"id": "e2", "lang": "en", "title": "Weather in Astana", "text": "Snow is expected.",
+             "date": "2026-02-25"},
+        ])
+        ws.replace_links([("r1", "e1", 0.91, 1, '{"title_sim": 0.8}', "linksig"),
+                          ("r1", "e2", 0.41, 2, "{}", "linksig")])
+        ws.replace_pairs([{"id": pair_key("r1", "e1", [i + 1], [i + 1]), "ru_id": "r1", "en_id": "e1",
+                           "ru_idx": f"[{i + 1}]", "en_idx": f"[{i + 1}]", "ru_text": RU[i], "en_text": EN[i],
+                           "mt_en": "", "score": 0.9 - i / 10, "regime": "parallel", "flags": ""} for i in range(2)],
+                         "pairsig")
         ws.record_run("link", "linksig", {})
         ws.record_run("pairs", "pairsig", {})
+
+
+def _add_e2_pair(ws: Workspace) -> str:
+    """Add a sentence pair on the second link (r1-e2), so rejecting that link has a pair to drop; its id."""
+    pid = pair_key("r1", "e2", [1], [1])
+    with ws.transaction():
+        ws.replace_pairs([{"id": pid, "ru_id": "r1", "en_id": "e2", "ru_idx": "[1]", "en_idx": "[1]",
+                           "ru_text": "В Астане снег.", "en_text": "Snow is expected.", "score": 0.5,
+                           "regime": "comparable"}], "s", links=[("r1", "e2")])
+    return pid
+
+
+def _edit_pair(ws: Workspace, pair_id: str, **fields: object) -> None:
+    """Change some fields of a stored sentence pair (e.g. its text, as if the source changed since export)."""
+    rec = ws.pair_record(pair_id)
+    assert rec is not None, pair_id
+    rec.update(fields)
+    with ws.transaction():
+        ws.replace_pairs([rec], str(rec["signature"]), links=[])  # links=[]: replaces this row only
 
 
 @pytest.fixture()
@@ -103,7 +123,7 @@ def test_round_trip_reject_fix_and_reexport(filled, tmp_path):
     assert dec.loc[link_key("r1", "e2"), "decided_at"]
     pdec = decisions(filled, "pair").set_index("key")
     assert pdec.loc[pair_key("r1", "e1", [2], [2]), "reviewer"] == "fallback"
-    assert filled.conn.execute("SELECT COUNT(*) FROM links").fetchone()[0] == 1
+    assert len(filled.link_rows()) == 1
     pt = pairs_table(filled).set_index("pair_id")
     assert pt.loc[pair_key("r1", "e1", [2], [2]), "en_text"] == "The parties discussed trade in 10,000 tonnes."
     assert pt.loc[pair_key("r1", "e1", [2], [2]), "en_original"] == EN[1]
@@ -160,7 +180,7 @@ def test_bad_rows_refused_with_row_numbers(filled, tmp_path):
     assert "corrected_en is empty" in msg and "unknown row_id Pdeadbeef0000" in msg
     assert "appears again with a different decision (first at row 4)" in msg
     assert decisions(filled, "pair").empty and decisions(filled, "link").empty  # nothing applied
-    assert filled.conn.execute("SELECT COUNT(*) FROM links").fetchone()[0] == 2
+    assert len(filled.link_rows()) == 2
     rep = import_review(filled, reviewed, partial=True)
     assert rep.applied == 1 and {p.line for p in rep.problems} == {2, 3, 5, 6}
 
@@ -174,8 +194,7 @@ def test_changed_source_text_and_other_workspace(filled, tmp_path):
     rows[3]["en_text"] = "edited in the sheet"
     reviewed = tmp_path / "reviewed.csv"
     _write(reviewed, rows, _head(out))
-    with filled.transaction():
-        filled.conn.execute("UPDATE pairs SET ru_text='другой текст' WHERE id=?", (rows[2]["row_id"],))
+    _edit_pair(filled, rows[2]["row_id"], ru_text="другой текст")
     with pytest.raises(InputError) as exc:
         import_review(filled, reviewed)
     msgs = {p.line: p.message for p in exc.value.problems}
@@ -255,6 +274,8 @@ RU_EXTRA = [
 
 
 def _state(ws: Workspace) -> dict[str, list[tuple]]:
+    """Every column of every row of the review-relevant tables, to prove an operation changed nothing."""
+    # raw read on purpose: a byte-exact snapshot (added_at, signatures...) that no store method returns
     return {t: ws.conn.execute(f"SELECT * FROM {t} ORDER BY 1, 2").fetchall()
             for t in ("links", "pairs", "decisions", "items")}
 
@@ -275,7 +296,7 @@ def test_seed_round_trip(tmp_path, seeds_dir, sentence_encoder):
             align_workspace(ws, encoder=sentence_encoder)
 
     run()
-    links0 = {(r, e): s for r, e, s in ws.conn.execute("SELECT ru_id, en_id, score FROM links")}
+    links0 = {k: row[0] for k, row in ws.link_rows().items()}  # (ru_id, en_id) -> score
     pairs0 = pairs_table(ws)
     parl = [k for k in links0 if k[0] == "ru-mexico-parl"]
     mfa_pairs = pairs0[pairs0["ru_id"] == "ru-mexico-mfa"]
@@ -306,7 +327,7 @@ def test_seed_round_trip(tmp_path, seeds_dir, sentence_encoder):
 
     assert import_review(ws, reviewed).applied == 2
     run()
-    links1 = {(r, e): s for r, e, s in ws.conn.execute("SELECT ru_id, en_id, score FROM links")}
+    links1 = {k: row[0] for k, row in ws.link_rows().items()}  # (ru_id, en_id) -> score
     assert rejected not in links1
     assert links1 == {k: v for k, v in links0.items() if k != rejected}
     pairs1 = pairs_table(ws)
@@ -324,14 +345,14 @@ def test_glossary_candidates_round_trip(ws, tmp_path):
 
     gdir = tmp_path / "glossaries"
     gdir.mkdir()
-    with ws.transaction() as c:
-        c.execute("INSERT INTO items(id, lang, title, text, date, content_hash, added_at) VALUES ('r','ru','', "
-                  "'Посол Казахстана встретился с Анибалом Гомесом Толедо в Мехико.', '2026-02-24','a',?)",
-                  (now_iso(),))
-        c.execute("INSERT INTO items(id, lang, title, text, date, content_hash, added_at) VALUES ('e','en','', "
-                  "'The Ambassador of Kazakhstan met Anibal Gomez Toledo in Mexico City.', '2026-02-24','b',?)",
-                  (now_iso(),))
-        c.execute("INSERT INTO links VALUES ('r','e',0.9,1,'{}','s')")
+    with ws.transaction():
+        ws.add_items([
+            {"id": "r", "lang": "ru", "text": "Посол Казахстана встретился с Анибалом Гомесом Толедо в Мехико.",
+             "date": "2026-02-24"},
+            {"id": "e", "lang": "en", "text": "The Ambassador of Kazakhstan met Anibal Gomez Toledo in Mexico City.",
+             "date": "2026-02-24"},
+        ])
+        ws.replace_links([("r", "e", 0.9, 1, "{}", "s")])
     gloss = load_glossary([gdir])
     out = tmp_path / "g.csv"
     rep = export_review(ws, out, what="glossary", glossary=gloss)

@@ -6,12 +6,11 @@ from __future__ import annotations
 import csv
 import io
 import json
-import sqlite3
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from test_review import EN, RU, _fill, _rows, _write
+from test_review import EN, RU, _add_e2_pair, _edit_pair, _fill, _rows, _state, _write
 
 from kzalign.cli import main
 from kzalign.errors import InputError, KzalignError
@@ -28,11 +27,6 @@ FIXED = "The parties discussed trade in 10,000 tonnes."
 def filled(ws):
     _fill(ws)
     return ws
-
-
-def _state(ws: Workspace) -> dict[str, list[tuple]]:
-    return {t: ws.conn.execute(f"SELECT * FROM {t} ORDER BY 1, 2").fetchall()
-            for t in ("links", "pairs", "decisions", "items")}
 
 
 def _decide(ws: Workspace, tmp_path: Path, name: str, decided: dict[str, tuple[str, str]], **kw) -> Path:
@@ -196,8 +190,8 @@ def test_excel_russian_locale_and_unicode_text_saves_import(filled, tmp_path):
 
 def test_lossy_encodings_are_named(ws, tmp_path):
     _fill(ws)
-    with ws.transaction() as c:  # an English name with letters that Windows-1251 cannot hold
-        c.execute("UPDATE pairs SET en_text='Aníbal Gómez Toledo met the ambassador.' WHERE id=?", (P2,))
+    # an English name with letters that Windows-1251 cannot hold
+    _edit_pair(ws, P2, en_text="Aníbal Gómez Toledo met the ambassador.")
     rows = _excel_rows(ws, tmp_path, {P2: "accept"})
     lossy = _save_as(tmp_path / "ru.csv", rows, ";", "cp1251", errors="replace")
     before = _state(ws)
@@ -217,8 +211,7 @@ def test_leading_apostrophes_survive_the_round_trip(ws, tmp_path):
         assert unneutralize_formula(neutralize_formula(v)) == v
     _fill(ws)
     title = "'+7 (727) 272-00-00: телефон посольства"
-    with ws.transaction() as c:
-        c.execute("UPDATE pairs SET ru_text=? WHERE id=?", (title, P1))
+    _edit_pair(ws, P1, ru_text=title)
     out = tmp_path / "r.csv"
     export_review(ws, out)
     assert "\"''+7 (727) 272-00-00: телефон посольства\"" in out.read_text(encoding="utf-8-sig") or \
@@ -270,17 +263,13 @@ def test_unterminated_quote_names_the_line(filled, tmp_path):
 
 # -- decisions are facts applied in a safe order ------------------------------------------------------
 def test_link_rejection_and_pair_accept_in_one_file_keep_the_pair(filled, tmp_path):
-    with filled.transaction() as c:  # a pair on the link that gets rejected
-        c.execute("INSERT INTO pairs(id, ru_id, en_id, ru_idx, en_idx, ru_text, en_text, score, regime, signature) "
-                  "VALUES (?,?,?,?,?,?,?,?,?,?)", (pair_key("r1", "e2", [1], [1]), "r1", "e2", "[1]", "[1]",
-                                                   "В Астане снег.", "Snow is expected.", 0.5, "comparable", "s"))
-    p3 = pair_key("r1", "e2", [1], [1])
+    p3 = _add_e2_pair(filled)  # a pair on the link that gets rejected
     reviewed = _decide(filled, tmp_path, "a", {L2: ("reject", ""), p3: ("fix", "It will snow.")})
     rep = import_review(filled, reviewed)
     assert rep.by_decision == {"reject": 1, "fix": 1}
     out = export_pairs(filled, tmp_path / "m.tmx")
     assert out.units == 1 and "It will snow." in out.path.read_text(encoding="utf-8")
-    assert filled.conn.execute("SELECT COUNT(*) FROM links WHERE en_id='e2'").fetchone()[0] == 0
+    assert not [k for k in filled.link_rows() if k[1] == "e2"]
 
 
 def test_reject_then_accept_brings_the_pair_back_at_once(filled, tmp_path):
@@ -314,7 +303,8 @@ def test_outputs_never_overwrite_the_workspace_or_reviewed_files(filled, tmp_pat
                  ["export", "--db", db, "--out", db + "-wal"]):
         r = CliRunner().invoke(main, args)
         assert r.exit_code == 1 and "refusing to overwrite the workspace" in r.output, r.output
-    assert sqlite3.connect(db).execute("SELECT COUNT(*) FROM items").fetchone()[0] == 3
+    with Workspace(db, create=False) as again:  # the file is still the workspace, read afresh
+        assert sum(again.count_items().values()) == 3
     other = tmp_path / "other.db"
     Workspace(other).close()
     r = CliRunner().invoke(main, ["export", "--db", db, "--out", str(other)])

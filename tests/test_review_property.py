@@ -12,7 +12,7 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from lxml import etree
-from test_review import _fill
+from test_review import _add_e2_pair, _fill
 
 from kzalign.review import export_pairs, export_review, import_review
 from kzalign.sentences import pair_key
@@ -33,10 +33,7 @@ ops = st.lists(st.one_of(exports, st.tuples(st.just("import"), st.integers(0, 30
 def _workspace(folder: Path) -> Workspace:
     ws = Workspace(folder / "ws.db")
     _fill(ws)
-    with ws.transaction() as c:  # a pair on the second link too, so link rejections have pairs to drop
-        c.execute("INSERT INTO pairs(id, ru_id, en_id, ru_idx, en_idx, ru_text, en_text, score, regime, signature) "
-                  "VALUES (?,?,?,?,?,?,?,?,?,?)", (P3, "r1", "e2", "[1]", "[1]", "В Астане снег.",
-                                                   EN_BY_PAIR[P3], 0.5, "comparable", "s"))
+    assert _add_e2_pair(ws) == P3  # a pair on the second link too, so link rejections have pairs to drop
     return ws
 
 

@@ -27,7 +27,7 @@ from kzalign.sentences import (
     pairs_table,
     qa_flags,
 )
-from kzalign.store import link_key, now_iso
+from kzalign.store import link_key
 
 
 def _unit(v: np.ndarray) -> np.ndarray:
@@ -236,10 +236,7 @@ EN_CMP = ("Talks in Berlin\n"
 
 
 def _add_item(ws, iid, lang, text, date="2026-02-24"):
-    ws.conn.execute(
-        "INSERT INTO items(id, lang, title, text, date, content_hash, added_at) VALUES (?,?,?,?,?,?,?)",
-        (iid, lang, "", text, date, iid, now_iso()),
-    )
+    ws.add_items([{"id": iid, "lang": lang, "text": text, "date": date}])
 
 
 @pytest.fixture()
@@ -248,9 +245,7 @@ def linked_ws(ws):
         for iid, lang, text in (("r1", "ru", RU_PAR), ("e1", "en", EN_PAR), ("r2", "ru", RU_CMP),
                                 ("e2", "en", EN_CMP)):
             _add_item(ws, iid, lang, text)
-        for r, e in (("r1", "e1"), ("r2", "e2")):
-            ws.conn.execute("INSERT INTO links(ru_id, en_id, score, rank, evidence, signature) VALUES "
-                            "(?,?,0.8,1,'{}','test')", (r, e))
+        ws.replace_links([(r, e, 0.8, 1, "{}", "test") for r, e in (("r1", "e1"), ("r2", "e2"))])
     return ws
 
 
@@ -273,15 +268,12 @@ def test_align_workspace_regimes_and_decisions(linked_ws, sentence_encoder):
     # a rejected pair is not proposed again; an accepted one survives a much stricter re-run
     rejected = pair_key("r1", "e1", [2], [2])
     accepted = pair_key("r1", "e1", [1], [1])
-    row = ws.conn.execute("SELECT id, ru_id, en_id, ru_idx, en_idx, ru_text, en_text, score, regime FROM pairs "
-                          "WHERE id=?", (accepted,)).fetchone()
-    payload = dict(zip(("id", "ru_id", "en_id", "ru_idx", "en_idx", "ru_text", "en_text", "score", "regime"), row,
-                       strict=True))
+    rec = ws.pair_record(accepted)
+    assert rec is not None
+    payload = {k: rec[k] for k in ("id", "ru_id", "en_id", "ru_idx", "en_idx", "ru_text", "en_text", "score", "regime")}
     with ws.transaction():
-        ws.conn.execute("INSERT INTO decisions(kind, key, decision, decided_at) VALUES ('pair', ?, 'reject', ?)",
-                        (rejected, now_iso()))
-        ws.conn.execute("INSERT INTO decisions(kind, key, decision, payload, decided_at) VALUES "
-                        "('pair', ?, 'accept', ?, ?)", (accepted, json.dumps(payload), now_iso()))
+        ws.record_decision("pair", rejected, "reject")
+        ws.record_decision("pair", accepted, "accept", payload=payload)
     rep2 = align_workspace(ws, encoder=sentence_encoder, regime="comparable",
                            params=replace(DEFAULT_PARAMS, mine_sim=0.99))
     ids = set(pairs_table(ws)["pair_id"])
@@ -290,8 +282,7 @@ def test_align_workspace_regimes_and_decisions(linked_ws, sentence_encoder):
 
     # rejecting the link afterwards drops its unreviewed pairs but keeps the pair the reviewer accepted
     with ws.transaction():
-        ws.conn.execute("INSERT INTO decisions(kind, key, decision, decided_at) VALUES ('link', ?, 'reject', ?)",
-                        (link_key("r1", "e1"), now_iso()))
+        ws.record_decision("link", link_key("r1", "e1"), "reject")
     align_workspace(ws, encoder=sentence_encoder)
     r1 = pairs_table(ws).query("ru_id == 'r1'")
     assert list(r1["pair_id"]) == [accepted]
@@ -301,8 +292,7 @@ def test_number_flag_reaches_pairs_table(ws, sentence_encoder):
     with ws.transaction():
         _add_item(ws, "r", "ru", "Власти подготовили около 800 убежищ для населения.")
         _add_item(ws, "e", "en", "Authorities have set up approximately 900 shelters for the population.")
-        ws.conn.execute("INSERT INTO links(ru_id, en_id, score, rank, evidence, signature) VALUES "
-                        "('r','e',0.9,1,'{\"regime\": \"parallel\"}','t')")
+        ws.replace_links([("r", "e", 0.9, 1, '{"regime": "parallel"}', "t")])
     align_workspace(ws, encoder=sentence_encoder)
     df = pairs_table(ws)
     assert list(df["flags"]) == ["number:800"]
@@ -313,8 +303,9 @@ def test_pairs_reuse_the_sentence_vectors_linking_stored(linked_ws, sentence_enc
     from kzalign.embed import embed_texts
 
     ws = linked_ws
+    items = ws.items().set_index("id")
     units = [t for iid in ("r1", "e1", "r2", "e2") for t in item_sentences(
-        *ws.conn.execute("SELECT title, text, lang FROM items WHERE id=?", (iid,)).fetchone())]
+        *items.loc[iid, ["title", "text", "lang"]])]
     embed_texts(ws, sentence_encoder, units)  # what linking stores
     rep = align_workspace(ws, encoder=sentence_encoder)
     assert rep.encoded == 0 and rep.pairs > 0

@@ -36,7 +36,8 @@ PROBE = ("<script>document.body.setAttribute('data-script-ms',performance.now().
 def build(db: Path, n_links: int, n_pairs: int) -> None:
     """A workspace with ``n_links`` links (4 per Russian item) and ``n_pairs`` pairs per link (benchmark data)."""
     ts = now_iso()
-    with Workspace(db) as ws, ws.transaction() as conn:
+    links, pairs = [], []
+    with Workspace(db) as ws, ws.transaction():
         n_ru = max(1, n_links // 4)
         for i in range(n_ru):
             text = "\n".join(RU.format(i=f"{i}-{k}") for k in range(8))
@@ -50,12 +51,12 @@ def build(db: Path, n_links: int, n_pairs: int) -> None:
                                            "content_hash": sha1(text)}, False, ts)
             ru = f"ru-{j // 4:05d}"
             ev = {"names": ["Almurat Turganbekov", "Mexico"], "numbers": [str(j)], "days": 146, "cos": 0.7, "margin": 1.1}
-            conn.execute("INSERT INTO links VALUES (?, ?, ?, ?, ?, ?)",
-                         (ru, f"en-{j:05d}", 0.5 + (j % 50) / 100, 1 + j % 4, json.dumps(ev), "bench"))
-            for k in range(n_pairs):
-                conn.execute("INSERT INTO pairs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                             (f"P{j:05d}{k}", ru, f"en-{j:05d}", f"[{k}]", f"[{k}]", RU.format(i=k), EN.format(i=k), "",
-                              0.8, "parallel", "number_missing" if k == 0 else "", "bench"))
+            links.append((ru, f"en-{j:05d}", 0.5 + (j % 50) / 100, 1 + j % 4, json.dumps(ev), "bench"))
+            pairs += [{"id": f"P{j:05d}{k}", "ru_id": ru, "en_id": f"en-{j:05d}", "ru_idx": f"[{k}]", "en_idx": f"[{k}]",
+                       "ru_text": RU.format(i=k), "en_text": EN.format(i=k), "mt_en": "", "score": 0.8,
+                       "regime": "parallel", "flags": "number_missing" if k == 0 else ""} for k in range(n_pairs)]
+        ws.replace_links(links)
+        ws.replace_pairs(pairs, "bench")
 
 
 def open_times(browser: str, page: Path, profile: Path) -> tuple[float, int, int]:

@@ -18,25 +18,25 @@ from pathlib import Path
 
 from kzalign.review import export_pairs, export_review, import_review
 from kzalign.sentences import pair_key
-from kzalign.store import Workspace, now_iso
+from kzalign.store import Workspace
 
 
 def build(path: Path, n_links: int, per_link: int = 5) -> Workspace:
     ws = Workspace(path)
-    with ws.transaction() as c:
-        for i in range(n_links):
-            ru, en = f"r{i}", f"e{i}"
-            for iid, lang in ((ru, "ru"), (en, "en")):
-                c.execute("INSERT INTO items(id, lang, title, text, date, content_hash, added_at) VALUES "
-                          "(?,?,?,?,?,?,?)", (iid, lang, f"Заголовок {i}" if lang == "ru" else f"Title {i}",
-                                              "текст" if lang == "ru" else "text", "2026-02-24", iid, now_iso()))
-            c.execute("INSERT INTO links VALUES (?,?,0.9,1,'{}','s')", (ru, en))
-            for j in range(per_link):
-                c.execute("INSERT INTO pairs(id, ru_id, en_id, ru_idx, en_idx, ru_text, en_text, score, regime, "
-                          "signature) VALUES (?,?,?,?,?,?,?,?,?,?)",
-                          (pair_key(ru, en, [j], [j]), ru, en, json.dumps([j]), json.dumps([j]),
-                           f"Предложение {i}.{j} о переговорах.", f"Sentence {i}.{j} on the talks.", 0.8,
-                           "parallel", "s"))
+    items, links, pairs = [], [], []
+    for i in range(n_links):
+        ru, en = f"r{i}", f"e{i}"
+        items += [{"id": ru, "lang": "ru", "title": f"Заголовок {i}", "text": f"текст {i}", "date": "2026-02-24"},
+                  {"id": en, "lang": "en", "title": f"Title {i}", "text": f"text {i}", "date": "2026-02-24"}]
+        links.append((ru, en, 0.9, 1, "{}", "s"))
+        pairs += [{"id": pair_key(ru, en, [j], [j]), "ru_id": ru, "en_id": en, "ru_idx": json.dumps([j]),
+                   "en_idx": json.dumps([j]), "ru_text": f"Предложение {i}.{j} о переговорах.",
+                   "en_text": f"Sentence {i}.{j} on the talks.", "mt_en": "", "score": 0.8, "regime": "parallel",
+                   "flags": ""} for j in range(per_link)]
+    with ws.transaction():
+        ws.add_items(items)
+        ws.replace_links(links)
+        ws.replace_pairs(pairs, "s")
     return ws
 
 

@@ -288,7 +288,8 @@ def _empty_glossary() -> Glossary:
 
 @dataclass
 class _Run:
-    """Everything one link run resolved before scoring (items, encoders, MT drafts, model, signature)."""
+    """Everything one link run resolved before scoring (items, encoders, MT drafts, model); its signature is
+    computed from these same fields, so it cannot disagree with what ran (sacrebleu's signature per metric)."""
 
     ru: pd.DataFrame
     en: pd.DataFrame
@@ -300,7 +301,12 @@ class _Run:
     background: Background | None
     mt_map: dict[str, str] = field(default_factory=dict)
     mt_encoder: Encoder | None = None
-    signature: str = ""
+    mt_model: str | None = None
+
+    @property
+    def signature(self) -> str:
+        return link_signature(self.encoder, self.threshold, self.max_days, self.glossary, self.mt_encoder,
+                              self.mt_model, self.background.signature if self.background else "ws")
 
 
 def _prepare(ws: Workspace, encoder: Encoder | str | None, glossary: Glossary | None, threshold: float | None,
@@ -318,8 +324,7 @@ def _prepare(ws: Workspace, encoder: Encoder | str | None, glossary: Glossary | 
     use_mt = mt is not None and len(mt) > 0
     mt_enc = resolve(mt_encoder or DEFAULT_EN_ENCODER) if use_mt else None
     run = _Run(ws.items("ru").reset_index(drop=True), ws.items("en").reset_index(drop=True), enc, gl, model, thr,
-               max_days, bg, mt_encoder=mt_enc)
-    run.signature = link_signature(enc, thr, max_days, gl, mt_enc, mt_model, bg.signature if bg else "ws")
+               max_days, bg, mt_encoder=mt_enc, mt_model=mt_model)
     if use_mt and mt is not None:
         run.mt_map, rep.mt_unreliable = reliable_mt(mt)
         rep.mt_model = str(mt_model or "unknown")

@@ -326,9 +326,9 @@ def test_cli_messages_use_plurals(filled, tmp_path):
     rows[2]["decision"] = "accept"
     _write(tmp_path / "d.csv", rows)
     r = CliRunner().invoke(main, ["review", "import", "--db", db, str(tmp_path / "d.csv")])
-    assert r.exit_code == 0 and "imported 1 decision (1 accepted); 0 unchanged decisions" in r.output
+    assert r.exit_code == 0 and "imported 1 decision (1 accepted)\n" in r.output
     r = CliRunner().invoke(main, ["review", "import", "--db", db, str(tmp_path / "d.csv")])
-    assert "imported 0 decisions (no new decisions); 1 unchanged decision" in r.output
+    assert "imported 0 decisions (no new decisions); 1 decision already recorded" in r.output
     assert "(s)" not in r.output
 
 

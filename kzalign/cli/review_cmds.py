@@ -110,12 +110,12 @@ def review_import_cmd(db: str, review_file: str, partial: bool, reviewer: str | 
     for p in rep.problems:
         click.secho(f"skipped {p}", fg="yellow", err=True)
     decided = _decided(rep.by_decision, "no new decisions")
-    extra = [plural(rep.unchanged, "unchanged decision")]
+    extra = [plural(rep.unchanged, "decision already recorded", "decisions already recorded")] if rep.unchanged else []
     if rep.restored:
         extra.append(f"{plural(rep.restored, 'link or pair', 'links or pairs')} brought back")
     if rep.glossary_added:
         extra.append(f"{plural(rep.glossary_added, 'glossary entry', 'glossary entries')} added")
-    click.echo(f"imported {plural(rep.applied, 'decision')} ({decided}); " + "; ".join(extra))
+    click.echo(f"imported {plural(rep.applied, 'decision')} ({decided})" + "".join(f"; {e}" for e in extra))
 
 
 @review_group.command("decisions")

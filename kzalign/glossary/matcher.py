@@ -292,7 +292,7 @@ class Glossary:
         group: list[re.Match[str]] = []
         for tok, covered in _with_coverage(RU_TOKEN.finditer(text), known):
             pos = tok.start()
-            if covered:
+            if covered or not tok.group()[:1].isupper():  # a lower-case word is never part of a name
                 _flush_unknown(text, group, windows, out)
                 continue
             sentence_start = _sentence_start(text, pos) and not (not group and initials_before(text, pos) is not None)

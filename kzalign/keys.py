@@ -27,7 +27,9 @@ if TYPE_CHECKING:
 KEYS_VERSION = "k1"
 KINDS = ("names", "numbers", "cognates")
 
-_NUM = re.compile(r"(?<![\w.,])\d{1,3}(?:[  ]\d{3})+(?:[.,]\d+)?(?![\w])|(?<![\w])\d+(?:[.,]\d+)?(?![\w])")
+#: A number: digits grouped by spaces, or plain digits; either may have a decimal part. Each branch starts
+#: with the digit and then looks behind it (the regex engine then only tries positions holding a digit).
+_NUM = re.compile(r"\d(?:(?<![\w.,]\d)\d{0,2}(?:[  ]\d{3})+(?:[.,]\d+)?(?![\w])|(?<!\w\d)\d*(?:[.,]\d+)?(?![\w]))")
 _DAY_MONTH = re.compile(r"\b(\d{1,2})(?:-?(?:го|st|nd|rd|th))?\s+([A-Za-zА-Яа-яЁё]{3,})|\b([A-Za-z]{3,})\s+(\d{1,2})\b")
 
 _THOUSANDS_SPACE = re.compile(r"[  ]")

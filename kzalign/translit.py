@@ -161,7 +161,7 @@ def transliterate(text: str, scheme: str = DEFAULT_SCHEME) -> str:
 
 
 # -- comparing spellings ----------------------------------------------------------------------
-#: Non-ASCII characters seen so far -> their accent-free form (see :func:`strip_accents`).
+#: Characters of non-ASCII texts seen so far -> their accent-free form (see :func:`strip_accents`).
 _ACCENT_FREE: dict[int, str] = {}
 
 

@@ -1,9 +1,9 @@
 """The fast paths of link keys give exactly what the plain implementations give.
 
 ``strip_accents`` decomposes each distinct character once, ``phonetic_key`` collapses doubled letters with
-one regex, ``cognate_keys`` folds each distinct word once, ``find_ru`` tries only words that begin like a
-glossary name and ``en_names`` visits only capitalised tokens: each is checked here against the
-straightforward version on tricky, random and seed input.
+one regex, ``cognate_keys`` folds each distinct word once, the number regex tries only digits, ``find_ru``
+tries only words that begin like a glossary name, and ``ru_names``/``en_names`` visit only words that may
+be capitalised: each is checked here against the straightforward version on tricky, random and seed input.
 """
 
 from __future__ import annotations
@@ -15,8 +15,20 @@ import unicodedata
 import pytest
 
 from kzalign.glossary import BUNDLED_DIR, Glossary, load_glossary
-from kzalign.glossary.matcher import _EN_CAPITAL_TOKEN, _PREFIX, EN_TOKEN, NameMatch, _with_initials
-from kzalign.keys import cognate_keys
+from kzalign.glossary.matcher import (
+    _EN_CAPITAL_TOKEN,
+    _GAP,
+    _PREFIX,
+    EN_TOKEN,
+    RU_TOKEN,
+    NameMatch,
+    _flush_unknown,
+    _sentence_start,
+    _with_coverage,
+    _with_initials,
+)
+from kzalign.glossary.morph import initials_before, is_proper_word
+from kzalign.keys import _NUM, cognate_keys
 from kzalign.text import has_cyrillic
 from kzalign.translit import _FOLD, phonetic_key, strip_accents, transliterate
 
@@ -61,6 +73,26 @@ def _plain_find_ru(g: Glossary, text: str) -> list[NameMatch]:
     return out
 
 
+def _plain_ru_names(g: Glossary, text: str) -> list[NameMatch]:
+    """ru_names (no English context) as a walk over every word."""
+    known = g.find_ru(text)
+    out, group = list(known), []
+    for tok, covered in _with_coverage(RU_TOKEN.finditer(text), known):
+        pos = tok.start()
+        if covered or not tok.group()[:1].isupper():
+            _flush_unknown(text, group, [], out)
+            continue
+        sentence_start = _sentence_start(text, pos) and not (not group and initials_before(text, pos) is not None)
+        if is_proper_word(tok.group(), sentence_start):
+            if group and not _GAP.fullmatch(text, group[-1].end(), pos):
+                _flush_unknown(text, group, [], out)
+            group.append(tok)
+        else:
+            _flush_unknown(text, group, [], out)
+    _flush_unknown(text, group, [], out)
+    return sorted(out, key=lambda m: m.start)
+
+
 _TRICKY = ["", "abc", "José Ñúñez", "x-Men", "X--Men", "O'Neil’s", "ǅemal", "Åsa", "ﬁne", "Ωmega", "İstanbul",
            "Kelvin K", "1-Men", "_Men", "aaa-bbb-Ccc", "Мексика и Mexico", "ß", "Ǆ", "\u212b", "ﬀ"]
 
@@ -95,6 +127,15 @@ def test_capital_tokens_are_the_capitalised_en_tokens() -> None:
         assert [m.span() for m in _EN_CAPITAL_TOKEN.finditer(t) if ok(m.group())] == want, t
 
 
+def test_number_regex_matches_plain_version() -> None:
+    plain = re.compile(r"(?<![\w.,])\d{1,3}(?:[  ]\d{3})+(?:[.,]\d+)?(?![\w])|(?<![\w])\d+(?:[.,]\d+)?(?![\w])")
+    rnd = random.Random(3)
+    texts = ["1 000 000,5 и 12,345.6 x1 1x .5 ,7 ٣٤ 2025 г.", "a1 000 b 10 000 000"]
+    texts += ["".join(rnd.choice("0123 ,.a_\u0663-x") for _ in range(rnd.randint(0, 16))) for _ in range(20000)]
+    for t in texts:
+        assert [m.span() for m in _NUM.finditer(t)] == [m.span() for m in plain.finditer(t)], t
+
+
 @pytest.fixture(scope="module")
 def bundled() -> Glossary:
     return load_glossary([BUNDLED_DIR])
@@ -106,3 +147,13 @@ def test_find_ru_matches_a_walk_over_every_word(bundled, seeds_dir) -> None:
     assert any(_plain_find_ru(bundled, t) for t in texts)
     for t in texts:
         assert bundled.find_ru(t) == _plain_find_ru(bundled, t)
+
+
+def test_ru_names_match_a_walk_over_every_word(bundled, seeds_dir) -> None:
+    texts = [p.read_text(encoding="utf-8") for p in sorted(seeds_dir.glob("*.txt"))]
+    texts += ["Посол Алмурат Турганбеков и г-н Марибель Мартинес Руис, а также Иван Петров-Водкин встретились.",
+              "и Иванов и Петров, Сидоров. Абвгд Ежзик ёжик Ёлкин ǅемал Ωмега", "А. Б. Иванов встретился с Ж.Петровым"]
+    texts += _random_texts(3000, 4)
+    assert sum(len(_plain_ru_names(bundled, t)) for t in texts) > 20
+    for t in texts:
+        assert bundled.ru_names(t) == _plain_ru_names(bundled, t), t

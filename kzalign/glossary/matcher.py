@@ -69,6 +69,10 @@ EN_TOKEN = re.compile(r"[^\W\d_]+(?:[-'’][^\W\d_]+)*")
 #: does not continue a word ("x-Men" is one token), which the two look-behinds say.
 _EN_CAPITAL_TOKEN = re.compile(r"(?<![^\W\d_])(?<![^\W\d_][-'’])(?=[A-Z\u00c0-\u024f\u1e00-\u1eff\u212a\u212b])"
                                + EN_TOKEN.pattern)
+#: The RU_TOKEN matches (runs of letters) less those that start with a lower-case Russian or Latin letter,
+#: which are never part of a name: ru_names does not visit them.
+_RU_MAYBE_CAPITAL = re.compile(r"(?<![^\W\d_])(?![a-zа-яё])[^\W\d_]+")
+_LETTER = re.compile(r"[^\W\d_]")
 _EN_SEP = re.compile(r"\s*[-‐‑–]\s*|\s+")
 _WORD = re.compile(r"[^\W_]+")
 _GAP = re.compile(r"\s*[-‐‑–]?\s*")
@@ -295,8 +299,10 @@ class Glossary:
         known = self.find_ru(text)
         out = list(known)
         group: list[re.Match[str]] = []
-        for tok, covered in _with_coverage(RU_TOKEN.finditer(text), known):
+        for tok, covered in _with_coverage(_RU_MAYBE_CAPITAL.finditer(text), known):
             pos = tok.start()
+            if group and _LETTER.search(text, group[-1].end(), pos):  # a skipped lower-case word came between
+                _flush_unknown(text, group, windows, out)
             if covered or not tok.group()[:1].isupper():  # a lower-case word is never part of a name
                 if group:
                     _flush_unknown(text, group, windows, out)

@@ -12,6 +12,7 @@ import math
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import TYPE_CHECKING
 
 from .dates import month_number
@@ -26,8 +27,13 @@ if TYPE_CHECKING:
 KEYS_VERSION = "k1"
 KINDS = ("names", "numbers", "cognates")
 
-_NUM = re.compile(r"(?<![\w.,])\d{1,3}(?:[  ]\d{3})+(?:[.,]\d+)?(?![\w])|(?<![\w])\d+(?:[.,]\d+)?(?![\w])")
+#: A number: digits grouped by spaces, or plain digits; either may have a decimal part. Each branch starts
+#: with the digit and then looks behind it (the regex engine then only tries positions holding a digit).
+_NUM = re.compile(r"\d(?:(?<![\w.,]\d)\d{0,2}(?:[  ]\d{3})+(?:[.,]\d+)?(?![\w])|(?<!\w\d)\d*(?:[.,]\d+)?(?![\w]))")
 _DAY_MONTH = re.compile(r"\b(\d{1,2})(?:-?(?:го|st|nd|rd|th))?\s+([A-Za-zА-Яа-яЁё]{3,})|\b([A-Za-z]{3,})\s+(\d{1,2})\b")
+
+_THOUSANDS_SPACE = re.compile(r"[  ]")
+_COMMA_THOUSANDS = re.compile(r"\d{1,3}(,\d{3})+")
 
 
 def number_keys(text: str) -> set[str]:
@@ -37,8 +43,8 @@ def number_keys(text: str) -> set[str]:
     """
     keys: set[str] = set()
     for m in _NUM.finditer(text):
-        raw = re.sub(r"[  ]", "", m.group(0))
-        if re.fullmatch(r"\d{1,3}(,\d{3})+", raw):
+        raw = _THOUSANDS_SPACE.sub("", m.group(0))
+        if _COMMA_THOUSANDS.fullmatch(raw):
             raw = raw.replace(",", "")
         raw = raw.replace(",", ".")
         try:
@@ -62,16 +68,21 @@ def cognate_keys(text: str, prefix: int = 5) -> set[str]:
     Shared international words and names (коронавирус/coronavirus, латекс/latex, Pfizer) meet
     on these keys; idf weighting makes common ones count little.
     """
+    out = {_cognate_key(w) for w in set(_COGNATE_WORD.findall(text))}
+    out.discard("")
+    return {k[:prefix] for k in out}
+
+
+_COGNATE_WORD = re.compile(r"[^\W\d_]{4,}")
+
+
+@lru_cache(maxsize=200_000)
+def _cognate_key(word: str) -> str:
+    """Folded spelling of one word (Russian transliterated first); "" when under 4 letters once folded."""
     from .translit import phonetic_key, transliterate
 
-    out: set[str] = set()
-    for w in re.findall(r"[^\W\d_]{4,}", text):
-        if has_cyrillic(w):
-            w = transliterate(w, "wikipedia")
-        k = phonetic_key(w)
-        if len(k) >= 4:
-            out.add(k[:prefix])
-    return out
+    k = phonetic_key(transliterate(word, "wikipedia") if has_cyrillic(word) else word)
+    return k if len(k) >= 4 else ""
 
 
 def name_keys(text: str, lang: str, glossary: Glossary) -> set[str]:

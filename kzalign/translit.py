@@ -161,13 +161,24 @@ def transliterate(text: str, scheme: str = DEFAULT_SCHEME) -> str:
 
 
 # -- comparing spellings ----------------------------------------------------------------------
+#: Characters of non-ASCII texts seen so far -> their accent-free form (see :func:`strip_accents`).
+_ACCENT_FREE: dict[int, str] = {}
+
+
 def strip_accents(text: str) -> str:
-    """Latin letters without diacritics, one output character per input character (José -> Jose)."""
-    out = []
-    for ch in text:
-        base = unicodedata.normalize("NFD", ch)[0]
-        out.append(base if base.isascii() else ch)
-    return "".join(out)
+    """Latin letters without diacritics, one output character per input character (José -> Jose).
+
+    Each distinct character is decomposed once per process (a table for ``str.translate``), and ASCII
+    text is returned as it is: news texts are long and mostly ASCII or Cyrillic.
+    """
+    if text.isascii():
+        return text
+    table = _ACCENT_FREE
+    for ch in set(text):
+        if ord(ch) not in table:
+            base = unicodedata.normalize("NFD", ch)[0]
+            table[ord(ch)] = base if base.isascii() else ch
+    return text.translate(table)
 
 
 # Phonetic folding applied to both sides before comparing (order matters).
@@ -179,13 +190,18 @@ _FOLD = [
 ]
 
 
+_NOT_ASCII_LETTER = re.compile(r"[^A-Za-z]")
+#: A letter that the same letter follows: deleting each keeps one letter of every run (kk -> k).
+_REPEATED = re.compile(r"(.)(?=\1)")
+
+
 @lru_cache(maxsize=65536)
 def phonetic_key(text: str) -> str:
     """Fold a Latin spelling so that transliteration variants meet (kh/h, y/i/j, ts/c, ks/x, doubled letters)."""
-    s = "".join(ch for ch in strip_accents(text).lower() if ch.isalpha() and ch.isascii())
+    s = _NOT_ASCII_LETTER.sub("", strip_accents(text).lower())
     for a, b in _FOLD:
         s = s.replace(a, b)
-    return re.sub(r"(.)\1+", r"\1", s)
+    return _REPEATED.sub("", s)
 
 
 def levenshtein(a: str, b: str) -> int:

@@ -6,8 +6,6 @@ from pathlib import Path
 
 import click
 
-from ..link import GlossaryChanged
-from ..pipeline import RunOptions, run_pipeline
 from ..store import Workspace
 from . import (
     GlossaryChoice,
@@ -62,6 +60,9 @@ def run(inputs: tuple[str, ...], out_dir: str, db: str, encoder_name: str | None
 
     Example: kzalign run seeds/ --out out/
     """
+    from ..link import GlossaryChanged
+    from ..pipeline import RunOptions, run_pipeline
+
     opts = RunOptions(
         inputs=list(inputs), out_dir=Path(out_dir), glossary=glossary.glossary, skip_bad=skip_bad,
         encoder=encoder_name, threshold=threshold, max_days=max_days, translate=not no_translate,

@@ -7,9 +7,7 @@ import json
 import click
 
 from ..errors import KzalignError
-from ..models import install_from_file, install_online, list_models
 from ..store import Workspace
-from ..translate import load_translator, mt_status, translate_workspace
 from . import (
     GlossaryChoice,
     db_option,
@@ -35,6 +33,9 @@ def models(ctx: click.Context, fmt: str) -> None:
       kzalign models install --from-file FILE.argosmodel   install a downloaded package (offline)
     Packages go to argostranslate's package folder ($ARGOS_PACKAGES_DIR when set).
     """
+    from ..models import list_models
+    from ..translate import mt_status
+
     if ctx.invoked_subcommand is not None:
         return
     df = list_models()
@@ -53,6 +54,9 @@ def models(ctx: click.Context, fmt: str) -> None:
               help="Install this downloaded .argosmodel file instead of downloading.")
 def models_install(pair: str | None, from_file: str | None) -> None:
     """Install an argos translation package: PAIR like ru-en (online), or --from-file PATH (offline)."""
+    from ..models import install_from_file, install_online
+    from ..translate import mt_status
+
     if from_file:
         pkg = install_from_file(from_file)
     else:
@@ -86,6 +90,8 @@ def translate(db: str, force: bool, beam_size: int, batch_size: int, glossary: G
     Flagged sentences (empty, repetition, copied_source, length_ratio,
     placeholder_lost) are counted in the summary and kept in the workspace.
     """
+    from ..translate import load_translator, mt_status, translate_workspace
+
     translator = load_translator(beam_size=beam_size, batch_size=batch_size)
     if translator is None:
         raise KzalignError(mt_status())

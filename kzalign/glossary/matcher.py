@@ -64,6 +64,15 @@ class _EnSpelling:
 
 
 EN_TOKEN = re.compile(r"[^\W\d_]+(?:[-'’][^\W\d_]+)*")
+#: The EN_TOKEN matches that can be unknown names: those starting with a capital that is a Latin letter once
+#: accents are stripped (a superset of such letters; en_names checks each). A token starts at a letter that
+#: does not continue a word ("x-Men" is one token), which the two look-behinds say.
+_EN_CAPITAL_TOKEN = re.compile(r"(?<![^\W\d_])(?<![^\W\d_][-'’])(?=[A-Z\u00c0-\u024f\u1e00-\u1eff\u212a\u212b])"
+                               + EN_TOKEN.pattern)
+#: The RU_TOKEN matches (runs of letters) less those that start with a lower-case Russian or Latin letter,
+#: which are never part of a name: ru_names does not visit them.
+_RU_MAYBE_CAPITAL = re.compile(r"(?<![^\W\d_])(?![a-zа-яё])[^\W\d_]+")
+_LETTER = re.compile(r"[^\W\d_]")
 _EN_SEP = re.compile(r"\s*[-‐‑–]\s*|\s+")
 _WORD = re.compile(r"[^\W_]+")
 _GAP = re.compile(r"\s*[-‐‑–]?\s*")
@@ -158,8 +167,6 @@ class Glossary:
     def _ru_pattern_at(self, text: str, toks: Sequence[re.Match[str]], i: int) -> _RuPattern | None:
         """The best glossary pattern starting at token ``i`` (longest, full before partial, first entry)."""
         word = toks[i].group()
-        if word.casefold().replace("ё", "е")[:_PREFIX] not in self._ru_prefixes:
-            return None
         best: _RuPattern | None = None
         best_score: tuple[int, int, int] | None = None
         cands = {id(p): p for key in _ru_key(word) for p in self._ru_first.get(key, ())}
@@ -177,12 +184,14 @@ class Glossary:
     def find_ru(self, text: str) -> list[NameMatch]:
         """Glossary names in Russian text, in any case and form (longest match wins)."""
         toks = list(RU_TOKEN.finditer(text))
+        prefixes = self._ru_prefixes
+        # only a word that begins like one of the names' forms can start a name: the rest are never parsed
+        starts = [i for i, t in enumerate(toks) if t.group().casefold().replace("ё", "е")[:_PREFIX] in prefixes]
         out: list[NameMatch] = []
-        i = 0
-        while i < len(toks):
-            pat = self._ru_pattern_at(text, toks, i)
+        after = 0  # first token after the last name found
+        for i in starts:
+            pat = self._ru_pattern_at(text, toks, i) if i >= after else None
             if pat is None:
-                i += 1
                 continue
             n = len(pat.tokens)
             start, end = toks[i].start(), toks[i + n - 1].end()
@@ -190,7 +199,7 @@ class Glossary:
                 start = _with_initials(text, start)
             e = self.entries[pat.entry]
             out.append(NameMatch(start, end, text[start:end], e.en, e, e.status == "approved"))
-            i += n
+            after = i + n
         return out
 
     # English ----------------------------------------------------------------------------------
@@ -290,10 +299,13 @@ class Glossary:
         known = self.find_ru(text)
         out = list(known)
         group: list[re.Match[str]] = []
-        for tok, covered in _with_coverage(RU_TOKEN.finditer(text), known):
+        for tok, covered in _with_coverage(_RU_MAYBE_CAPITAL.finditer(text), known):
             pos = tok.start()
-            if covered or not tok.group()[:1].isupper():  # a lower-case word is never part of a name
+            if group and _LETTER.search(text, group[-1].end(), pos):  # a skipped lower-case word came between
                 _flush_unknown(text, group, windows, out)
+            if covered or not tok.group()[:1].isupper():  # a lower-case word is never part of a name
+                if group:
+                    _flush_unknown(text, group, windows, out)
                 continue
             sentence_start = _sentence_start(text, pos) and not (not group and initials_before(text, pos) is not None)
             if is_proper_word(tok.group(), sentence_start):
@@ -309,7 +321,7 @@ class Glossary:
         """find_en plus capitalised words not covered by the glossary (entry None, unverified)."""
         known = self.find_en(text)
         out = list(known)
-        for tok, covered in _with_coverage(EN_TOKEN.finditer(text), known):
+        for tok, covered in _with_coverage(_EN_CAPITAL_TOKEN.finditer(text), known):
             if covered:
                 continue
             pos = tok.start()

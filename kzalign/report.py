@@ -20,6 +20,7 @@ import pandas as pd
 from . import __version__
 from .files import write_atomic
 from .store import Workspace, link_key
+from .text import plural
 
 if TYPE_CHECKING:
     from .glossary import Glossary
@@ -97,10 +98,6 @@ def _esc(value: Any) -> str:
     return html.escape("" if value is None or (isinstance(value, float) and pd.isna(value)) else str(value))
 
 
-def _n(n: int, word: str) -> str:
-    return f"{n} {word}{'' if n == 1 else 's'}"
-
-
 def _date(value: Any) -> str:
     return value if isinstance(value, str) and value else "no date"
 
@@ -163,7 +160,7 @@ def _item_html(item: Any, links: pd.DataFrame, pairs_by_link: dict[tuple[str, st
     sources = "; ".join(item.sources) if isinstance(item.sources, list) else ""
     return (f'<article class="ru-item" data-date="{_esc(item.date if isinstance(item.date, str) else "")}" data-id="{_esc(item.id)}">'
             f'<h2 lang="ru">{_marked(glossary, title, "ru")}</h2>'
-            f'<div class="meta">{_date(item.date)} · {_esc(item.id)} · {_n(len(links), "link")} · {_esc(sources)}</div>'
+            f'<div class="meta">{_date(item.date)} · {_esc(item.id)} · {plural(len(links), "link")} · {_esc(sources)}</div>'
             f'<details class="text"><summary>Russian text</summary><div lang="ru">{_esc(item.text)}</div></details>'
             f"{body}</article>")
 
@@ -190,9 +187,9 @@ def build_report(ws: Workspace, glossary: Glossary | None = None) -> tuple[str, 
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
         "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'; "
         "script-src 'unsafe-inline'\">"
-        f"<title>kzalign report: {_n(counts['ru'], 'Russian item')}, {_n(counts['links'], 'link')}</title><style>{_CSS}</style></head><body>"
+        f"<title>kzalign report: {plural(counts['ru'], 'Russian item')}, {plural(counts['links'], 'link')}</title><style>{_CSS}</style></head><body>"
         f"<header><h1>Russian ↔ English links</h1><div class=\"sub\">{counts['ru']} Russian and {counts['en']} English items · "
-        f"{_n(counts['links'], 'link')} · {_n(counts['pairs'], 'sentence pair')} · made by kzalign {__version__} from "
+        f"{plural(counts['links'], 'link')} · {plural(counts['pairs'], 'sentence pair')} · made by kzalign {__version__} from "
         f"<code>{_esc(ws.path.name)}</code> · <code>{_esc(signature)}</code>{_esc(gsig)}</div></header>"
         '<div class="controls"><input type="search" id="q" placeholder="Search titles, sentences, names…" aria-label="search">'
         '<label>Status <select id="status"><option value="all">all</option><option value="proposed">proposed</option>'

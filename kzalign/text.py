@@ -194,3 +194,11 @@ def split_sentences(text: str, lang: str = "ru") -> list[str]:
                     spans.append([x, y])
         out.extend(t for a, b in spans if (t := line[a:b].strip()))
     return out
+
+
+def plural(n: int, word: str, many: str | None = None) -> str:
+    """``1 report``, ``2 reports``, ``0 reports`` (``many`` for irregular plurals: ``entry``/``entries``).
+
+    The one way kzalign words a count, in the CLI and the HTML report alike (no "pair(s)").
+    """
+    return f"{n} {word if n == 1 else (many or word + 's')}"

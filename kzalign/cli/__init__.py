@@ -22,6 +22,7 @@ import click
 from .. import __version__
 from ..errors import KzalignError
 from ..store import DEFAULT_DB
+from ..text import plural
 
 if TYPE_CHECKING:
     from ..glossary import Glossary
@@ -236,14 +237,6 @@ def progress_bars(quiet: bool = False) -> Iterator[_Bars]:
         yield bars
     finally:
         bars.close()
-
-
-def plural(n: int, word: str, many: str | None = None) -> str:
-    """``1 report``, ``2 reports``, ``0 reports`` (``many`` for irregular plurals: ``entry``/``entries``).
-
-    The one way kzalign words a count; every message with a number uses it (no "pair(s)").
-    """
-    return f"{n} {word if n == 1 else (many or word + 's')}"
 
 
 def counts(by_kind: dict[str, int], names: dict[str, str] | None = None, empty: str = "nothing") -> str:

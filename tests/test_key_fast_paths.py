@@ -3,7 +3,8 @@
 ``strip_accents`` decomposes each distinct character once, ``phonetic_key`` collapses doubled letters with
 one regex, ``cognate_keys`` folds each distinct word once, the number regex tries only digits, ``find_ru``
 tries only words that begin like a glossary name, and ``ru_names``/``en_names`` visit only words that may
-be capitalised: each is checked here against the straightforward version on tricky, random and seed input.
+be capitalised: each is checked here against the straightforward version (tests/plain_names.py) on tricky,
+random and seed input.
 """
 
 from __future__ import annotations
@@ -12,22 +13,11 @@ import random
 import re
 import unicodedata
 
+import plain_names
 import pytest
 
 from kzalign.glossary import BUNDLED_DIR, Glossary, load_glossary
-from kzalign.glossary.matcher import (
-    _EN_CAPITAL_TOKEN,
-    _GAP,
-    _PREFIX,
-    EN_TOKEN,
-    RU_TOKEN,
-    NameMatch,
-    _flush_unknown,
-    _sentence_start,
-    _with_coverage,
-    _with_initials,
-)
-from kzalign.glossary.morph import initials_before, is_proper_word
+from kzalign.glossary.matcher import _EN_CAPITAL_TOKEN, EN_TOKEN
 from kzalign.keys import _NUM, cognate_keys
 from kzalign.text import has_cyrillic
 from kzalign.translit import _FOLD, phonetic_key, strip_accents, transliterate
@@ -51,46 +41,6 @@ def _plain_cognate_keys(text: str, prefix: int = 5) -> set[str]:
         if len(k) >= 4:
             out.add(k[:prefix])
     return out
-
-
-def _plain_find_ru(g: Glossary, text: str) -> list[NameMatch]:
-    """find_ru as a walk over every token (the prefix test inline)."""
-    toks = list(re.finditer(r"[^\W\d_]+", text))
-    out: list[NameMatch] = []
-    i = 0
-    while i < len(toks):
-        low = toks[i].group().casefold().replace("ё", "е")
-        pat = g._ru_pattern_at(text, toks, i) if low[:_PREFIX] in g._ru_prefixes else None
-        if pat is None:
-            i += 1
-            continue
-        n = len(pat.tokens)
-        start, end = toks[i].start(), toks[i + n - 1].end()
-        start = _with_initials(text, start) if pat.partial else start
-        e = g.entries[pat.entry]
-        out.append(NameMatch(start, end, text[start:end], e.en, e, e.status == "approved"))
-        i += n
-    return out
-
-
-def _plain_ru_names(g: Glossary, text: str) -> list[NameMatch]:
-    """ru_names (no English context) as a walk over every word."""
-    known = g.find_ru(text)
-    out, group = list(known), []
-    for tok, covered in _with_coverage(RU_TOKEN.finditer(text), known):
-        pos = tok.start()
-        if covered or not tok.group()[:1].isupper():
-            _flush_unknown(text, group, [], out)
-            continue
-        sentence_start = _sentence_start(text, pos) and not (not group and initials_before(text, pos) is not None)
-        if is_proper_word(tok.group(), sentence_start):
-            if group and not _GAP.fullmatch(text, group[-1].end(), pos):
-                _flush_unknown(text, group, [], out)
-            group.append(tok)
-        else:
-            _flush_unknown(text, group, [], out)
-    _flush_unknown(text, group, [], out)
-    return sorted(out, key=lambda m: m.start)
 
 
 _TRICKY = ["", "abc", "José Ñúñez", "x-Men", "X--Men", "O'Neil’s", "ǅemal", "Åsa", "ﬁne", "Ωmega", "İstanbul",
@@ -144,9 +94,9 @@ def bundled() -> Glossary:
 def test_find_ru_matches_a_walk_over_every_word(bundled, seeds_dir) -> None:
     texts = [p.read_text(encoding="utf-8") for p in sorted(seeds_dir.glob("*.txt"))]
     texts += ["А.Турганбеков и Алмурат Турганбеков встретились в Мехико; Турганбекова, Касым-Жомарта Токаева."]
-    assert any(_plain_find_ru(bundled, t) for t in texts)
+    assert any(plain_names.find_ru(bundled, t) for t in texts)
     for t in texts:
-        assert bundled.find_ru(t) == _plain_find_ru(bundled, t)
+        assert bundled.find_ru(t) == plain_names.find_ru(bundled, t)
 
 
 def test_ru_names_match_a_walk_over_every_word(bundled, seeds_dir) -> None:
@@ -154,6 +104,6 @@ def test_ru_names_match_a_walk_over_every_word(bundled, seeds_dir) -> None:
     texts += ["Посол Алмурат Турганбеков и г-н Марибель Мартинес Руис, а также Иван Петров-Водкин встретились.",
               "и Иванов и Петров, Сидоров. Абвгд Ежзик ёжик Ёлкин ǅемал Ωмега", "А. Б. Иванов встретился с Ж.Петровым"]
     texts += _random_texts(3000, 4)
-    assert sum(len(_plain_ru_names(bundled, t)) for t in texts) > 20
+    assert sum(len(plain_names.ru_names(bundled, t)) for t in texts) > 20
     for t in texts:
-        assert bundled.ru_names(t) == _plain_ru_names(bundled, t), t
+        assert bundled.ru_names(t) == plain_names.ru_names(bundled, t), t

@@ -11,15 +11,17 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from ..translit import Step, name_similarity, phonetic_key, strip_accents, transliterate
 from .entries import Entry, norm_ru
 from .morph import (
+    CYR_CAPITAL,
     EN_INITIALS_BEFORE,
     RU_TOKEN,
     initials_before,
-    is_proper_word,
     looks_foreign,
+    proper_either_way,
     ru_forms,
     ru_nominative,
     ru_norms,
@@ -65,19 +67,30 @@ class _EnSpelling:
 
 EN_TOKEN = re.compile(r"[^\W\d_]+(?:[-'’][^\W\d_]+)*")
 #: The EN_TOKEN matches that can be unknown names: those starting with a capital that is a Latin letter once
-#: accents are stripped (a superset of such letters; en_names checks each). A token starts at a letter that
-#: does not continue a word ("x-Men" is one token), which the two look-behinds say.
-_EN_CAPITAL_TOKEN = re.compile(r"(?<![^\W\d_])(?<![^\W\d_][-'’])(?=[A-Z\u00c0-\u024f\u1e00-\u1eff\u212a\u212b])"
-                               + EN_TOKEN.pattern)
-#: The RU_TOKEN matches (runs of letters) less those that start with a lower-case Russian or Latin letter,
-#: which are never part of a name: ru_names does not visit them.
-_RU_MAYBE_CAPITAL = re.compile(r"(?<![^\W\d_])(?![a-zа-яё])[^\W\d_]+")
+#: accents are stripped (a superset of such letters; en_names checks each). The pattern starts with that
+#: character class, so the regex engine skips every other position in C; the look-behinds then check that the
+#: character is a letter that does not continue a word ("x-Men" is one token) and the token runs on.
+_EN_CAPITAL_TOKEN = re.compile(r"[A-Z\u00c0-\u024f\u1e00-\u1eff\u212a\u212b](?<=[^\W\d_])(?<![^\W\d_].)"
+                               r"(?<![^\W\d_][-'’].)[^\W\d_]*(?:[-'’][^\W\d_]+)*")
+#: The RU_TOKEN matches (runs of letters) that start with a Cyrillic capital: only such a word can be part of an
+#: unknown name (is_proper_word), so ru_names visits no other (a letter between two visited words ends a name).
+_RU_CAPITAL_TOKEN = re.compile(CYR_CAPITAL.pattern + r"(?<![^\W\d_].)[^\W\d_]*")
+#: A superset of the RU_TOKEN matches that start with an upper-case letter (those starting with a lower-case
+#: Russian or Latin letter left out): when every glossary name starts with a capital, find_ru reads only these.
+_RU_UPPER_TOKEN = re.compile(r"[^\W\d_a-zа-яё](?<![^\W\d_].)[^\W\d_]*")
 _LETTER = re.compile(r"[^\W\d_]")
+_WORD_CHAR = re.compile(r"[^\W_]")
+_POSSESSIVE = re.compile(r"['’]s$")
+_LATIN_CAPITAL = re.compile(r"[A-Z]")
+_HYPHEN_GAP = re.compile(r"\s*-\s*")
+_KEY_WORD = re.compile(r"[^\W\d_]{3,}")
 _EN_SEP = re.compile(r"\s*[-‐‑–]\s*|\s+")
 _WORD = re.compile(r"[^\W_]+")
 _GAP = re.compile(r"\s*[-‐‑–]?\s*")
 #: Letters of a word compared with the names' forms before it is parsed (inflection changes endings, not starts).
 _PREFIX = 3
+#: Distinct words a glossary remembers the classification of before it starts afresh (bounds memory).
+_WORD_CACHE = 500_000
 _SENTENCE_SKIP = " \t«\"'(–—-"
 _ROLE_RANK = {"approved": 0, "variant": 1, "forbidden": 2}
 
@@ -91,7 +104,9 @@ def _ru_key(word: str) -> set[str]:
     return {word.casefold().replace("ё", "е")} | ru_norms(word)
 
 
+@lru_cache(maxsize=200_000)
 def _ru_token_fits(text_tok: str, gl_tok: str) -> bool:
+    """Whether a word of a text is a form of a glossary name's word (cached: pure, and asked again and again)."""
     if len(gl_tok) > 1 and gl_tok.isupper():
         return text_tok == gl_tok
     if gl_tok[:1].isupper() and not text_tok[:1].isupper():
@@ -116,6 +131,24 @@ def _with_initials(text: str, start: int, pattern: re.Pattern[str] | None = None
     return start if found is None else found
 
 
+def _token_positions(text: str, words: Iterable[str], letter: re.Pattern[str]) -> list[tuple[int, str]]:
+    """Where each of ``words`` (runs of ``letter``) stands in ``text`` as a whole token, in text order.
+
+    An occurrence is a token when no ``letter`` touches it on either side; ``str.find`` looks for each word,
+    so the text's other words cost nothing in Python."""
+    found: list[tuple[int, str]] = []
+    for w in words:
+        n, p = len(w), text.find(w)
+        while p >= 0:
+            if not (p and letter.match(text, p - 1)) and not letter.match(text, p + n):
+                found.append((p, w))
+                p = text.find(w, p + n)
+            else:
+                p = text.find(w, p + 1)
+    found.sort()
+    return found
+
+
 def _sentence_start(text: str, pos: int) -> bool:
     """Whether the word at ``pos`` starts a sentence (scans back over the gap only: linear overall)."""
     j = pos - 1
@@ -135,6 +168,14 @@ class Glossary:
     _en_keys: dict[str, _EnKey] = field(default_factory=dict, repr=False)
     _en_index: dict[str, list[_EnSpelling]] = field(default_factory=dict, repr=False)
     _by_ru: dict[str, Entry] = field(default_factory=dict, repr=False)
+    #: Word of a text -> the Russian patterns it may start (filled as texts are read; see _ru_hits).
+    _ru_cands: dict[str, tuple[_RuPattern, ...]] = field(default_factory=dict, repr=False)
+    _ru_starters: set[str] = field(default_factory=set, repr=False)
+    #: Whether every Russian pattern starts with a capital (then no word starting in lower case starts a name).
+    _ru_capitals_only: bool = field(default=False, repr=False)
+    #: Words of English texts already classified, and those among them that begin an indexed spelling.
+    _en_seen: set[str] = field(default_factory=set, repr=False)
+    _en_starters: set[str] = field(default_factory=set, repr=False)
 
     def __post_init__(self) -> None:
         self._build_ru()
@@ -163,43 +204,66 @@ class Glossary:
         # a word can only start a name if it begins like one of the names' forms: most words of a text are
         # skipped without a morphological parse (the parse is the costly part of name finding)
         self._ru_prefixes = frozenset(k[:_PREFIX] for k in self._ru_first)
+        # a pattern word with a capital fits only a text word with one (_ru_token_fits)
+        self._ru_capitals_only = all(p.tokens[0][:1].isupper() for ps in self._ru_first.values() for p in ps)
 
-    def _ru_pattern_at(self, text: str, toks: Sequence[re.Match[str]], i: int) -> _RuPattern | None:
-        """The best glossary pattern starting at token ``i`` (longest, full before partial, first entry)."""
-        word = toks[i].group()
-        best: _RuPattern | None = None
+    def _ru_candidates(self, word: str) -> tuple[_RuPattern, ...]:
+        """The patterns whose first word ``word`` may be a form of. Only a word that begins like one of the
+        names' forms is parsed (the parse is the costly part of name finding); the rest have none."""
+        if word.casefold().replace("ё", "е")[:_PREFIX] not in self._ru_prefixes:
+            return ()
+        return tuple({id(p): p for key in _ru_key(word) for p in self._ru_first.get(key, ())}.values())
+
+    def _ru_hits(self, words: set[str]) -> set[str]:
+        """The words of a text that may start a glossary name: each distinct word is classified once per
+        glossary, and a text's words are then sorted out by set operations."""
+        cands = self._ru_cands
+        if len(cands) > _WORD_CACHE:
+            cands.clear()
+            self._ru_starters.clear()
+        for w in words.difference(cands):
+            cands[w] = found = self._ru_candidates(w)
+            if found:
+                self._ru_starters.add(w)
+        return words & self._ru_starters
+
+    def _ru_pattern_at(self, text: str, first: re.Match[str]) -> tuple[_RuPattern, re.Match[str]] | None:
+        """The best glossary pattern starting at token ``first`` (longest, full before partial, first entry)
+        and its last token; the tokens after ``first`` are read from the text only as far as a pattern needs."""
+        toks = [first]
+        best: tuple[_RuPattern, re.Match[str]] | None = None
         best_score: tuple[int, int, int] | None = None
-        cands = {id(p): p for key in _ru_key(word) for p in self._ru_first.get(key, ())}
-        for pat in cands.values():
+        for pat in self._ru_cands[first.group()]:
             n = len(pat.tokens)
-            if i + n > len(toks):
+            while len(toks) < n and (nxt := RU_TOKEN.search(text, toks[-1].end())) is not None:
+                toks.append(nxt)
+            if n > len(toks):
                 continue
-            if all((not j or _GAP.fullmatch(text, toks[i + j - 1].end(), toks[i + j].start()))
-                   and _ru_token_fits(toks[i + j].group(), pat.tokens[j]) for j in range(n)):
+            if all((not j or _GAP.fullmatch(text, toks[j - 1].end(), toks[j].start()))
+                   and _ru_token_fits(toks[j].group(), pat.tokens[j]) for j in range(n)):
                 score = (n, 0 if pat.partial else 1, -pat.entry)
                 if best_score is None or score > best_score:
-                    best, best_score = pat, score
+                    best, best_score = (pat, toks[n - 1]), score
         return best
 
     def find_ru(self, text: str) -> list[NameMatch]:
         """Glossary names in Russian text, in any case and form (longest match wins)."""
-        toks = list(RU_TOKEN.finditer(text))
-        prefixes = self._ru_prefixes
-        # only a word that begins like one of the names' forms can start a name: the rest are never parsed
-        starts = [i for i, t in enumerate(toks) if t.group().casefold().replace("ё", "е")[:_PREFIX] in prefixes]
+        words = (_RU_UPPER_TOKEN if self._ru_capitals_only else RU_TOKEN).findall(text)
+        hits = self._ru_hits(set(words))
         out: list[NameMatch] = []
-        after = 0  # first token after the last name found
-        for i in starts:
-            pat = self._ru_pattern_at(text, toks, i) if i >= after else None
-            if pat is None:
+        after = 0  # end of the last name found
+        for pos, _ in _token_positions(text, hits, _LETTER):
+            first = RU_TOKEN.match(text, pos)
+            found = self._ru_pattern_at(text, first) if first is not None and pos >= after else None
+            if found is None:
                 continue
-            n = len(pat.tokens)
-            start, end = toks[i].start(), toks[i + n - 1].end()
+            pat, last = found
+            start, end = pos, last.end()
             if pat.partial:
                 start = _with_initials(text, start)
             e = self.entries[pat.entry]
             out.append(NameMatch(start, end, text[start:end], e.en, e, e.status == "approved"))
-            after = i + n
+            after = end
         return out
 
     # English ----------------------------------------------------------------------------------
@@ -265,20 +329,31 @@ class Glossary:
             return -1
         return pos
 
+    def _en_hits(self, words: set[str]) -> set[str]:
+        """The words of a text that begin an indexed spelling (each distinct word classified once)."""
+        seen, starters = self._en_seen, self._en_starters
+        if len(seen) > _WORD_CACHE:
+            seen.clear()
+            starters.clear()
+        new = words - seen
+        seen |= new
+        starters.update(w for w in new if w.lower() in self._en_index)
+        return words & starters
+
     def find_en(self, text: str) -> list[NameMatch]:
         """Approved, variant and forbidden spellings of glossary names in English text."""
         plain = strip_accents(text)
         out: list[NameMatch] = []
         last_end = 0
-        for w in _WORD.finditer(plain):
-            if w.start() < last_end:
+        for pos, word in _token_positions(plain, self._en_hits(set(_WORD.findall(plain))), _WORD_CHAR):
+            if pos < last_end:
                 continue
-            for sp in self._en_index.get(w.group().lower(), ()):
-                end = self._spelling_end(plain, w.start(), sp)
+            for sp in self._en_index[word.lower()]:
+                end = self._spelling_end(plain, pos, sp)
                 if end < 0:
                     continue
                 k = self._en_keys[sp.key]
-                start = w.start()
+                start = pos
                 if k.partial:
                     start = _with_initials(plain, start, EN_INITIALS_BEFORE)
                 e = self.entries[k.entry]
@@ -299,16 +374,21 @@ class Glossary:
         known = self.find_ru(text)
         out = list(known)
         group: list[re.Match[str]] = []
-        for tok, covered in _with_coverage(_RU_MAYBE_CAPITAL.finditer(text), known):
-            pos = tok.start()
-            if group and _LETTER.search(text, group[-1].end(), pos):  # a skipped lower-case word came between
+        k, n_known = 0, len(known)
+        for tok in _RU_CAPITAL_TOKEN.finditer(text):
+            pos, word = tok.start(), tok.group()
+            while k < n_known and known[k].end <= pos:  # known names are sorted and do not overlap
+                k += 1
+            if group and _LETTER.search(text, group[-1].end(), pos):  # a word not visited came between
                 _flush_unknown(text, group, windows, out)
-            if covered or not tok.group()[:1].isupper():  # a lower-case word is never part of a name
-                if group:
-                    _flush_unknown(text, group, windows, out)
+            if k < n_known and known[k].start <= pos:  # part of a glossary name
+                _flush_unknown(text, group, windows, out)
                 continue
-            sentence_start = _sentence_start(text, pos) and not (not group and initials_before(text, pos) is not None)
-            if is_proper_word(tok.group(), sentence_start):
+            proper, elsewhere = proper_either_way(word)  # at a sentence start, and elsewhere
+            if proper != elsewhere and not (_sentence_start(text, pos)  # where the word stands matters only now
+                                            and not (not group and initials_before(text, pos) is not None)):
+                proper = elsewhere
+            if proper:
                 if group and not _GAP.fullmatch(text, group[-1].end(), pos):
                     _flush_unknown(text, group, windows, out)
                 group.append(tok)
@@ -320,14 +400,8 @@ class Glossary:
     def en_names(self, text: str) -> list[NameMatch]:
         """find_en plus capitalised words not covered by the glossary (entry None, unverified)."""
         known = self.find_en(text)
-        out = list(known)
-        for tok, covered in _with_coverage(_EN_CAPITAL_TOKEN.finditer(text), known):
-            if covered:
-                continue
-            pos = tok.start()
-            w = re.sub(r"['’]s$", "", tok.group())
-            if len(w) >= 3 and w[:1].isupper() and re.match(r"[A-Z]", strip_accents(w[:1])):
-                out.append(NameMatch(pos, pos + len(w), w, w, None, False, "unknown"))
+        out = known + [NameMatch(pos, pos + len(w), w, w, None, False, "unknown")
+                       for pos, w in _en_unknown(text, known)]
         return sorted(out, key=lambda m: m.start)
 
     def entry_for_ru(self, ru: str) -> Entry | None:
@@ -335,15 +409,26 @@ class Glossary:
         return self._by_ru.get(norm_ru(ru))
 
 
-def _with_coverage(tokens: Iterable[re.Match[str]], known: Sequence[NameMatch]
-                   ) -> Iterator[tuple[re.Match[str], bool]]:
-    """Each token and whether a known (sorted, non-overlapping) match covers its start: one forward walk."""
-    k = 0
-    for tok in tokens:
+def _en_unknown(text: str, known: Sequence[NameMatch]) -> Iterator[tuple[int, str]]:
+    """Start and spelling of each capitalised word of an English text that no ``known`` name covers."""
+    k, n_known = 0, len(known)
+    for tok in _EN_CAPITAL_TOKEN.finditer(text):
         pos = tok.start()
-        while k < len(known) and known[k].end <= pos:
+        while k < n_known and known[k].end <= pos:  # known names are sorted and do not overlap
             k += 1
-        yield tok, k < len(known) and known[k].start <= pos
+        if k < n_known and known[k].start <= pos:
+            continue
+        w = _en_unknown_word(tok.group())
+        if w is not None:
+            yield pos, w
+
+
+@lru_cache(maxsize=200_000)
+def _en_unknown_word(token: str) -> str | None:
+    """A capitalised English token as an unknown name (possessive 's dropped), or None when it cannot be one
+    (under 3 letters, or not a Latin capital once accents are stripped)."""
+    w = _POSSESSIVE.sub("", token)
+    return w if len(w) >= 3 and w[:1].isupper() and _LATIN_CAPITAL.match(strip_accents(w[:1])) else None
 
 
 def _flush_unknown(text: str, group: list[re.Match[str]], windows: list[tuple[str, ...]],
@@ -352,16 +437,23 @@ def _flush_unknown(text: str, group: list[re.Match[str]], windows: list[tuple[st
     if not group:
         return
     start, end = group[0].start(), group[-1].end()
+    words, en, form = _unknown_name(tuple(g.group() for g in group), "-" in text[start:end])
     start = _with_initials(text, start)
-    words = [ru_nominative(g.group()) for g in group]
-    en = " ".join(transliterate(w) for w in words)
-    en = re.sub(r"\s*-\s*", "-", en) if "-" in text[group[0].start():end] else en
-    form = "foreign?" if looks_foreign(words) else "transliterated"
-    found = recover_latin(words, windows)
+    found = recover_latin(list(words), windows) if windows else None  # no windows: nothing to recover
     if found is not None:
         en, form = found, "recovered"
     out.append(NameMatch(start, end, text[start:end], en, None, False, form))
     group.clear()
+
+
+@lru_cache(maxsize=50_000)
+def _unknown_name(surfaces: tuple[str, ...], hyphenated: bool) -> tuple[tuple[str, ...], str, str]:
+    """Nominative words, transliteration and form of a name outside the glossary, from its words as written
+    (cached: pure, and a text names the same people again and again)."""
+    words = [ru_nominative(w) for w in surfaces]
+    en = " ".join(transliterate(w) for w in words)
+    en = _HYPHEN_GAP.sub("-", en) if hyphenated else en
+    return tuple(words), en, "foreign?" if looks_foreign(words) else "transliterated"
 
 
 def en_windows(glossary: Glossary, text: str) -> list[tuple[str, ...]]:
@@ -431,11 +523,21 @@ def name_keys(text: str, lang: str, glossary: Glossary | None) -> set[str]:
         _EMPTY = _EMPTY or Glossary.empty()
         glossary = _EMPTY
     keys: set[str] = set()
-    matches = glossary.ru_names(text) if lang == "ru" else glossary.en_names(text)
-    for m in matches:
+    if lang != "ru":  # en_names less the NameMatch of each unknown word: only its spelling makes keys
+        known = glossary.find_en(text)
+        keys.update(m.entry.en for m in known if m.entry is not None)
+        for w in {w for _, w in _en_unknown(text, known)}:
+            keys.update(_unknown_keys(w))
+        return keys
+    for m in glossary.ru_names(text):
         if m.entry is not None:
             keys.add(m.entry.en)
-            continue
-        for w in re.findall(r"[^\W\d_]{3,}", m.en):
-            keys.add(unknown_name_key(w))
+        else:
+            keys.update(_unknown_keys(m.en))
     return keys
+
+
+@lru_cache(maxsize=200_000)
+def _unknown_keys(en: str) -> tuple[str, ...]:
+    """Keys of the words (3 letters or more) of a name outside the glossary (cached per spelling)."""
+    return tuple(unknown_name_key(w) for w in _KEY_WORD.findall(en))

@@ -6,6 +6,7 @@ Everything here is cached per word, so finding names stays linear in the length 
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
@@ -13,6 +14,9 @@ if TYPE_CHECKING:
     import pymorphy3
 
 PROPER_TAGS = ("Name", "Surn", "Patr", "Geox", "Orgn")
+#: The same as a set, tested against ``tag.grammemes`` (what ``grammeme in tag`` does, less its per-call checks).
+_PROPER = frozenset(PROPER_TAGS)
+_NOMN_SING = frozenset({"nomn", "sing"})
 RU_TOKEN = re.compile(r"[^\W\d_]+")
 #: One or two initials right before a name ("А.", "А. Б."), anchored at the end of a short look-back window.
 INITIALS_BEFORE = re.compile(r"(?:(?<![^\W\d_])[А-ЯЁA-Z]\.\s?){1,2}$")
@@ -73,20 +77,32 @@ def ru_forms(word: str) -> frozenset[str]:
 _FUNCTION_POS = ("PREP", "CONJ", "PRCL", "ADVB", "VERB", "INFN", "NPRO")
 
 
-@lru_cache(maxsize=200_000)
+#: The capitals a proper (Cyrillic) name word starts with.
+CYR_CAPITAL = re.compile(r"[А-ЯЁӘҒҚҢӨҰҮҺІ]")
+
+
 def is_proper_word(word: str, sentence_start: bool) -> bool:
     """Whether a capitalised Cyrillic word looks like (part of) a proper name."""
-    if not word[:1].isupper() or not re.match(r"[А-ЯЁӘҒҚҢӨҰҮҺІ]", word):
-        return False
+    return proper_either_way(word)[0 if sentence_start else 1]
+
+
+@lru_cache(maxsize=200_000)
+def proper_either_way(word: str) -> tuple[bool, bool]:
+    """Whether a capitalised Cyrillic word looks like (part of) a proper name at a sentence start, and elsewhere.
+
+    At a sentence start only a first parse with a name tag, or an unknown word that is not read as a
+    function word, counts; elsewhere any unknown word or any parse with a name tag. One cached look-up
+    per word: a caller tests where the word stands only when the two differ."""
+    if not word[:1].isupper() or not CYR_CAPITAL.match(word):
+        return False, False
     if len(word) > 1 and word.isupper():
-        return False  # abbreviations (МИД, РК) are left to the glossary
+        return False, False  # abbreviations (МИД, РК) are left to the glossary
     low = word.casefold()
     ps = parses(low)
     known = morph().word_is_known(low)
-    if sentence_start:
-        return (not known and not any(p.tag.POS in _FUNCTION_POS for p in ps[:1])) or any(
-            t in ps[0].tag for t in PROPER_TAGS)
-    return not known or any(any(t in p.tag for t in PROPER_TAGS) for p in ps)
+    named = [not _PROPER.isdisjoint(p.tag.grammemes) for p in ps]
+    at_start = (not known and not any(p.tag.POS in _FUNCTION_POS for p in ps[:1])) or any(named[:1])
+    return at_start, not known or any(named)
 
 
 #: Endings of name words that are nominative as written (pymorphy3 reads unknown "-ов" as a plural genitive).
@@ -100,9 +116,10 @@ def ru_nominative(word: str) -> str:
     if _NOMINATIVE_END.search(low):
         return word
     ps = parses(low)
-    if any("nomn" in p.tag and "sing" in p.tag for p in ps):
+    if any(_NOMN_SING <= p.tag.grammemes for p in ps):
         return word
-    named = sorted(ps, key=lambda p: ("Surn" not in p.tag, "Name" not in p.tag and "Geox" not in p.tag))
+    named = sorted(ps, key=lambda p: ("Surn" not in p.tag.grammemes,
+                                      "Name" not in p.tag.grammemes and "Geox" not in p.tag.grammemes))
     for p in named:
         nom = p.inflect({"nomn", "sing"}) or p.inflect({"nomn"})
         if nom is not None:
@@ -114,10 +131,16 @@ def ru_nominative(word: str) -> str:
 _KZ_RU_END = re.compile(r"(ов|ев|ёв|ин|ын|ова|ева|ина|ына|улы|ұлы|кызы|қызы|бай|бек|баев|баева|ко|ий|ая|ич|на)$")
 
 
-def looks_foreign(words: list[str]) -> bool:
+def looks_foreign(words: Sequence[str]) -> bool:
     """True when no word of a name has a Kazakh/Russian name ending and its first word is not a given
     name pymorphy3's dictionary knows (Марибель Мартинес Руис, Анибал Гомес Толедо)."""
-    words = [w for w in words if len(w) > 1]
+    return _looks_foreign(tuple(words))
+
+
+@lru_cache(maxsize=50_000)
+def _looks_foreign(words: tuple[str, ...]) -> bool:
+    """:func:`looks_foreign` of one name's words (cached: a text names the same people again and again)."""
+    words = tuple(w for w in words if len(w) > 1)
     if not words or any(_KZ_RU_END.search(w.casefold()) for w in words):
         return False
     first = words[0].casefold()

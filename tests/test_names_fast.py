@@ -2,8 +2,9 @@
 
 Fast paths checked: capital-token regexes that start with their character class, find_ru reading only
 capitalised words and locating them with ``str.find``, words classified once per glossary (with the caches
-started afresh when full), ``proper_either_way`` (sentence position tested only when it matters), cached
-unknown names and keys, English name keys without NameMatch objects.
+started afresh when full), ``proper_either_way`` (sentence position tested only when it matters), pymorphy3
+tags without parses for dictionary words (``known_tags``), cached unknown names and keys, name keys without
+NameMatch objects.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import pytest
 
 from kzalign.glossary import BUNDLED_DIR, Glossary, load_glossary, name_keys, new_entry
 from kzalign.glossary import matcher as M
-from kzalign.glossary.morph import RU_TOKEN, is_proper_word, proper_either_way
+from kzalign.glossary.morph import RU_TOKEN, is_proper_word, known_tags, morph, parses, proper_either_way
 
 TRICKY_RU = [
     "", "а", "А", "А.", "Иванов", "иванов", "ИВАНОВ", "Иванов приехал. Петров уехал! Сидоров? Кузнецов… Орлов: Жуков",
@@ -113,6 +114,14 @@ def test_proper_either_way_is_is_proper_word_both_ways(seeds_dir) -> None:
         want = (plain_names.is_proper_word(w, True), plain_names.is_proper_word(w, False))
         assert proper_either_way(w) == want, w
         assert (is_proper_word(w, True), is_proper_word(w, False)) == want, w
+
+
+def test_known_tags_are_the_tags_of_the_parses(seeds_dir) -> None:
+    words = {w.casefold() for t in _texts(seeds_dir, 200, 6) for w in RU_TOKEN.findall(t)}
+    words |= {"а", "б", "ж", "елкин", "ёлкин", "еж", "ёж", "әлем", "турганбекова", "мехико", "быстрее", "наилучший"}
+    assert sum(morph().word_is_known(w) for w in words) > 300
+    for w in sorted(words):
+        assert known_tags(w) == (morph().word_is_known(w), tuple(p.tag for p in parses(w))), w
 
 
 def test_names_on_eval_items_match_the_plain_walk(bundled, eval_dir) -> None:

@@ -372,29 +372,7 @@ class Glossary:
         Kazakh or Russian). Linear in the length of ``text``."""
         windows = [w for t in en_context for w in en_windows(self, t)]
         known = self.find_ru(text)
-        out = list(known)
-        group: list[re.Match[str]] = []
-        k, n_known = 0, len(known)
-        for tok in _RU_CAPITAL_TOKEN.finditer(text):
-            pos, word = tok.start(), tok.group()
-            while k < n_known and known[k].end <= pos:  # known names are sorted and do not overlap
-                k += 1
-            if group and _LETTER.search(text, group[-1].end(), pos):  # a word not visited came between
-                _flush_unknown(text, group, windows, out)
-            if k < n_known and known[k].start <= pos:  # part of a glossary name
-                _flush_unknown(text, group, windows, out)
-                continue
-            proper, elsewhere = proper_either_way(word)  # at a sentence start, and elsewhere
-            if proper != elsewhere and not (_sentence_start(text, pos)  # where the word stands matters only now
-                                            and not (not group and initials_before(text, pos) is not None)):
-                proper = elsewhere
-            if proper:
-                if group and not _GAP.fullmatch(text, group[-1].end(), pos):
-                    _flush_unknown(text, group, windows, out)
-                group.append(tok)
-            else:
-                _flush_unknown(text, group, windows, out)
-        _flush_unknown(text, group, windows, out)
+        out = known + [_unknown_match(text, group, windows) for group in _ru_unknown(text, known)]
         return sorted(out, key=lambda m: m.start)
 
     def en_names(self, text: str) -> list[NameMatch]:
@@ -431,19 +409,51 @@ def _en_unknown_word(token: str) -> str | None:
     return w if len(w) >= 3 and w[:1].isupper() and _LATIN_CAPITAL.match(strip_accents(w[:1])) else None
 
 
-def _flush_unknown(text: str, group: list[re.Match[str]], windows: list[tuple[str, ...]],
-                   out: list[NameMatch]) -> None:
-    """Turn a run of unknown proper words into one transliterated (or recovered) NameMatch."""
-    if not group:
-        return
-    start, end = group[0].start(), group[-1].end()
-    words, en, form = _unknown_name(tuple(g.group() for g in group), "-" in text[start:end])
-    start = _with_initials(text, start)
+def _ru_unknown(text: str, known: Sequence[NameMatch]) -> Iterator[list[re.Match[str]]]:
+    """The runs of capitalised proper words of a Russian text that no ``known`` name covers, in text order.
+
+    Visits only words that start with a Cyrillic capital; a word not visited (its letters lie between two
+    visited ones), a glossary name, a word that is not proper, or more than a space or hyphen ends a run."""
+    group: list[re.Match[str]] = []
+    k, n_known = 0, len(known)
+    for tok in _RU_CAPITAL_TOKEN.finditer(text):
+        pos = tok.start()
+        while k < n_known and known[k].end <= pos:  # known names are sorted and do not overlap
+            k += 1
+        if group and _LETTER.search(text, group[-1].end(), pos):  # a word not visited came between
+            yield group
+            group = []
+        if k < n_known and known[k].start <= pos:  # part of a glossary name
+            if group:
+                yield group
+                group = []
+            continue
+        proper, elsewhere = proper_either_way(tok.group())  # at a sentence start, and elsewhere
+        if proper != elsewhere and not (_sentence_start(text, pos)  # where the word stands matters only now
+                                        and not (not group and initials_before(text, pos) is not None)):
+            proper = elsewhere
+        if group and (not proper or not _GAP.fullmatch(text, group[-1].end(), pos)):
+            yield group
+            group = []
+        if proper:
+            group.append(tok)
+    if group:
+        yield group
+
+
+def _unknown_en(text: str, group: list[re.Match[str]]) -> tuple[tuple[str, ...], str, str]:
+    """Nominative words, English form and form label of a run of unknown proper words (see _unknown_name)."""
+    return _unknown_name(tuple(g.group() for g in group), "-" in text[group[0].start():group[-1].end()])
+
+
+def _unknown_match(text: str, group: list[re.Match[str]], windows: list[tuple[str, ...]]) -> NameMatch:
+    """A run of unknown proper words as one transliterated (or recovered) NameMatch."""
+    words, en, form = _unknown_en(text, group)
+    start, end = _with_initials(text, group[0].start()), group[-1].end()
     found = recover_latin(list(words), windows) if windows else None  # no windows: nothing to recover
     if found is not None:
         en, form = found, "recovered"
-    out.append(NameMatch(start, end, text[start:end], en, None, False, form))
-    group.clear()
+    return NameMatch(start, end, text[start:end], en, None, False, form)
 
 
 @lru_cache(maxsize=50_000)
@@ -529,11 +539,10 @@ def name_keys(text: str, lang: str, glossary: Glossary | None) -> set[str]:
         for w in {w for _, w in _en_unknown(text, known)}:
             keys.update(_unknown_keys(w))
         return keys
-    for m in glossary.ru_names(text):
-        if m.entry is not None:
-            keys.add(m.entry.en)
-        else:
-            keys.update(_unknown_keys(m.en))
+    known = glossary.find_ru(text)  # ru_names less the NameMatch of each unknown name: only its English counts
+    keys.update(m.entry.en for m in known if m.entry is not None)
+    for group in _ru_unknown(text, known):
+        keys.update(_unknown_keys(_unknown_en(text, group)[1]))
     return keys
 
 

@@ -119,7 +119,7 @@ def test_proper_either_way_is_is_proper_word_both_ways(seeds_dir) -> None:
 def test_known_tags_are_the_tags_of_the_parses(seeds_dir) -> None:
     words = {w.casefold() for t in _texts(seeds_dir, 200, 6) for w in RU_TOKEN.findall(t)}
     words |= {"а", "б", "ж", "елкин", "ёлкин", "еж", "ёж", "әлем", "турганбекова", "мехико", "быстрее", "наилучший"}
-    assert sum(morph().word_is_known(w) for w in words) > 300
+    assert sum(morph().word_is_known(w) for w in words) > 200
     for w in sorted(words):
         assert known_tags(w) == (morph().word_is_known(w), tuple(p.tag for p in parses(w))), w
 
@@ -133,3 +133,5 @@ def test_names_on_eval_items_match_the_plain_walk(bundled, eval_dir) -> None:
             lines = (eval_dir / part / f"{lang}.jsonl").read_text(encoding="utf-8").splitlines()[:25]
             texts += ["\n" + json.loads(line)["text"] for line in lines]
     assert _same(bundled, texts) > 100
+    for w in sorted({w.casefold() for t in texts for w in RU_TOKEN.findall(t)}):
+        assert known_tags(w) == (morph().word_is_known(w), tuple(p.tag for p in parses(w))), w

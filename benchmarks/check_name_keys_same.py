@@ -1,7 +1,7 @@
 """Names found by this checkout and by another are the same, and what finding them costs in CPU.
 
 Usage:
-  python benchmarks/check_name_keys_same.py --src /tmp/kz_before [--out DIR]
+  python benchmarks/check_name_keys_same.py --src /tmp/kz_before [--out DIR] [--link]
 
 Each checkout runs in a fresh process (PYTHONPATH set to it) that loads the bundled glossary and first
 computes the linker's name keys of every docalign + comparable item as ``kzalign link`` does (title line, then
@@ -12,7 +12,9 @@ sorted ``name_keys`` and the full ``repr`` of every NameMatch of ``ru_names`` an
   with no glossary;
 - every line of flores, tatoeba and sentalign (both matchers), every word of names/*.tsv as written and
   capitalised, the seeds (both matchers, Russian with the other seeds as context).
-The two dumps are compared record by record; the script exits 1 when any record differs.
+The two dumps are compared record by record. With ``--link``, both checkouts also run ``kzalign link --no-mt`` on
+copies of the coldlink workspace (benchmarks/bench_coldlink_parts.py) and ``kzalign links --format jsonl`` of the
+two must be byte for byte the same. The script exits 1 when anything differs.
 """
 
 from __future__ import annotations
@@ -92,10 +94,36 @@ def dump(src: Path, out: Path) -> dict[str, float]:
     return json.loads(res.stdout.strip().splitlines()[-1])
 
 
+def same_links(src: Path, folder: Path | None) -> bool:
+    """Whether ``kzalign link --no-mt`` of this checkout and of ``src`` list the same links on the coldlink workspace
+    (the two listings are written to ``folder`` as links_this.jsonl and links_other.jsonl, for ``cmp``)."""
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    from bench_coldlink_parts import workspace
+
+    outs = []
+    with tempfile.TemporaryDirectory() as t:
+        base = workspace(Path(t))
+        for i, s in enumerate((ROOT, src)):
+            db = Path(t) / f"link{i}.db"
+            db.write_bytes(base.read_bytes())
+            env = {**os.environ, "PYTHONPATH": str(s), "OMP_NUM_THREADS": "1", "HF_HUB_OFFLINE": "1"}
+            run = [sys.executable, "-c", "import sys; from kzalign.cli import main; main(sys.argv[1:])"]
+            subprocess.run([*run, "link", "--db", str(db), "--no-mt"], cwd=s, env=env, check=True, capture_output=True)
+            outs.append(subprocess.run([*run, "links", "--db", str(db), "--format", "jsonl"], cwd=s, env=env,
+                                       check=True, capture_output=True).stdout)
+    if folder is not None:
+        for name, o in zip(("this", "other"), outs, strict=True):
+            (folder / f"links_{name}.jsonl").write_bytes(o)
+    n = [len(o.splitlines()) for o in outs]
+    print(f"links (kzalign links --format jsonl): {n[0]} lines (this), {n[1]} (other), identical: {outs[0] == outs[1]}")
+    return outs[0] == outs[1]
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--src", required=True, help="the other checkout (e.g. main before the change)")
     ap.add_argument("--out", help="folder for the two dumps (default: a temporary folder)")
+    ap.add_argument("--link", action="store_true", help="also compare the links of a cold `kzalign link --no-mt`")
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as t:
         folder = Path(args.out or t)
@@ -114,7 +142,8 @@ def main() -> None:
     ratio = stats["this"]["link_name_keys_s"] / max(stats["other"]["link_name_keys_s"], 1e-9)
     print(f"link name keys CPU: this {stats['this']['link_name_keys_s']:.3f} s, other "
           f"{stats['other']['link_name_keys_s']:.3f} s (ratio {ratio:.2f})")
-    sys.exit(1 if differ or len(a) != len(b) else 0)
+    links_ok = same_links(Path(args.src).resolve(), Path(args.out) if args.out else None) if args.link else True
+    sys.exit(1 if differ or len(a) != len(b) or not links_ok else 0)
 
 
 if __name__ == "__main__":

@@ -104,7 +104,7 @@ def test_word_caches_started_afresh_give_the_same_names(seeds_dir, monkeypatch) 
     monkeypatch.setattr(M, "_WORD_CACHE", 5)
     g = load_glossary([BUNDLED_DIR])
     assert _same(g, _texts(seeds_dir, 60, 4)) > 20
-    assert len(g._ru_cands) <= 5 + max(len(set(RU_TOKEN.findall(t))) for t in _texts(seeds_dir, 60, 4))
+    assert len(g._ru_words[0]) <= 5 + max(len(set(RU_TOKEN.findall(t))) for t in _texts(seeds_dir, 60, 4))
 
 
 def test_proper_either_way_is_is_proper_word_both_ways(seeds_dir) -> None:

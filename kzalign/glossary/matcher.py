@@ -168,14 +168,14 @@ class Glossary:
     _en_keys: dict[str, _EnKey] = field(default_factory=dict, repr=False)
     _en_index: dict[str, list[_EnSpelling]] = field(default_factory=dict, repr=False)
     _by_ru: dict[str, Entry] = field(default_factory=dict, repr=False)
-    #: Word of a text -> the Russian patterns it may start (filled as texts are read; see _ru_hits).
-    _ru_cands: dict[str, tuple[_RuPattern, ...]] = field(default_factory=dict, repr=False)
-    _ru_starters: set[str] = field(default_factory=set, repr=False)
+    #: Words of texts -> the Russian patterns each may start, and the words that start any (filled as texts are
+    #: read, see _ru_hits; one tuple, replaced whole when full, so a thread always sees a matching pair).
+    _ru_words: tuple[dict[str, tuple[_RuPattern, ...]], set[str]] = field(default_factory=lambda: ({}, set()),
+                                                                          repr=False)
     #: Whether every Russian pattern starts with a capital (then no word starting in lower case starts a name).
     _ru_capitals_only: bool = field(default=False, repr=False)
     #: Words of English texts already classified, and those among them that begin an indexed spelling.
-    _en_seen: set[str] = field(default_factory=set, repr=False)
-    _en_starters: set[str] = field(default_factory=set, repr=False)
+    _en_words: tuple[set[str], set[str]] = field(default_factory=lambda: (set(), set()), repr=False)
 
     def __post_init__(self) -> None:
         self._build_ru()
@@ -214,26 +214,27 @@ class Glossary:
             return ()
         return tuple({id(p): p for key in _ru_key(word) for p in self._ru_first.get(key, ())}.values())
 
-    def _ru_hits(self, words: set[str]) -> set[str]:
-        """The words of a text that may start a glossary name: each distinct word is classified once per
-        glossary, and a text's words are then sorted out by set operations."""
-        cands = self._ru_cands
+    def _ru_hits(self, words: set[str]) -> dict[str, tuple[_RuPattern, ...]]:
+        """The words of a text that may start a glossary name, with their patterns: each distinct word is
+        classified once per glossary, and a text's words are then sorted out by set operations."""
+        cands, starters = self._ru_words
         if len(cands) > _WORD_CACHE:
-            cands.clear()
-            self._ru_starters.clear()
+            cands, starters = self._ru_words = ({}, set())
         for w in words.difference(cands):
             cands[w] = found = self._ru_candidates(w)
             if found:
-                self._ru_starters.add(w)
-        return words & self._ru_starters
+                starters.add(w)
+        return {w: cands[w] for w in words & starters}
 
-    def _ru_pattern_at(self, text: str, first: re.Match[str]) -> tuple[_RuPattern, re.Match[str]] | None:
-        """The best glossary pattern starting at token ``first`` (longest, full before partial, first entry)
-        and its last token; the tokens after ``first`` are read from the text only as far as a pattern needs."""
+    @staticmethod
+    def _ru_pattern_at(text: str, first: re.Match[str], cands: Iterable[_RuPattern]
+                       ) -> tuple[_RuPattern, re.Match[str]] | None:
+        """The best of the patterns ``cands`` starting at token ``first`` (longest, full before partial, first
+        entry) and its last token; the tokens after ``first`` are read only as far as a pattern needs."""
         toks = [first]
         best: tuple[_RuPattern, re.Match[str]] | None = None
         best_score: tuple[int, int, int] | None = None
-        for pat in self._ru_cands[first.group()]:
+        for pat in cands:
             n = len(pat.tokens)
             while len(toks) < n and (nxt := RU_TOKEN.search(text, toks[-1].end())) is not None:
                 toks.append(nxt)
@@ -252,9 +253,9 @@ class Glossary:
         hits = self._ru_hits(set(words))
         out: list[NameMatch] = []
         after = 0  # end of the last name found
-        for pos, _ in _token_positions(text, hits, _LETTER):
+        for pos, word in _token_positions(text, hits, _LETTER):
             first = RU_TOKEN.match(text, pos)
-            found = self._ru_pattern_at(text, first) if first is not None and pos >= after else None
+            found = self._ru_pattern_at(text, first, hits[word]) if first is not None and pos >= after else None
             if found is None:
                 continue
             pat, last = found
@@ -331,13 +332,12 @@ class Glossary:
 
     def _en_hits(self, words: set[str]) -> set[str]:
         """The words of a text that begin an indexed spelling (each distinct word classified once)."""
-        seen, starters = self._en_seen, self._en_starters
+        seen, starters = self._en_words
         if len(seen) > _WORD_CACHE:
-            seen.clear()
-            starters.clear()
+            seen, starters = self._en_words = (set(), set())
         new = words - seen
-        seen |= new
         starters.update(w for w in new if w.lower() in self._en_index)
+        seen |= new  # after starters: a thread that finds a word seen finds it among the starters if it is one
         return words & starters
 
     def find_en(self, text: str) -> list[NameMatch]:

@@ -189,8 +189,9 @@ def _compile_iuliia(schema) -> Callable[[str], str]:
     """
     schema.description  # noqa: B018 -- iuliia's FileSchema reads its JSON on first use
     inner = getattr(schema, "_schema", schema)
-    maps = [getattr(inner, a, None) for a in ("map", "prev_map", "next_map", "ending_map")]
-    if not all(isinstance(m, dict) for m in maps) or any(len(k) != 1 for k in maps[0]):
+    found = [getattr(inner, a, None) for a in ("map", "prev_map", "next_map", "ending_map")]
+    maps: list[dict[str, str]] = [m for m in found if isinstance(m, dict)]
+    if len(maps) != len(found) or any(len(k) != 1 for k in maps[0]):
         return schema.translate
     letter, prev_map, next_map, ending_map = maps
     table = str.maketrans(letter)

@@ -311,6 +311,21 @@ _FOLD = [
 ]
 
 
+
+
+def _split_fold(fold: list[tuple[str, str]]) -> tuple[list[tuple[str, str]], dict[int, str]]:
+    """``_FOLD`` as replacements in order plus one ``str.translate`` table for its tail of one-letter rules
+    that no later rule reads the output of (applied one by one or all at once, they give the same string)."""
+    k = len(fold)
+    while k > 0 and len(fold[k - 1][0]) == 1 and not any(a in fold[k - 1][1] for a, _ in fold[k:]):
+        k -= 1
+    return fold[:k], str.maketrans(dict(fold[k:]))
+
+
+_FOLD_PAIRS, _FOLD_TABLE = _split_fold(_FOLD)
+#: Any pattern of the in-order replacements: when none is in a key, none can fire (the first to fire must
+#: find its pattern in the key as it was), so the whole loop is skipped.
+_FOLD_ANY = re.compile("|".join(re.escape(a) for a, _ in _FOLD_PAIRS))
 _NOT_ASCII_LETTER = re.compile(r"[^A-Za-z]")
 #: A letter that the same letter follows: deleting each keeps one letter of every run (kk -> k).
 _REPEATED = re.compile(r"(.)(?=\1)")
@@ -319,10 +334,13 @@ _REPEATED = re.compile(r"(.)(?=\1)")
 @lru_cache(maxsize=65536)
 def phonetic_key(text: str) -> str:
     """Fold a Latin spelling so that transliteration variants meet (kh/h, y/i/j, ts/c, ks/x, doubled letters)."""
-    s = _NOT_ASCII_LETTER.sub("", strip_accents(text).lower())
-    for a, b in _FOLD:
-        s = s.replace(a, b)
-    return _REPEATED.sub("", s)
+    s = strip_accents(text).lower()
+    if not (s.isascii() and s.isalpha()):  # else it is a-z only already
+        s = _NOT_ASCII_LETTER.sub("", s)
+    if _FOLD_ANY.search(s):
+        for a, b in _FOLD_PAIRS:
+            s = s.replace(a, b)
+    return _REPEATED.sub("", s.translate(_FOLD_TABLE))
 
 
 def levenshtein(a: str, b: str) -> int:

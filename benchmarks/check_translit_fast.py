@@ -20,7 +20,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from kzalign.text import has_cyrillic
-from kzalign.translit import SIMILARITY_SCHEMES, _translator, schemes, transliterate_reference
+from kzalign.translit import SIMILARITY_SCHEMES, schemes, translator, transliterate_reference
 
 ROOT = Path(__file__).resolve().parent.parent
 EVAL = Path(os.environ.get("KZALIGN_EVAL", ROOT.parent / "shared" / "eval"))
@@ -60,7 +60,7 @@ def main() -> None:
     total_old = total_new = 0.0
     n_bad = 0
     for scheme in args.schemes.split(",") if args.schemes else schemes():
-        fast = _translator(scheme)
+        fast = translator(scheme)
         t_old, old = cpu(lambda w, s=scheme: transliterate_reference(w, s), words, args.repeat)
         t_new, new = cpu(fast, words, args.repeat)
         bad = [w for w, a, b in zip(words, old, new, strict=True) if a != b]

@@ -155,7 +155,7 @@ def explain(text: str, scheme: str = DEFAULT_SCHEME) -> list[Step]:
 @lru_cache(maxsize=65536)
 def transliterate(text: str, scheme: str = DEFAULT_SCHEME) -> str:
     """Romanise Cyrillic in ``text`` with the named scheme (``kazakh`` or any iuliia schema name)."""
-    return _translator(scheme)(text)
+    return translator(scheme)(text)
 
 
 def transliterate_reference(text: str, scheme: str = DEFAULT_SCHEME) -> str:
@@ -168,8 +168,9 @@ def transliterate_reference(text: str, scheme: str = DEFAULT_SCHEME) -> str:
 
 
 @cache
-def _translator(scheme: str) -> Callable[[str], str]:
-    """The compiled translator of a scheme (see :class:`_FastKazakh` and :func:`_compile_iuliia`)."""
+def translator(scheme: str) -> Callable[[str], str]:
+    """The compiled, uncached ``text -> Latin`` function of a scheme (:func:`transliterate` without its
+    cache, for callers that cache their own results; see :class:`_FastKazakh` and :func:`_compile_iuliia`)."""
     if scheme in _own_schemes():
         return _FastKazakh(_kz_scheme(scheme)).translate
     return _compile_iuliia(_iuliia(scheme))

@@ -18,9 +18,9 @@ from kzalign.translit import (
     SIMILARITY_SCHEMES,
     _iuliia,
     _own_schemes,
-    _translator,
     explain,
     schemes,
+    translator,
     transliterate,
     transliterate_reference,
 )
@@ -54,7 +54,7 @@ def _reference(text: str, scheme: str) -> str:
 
 
 def _check(texts: list[str], scheme: str) -> None:
-    fast = _translator(scheme)
+    fast = translator(scheme)
     bad = [(t, fast(t), _reference(t, scheme)) for t in texts if fast(t) != _reference(t, scheme)]
     assert bad == [], (scheme, bad[:5])
 

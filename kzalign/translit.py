@@ -185,8 +185,9 @@ def _compile_iuliia(schema) -> Callable[[str], str]:
 
     A letter that no context rule mentions is always its letter-map value (one table for the whole text);
     a letter with rules looks up prev+letter, then letter+next, in the schema's own maps, where prev and next
-    are "" at the edges of the piece being translated; a mapped two-letter ending of a piece longer than two
-    letters is appended to its stem translated alone. A schema object of another shape keeps its ``translate``.
+    are "" at the edges of the piece being translated (one regex pass before the table: context outputs are
+    letters the table leaves as they are); a mapped two-letter ending of a piece longer than two letters is
+    appended to its stem translated alone. A schema object of another shape keeps its ``translate``.
     """
     schema.description  # noqa: B018 -- iuliia's FileSchema reads its JSON on first use
     inner = getattr(schema, "_schema", schema)
@@ -198,28 +199,22 @@ def _compile_iuliia(schema) -> Callable[[str], str]:
     table = str.maketrans(letter)
     if not (prev_map or next_map or ending_map):
         return lambda text: text.translate(table)
-    ctx = frozenset({k[-1] for k in prev_map} | {k[0] for k in next_map})
-    ctx_re = re.compile("[" + re.escape("".join(sorted(ctx))) + "]") if ctx else None
-    prev_get, next_get, letter_get, ending_get = prev_map.get, next_map.get, letter.get, ending_map.get
+    if any(letter.get(ch, ch) != ch for v in (*prev_map.values(), *next_map.values()) for ch in v):
+        return schema.translate  # a context output that the letter table would change again
+    ctx = "".join(sorted({k[-1] for k in prev_map} | {k[0] for k in next_map}))
+    sub = re.compile(f"[{re.escape(ctx)}]").sub if ctx else None
+    prev_get, next_get, ending_get = prev_map.get, next_map.get, ending_map.get
+
+    def in_context(m: re.Match[str]) -> str:
+        """A letter with context rules: prev+letter, else letter+next, else the letter (the table's job)."""
+        s, i = m.string, m.start()
+        v = prev_get(s[i - 1:i + 1] if i else s[0])
+        if v is None:
+            v = next_get(s[i:i + 2])
+        return s[i] if v is None else v
 
     def letters(s: str) -> str:
-        if ctx_re is None or ctx.isdisjoint(s):
-            return s.translate(table)
-        out: list[str] = []
-        pos = 0
-        for m in ctx_re.finditer(s):
-            i = m.start()
-            if i > pos:
-                out.append(s[pos:i].translate(table))
-            v = prev_get(s[i - 1:i + 1] if i else s[0])
-            if v is None:
-                v = next_get(s[i:i + 2])
-                if v is None:
-                    v = letter_get(s[i], s[i])
-            out.append(v)
-            pos = i + 1
-        out.append(s[pos:].translate(table))
-        return "".join(out)
+        return (sub(in_context, s) if sub else s).translate(table)
 
     def piece(w: str) -> str:
         if len(w) > 2 and (end := ending_get(w[-2:])):

@@ -98,3 +98,21 @@ def test_eval_words_match_reference(eval_dir: Path) -> None:
     assert len(words) > 10_000
     for scheme in SIMILARITY_SCHEMES:
         _check(words, scheme)
+
+
+def test_schema_the_table_cannot_finish_keeps_its_own_translate() -> None:
+    from iuliia.schema import TranslitSchema
+
+    from kzalign.translit import _compile_iuliia
+
+    # a context output holding a letter the table maps would be translated twice: iuliia's translate is kept
+    odd = TranslitSchema(name="odd", mapping={"а": "a", "б": "а"}, prev_mapping={"аб": "б"})
+    assert _compile_iuliia(odd) == odd.translate
+    assert _compile_iuliia(odd)("аб ба") == "aб аa"
+    # a well-behaved one is compiled and agrees on every short string over its letters
+    ok = TranslitSchema(name="ok", mapping={"а": "a", "б": "b", "в": "v"}, prev_mapping={"аб": "x", "в": "w"},
+                        next_mapping={"ба": "y", "а": "z"}, ending_mapping={"вв": "q"})
+    fast = _compile_iuliia(ok)
+    assert fast != ok.translate
+    texts = [a + b + c + d + e for a in " абв" for b in "абвБ" for c in " абвВ" for d in "абв-" for e in "аб вВ"]
+    assert [fast(t) for t in texts] == [ok.translate(t) for t in texts]

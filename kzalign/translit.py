@@ -307,8 +307,6 @@ _FOLD = [
 ]
 
 
-
-
 def _split_fold(fold: list[tuple[str, str]]) -> tuple[list[tuple[str, str]], dict[int, str]]:
     """``_FOLD`` as replacements in order plus one ``str.translate`` table for its tail of one-letter rules
     that no later rule reads the output of (applied one by one or all at once, they give the same string)."""

@@ -5,7 +5,8 @@ Usage:
 
 For each scheme: how many words, how many differ (must be 0), and the CPU (time.process_time, best of
 ``--repeat``) of the reference (iuliia's own ``translate``; kzalign's schemes through the Step-based path)
-and of the compiled translator ``transliterate`` uses, both uncached. Exits 1 when any output differs.
+and of the compiled translator ``transliterate`` uses, both uncached; then the same for ``phonetic_key`` (uncached)
+against its plain version, on the words and their wikipedia spellings. Exits 1 when any output differs.
 """
 
 from __future__ import annotations
@@ -20,7 +21,15 @@ from collections.abc import Callable
 from pathlib import Path
 
 from kzalign.text import has_cyrillic
-from kzalign.translit import SIMILARITY_SCHEMES, schemes, translator, transliterate_reference
+from kzalign.translit import (
+    _FOLD,
+    SIMILARITY_SCHEMES,
+    phonetic_key,
+    schemes,
+    strip_accents,
+    translator,
+    transliterate_reference,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 EVAL = Path(os.environ.get("KZALIGN_EVAL", ROOT.parent / "shared" / "eval"))
@@ -37,6 +46,17 @@ def eval_words() -> list[str]:
             text = "\n".join(json.loads(ln).get("text", "") for ln in text.splitlines() if ln.strip())
         words.update(re.findall(r"\w+", text))
     return sorted(words)
+
+
+_NOT_LETTER, _REPEAT = re.compile(r"[^A-Za-z]"), re.compile(r"(.)(?=\1)")
+
+
+def phonetic_key_reference(text: str) -> str:
+    """``phonetic_key`` as it was: every ``_FOLD`` replacement in turn, the two regexes always."""
+    s = _NOT_LETTER.sub("", strip_accents(text).lower())
+    for a, b in _FOLD:
+        s = s.replace(a, b)
+    return _REPEAT.sub("", s)
 
 
 def cpu(fn: Callable[[str], str], words: list[str], repeat: int) -> tuple[float, list[str]]:
@@ -71,6 +91,13 @@ def main() -> None:
               f"{mark}{'  e.g. ' + repr(bad[:3]) if bad else ''}", flush=True)
     print(f"{'all':16s} {'':6s} {n_bad:6d} {total_old:7.3f} {total_new:7.3f} {total_old / max(total_new, 1e-9):7.1f}x")
     print("# * = a SIMILARITY_SCHEMES scheme (ru_keys); wikipedia is the cognate-key scheme")
+    latin = sorted(set(words) | {translator("wikipedia")(w) for w in words})
+    t_old, old = cpu(phonetic_key_reference, latin, args.repeat)
+    t_new, new = cpu(phonetic_key.__wrapped__, latin, args.repeat)
+    bad = [w for w, a, b in zip(latin, old, new, strict=True) if a != b]
+    n_bad += len(bad)
+    print(f"{'phonetic_key':16s} {len(latin):6d} {len(bad):6d} {t_old:7.3f} {t_new:7.3f} "
+          f"{t_old / max(t_new, 1e-9):7.1f}x  (eval words and their wikipedia spellings){'  e.g. ' + repr(bad[:3]) if bad else ''}")
     sys.exit(1 if n_bad else 0)
 
 

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache, lru_cache
 from typing import TYPE_CHECKING
 
 from .dates import month_number
@@ -79,10 +79,18 @@ _COGNATE_WORD = re.compile(r"[^\W\d_]{4,}")
 @lru_cache(maxsize=200_000)
 def _cognate_key(word: str) -> str:
     """Folded spelling of one word (Russian transliterated first); "" when under 4 letters once folded."""
-    from .translit import phonetic_key, transliterate
-
-    k = phonetic_key(transliterate(word, "wikipedia") if has_cyrillic(word) else word)
+    fold, romanise = _cognate_folders()
+    k = fold(romanise(word) if has_cyrillic(word) else word)
     return k if len(k) >= 4 else ""
+
+
+@cache
+def _cognate_folders() -> tuple[Callable[[str], str], Callable[[str], str]]:
+    """``phonetic_key`` and the ``wikipedia`` translator, imported once on first use (not per word: an import
+    statement costs about as much as transliterating the word; not at module load: keys loads without numpy)."""
+    from .translit import phonetic_key, translator
+
+    return phonetic_key, translator("wikipedia")
 
 
 def name_keys(text: str, lang: str, glossary: Glossary) -> set[str]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import re
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache, lru_cache
 from importlib import resources
@@ -154,10 +155,126 @@ def explain(text: str, scheme: str = DEFAULT_SCHEME) -> list[Step]:
 @lru_cache(maxsize=65536)
 def transliterate(text: str, scheme: str = DEFAULT_SCHEME) -> str:
     """Romanise Cyrillic in ``text`` with the named scheme (``kazakh`` or any iuliia schema name)."""
+    return translator(scheme)(text)
+
+
+def transliterate_reference(text: str, scheme: str = DEFAULT_SCHEME) -> str:
+    """:func:`transliterate` the straightforward way (iuliia's own ``translate``; ``kazakh`` through the
+    explained steps): slow, kept as the reference the compiled translators must match character for character."""
     if scheme not in _own_schemes():
         return _iuliia(scheme).translate(text)
     sch = _kz_scheme(scheme)
     return _CYR_WORD.sub(lambda m: _word_out(sch, m.group())[0], text)
+
+
+@cache
+def translator(scheme: str) -> Callable[[str], str]:
+    """The compiled, uncached ``text -> Latin`` function of a scheme (:func:`transliterate` without its
+    cache, for callers that cache their own results; see :class:`_FastKazakh` and :func:`_compile_iuliia`)."""
+    if scheme in _own_schemes():
+        return _FastKazakh(_kz_scheme(scheme)).translate
+    return _compile_iuliia(_iuliia(scheme))
+
+
+#: iuliia splits a text at every regex word boundary and translates each piece alone (iuliia.nlp.SPLITTER).
+_PIECES = re.compile(r"\b")
+
+
+def _compile_iuliia(schema) -> Callable[[str], str]:
+    """iuliia's ``translate`` compiled into ``str.translate`` tables plus dictionary look-ups.
+
+    A letter that no context rule mentions is always its letter-map value (one table for the whole text);
+    a letter with rules looks up prev+letter, then letter+next, in the schema's own maps, where prev and next
+    are "" at the edges of the piece being translated (one regex pass before the table: context outputs are
+    letters the table leaves as they are); a mapped two-letter ending of a piece longer than two letters is
+    appended to its stem translated alone. A schema object of another shape keeps its ``translate``.
+    """
+    schema.description  # noqa: B018 -- iuliia's FileSchema reads its JSON on first use
+    inner = getattr(schema, "_schema", schema)
+    found = [getattr(inner, a, None) for a in ("map", "prev_map", "next_map", "ending_map")]
+    maps: list[dict[str, str]] = [m for m in found if isinstance(m, dict)]
+    if len(maps) != len(found) or any(len(k) != 1 for k in maps[0]):
+        return schema.translate
+    letter, prev_map, next_map, ending_map = maps
+    table = str.maketrans(letter)
+    if not (prev_map or next_map or ending_map):
+        return lambda text: text.translate(table)
+    if any(letter.get(ch, ch) != ch for v in (*prev_map.values(), *next_map.values()) for ch in v):
+        return schema.translate  # a context output that the letter table would change again
+    ctx = "".join(sorted({k[-1] for k in prev_map} | {k[0] for k in next_map}))
+    sub = re.compile(f"[{re.escape(ctx)}]").sub if ctx else None
+    prev_get, next_get, ending_get = prev_map.get, next_map.get, ending_map.get
+
+    def in_context(m: re.Match[str]) -> str:
+        """A letter with context rules: prev+letter, else letter+next, else the letter (the table's job)."""
+        s, i = m.string, m.start()
+        v = prev_get(s[i - 1:i + 1] if i else s[0])
+        if v is None:
+            v = next_get(s[i:i + 2])
+        return s[i] if v is None else v
+
+    def letters(s: str) -> str:
+        return (sub(in_context, s) if sub else s).translate(table)
+
+    def piece(w: str) -> str:
+        if len(w) > 2 and (end := ending_get(w[-2:])):
+            return letters(w[:-2]) + end
+        return letters(w)
+
+    def translate(text: str) -> str:
+        if text.isalnum():  # one word: no boundary inside (regex \w is alnum or "_")
+            return piece(text)
+        return "".join([piece(w) for w in _PIECES.split(text) if w])
+
+    return translate
+
+
+class _FastKazakh:
+    """kzalign's own scheme without :class:`Step` objects: the same letters, rules and case as
+    :func:`_word_out`, with ``str.translate`` tables (one per case style) for letters no rule matches."""
+
+    def __init__(self, scheme: _Scheme) -> None:
+        self.scheme = scheme
+        self.rule_chars = frozenset(scheme.rules)
+        alphabet = [chr(c) for c in range(0x400, 0x530) if _CYR_WORD.fullmatch(chr(c))]  # what a word holds
+        self.tables = {caps: str.maketrans({c: _recase(c, scheme.letters.get(c.lower(), c.lower()), caps)
+                                            for c in alphabet}) for caps in (False, True)}
+        self._rule_out: dict[tuple[str | None, str, str | None], str | None] = {}
+        self._rule_re = re.compile("[" + re.escape("".join(sorted(self.rule_chars))) + "]") if self.rule_chars else None
+
+    def rule_out(self, prev: str | None, ch: str, nxt: str | None) -> str | None:
+        """Output of the first rule for ``ch`` whose context fits (lower case), None when none does."""
+        key = (prev, ch, nxt)
+        if key not in self._rule_out:
+            fits = self.scheme._fits
+            self._rule_out[key] = next((r.out for r in self.scheme.rules[ch]
+                                        if fits(r.prev, prev, "^") and fits(r.next, nxt, "$")), None)
+        return self._rule_out[key]
+
+    def word(self, word: str) -> str:
+        """One Cyrillic word, as ``_word_out(scheme, word)[0]``."""
+        low = word.lower()
+        all_caps = len(word) > 1 and word.isupper()
+        if low in self.scheme.words:
+            return _recase(word, self.scheme.words[low], all_caps)
+        table = self.tables[all_caps]
+        if self._rule_re is None or self.rule_chars.isdisjoint(low):
+            return word.translate(table)
+        out: list[str] = []
+        pos, n = 0, len(low)
+        for m in self._rule_re.finditer(low):
+            i = m.start()
+            if i > pos:
+                out.append(word[pos:i].translate(table))
+            o = self.rule_out(low[i - 1] if i else None, low[i], low[i + 1] if i + 1 < n else None)
+            out.append(word[i].translate(table) if o is None else _recase(word[i], o, all_caps))
+            pos = i + 1
+        out.append(word[pos:].translate(table))
+        return "".join(out)
+
+    def translate(self, text: str) -> str:
+        """Every Cyrillic word of ``text`` romanised, everything else copied."""
+        return _CYR_WORD.sub(lambda m: self.word(m.group()), text)
 
 
 # -- comparing spellings ----------------------------------------------------------------------
@@ -190,6 +307,19 @@ _FOLD = [
 ]
 
 
+def _split_fold(fold: list[tuple[str, str]]) -> tuple[list[tuple[str, str]], dict[int, str]]:
+    """``_FOLD`` as replacements in order plus one ``str.translate`` table for its tail of one-letter rules
+    that no later rule reads the output of (applied one by one or all at once, they give the same string)."""
+    k = len(fold)
+    while k > 0 and len(fold[k - 1][0]) == 1 and not any(a in fold[k - 1][1] for a, _ in fold[k:]):
+        k -= 1
+    return fold[:k], str.maketrans(dict(fold[k:]))
+
+
+_FOLD_PAIRS, _FOLD_TABLE = _split_fold(_FOLD)
+#: Any pattern of the in-order replacements: when none is in a key, none can fire (the first to fire must
+#: find its pattern in the key as it was), so the whole loop is skipped.
+_FOLD_ANY = re.compile("|".join(re.escape(a) for a, _ in _FOLD_PAIRS))
 _NOT_ASCII_LETTER = re.compile(r"[^A-Za-z]")
 #: A letter that the same letter follows: deleting each keeps one letter of every run (kk -> k).
 _REPEATED = re.compile(r"(.)(?=\1)")
@@ -198,10 +328,13 @@ _REPEATED = re.compile(r"(.)(?=\1)")
 @lru_cache(maxsize=65536)
 def phonetic_key(text: str) -> str:
     """Fold a Latin spelling so that transliteration variants meet (kh/h, y/i/j, ts/c, ks/x, doubled letters)."""
-    s = _NOT_ASCII_LETTER.sub("", strip_accents(text).lower())
-    for a, b in _FOLD:
-        s = s.replace(a, b)
-    return _REPEATED.sub("", s)
+    s = strip_accents(text).lower()
+    if not (s.isascii() and s.isalpha()):  # else it is a-z only already
+        s = _NOT_ASCII_LETTER.sub("", s)
+    if _FOLD_ANY.search(s):
+        for a, b in _FOLD_PAIRS:
+            s = s.replace(a, b)
+    return _REPEATED.sub("", s.translate(_FOLD_TABLE))
 
 
 def levenshtein(a: str, b: str) -> int:

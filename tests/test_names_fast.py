@@ -1,10 +1,10 @@
 """The fast name matchers give exactly what the plain walk over every word gives (tests/plain_names.py).
 
-Fast paths checked: capital-token regexes that start with their character class, find_ru reading only
-capitalised words and locating them with ``str.find``, words classified once per glossary (with the caches
-started afresh when full), ``proper_either_way`` (sentence position tested only when it matters), pymorphy3
-tags without parses for dictionary words (``known_tags``), cached unknown names and keys, name keys without
-NameMatch objects.
+Fast paths checked: the analyser loaded from its dictionary's path (no entry-point scan), capital-token
+regexes that start with their character class, find_ru reading only capitalised words and locating them with
+``str.find``, words classified once per glossary (with the caches started afresh when full),
+``proper_either_way`` (sentence position tested only when it matters), pymorphy3 tags without parses for
+dictionary words (``known_tags``), cached unknown names and keys, name keys without NameMatch objects.
 """
 
 from __future__ import annotations
@@ -135,3 +135,15 @@ def test_names_on_eval_items_match_the_plain_walk(bundled, eval_dir) -> None:
     assert _same(bundled, texts) > 100
     for w in sorted({w.casefold() for t in texts for w in RU_TOKEN.findall(t)}):
         assert known_tags(w) == (morph().word_is_known(w), tuple(p.tag for p in parses(w))), w
+
+
+def test_analyser_reads_the_dictionary_pymorphy3_finds_itself() -> None:
+    import pymorphy3
+    from pymorphy3.analyzer import lang_dict_path
+
+    default = pymorphy3.MorphAnalyzer()
+    assert morph()._path in (None, lang_dict_path("ru"))
+    assert morph().lang == default.lang == "ru"
+    assert morph().dictionary.meta == default.dictionary.meta
+    for w in ("турганбекова", "мехико", "казахстан", "абвгд", "посол"):
+        assert [tuple(p[:4]) for p in morph().parse(w)] == [tuple(p[:4]) for p in default.parse(w)]

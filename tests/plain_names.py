@@ -18,7 +18,6 @@ from kzalign.translit import strip_accents, transliterate
 RU_TOKEN = re.compile(r"[^\W\d_]+")
 EN_TOKEN = re.compile(r"[^\W\d_]+(?:[-'’][^\W\d_]+)*")
 WORD = re.compile(r"[^\W_]+")
-EN_SEP = re.compile(r"\s*[-‐‑–]\s*|\s+")
 EN_INITIALS = re.compile(r"(?:(?<![^\W\d_])[A-Z]\.\s?){1,2}$")
 _FUNCTION_POS = ("PREP", "CONJ", "PRCL", "ADVB", "VERB", "INFN", "NPRO")
 
@@ -158,22 +157,6 @@ def ru_names(g: Glossary, text: str, en_context: Iterable[str] = ()) -> list[Nam
     return sorted(out, key=lambda m: m.start)
 
 
-def spelling_end(plain: str, pos: int, sp) -> int:  # noqa: ANN001
-    for j, t in enumerate(sp.tokens):
-        if j:
-            sep = EN_SEP.match(plain, pos)
-            if sep is None:
-                return -1
-            pos = sep.end()
-        seg = plain[pos:pos + len(t)]
-        if (seg if sp.exact_case else seg.lower()) != t:
-            return -1
-        pos += len(t)
-    if pos < len(plain) and WORD.match(plain, pos):
-        return -1
-    return pos
-
-
 def find_en(g: Glossary, text: str) -> list[NameMatch]:
     plain = strip_accents(text)
     out: list[NameMatch] = []
@@ -182,7 +165,7 @@ def find_en(g: Glossary, text: str) -> list[NameMatch]:
         if w.start() < last_end:
             continue
         for sp in g._en_index.get(w.group().lower(), ()):
-            end = spelling_end(plain, w.start(), sp)
+            end = g._spelling_end(plain, w.start(), sp)  # unchanged by the fast paths
             if end < 0:
                 continue
             k = g._en_keys[sp.key]

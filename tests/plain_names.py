@@ -1,8 +1,9 @@
 """Name finding as it was before the fast paths: a walk over every word, nothing cached but pymorphy3's parses.
 
 The reference the fast matchers in kzalign.glossary are checked against (tests/test_names_fast.py,
-tests/test_key_fast_paths.py). It reads a Glossary's indexes (built as before) and computes everything else
-word by word, with pymorphy3 tags tested by ``grammeme in tag``.
+tests/test_key_fast_paths.py). It reads a Glossary's indexes (built as before), uses the functions the fast paths left as they were
+(``_ru_key``, ``_ru_token_fits`` uncached, ``_spelling_end``, ``best_window``) and computes everything else word
+by word, with pymorphy3 tags tested by ``grammeme in tag``.
 """
 
 from __future__ import annotations
@@ -11,8 +12,8 @@ import re
 from collections.abc import Iterable, Sequence
 
 from kzalign.glossary import Glossary, NameMatch
-from kzalign.glossary.matcher import _GAP, _PREFIX, _ru_key, best_window, unknown_name_key
-from kzalign.glossary.morph import PROPER_TAGS, initials_before, morph, parses, ru_forms, ru_norms
+from kzalign.glossary.matcher import _GAP, _PREFIX, _ru_key, _ru_token_fits, best_window, unknown_name_key
+from kzalign.glossary.morph import PROPER_TAGS, initials_before, morph, parses
 from kzalign.translit import strip_accents, transliterate
 
 RU_TOKEN = re.compile(r"[^\W\d_]+")
@@ -61,15 +62,6 @@ def looks_foreign(words: list[str]) -> bool:
     return not (morph().word_is_known(first) and any("Name" in p.tag for p in parses(first)))
 
 
-def token_fits(text_tok: str, gl_tok: str) -> bool:
-    if len(gl_tok) > 1 and gl_tok.isupper():
-        return text_tok == gl_tok
-    if gl_tok[:1].isupper() and not text_tok[:1].isupper():
-        return False
-    low = text_tok.casefold().replace("ё", "е")
-    return low in ru_forms(gl_tok) or bool(ru_norms(text_tok) & ru_norms(gl_tok))
-
-
 def sentence_start(text: str, pos: int) -> bool:
     j = pos - 1
     while j >= 0 and text[j] in " \t«\"'(–—-":
@@ -91,7 +83,7 @@ def pattern_at(g: Glossary, text: str, toks: Sequence[re.Match[str]], i: int):  
         if i + n > len(toks):
             continue
         if all((not j or _GAP.fullmatch(text, toks[i + j - 1].end(), toks[i + j].start()))
-               and token_fits(toks[i + j].group(), pat.tokens[j]) for j in range(n)):
+               and _ru_token_fits.__wrapped__(toks[i + j].group(), pat.tokens[j]) for j in range(n)):
             score = (n, 0 if pat.partial else 1, -pat.entry)
             if best_score is None or score > best_score:
                 best, best_score = pat, score

@@ -1,9 +1,9 @@
-"""Name finding as it was before the fast paths: a walk over every word, nothing cached but pymorphy3's parses.
+"""Name finding as it was before the fast paths: a walk over every word, with no per-word caches of its own.
 
 The reference the fast matchers in kzalign.glossary are checked against (tests/test_names_fast.py,
-tests/test_key_fast_paths.py). It reads a Glossary's indexes (built as before), uses the functions the fast paths left as they were
-(``_ru_key``, ``_ru_token_fits`` uncached, ``_spelling_end``, ``best_window``) and computes everything else word
-by word, with pymorphy3 tags tested by ``grammeme in tag``.
+tests/test_key_fast_paths.py). It reads a Glossary's indexes (built as before), uses the functions the fast
+paths left as they were (``_ru_key``, ``_ru_token_fits`` uncached, ``_spelling_end``, ``best_window``) and
+computes everything else word by word, with pymorphy3 tags tested by ``grammeme in tag``.
 """
 
 from __future__ import annotations

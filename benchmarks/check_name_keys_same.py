@@ -1,7 +1,7 @@
 """Names found by this checkout and by another are the same, and what finding them costs in CPU.
 
 Usage:
-  python benchmarks/check_name_keys_same.py --src /tmp/kz_before [--out DIR] [--link]
+  python benchmarks/check_name_keys_same.py --src /tmp/kz_before [--out DIR] [--link] [--pieces N]
 
 Each checkout runs in a fresh process (PYTHONPATH set to it) that loads the bundled glossary and first
 computes the linker's name keys of every docalign + comparable item as ``kzalign link`` does (title line, then
@@ -12,9 +12,12 @@ sorted ``name_keys`` and the full ``repr`` of every NameMatch of ``ru_names`` an
   with no glossary;
 - every line of flores, tatoeba and sentalign (both matchers), every word of names/*.tsv as written and
   capitalised, the seeds (both matchers, Russian with the other seeds as context).
-The two dumps are compared record by record. With ``--link``, both checkouts also run ``kzalign link --no-mt`` on
+The two dumps are compared record by record, and this checkout's ``known_tags`` (pymorphy3's ``tag`` for dictionary
+words) is checked against the parses' tags for every distinct Cyrillic word of ../shared/eval. With ``--link``, both checkouts also run ``kzalign link --no-mt`` on
 copies of the coldlink workspace (benchmarks/bench_coldlink_parts.py) and ``kzalign links --format jsonl`` of the
-two must be byte for byte the same. The script exits 1 when anything differs.
+two must be byte for byte the same. With ``--pieces N``, each of find_ru, ru_names, find_en, en_names and
+name_keys (both languages) is timed alone over the link's texts, cold, in a fresh process per checkout and
+piece, N times alternating: the best of N is printed. The script exits 1 when anything differs.
 """
 
 from __future__ import annotations
@@ -86,6 +89,41 @@ print(json.dumps({"import_load_s": round(t_load, 3), "link_name_keys_s": round(t
 """
 
 
+_PIECE = r"""
+import json, sys, time
+from pathlib import Path
+from kzalign.glossary import BUNDLED_DIR, load_glossary, name_keys
+g = load_glossary([BUNDLED_DIR])
+ev, piece = Path(sys.argv[1]), sys.argv[2]
+texts = {lg: ["\n" + json.loads(x)["text"] for s in ("docalign", "comparable")
+              for x in (ev / s / f"{lg}.jsonl").read_text(encoding="utf-8").splitlines()] for lg in ("ru", "en")}
+runs = {"find_ru": [(g.find_ru, "ru")], "ru_names": [(g.ru_names, "ru")], "find_en": [(g.find_en, "en")],
+        "en_names": [(g.en_names, "en")],
+        "name_keys": [(lambda t: name_keys(t, "ru", g), "ru"), (lambda t: name_keys(t, "en", g), "en")]}[piece]
+c = time.process_time()
+for f, lg in runs:
+    for t in texts[lg]:
+        f(t)
+print(time.process_time() - c)
+"""
+PIECES = ("find_ru", "ru_names", "find_en", "en_names", "name_keys")
+
+
+def pieces(srcs: dict[str, Path], n: int) -> None:
+    """Best of ``n`` cold CPU times of each name-finding piece, a fresh process per checkout, piece and run."""
+    best: dict[tuple[str, str], float] = {}
+    for _ in range(n):
+        for piece in PIECES:
+            for name, src in srcs.items():
+                env = {**os.environ, "PYTHONPATH": str(src), "OMP_NUM_THREADS": "1"}
+                out = subprocess.run([sys.executable, "-c", _PIECE, str(EVAL), piece], cwd=src, env=env,
+                                     capture_output=True, text=True, check=True).stdout
+                t = float(out.strip().splitlines()[-1])
+                best[name, piece] = min(best.get((name, piece), t), t)
+    print(f"cold CPU, best of {n} (s): " + "  ".join(
+        f"{p} {best['this', p]:.3f} vs {best['other', p]:.3f}" for p in PIECES))
+
+
 def dump(src: Path, out: Path) -> dict[str, float]:
     """Run the child in a fresh process with ``src`` first on the path; its timings."""
     env = {**os.environ, "PYTHONPATH": str(src), "OMP_NUM_THREADS": "1"}
@@ -119,11 +157,28 @@ def same_links(src: Path, folder: Path | None) -> bool:
     return outs[0] == outs[1]
 
 
+def known_tags_differ() -> tuple[int, int]:
+    """Dictionary words of ../shared/eval (distinct, lower-cased) and how many of them known_tags gets wrong."""
+    import re
+
+    sys.path.insert(0, str(ROOT))
+    from kzalign.glossary.morph import known_tags, morph
+
+    words: set[str] = set()
+    for f in sorted(EVAL.glob("*/*")):
+        if f.suffix in (".jsonl", ".txt", ".tsv", ".ru", ".en"):
+            words.update(w.casefold() for w in re.findall(r"[^\W\d_]+", f.read_text(encoding="utf-8")))
+    known = sorted(w for w in words if re.search("[а-яё]", w) and morph().word_is_known(w))
+    wrong = [w for w in known if known_tags(w) != (True, tuple(p.tag for p in morph().parse(w)))]
+    return len(known), len(wrong)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--src", required=True, help="the other checkout (e.g. main before the change)")
     ap.add_argument("--out", help="folder for the two dumps (default: a temporary folder)")
     ap.add_argument("--link", action="store_true", help="also compare the links of a cold `kzalign link --no-mt`")
+    ap.add_argument("--pieces", type=int, default=0, metavar="N", help="also time each piece cold, best of N")
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as t:
         folder = Path(args.out or t)
@@ -142,8 +197,12 @@ def main() -> None:
     ratio = stats["this"]["link_name_keys_s"] / max(stats["other"]["link_name_keys_s"], 1e-9)
     print(f"link name keys CPU: this {stats['this']['link_name_keys_s']:.3f} s, other "
           f"{stats['other']['link_name_keys_s']:.3f} s (ratio {ratio:.2f})")
+    n_known, n_wrong = known_tags_differ()
+    print(f"known_tags: {n_known} dictionary words of the eval data, tags differ from the parses' in {n_wrong}")
+    if args.pieces:
+        pieces({"this": ROOT, "other": Path(args.src).resolve()}, args.pieces)
     links_ok = same_links(Path(args.src).resolve(), Path(args.out) if args.out else None) if args.link else True
-    sys.exit(1 if differ or len(a) != len(b) or not links_ok else 0)
+    sys.exit(1 if differ or len(a) != len(b) or n_wrong or not links_ok else 0)
 
 
 if __name__ == "__main__":

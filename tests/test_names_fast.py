@@ -147,3 +147,12 @@ def test_analyser_reads_the_dictionary_pymorphy3_finds_itself() -> None:
     assert morph().dictionary.meta == default.dictionary.meta
     for w in ("турганбекова", "мехико", "казахстан", "абвгд", "посол"):
         assert [tuple(p[:4]) for p in morph().parse(w)] == [tuple(p[:4]) for p in default.parse(w)]
+
+
+def test_glossaries_stay_equal_whatever_texts_they_read(seeds_dir) -> None:
+    a, b = load_glossary([BUNDLED_DIR]), load_glossary([BUNDLED_DIR])
+    for t in _texts(seeds_dir, 20, 7):
+        name_keys(t, "ru", a)
+        name_keys(t, "en", a)
+    assert a._ru_words[0] and a._en_words[0] and not b._ru_words[0]
+    assert a == b

@@ -171,11 +171,12 @@ class Glossary:
     #: Words of texts -> the Russian patterns each may start, and the words that start any (filled as texts are
     #: read, see _ru_hits; one tuple, replaced whole when full, so a thread always sees a matching pair).
     _ru_words: tuple[dict[str, tuple[_RuPattern, ...]], set[str]] = field(default_factory=lambda: ({}, set()),
-                                                                          repr=False)
+                                                                          repr=False, compare=False)
     #: Whether every Russian pattern starts with a capital (then no word starting in lower case starts a name).
     _ru_capitals_only: bool = field(default=False, repr=False)
-    #: Words of English texts already classified, and those among them that begin an indexed spelling.
-    _en_words: tuple[set[str], set[str]] = field(default_factory=lambda: (set(), set()), repr=False)
+    #: Words of English texts already classified, and those among them that begin an indexed spelling. (Both
+    #: word caches stay out of ==: two glossaries are equal whatever texts each has read.)
+    _en_words: tuple[set[str], set[str]] = field(default_factory=lambda: (set(), set()), repr=False, compare=False)
 
     def __post_init__(self) -> None:
         self._build_ru()

@@ -23,10 +23,16 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from . import __version__
 from .errors import KzalignError
+
+if TYPE_CHECKING:
+    import numpy as np
+
+    from .embed import Encoder
+    from .translate import ArgosTranslator
 
 log = logging.getLogger(__name__)
 
@@ -90,14 +96,14 @@ class Engine:
             return 0
         return len(self.client.scheduler_info().get("workers", {}))
 
-    def wrap_encoder(self, enc: Any, name: str) -> Any:
+    def wrap_encoder(self, enc: Encoder, name: str) -> Encoder:
         """``enc`` itself in-process; on a cluster a :class:`ClusterEncoder` of the encoder ``name``."""
         if self.client is None:
             return enc
         self._preflight(f"encoder {name}", _encoder_problem, name)
         return ClusterEncoder(self, enc, name)
 
-    def wrap_translator(self, tr: Any) -> Any:
+    def wrap_translator(self, tr: ArgosTranslator) -> ArgosTranslator | ClusterTranslator:
         """``tr`` itself in-process; on a cluster a :class:`ClusterTranslator` running its settings."""
         if self.client is None:
             return tr
@@ -249,7 +255,7 @@ def map_chunks(fn: Callable[..., Any], args: Iterable[tuple[Any, ...]], what: st
 class ClusterEncoder:
     """An encoder whose chunks run on Dask workers; same name, signature and dim as the wrapped one."""
 
-    def __init__(self, eng: Engine, local: Any, key: str) -> None:
+    def __init__(self, eng: Engine, local: Encoder, key: str) -> None:
         self.engine, self.local, self.key = eng, local, key
         self.name, self.signature, self.dim = local.name, local.signature, local.dim
         self.threads = eng.threads
@@ -263,7 +269,7 @@ class ClusterEncoder:
         args = ((self.key, self.threads, c, kind, batch_size) for c in chunks)
         return self.engine.run_chunks(_encode_chunk, args, f"encoding with {self.key}")
 
-    def encode(self, texts: list[str], *, kind: str = "passage", batch_size: int = 64) -> Any:
+    def encode(self, texts: list[str], *, kind: str = "passage", batch_size: int = 64) -> np.ndarray:
         """Vectors of ``texts`` (the same as the wrapped encoder's), computed on the workers."""
         import numpy as np
 
@@ -282,7 +288,7 @@ class ClusterEncoder:
 class ClusterTranslator:
     """A translator whose chunks run on Dask workers with the wrapped argos translator's settings."""
 
-    def __init__(self, eng: Engine, local: Any) -> None:
+    def __init__(self, eng: Engine, local: ArgosTranslator) -> None:
         self.engine, self.local = eng, local
         self.signature, self.batch_size, self.package = local.signature, local.batch_size, local.package
         self.spec = (local.package, tuple(sorted(local.options.items())))

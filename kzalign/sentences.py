@@ -17,7 +17,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -30,6 +30,7 @@ from .store import Workspace, link_key
 from .text import script_counts, split_sentences
 
 if TYPE_CHECKING:
+    from .embed import Encoder
     from .glossary import Glossary
     from .translate import Translator
 
@@ -44,14 +45,6 @@ OVERLAPS = ("mean", "encode")
 MAX_SENTENCES = 20_000
 
 __all__ = ["Bead", "AlignConfig"]
-
-
-class Encoder(Protocol):
-    """What the aligner needs from an encoder (see :mod:`kzalign.embed`)."""
-
-    signature: str
-
-    def encode(self, texts: Sequence[str], kind: str = "passage") -> np.ndarray: ...
 
 
 @dataclass(frozen=True)
@@ -79,7 +72,7 @@ ENCODER_PARAMS: dict[str, dict[str, Any]] = {
 }
 
 
-def params_for(encoder: Any, base: AlignParams = DEFAULT_PARAMS) -> AlignParams:
+def params_for(encoder: Encoder | str | None, base: AlignParams = DEFAULT_PARAMS) -> AlignParams:
     """``base`` with the regime/mining thresholds calibrated for this encoder (USE's for encoders not calibrated)."""
     from dataclasses import replace
 
@@ -267,7 +260,7 @@ def item_sentences(title: str | None, text: str, lang: str) -> list[str]:
     return item_units(title, text, lang)
 
 
-def _vectors(ws: Workspace, encoder: Any, texts: list[str], progress: ProgressCallback | None
+def _vectors(ws: Workspace, encoder: Encoder, texts: list[str], progress: ProgressCallback | None
              ) -> tuple[dict[str, np.ndarray], int]:
     """Vectors of texts through the workspace cache, and how many had to be encoded."""
     if not texts:
@@ -281,13 +274,11 @@ def _vectors(ws: Workspace, encoder: Any, texts: list[str], progress: ProgressCa
     return dict(zip(texts, vecs, strict=True)), fresh
 
 
-def resolve_encoder(encoder: Any) -> Any:
+def resolve_encoder(encoder: Encoder | str | None) -> Encoder:
     """An encoder object as given, or the one of that name (``None``: the default) from kzalign.embed."""
-    if encoder is not None and not isinstance(encoder, str):
-        return encoder
-    from .embed import get_encoder
+    from .embed import resolve
 
-    return get_encoder(encoder)
+    return resolve(encoder)
 
 
 def _choose_regime(requested: str, evidence: dict[str, Any], beads: list[Bead], n: int, m: int,
@@ -395,10 +386,10 @@ def _apply_decisions(rows: list[dict[str, Any]], pair_dec: dict[str, dict[str, A
     return out
 
 
-def _signature(encoder: Any, regime: str, translator: Translator | None, params: AlignParams) -> str:
+def _signature(encoder: Encoder, regime: str, translator: Translator | None, params: AlignParams) -> str:
     c = params.align
     return make_signature({
-        "stage": "pairs", "enc": getattr(encoder, "signature", type(encoder).__name__), "regime": regime,
+        "stage": "pairs", "enc": encoder.signature, "regime": regime,
         "mt": getattr(translator, "signature", None) if translator is not None else None,
         "beads": f"{c.max_side}/{c.max_total}", "ov": params.overlaps,
         "costs": "adaptive" if c.adaptive else "raw", "floor": c.floor, "skip": c.skip, "mine": params.mine_margin,
@@ -408,7 +399,7 @@ def _signature(encoder: Any, regime: str, translator: Translator | None, params:
 def align_workspace(
     ws: Workspace,
     *,
-    encoder: Any = None,
+    encoder: Encoder | str | None = None,
     regime: str = "auto",
     translator: Translator | None = None,
     glossary: Glossary | None = None,
@@ -499,7 +490,7 @@ def read_document(path: str | Path, lang: str, *, split: bool = True,
     return sents
 
 
-def align_document_pair(ru_path: str | Path, en_path: str | Path, encoder: Any, *, split: bool = True,
+def align_document_pair(ru_path: str | Path, en_path: str | Path, encoder: Encoder | str | None, *, split: bool = True,
                         max_sentences: int = MAX_SENTENCES, params: AlignParams = DEFAULT_PARAMS,
                         ws: Workspace | None = None, progress: ProgressCallback | None = None) -> DocPairResult:
     """Align the sentences of a known RU/EN document pair (no linking); rows in the ``pairs_table`` layout."""

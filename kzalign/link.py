@@ -16,11 +16,12 @@ Steps (each measured on ``../shared/eval``; see the "Linking" section of BENCHMA
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
@@ -32,7 +33,7 @@ from . import candidates as C
 from .background import Background, key_weights_signature, load_background, load_key_weights
 from .embed import DEFAULT_EN_ENCODER, Encoder, embed_texts, resolve
 from .errors import KzalignError
-from .keys import ItemKeys, build_item_keys, cached_key_sets
+from .keys import KEYS_VERSION, ItemKeys, build_item_keys, cached_key_sets
 from .progress import ProgressCallback
 from .scoring import THRESHOLD, Model, combine, follow_ups, linear, model_for, pair_features
 from .signature import make_signature
@@ -210,6 +211,9 @@ class LinkReport:
     added: int = 0
     changed: int = 0
     removed: int = 0
+    #: Nothing a link run reads changed since the last one (same items, decisions, links and settings):
+    #: nothing was scored or written, and the numbers are the last run's.
+    unchanged: bool = False
 
 
 def link_signature(encoder: Encoder, threshold: float, max_days: int | None, glossary: Glossary,
@@ -400,6 +404,9 @@ def link_workspace(
     rep = LinkReport()
     run = _prepare(ws, encoder, glossary, threshold, max_days, mt, mt_encoder, mt_model, rep)
     rep.glossary_changed = _glossary_changed(ws, run.glossary, refuse=not relink)
+    last = ws.last_run("link")
+    if last is not None and last[0] == run.signature and last[1].get("inputs") == _inputs(ws, run):
+        return _unchanged_report(last[1])
     sp = _score_workspace(ws, run, rep, progress)
     with ws.transaction():
         rows = _decide(ws, run, sp, rep)
@@ -407,9 +414,29 @@ def link_workspace(
         rep.links = len(rows)
         rep.linked_ru = len({r[0] for r in rows})
         rep.unlinked_ru = len(run.ru) - rep.linked_ru
-        last = ws.last_run("link")
-        if rep.added or rep.changed or rep.removed or last is None or last[0] != run.signature:
-            ws.record_run("link", run.signature, _run_stats(rep))
+        last, inputs = ws.last_run("link"), _inputs(ws, run)
+        if (rep.added or rep.changed or rep.removed or last is None or last[0] != run.signature
+                or last[1].get("inputs") != inputs):
+            ws.record_run("link", run.signature, {**_run_stats(rep), "inputs": inputs})
+    return rep
+
+
+def _inputs(ws: Workspace, run: _Run) -> str:
+    """Digest of everything a link run's result depends on: its signature, key and scoring versions, the MT
+    drafts it uses, and the workspace's items, link decisions and links (:meth:`Workspace.link_inputs_digest`)."""
+    h = hashlib.sha256(f"{run.signature}|{KEYS_VERSION}|{run.model!r}".encode())
+    for item_id in sorted(run.mt_map):
+        h.update(f"{item_id}\t{run.mt_map[item_id]}\n".encode())
+    h.update(ws.link_inputs_digest().encode())
+    return h.hexdigest()
+
+
+def _unchanged_report(stats: dict[str, object]) -> LinkReport:
+    """The report of a run that found nothing changed: the last run's numbers, nothing added or computed."""
+    known = {f.name for f in fields(LinkReport)}
+    rep = LinkReport(**{k: v for k, v in stats.items() if k in known})  # type: ignore[arg-type]
+    rep.added = rep.changed = rep.removed = rep.keys_computed = 0
+    rep.glossary_changed, rep.unchanged = False, True
     return rep
 
 

@@ -14,6 +14,7 @@ Opening a workspace whose schema is current writes nothing, so it never waits fo
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import os
@@ -610,6 +611,18 @@ class Workspace:
                     continue
             out.append(pair)
         return sorted(set(out))
+
+    def link_inputs_digest(self) -> str:
+        """Digest of what a link run reads and writes here: items (id, lang, title, text, date), link decisions
+        and the links table. Two equal digests, with the same run settings, mean a re-link would change nothing."""
+        h = hashlib.sha256()
+        for sql in ("SELECT id, lang, title, text, date FROM items ORDER BY id",
+                    "SELECT key, decision, payload FROM decisions WHERE kind='link' ORDER BY key",
+                    "SELECT ru_id, en_id, score, rank, evidence, signature FROM links ORDER BY ru_id, en_id"):
+            h.update(sql.encode())
+            for row in self.conn.execute(sql):
+                h.update(json.dumps(row, ensure_ascii=False).encode() + b"\n")
+        return h.hexdigest()
 
     def link_rows(self) -> dict[tuple[str, str], tuple[float, int, str, str]]:
         """{(ru_id, en_id): (score, rank, evidence, signature)} of the current links."""

@@ -122,8 +122,54 @@ def test_decision_recorded_while_linking_is_honoured(seeds_linked_db, tmp_path, 
 
     monkeypatch.setattr(L, "_score_workspace", score_then_reject)
     with Workspace(db) as ws:
+        ws.add_items([{"id": "e-new", "lang": "en", "text": "Football: Kairat Almaty won the cup final."}])  # work to do
         rep = L.link_workspace(ws, encoder=use_encoder, glossary=glossary)
         assert first not in ws.link_rows() and rep.skipped_rejected >= 1
+
+
+def test_unchanged_relink_scores_nothing_and_any_change_that_matters_rescores(seeds_linked_db, tmp_path, use_encoder,
+                                                                             glossary, monkeypatch):
+    """Same items, decisions, links and settings as the last run: nothing is scored or written. A link decision,
+    a new item, an edited item or another threshold each make the next run score again."""
+    db = tmp_path / "w.db"
+    shutil.copy(seeds_linked_db, db)
+    scored: list[int] = []
+    real = L._score_workspace
+    monkeypatch.setattr(L, "_score_workspace", lambda *a, **k: scored.append(1) or real(*a, **k))
+
+    def relink(ws: Workspace, **kw: object) -> L.LinkReport:
+        scored.clear()
+        rep = L.link_workspace(ws, encoder=use_encoder, glossary=glossary, **kw)  # type: ignore[arg-type]
+        assert rep.unchanged == (not scored)
+        return rep
+
+    with Workspace(db) as ws:
+        before, runs = ws.link_rows(), len(ws.query_df("SELECT * FROM runs"))
+        rep = relink(ws)
+        assert rep.unchanged and (rep.links, rep.linked_ru) == (len(before), 1)
+        assert ws.link_rows() == before and len(ws.query_df("SELECT * FROM runs")) == runs
+        first = sorted(before)[0]
+        with ws.transaction():
+            ws.record_decision("link", link_key(*first), "reject", "", "", "", {}, "", now_iso())
+        assert not relink(ws).unchanged and first not in ws.link_rows()
+        assert relink(ws).unchanged
+        assert not relink(ws, threshold=0.6).unchanged
+        assert relink(ws, threshold=0.6).unchanged
+        ru_id = first[0]
+        with ws.transaction():
+            ws.supersede_item(ru_id, {"text": ws.items("ru").set_index("id").loc[ru_id, "text"] + " Extra sentence.",
+                                      "title": "", "content_hash": "edited", "date": None}, now_iso())
+        assert not relink(ws, threshold=0.6).unchanged
+        ws.add_items([{"id": "e-new", "lang": "en", "text": "Football: Kairat Almaty won the cup final."}])
+        assert not relink(ws, threshold=0.6).unchanged and relink(ws, threshold=0.6).unchanged
+
+
+def test_cli_says_when_nothing_changed(seeds_linked_db, tmp_path):
+    db = tmp_path / "w.db"
+    shutil.copy(seeds_linked_db, db)
+    r = CliRunner().invoke(main, ["link", "--db", str(db)])
+    assert r.exit_code == 0, r.output
+    assert "nothing changed since the last link run" in r.output and "Linked 1 of 1 Russian item" in r.output
 
 
 def test_glossary_other_than_last_runs_is_refused(seeds_linked_db, tmp_path):
@@ -145,7 +191,7 @@ def test_glossary_other_than_last_runs_is_refused(seeds_linked_db, tmp_path):
         assert ws.link_rows() == before and len(ws.query_df("SELECT * FROM runs")) == runs
     r = CliRunner().invoke(main, ["link", "--db", str(db), "--glossary", str(GLOSSARY)])
     assert r.exit_code == 0, r.output
-    assert "no link changed" in r.output
+    assert "nothing changed since the last link run" in r.output
     r = CliRunner().invoke(main, ["link", "--db", str(db), "--glossary", str(other), "--relink"])
     assert r.exit_code == 0, r.output
     assert "the glossary changed" in r.output

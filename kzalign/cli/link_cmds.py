@@ -80,10 +80,12 @@ def glossary_refused(db: str, glossary: GlossaryChoice, exc: GlossaryChanged) ->
 def echo_link_report(rep: LinkReport) -> None:
     """The summary lines of a link run (what was linked, what changed, decisions, MT, glossary)."""
     click.echo(
-        f"Linked {rep.linked_ru} of {rep.ru_items} Russian items to {rep.en_items} English items: "
-        f"{rep.links} links ({rep.candidates} candidates scored; threshold {rep.threshold:g})."
+        f"Linked {rep.linked_ru} of {plural(rep.ru_items, 'Russian item')} to {plural(rep.en_items, 'English item')}: "
+        f"{plural(rep.links, 'link')} ({plural(rep.candidates, 'candidate')} scored; threshold {rep.threshold:g})."
     )
-    if rep.added or rep.changed or rep.removed:
+    if rep.unchanged:
+        click.echo("  nothing changed since the last link run (same items, decisions and settings): links kept")
+    elif rep.added or rep.changed or rep.removed:
         click.echo(f"  {rep.added} new, {rep.changed} changed, {rep.removed} removed since the last run; "
                    f"keys computed for {plural(rep.keys_computed, 'new item')}")
     else:

@@ -40,6 +40,7 @@ class DupIndex:
         self.postings: dict[int, str | list[str]] = {}
 
     def add(self, key: str, lang: str, sh: set[int]) -> None:
+        """Index report ``key`` (in ``lang``) by its shingles ``sh``."""
         self.sh[key] = sh
         self.lang[key] = lang
         post = self.postings
@@ -58,6 +59,8 @@ class DupIndex:
         self.add(key, self.lang[key], sh)
 
     def find(self, lang: str, sh: set[int]) -> str | None:
+        """The indexed report of ``lang`` sharing the largest share of the smaller shingle set (ties: the lowest
+        key), or None when none reaches the duplicate threshold."""
         counts: dict[str, int] = {}
         post = self.postings
         for s in sh:

@@ -76,6 +76,7 @@ class _Digest:
         self.cur: dict[str, object] | None = None
 
     def close(self) -> None:
+        """Finish the report being collected: an item of its body, or of its headline alone when it has no body."""
         cur = self.cur
         if cur and cur["body"]:
             body: list[str] = cur["body"]  # type: ignore[assignment]

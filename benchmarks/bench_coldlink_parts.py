@@ -18,6 +18,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -75,21 +76,26 @@ def one(src: Path, base: Path, tmp: Path) -> dict[str, float]:
     return json.loads(line[6:])
 
 
-def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+def alternate(doc: str, runs: int, measure: Callable[[Path, Path, Path], str]) -> None:
+    """Parse ``--src``/``--runs``, build the workspace once, and print ``measure(checkout, workspace, tmp)`` for
+    this checkout and the other one, alternating run by run (so both see the same load)."""
+    ap = argparse.ArgumentParser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--src", help="another checkout to compare with (e.g. `git archive main | tar -x -C DIR`)")
-    ap.add_argument("--runs", type=int, default=2)
+    ap.add_argument("--runs", type=int, default=runs)
     args = ap.parse_args()
     srcs = [ROOT] + ([Path(args.src).resolve()] if args.src else [])
     print(f"# load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     with tempfile.TemporaryDirectory() as t:
         tmp = Path(t)
         base = workspace(tmp)
-        for _ in range(args.runs):
-            for src in srcs:
-                parts = one(src, base, tmp)
-                print(f"{str(src):28s} " + "  ".join(f"{k} {v:.3f}" for k, v in parts.items()), flush=True)
+        for r in range(args.runs):
+            for src in srcs if r % 2 == 0 else srcs[::-1]:
+                print(f"{str(src):28s} {measure(src, base, tmp)}", flush=True)
     print(f"# load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+
+
+def main() -> None:
+    alternate(__doc__ or "", 2, lambda src, base, tmp: "  ".join(f"{k} {v:.3f}" for k, v in one(src, base, tmp).items()))
 
 
 if __name__ == "__main__":

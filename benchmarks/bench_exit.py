@@ -11,13 +11,11 @@ and the parent reads the child's CPU once it has exited: the difference is the s
 
 from __future__ import annotations
 
-import argparse
 import os
 import resource
 import shutil
 import subprocess
 import sys
-import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -55,22 +53,13 @@ def one(src: Path, base: Path, tmp: Path) -> tuple[float, float]:
 
 
 def main() -> None:
-    from bench_coldlink_parts import workspace
+    from bench_coldlink_parts import alternate
 
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--src", help="another checkout to compare with (e.g. `git archive REV | tar -x -C DIR`)")
-    ap.add_argument("--runs", type=int, default=3)
-    args = ap.parse_args()
-    srcs = [ROOT] + ([Path(args.src).resolve()] if args.src else [])
-    print(f"# load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
-    with tempfile.TemporaryDirectory() as t:
-        tmp = Path(t)
-        base = workspace(tmp)
-        for r in range(args.runs):
-            for src in srcs if r % 2 == 0 else srcs[::-1]:
-                done, shutdown = one(src, base, tmp)
-                print(f"{str(src):28s} command {done:.3f} s CPU   shutdown {shutdown:.3f} s CPU", flush=True)
-    print(f"# load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+    def measure(src: Path, base: Path, tmp: Path) -> str:
+        done, shutdown = one(src, base, tmp)
+        return f"command {done:.3f} s CPU   shutdown {shutdown:.3f} s CPU"
+
+    alternate(__doc__ or "", 3, measure)
 
 
 if __name__ == "__main__":

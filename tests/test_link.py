@@ -224,6 +224,7 @@ def test_cli_link_links_eval(seeds_linked_db, tmp_path):
     r = CliRunner().invoke(main, ["link", "--db", str(db)])
     assert r.exit_code == 0, r.output
     assert "Linked 1 of 1 Russian item to 15 English items" in r.output and "signature: kzalign:" in r.output
+    assert "nothing changed since the last link run" in r.output  # the fixture's workspace was linked just so
     r = CliRunner().invoke(main, ["links", "--db", str(db), "--format", "jsonl"])
     rows = [json.loads(x) for x in r.output.splitlines()]
     assert len(rows) == 2 and {"ru_id", "en_id", "score", "evidence", "status"} <= set(rows[0])

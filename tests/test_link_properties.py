@@ -164,14 +164,6 @@ def test_unchanged_relink_scores_nothing_and_any_change_that_matters_rescores(se
         assert not relink(ws, threshold=0.6).unchanged and relink(ws, threshold=0.6).unchanged
 
 
-def test_cli_says_when_nothing_changed(seeds_linked_db, tmp_path):
-    db = tmp_path / "w.db"
-    shutil.copy(seeds_linked_db, db)
-    r = CliRunner().invoke(main, ["link", "--db", str(db)])
-    assert r.exit_code == 0, r.output
-    assert "nothing changed since the last link run" in r.output and "Linked 1 of 1 Russian item" in r.output
-
-
 def test_glossary_other_than_last_runs_is_refused(seeds_linked_db, tmp_path):
     db = tmp_path / "w.db"
     shutil.copy(seeds_linked_db, db)

@@ -73,7 +73,7 @@ EN_TOKEN = re.compile(r"[^\W\d_]+(?:[-'’][^\W\d_]+)*")
 _EN_CAPITAL_TOKEN = re.compile(r"[A-Z\u00c0-\u024f\u1e00-\u1eff\u212a\u212b](?<=[^\W\d_])(?<![^\W\d_].)"
                                r"(?<![^\W\d_][-'’].)[^\W\d_]*(?:[-'’][^\W\d_]+)*")
 #: The RU_TOKEN matches (runs of letters) that start with a Cyrillic capital: only such a word can be part of an
-#: unknown name (is_proper_word), so ru_names visits no other (a letter between two visited words ends a name).
+#: unknown name (proper_either_way), so ru_names visits no other (a letter between two visited words ends a name).
 _RU_CAPITAL_TOKEN = re.compile(CYR_CAPITAL.pattern + r"(?<![^\W\d_].)[^\W\d_]*")
 #: A superset of the RU_TOKEN matches that start with an upper-case letter (those starting with a lower-case
 #: Russian or Latin letter left out): when every glossary name starts with a capital, find_ru reads only these.

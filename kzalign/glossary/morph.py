@@ -101,11 +101,6 @@ _FUNCTION_POS = ("PREP", "CONJ", "PRCL", "ADVB", "VERB", "INFN", "NPRO")
 CYR_CAPITAL = re.compile(r"[А-ЯЁӘҒҚҢӨҰҮҺІ]")
 
 
-def is_proper_word(word: str, sentence_start: bool) -> bool:
-    """Whether a capitalised Cyrillic word looks like (part of) a proper name."""
-    return proper_either_way(word)[0 if sentence_start else 1]
-
-
 @lru_cache(maxsize=200_000)
 def proper_either_way(word: str) -> tuple[bool, bool]:
     """Whether a capitalised Cyrillic word looks like (part of) a proper name at a sentence start, and elsewhere.

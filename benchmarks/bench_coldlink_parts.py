@@ -28,7 +28,7 @@ _CHILD = r"""
 import json, sys, time
 t0 = time.process_time()
 from kzalign.cli import main
-import kzalign.glossary as G, kzalign.link as L
+import kzalign.glossary as G, kzalign.stages.link as L
 acc = {"import cli": time.process_time() - t0}
 def timed(mod, name, label):
     f = getattr(mod, name)

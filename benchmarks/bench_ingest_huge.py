@@ -24,8 +24,8 @@ VOCAB = ("посол министр встреча сотрудничество 
 
 CHILD = """
 import sys, time, resource
-from kzalign.ingest import ingest_paths
-from kzalign.store import Workspace
+from kzalign.inputs.ingest import ingest_paths
+from kzalign.store.workspace import Workspace
 t = time.perf_counter()
 with Workspace(sys.argv[2]) as ws:
     rep = ingest_paths(ws, [sys.argv[1]])
@@ -52,7 +52,7 @@ def main() -> None:
                              capture_output=True, text=True, check=True).stdout.split()
         print(f"ingest of a {src.stat().st_size / 1e6:.1f} MB one-line item: {out[0]} s, peak RSS {out[1]} MB "
               f"(child process), {out[2]} item added")
-    from kzalign.text import split_sentences
+    from kzalign.core.text import split_sentences
 
     split_sentences("Разогрев. Warm-up.")
     times = []

@@ -18,7 +18,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from kzalign.langid import detect_lang, heuristic_lang
+from kzalign.inputs.langid import detect_lang, heuristic_lang
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -69,7 +69,7 @@ def cached_vectors(encoder: str, texts: list[str], kind: str = "passage", verbos
     hashes = [_h(t) for t in texts]
     todo = list(dict.fromkeys(t for t, h in zip(texts, hashes, strict=True) if h not in store))
     if todo:
-        from kzalign.embed import get_encoder
+        from kzalign.engines.embed import get_encoder
 
         t0 = time.time()
         vecs = get_encoder(encoder).encode(todo, kind=kind)

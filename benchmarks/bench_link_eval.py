@@ -19,13 +19,13 @@ from pathlib import Path
 import numpy as np
 from bench_link_common import ROOT, cached_vectors, load_meta, load_set
 
-from kzalign import candidates as C
-from kzalign import keys as K
-from kzalign import scoring as S
-from kzalign.background import load_background, load_key_weights
-from kzalign.embed import get_encoder
+from kzalign.engines import candidates as C
+from kzalign.engines import keys as K
+from kzalign.engines import scoring as S
+from kzalign.engines.background import load_background, load_key_weights
+from kzalign.engines.embed import get_encoder
 from kzalign.glossary import BUNDLED_DIR, load_glossary
-from kzalign.link import item_units, pair_margins, pool_units
+from kzalign.stages.link import item_units, pair_margins, pool_units
 
 SETS = ("docalign", "comparable")
 GLOSSARY = BUNDLED_DIR

@@ -16,10 +16,10 @@ import time
 from bench_link_common import ROOT
 from bench_link_invariance import items_of
 
-from kzalign.embed import get_encoder
+from kzalign.engines.embed import get_encoder
 from kzalign.glossary import load_glossary
-from kzalign.link import link_workspace
-from kzalign.store import Workspace
+from kzalign.stages.link import link_workspace
+from kzalign.store.workspace import Workspace
 
 OUT = ROOT / ".bench" / "incremental"
 

@@ -22,12 +22,12 @@ from pathlib import Path
 import pandas as pd
 from bench_link_common import EVAL, ROOT
 
-from kzalign.embed import embed_texts, get_encoder
+from kzalign.engines.embed import embed_texts, get_encoder
+from kzalign.engines.keys import cached_key_sets
 from kzalign.glossary import Glossary, load_glossary
-from kzalign.ingest import ingest_paths
-from kzalign.keys import cached_key_sets
-from kzalign.link import item_units, link_workspace
-from kzalign.store import Workspace
+from kzalign.inputs.ingest import ingest_paths
+from kzalign.stages.link import item_units, link_workspace
+from kzalign.store.workspace import Workspace
 
 OUT = ROOT / ".bench" / "invariance"
 TEMPLATE: list[Path] = []

@@ -20,10 +20,10 @@ import pandas as pd
 from bench_link_common import EVAL
 from bench_link_eval import GLOSSARY, MX, Data, cv, pooled
 
-from kzalign.background import Background, load_background
-from kzalign.embed import get_encoder
+from kzalign.engines.background import Background, load_background
+from kzalign.engines.embed import get_encoder
 from kzalign.glossary import load_glossary
-from kzalign.link import pair_margins
+from kzalign.stages.link import pair_margins
 
 REST = ["cos", "cognates", "names", "numbers"]
 

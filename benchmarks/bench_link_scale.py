@@ -2,7 +2,7 @@
 
 Usage: python benchmarks/bench_link_scale.py [--sizes 1000,10000,30000,100000]
 Each size runs in a fresh process so its peak RSS is its own. Exact blocked search (faiss IndexFlatIP) up to
-kzalign.link.EXACT_MAX_PAIRS pairs, an IVF index beyond; without faiss, kzalign's exact numpy blocks.
+kzalign.stages.link.EXACT_MAX_PAIRS pairs, an IVF index beyond; without faiss, kzalign's exact numpy blocks.
 The header says whether faiss is installed (it is in the default install where PyPI has a wheel) and the
 machine's load average, before and after.
 """
@@ -26,9 +26,9 @@ def one(n: int, dim: int = 512) -> dict[str, float]:
 
     sys.path.insert(0, str(ROOT))
     try:  # the candidate search may live in its own module
-        from kzalign import candidates as L  # type: ignore[attr-defined]
+        from kzalign.engines import candidates as L  # type: ignore[attr-defined]
     except ImportError:
-        from kzalign import link as L
+        from kzalign.stages import link as L
 
     rng = np.random.default_rng(0)
     ru = rng.standard_normal((n, dim), dtype=np.float32)

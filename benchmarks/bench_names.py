@@ -22,7 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
-from kzalign.translit import levenshtein, rank_similarity, scheme_similarity, transliterate
+from kzalign.core.translit import levenshtein, rank_similarity, scheme_similarity, transliterate
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -21,10 +21,10 @@ import tempfile
 import time
 from pathlib import Path
 
+from kzalign.core.text import sha1
 from kzalign.glossary import BUNDLED_DIR, load_glossary
-from kzalign.report import write_report
-from kzalign.store import Workspace, now_iso
-from kzalign.text import sha1
+from kzalign.stages.report import write_report
+from kzalign.store.workspace import Workspace, now_iso
 
 ROOT = Path(__file__).resolve().parent.parent
 RU = "Посол Казахстана в Мексике Алмурат Турганбеков провёл встречу {i} с депутатами группы дружбы «Казахстан – Мексика»."

@@ -16,9 +16,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from kzalign.review import export_pairs, export_review, import_review
-from kzalign.sentences import pair_key
-from kzalign.store import Workspace
+from kzalign.stages.review import export_pairs, export_review, import_review
+from kzalign.stages.sentences import pair_key
+from kzalign.store.workspace import Workspace
 
 
 def build(path: Path, n_links: int, per_link: int = 5) -> Workspace:

@@ -20,15 +20,15 @@ from pathlib import Path
 
 import numpy as np
 
-from kzalign.align import DEFAULT_CONFIG, AlignConfig, align_sentences
-from kzalign.evaluate import read_sentalign_dir, score_sentence_alignment
+from kzalign.engines.align import DEFAULT_CONFIG, AlignConfig, align_sentences
+from kzalign.stages.evaluate import read_sentalign_dir, score_sentence_alignment
 
 ROOT = Path(__file__).resolve().parent.parent
 CACHE = ROOT / ".bench"
 
 
 def load_encoder(name: str):
-    from kzalign.embed import get_encoder
+    from kzalign.engines.embed import get_encoder
 
     enc = get_encoder(name)
     if hasattr(enc, "threads"):
@@ -218,8 +218,8 @@ def speed(n: int, encoder: str) -> None:
 
 def calibrate(gold_dir: Path, encoder: str) -> None:
     """Mining precision/recall on parallel docs, false pairs on comparable docs, and auto-regime coverage."""
-    from kzalign.embed import get_encoder
-    from kzalign.sentences import item_sentences, mine_comparable, parallel_coverage, params_for
+    from kzalign.engines.embed import get_encoder
+    from kzalign.stages.sentences import item_sentences, mine_comparable, parallel_coverage, params_for
 
     params = params_for(get_encoder(encoder))  # the encoder's calibrated thresholds (USE's by default)
     docs = read_sentalign_dir(gold_dir)

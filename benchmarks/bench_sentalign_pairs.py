@@ -26,11 +26,11 @@ def _timed(fn):
 
 
 def main() -> None:
-    from kzalign.embed import get_encoder
-    from kzalign.ingest import ingest_paths
-    from kzalign.link import link_workspace
-    from kzalign.sentences import DEFAULT_PARAMS, align_workspace, needed_texts, run_texts
-    from kzalign.store import Workspace
+    from kzalign.engines.embed import get_encoder
+    from kzalign.inputs.ingest import ingest_paths
+    from kzalign.stages.link import link_workspace
+    from kzalign.stages.sentences import DEFAULT_PARAMS, align_workspace, needed_texts, run_texts
+    from kzalign.store.workspace import Workspace
 
     ap = argparse.ArgumentParser()
     ap.add_argument("--items", type=int, default=150)
@@ -55,7 +55,7 @@ def main() -> None:
             n_links = len(sents)
 
             def old_way():  # every sentence and 2-sentence span encoded again (no cache), as before
-                from kzalign.sentences import _link_sentences, _live_links
+                from kzalign.stages.sentences import _link_sentences, _live_links
 
                 docs = list(_link_sentences(ws, _live_links(ws)).values())
                 texts = needed_texts(docs, DEFAULT_PARAMS) + [t for d in docs for t in run_texts(d, 2)]

@@ -1,4 +1,4 @@
-"""Sentence-boundary precision/recall/F1 of ``kzalign.text.split_sentences`` on a labelled sample.
+"""Sentence-boundary precision/recall/F1 of ``kzalign.core.text.split_sentences`` on a labelled sample.
 
     python benchmarks/bench_textsplit.py [--eval ../shared/eval] [--errors ru|en]
 
@@ -20,7 +20,7 @@ import re
 from collections.abc import Callable
 from pathlib import Path
 
-from kzalign.text import razdel_sentences, split_sentences
+from kzalign.core.text import razdel_sentences, split_sentences
 
 ROOT = Path(__file__).resolve().parent.parent
 _ENDS = re.compile(r"[.!?…][\"»”')]*$")

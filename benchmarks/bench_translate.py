@@ -42,7 +42,7 @@ def _source_sentences(limit: int) -> list[str]:
     if flores.is_file():
         lines = [x.strip() for x in flores.read_text(encoding="utf-8").splitlines() if x.strip()]
     else:
-        from kzalign.text import split_sentences
+        from kzalign.core.text import split_sentences
 
         text = next((ROOT / "seeds").glob("004_*.txt")).read_text(encoding="utf-8")
         lines = split_sentences(text)
@@ -77,11 +77,11 @@ def _rss_mb(field: str = "VmHWM") -> float:
 def run_one(batch_size: int, beam: int, threads: int, n: int, work: Path, glossary: bool,
             reps: int = 3) -> dict[str, object]:
     """One setting, in this process: translate_workspace (cold, warm) and the raw CTranslate2 calls."""
+    from kzalign.core.text import split_sentences
+    from kzalign.engines.translate import load_translator, translate_workspace
     from kzalign.glossary import BUNDLED_DIR, load_glossary
-    from kzalign.ingest import ingest_paths
-    from kzalign.store import Workspace
-    from kzalign.text import split_sentences
-    from kzalign.translate import load_translator, translate_workspace
+    from kzalign.inputs.ingest import ingest_paths
+    from kzalign.store.workspace import Workspace
 
     import_rss = _rss_mb("VmRSS")
     sents = _source_sentences(n)
@@ -176,8 +176,8 @@ def run_flores(flores: Path, beam: int, batch_size: int, threads: int) -> int:
     """BLEU and chrF of the installed ru→en model on FLORES dev (pending where no real model is installed)."""
     import sacrebleu
 
-    from kzalign.store import Workspace
-    from kzalign.translate import load_translator, mt_status, translate_sentences
+    from kzalign.engines.translate import load_translator, mt_status, translate_sentences
+    from kzalign.store.workspace import Workspace
 
     tr = load_translator(beam_size=beam, batch_size=batch_size, threads=threads)
     if tr is None:
@@ -232,7 +232,7 @@ def main() -> int:
         work = Path(tmp)
         env = dict(os.environ, ARGOS_PACKAGES_DIR=str(work / "argos"))
         os.environ.update(ARGOS_PACKAGES_DIR=env["ARGOS_PACKAGES_DIR"])
-        from kzalign.models import install_from_file
+        from kzalign.engines.argos import install_from_file
 
         install_from_file(_build_model(work, args.eos_bias, args.size))
         print(f"{args.size} random-weight model ({SIZES[args.size]}, SentencePiece 400, eos bias {args.eos_bias}), "

@@ -19,10 +19,10 @@ from pathlib import Path
 import numpy as np
 from bench_link_common import EVAL, ROOT, cached_vectors, load_lines
 
-from kzalign.candidates import K_NEIGHBOURS
-from kzalign.embed import get_encoder
+from kzalign.engines.candidates import K_NEIGHBOURS
+from kzalign.engines.embed import get_encoder
+from kzalign.engines.keys import KINDS, text_keys
 from kzalign.glossary import Glossary
-from kzalign.keys import KINDS, text_keys
 
 OUT = ROOT / "kzalign" / "data" / "background"
 #: English-only encoders get an English background only (MT-English vs English).
@@ -41,7 +41,7 @@ def pooled(vecs: np.ndarray, spans: list[tuple[int, int]]) -> np.ndarray:
 
 def key_df(lines: dict[str, list[str]], size: int) -> dict[str, object]:
     """Document frequencies of link keys over non-overlapping windows of both languages (names keyed
-    without a glossary: a glossary name counts as its rarest word, see kzalign.keys.KeyWeights)."""
+    without a glossary: a glossary name counts as its rarest word, see kzalign.engines.keys.KeyWeights)."""
     empty = Glossary([], "none")
     df: dict[str, Counter[str]] = {k: Counter() for k in KINDS}
     n = 0

@@ -20,8 +20,8 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from kzalign.text import has_cyrillic
-from kzalign.translit import (
+from kzalign.core.text import has_cyrillic
+from kzalign.core.translit import (
     _FOLD,
     SIMILARITY_SCHEMES,
     phonetic_key,

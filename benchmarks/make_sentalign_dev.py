@@ -20,7 +20,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def _read_gold(path: Path) -> list[Bead]:
-    from kzalign.evaluate import read_alignment_file
+    from kzalign.stages.evaluate import read_alignment_file
 
     return read_alignment_file(path)
 

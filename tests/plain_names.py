@@ -11,10 +11,10 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 
+from kzalign.core.translit import strip_accents, transliterate
 from kzalign.glossary import Glossary, NameMatch
 from kzalign.glossary.matcher import _GAP, _PREFIX, _ru_key, _ru_token_fits, best_window, unknown_name_key
 from kzalign.glossary.morph import PROPER_TAGS, initials_before, morph, parses
-from kzalign.translit import strip_accents, transliterate
 
 RU_TOKEN = re.compile(r"[^\W\d_]+")
 EN_TOKEN = re.compile(r"[^\W\d_]+(?:[-'’][^\W\d_]+)*")

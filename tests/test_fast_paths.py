@@ -13,8 +13,8 @@ import unicodedata
 
 import pytest
 
-from kzalign.text import has_cyrillic, razdel_sentences, script_counts, words
-from kzalign.translate import _has_repeats, check_translation
+from kzalign.core.text import has_cyrillic, razdel_sentences, script_counts, words
+from kzalign.engines.translate import _has_repeats, check_translation
 
 _CYR = re.compile(r"[А-Яа-яЁёӘәҒғҚқҢңӨөҰұҮүҺһІі]")
 _LAT = re.compile(r"[A-Za-z]")
@@ -135,7 +135,7 @@ def test_check_translation_matches_plain_version(src: str, mt: str) -> None:
 
 def test_split_without_the_razdel_shortcut(monkeypatch) -> None:
     """With a razdel whose internals differ, no shortcut is taken and razdel splits every line."""
-    import kzalign.text as T
+    import kzalign.core.text as T
 
     real = T._razdel_sentenize()
 

@@ -16,10 +16,10 @@ import pandas as pd
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from kzalign.errors import KzalignError
-from kzalign.ingest import ingest_paths
-from kzalign.review import export_review, import_review
-from kzalign.store import Workspace
+from kzalign.core.errors import KzalignError
+from kzalign.inputs.ingest import ingest_paths
+from kzalign.stages.review import export_review, import_review
+from kzalign.store.workspace import Workspace
 
 JSONL = (
     '{"id": "r1", "lang": "ru", "title": "Посол в Мексике", "date": "2026-02-24", '

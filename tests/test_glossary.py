@@ -8,18 +8,18 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 
-from kzalign.errors import InputError
+from kzalign.core.errors import InputError
 from kzalign.glossary import (
     BUNDLED_DIR,
     Glossary,
     add_entry,
-    check_items,
     extract_candidates,
     load_glossary,
     merge_candidates,
     name_keys,
     new_entry,
 )
+from kzalign.stages.glossary_check import check_items
 
 HEADER = "ru,en,kind,variants,forbidden,status,note,source\n"
 
@@ -31,8 +31,8 @@ def g() -> Glossary:
 
 @pytest.fixture(scope="module")
 def seed_ws(tmp_path_factory, seeds_dir):
-    from kzalign.ingest import ingest_paths
-    from kzalign.store import Workspace
+    from kzalign.inputs.ingest import ingest_paths
+    from kzalign.store.workspace import Workspace
 
     ws = Workspace(tmp_path_factory.mktemp("gl") / "ws.db")
     ingest_paths(ws, [seeds_dir])

@@ -10,9 +10,9 @@ import pytest
 from click.testing import CliRunner
 
 from kzalign.cli import main
-from kzalign.errors import InputError
-from kzalign.ingest import detect_lang, ingest_paths, parse_date, read_inputs
-from kzalign.store import Workspace
+from kzalign.core.errors import InputError
+from kzalign.inputs.ingest import detect_lang, ingest_paths, parse_date, read_inputs
+from kzalign.store.workspace import Workspace
 
 
 def _snapshot(ws: Workspace) -> list[tuple]:

@@ -16,11 +16,11 @@ import unicodedata
 import plain_names
 import pytest
 
+from kzalign.core.text import has_cyrillic
+from kzalign.core.translit import _FOLD, phonetic_key, strip_accents, transliterate
+from kzalign.engines.keys import _NUM, cognate_keys
 from kzalign.glossary import BUNDLED_DIR, Glossary, load_glossary
 from kzalign.glossary.matcher import _EN_CAPITAL_TOKEN, EN_TOKEN
-from kzalign.keys import _NUM, cognate_keys
-from kzalign.text import has_cyrillic
-from kzalign.translit import _FOLD, phonetic_key, strip_accents, transliterate
 
 
 def _plain_strip_accents(text: str) -> str:

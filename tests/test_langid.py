@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from kzalign.langid import detect_lang, heuristic_lang
+from kzalign.inputs.langid import detect_lang, heuristic_lang
 
 DATA = Path(__file__).parent / "data" / "langid_neighbours.tsv"
 

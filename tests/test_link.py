@@ -11,15 +11,15 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 
-from kzalign import candidates as C
-from kzalign import keys as K
-from kzalign import link as L
-from kzalign import scoring as S
-from kzalign.background import Background
 from kzalign.cli import main
-from kzalign.errors import InputError, KzalignError
-from kzalign.evaluate import eval_links, link_scores
-from kzalign.store import Workspace, link_key, now_iso
+from kzalign.core.errors import InputError, KzalignError
+from kzalign.engines import candidates as C
+from kzalign.engines import keys as K
+from kzalign.engines import scoring as S
+from kzalign.engines.background import Background
+from kzalign.stages import link as L
+from kzalign.stages.evaluate import eval_links, link_scores
+from kzalign.store.workspace import Workspace, link_key, now_iso
 
 ROOT = Path(__file__).resolve().parent.parent
 

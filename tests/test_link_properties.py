@@ -12,14 +12,14 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 
-from kzalign import keys as K
-from kzalign import link as L
-from kzalign.background import load_background, load_key_weights
 from kzalign.cli import main
+from kzalign.engines import keys as K
+from kzalign.engines.background import load_background, load_key_weights
+from kzalign.engines.scoring import model_for
 from kzalign.glossary import BUNDLED_DIR, load_glossary
-from kzalign.ingest import ingest_paths
-from kzalign.scoring import model_for
-from kzalign.store import Workspace, link_key, now_iso
+from kzalign.inputs.ingest import ingest_paths
+from kzalign.stages import link as L
+from kzalign.store.workspace import Workspace, link_key, now_iso
 
 ROOT = Path(__file__).resolve().parent.parent
 GLOSSARY = BUNDLED_DIR

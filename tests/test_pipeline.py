@@ -10,7 +10,7 @@ import pytest
 from click.testing import CliRunner
 
 from kzalign.cli import main
-from kzalign.store import Workspace
+from kzalign.store.workspace import Workspace
 
 
 def _read_csv(path: Path) -> list[dict[str, str]]:

@@ -9,9 +9,9 @@ from click.testing import CliRunner
 from docfiles import ATOM, RSS, news_page, seed_pages, write_docx, write_pdf
 
 from kzalign.cli import main
-from kzalign.errors import InputError
-from kzalign.ingest import ingest_paths, read_inputs
-from kzalign.store import Workspace
+from kzalign.core.errors import InputError
+from kzalign.inputs.ingest import ingest_paths, read_inputs
+from kzalign.store.workspace import Workspace
 
 REPORT_EN = [
     "Kazakhstan and Mexico Discussed the Priorities of Cooperation",

@@ -17,7 +17,7 @@ import pytest
 from click.testing import CliRunner
 
 from kzalign.cli import main
-from kzalign.errors import InputError
+from kzalign.core.errors import InputError
 from kzalign.glossary import (
     BUNDLED_DIR,
     MAX_FORMS_PER_ROW,
@@ -28,7 +28,7 @@ from kzalign.glossary import (
     name_keys,
     new_entry,
 )
-from kzalign.store import MIGRATIONS, SCHEMA_VERSION, Workspace, WorkspaceBusyError
+from kzalign.store.workspace import MIGRATIONS, SCHEMA_VERSION, Workspace, WorkspaceBusyError
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
@@ -167,7 +167,7 @@ def test_newer_workspace_is_refused(tmp_path: Path) -> None:
     db = tmp_path / "w.db"
     with Workspace(db) as ws:
         ws.set_meta("schema_version", str(SCHEMA_VERSION + 1))
-    from kzalign.errors import WorkspaceError
+    from kzalign.core.errors import WorkspaceError
 
     with pytest.raises(WorkspaceError, match="newer than this kzalign"):
         Workspace(db)
@@ -209,8 +209,8 @@ def test_run_with_unwritable_output_fails_before_any_work(tmp_path: Path, seeds_
 
 def test_output_failure_during_run_leaves_workspace_and_outputs(tmp_path: Path, seeds_dir: Path, use_encoder,
                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
-    import kzalign.pipeline as P
-    from kzalign.outputs import OutputError
+    import kzalign.stages.pipeline as P
+    from kzalign.core.outputs import OutputError
 
     out, db = tmp_path / "out", tmp_path / "w.db"
     out.mkdir()

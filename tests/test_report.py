@@ -12,7 +12,7 @@ from click.testing import CliRunner
 from docfiles import seed_pages
 
 from kzalign.cli import main
-from kzalign.store import Workspace
+from kzalign.store.workspace import Workspace
 
 GOLD = Path(__file__).resolve().parent.parent / "gold" / "seeds_links.tsv"
 
@@ -25,9 +25,9 @@ def _chromium() -> str | None:
 def html_seeds_db(tmp_path_factory, seeds_dir, use_encoder, sentence_encoder) -> Path:
     """The seeds saved as HTML pages, ingested, linked and aligned (built once)."""
     from kzalign.glossary import BUNDLED_DIR, load_glossary
-    from kzalign.ingest import ingest_paths
-    from kzalign.link import link_workspace
-    from kzalign.sentences import align_workspace
+    from kzalign.inputs.ingest import ingest_paths
+    from kzalign.stages.link import link_workspace
+    from kzalign.stages.sentences import align_workspace
 
     base = tmp_path_factory.mktemp("htmlseeds")
     pages = seed_pages(seeds_dir, base / "pages")
@@ -40,7 +40,7 @@ def html_seeds_db(tmp_path_factory, seeds_dir, use_encoder, sentence_encoder) ->
 
 
 def test_html_seeds_give_the_mission_links(html_seeds_db: Path) -> None:
-    from kzalign.link import links_table
+    from kzalign.stages.link import links_table
 
     gold = {tuple(line.split("\t")) for line in GOLD.read_text(encoding="utf-8").split("\n")[1:] if line}
     with Workspace(html_seeds_db) as w:
@@ -65,7 +65,7 @@ def test_report_in_headless_chromium(html_seeds_db: Path, tmp_path: Path) -> Non
     if browser is None:
         pytest.skip("no Chromium found (install Debian's 'chromium' package; .ci/run does so when root)")
     from kzalign.glossary import BUNDLED_DIR, load_glossary
-    from kzalign.report import write_report
+    from kzalign.stages.report import write_report
 
     out = tmp_path / "report.html"
     with Workspace(html_seeds_db) as w:
@@ -89,7 +89,7 @@ def test_report_in_headless_chromium(html_seeds_db: Path, tmp_path: Path) -> Non
 
 def test_forbidden_spelling_is_marked() -> None:
     from kzalign.glossary import BUNDLED_DIR, load_glossary
-    from kzalign.report import highlight
+    from kzalign.stages.report import highlight
 
     g = load_glossary([BUNDLED_DIR])
     text = "President Kassym-Jomart Tokaev met Almurat Turganbekov <b>today</b>."

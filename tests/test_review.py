@@ -10,10 +10,10 @@ import xml.etree.ElementTree as ET
 import pytest
 from click.testing import CliRunner
 
-from kzalign.errors import InputError, KzalignError
-from kzalign.review import export_pairs, export_review, import_review, read_review_file
-from kzalign.sentences import pair_key, pairs_table
-from kzalign.store import Workspace, decisions, link_key
+from kzalign.core.errors import InputError, KzalignError
+from kzalign.stages.review import export_pairs, export_review, import_review, read_review_file
+from kzalign.stages.sentences import pair_key, pairs_table
+from kzalign.store.workspace import Workspace, decisions, link_key
 
 RU = ["=СУММ(1;2) Посол Казахстана встретился с министром.", "Стороны обсудили торговлю на 10 тысяч тонн."]
 EN = ["-Kazakhstan's ambassador met the minister.", "The parties discussed trade of 10,000 tonnes."]
@@ -281,9 +281,9 @@ def _state(ws: Workspace) -> dict[str, list[tuple]]:
 
 
 def test_seed_round_trip(tmp_path, seeds_dir, sentence_encoder):
-    link = pytest.importorskip("kzalign.link")
-    from kzalign.ingest import ingest_paths
-    from kzalign.sentences import align_workspace
+    link = pytest.importorskip("kzalign.stages.link")
+    from kzalign.inputs.ingest import ingest_paths
+    from kzalign.stages.sentences import align_workspace
 
     extra = tmp_path / "ru_extra.jsonl"
     extra.write_text("".join(json.dumps(x, ensure_ascii=False) + "\n" for x in RU_EXTRA), encoding="utf-8")

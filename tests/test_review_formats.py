@@ -13,11 +13,11 @@ from click.testing import CliRunner
 from test_review import EN, RU, _add_e2_pair, _edit_pair, _fill, _rows, _state, _write
 
 from kzalign.cli import main
-from kzalign.errors import InputError, KzalignError
-from kzalign.files import csv_bytes, neutralize_formula, unneutralize_formula
-from kzalign.review import export_pairs, export_review, import_review
-from kzalign.sentences import pair_key
-from kzalign.store import Workspace, decisions, link_key, now_iso
+from kzalign.core.errors import InputError, KzalignError
+from kzalign.core.files import csv_bytes, neutralize_formula, unneutralize_formula
+from kzalign.stages.review import export_pairs, export_review, import_review
+from kzalign.stages.sentences import pair_key
+from kzalign.store.workspace import Workspace, decisions, link_key, now_iso
 
 DATA = Path(__file__).parent / "data"
 FIXED = "The parties discussed trade in 10,000 tonnes."
@@ -471,7 +471,7 @@ def _as_libreoffice_reads_it(text: str) -> str:
 def test_utf8_read_as_western_is_repaired_exactly(filled, tmp_path):
     from openpyxl import Workbook
 
-    from kzalign.files import repair_mojibake
+    from kzalign.core.files import repair_mojibake
 
     for t in ["Казахстан и Мексика — «группа»", "Aníbal Gómez", "plain ASCII", "Ã©tat"]:
         assert repair_mojibake(_as_libreoffice_reads_it(t)) == t

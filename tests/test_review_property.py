@@ -14,9 +14,9 @@ from hypothesis import strategies as st
 from lxml import etree
 from test_review import _add_e2_pair, _fill
 
-from kzalign.review import export_pairs, export_review, import_review
-from kzalign.sentences import pair_key
-from kzalign.store import Workspace, link_key
+from kzalign.stages.review import export_pairs, export_review, import_review
+from kzalign.stages.sentences import pair_key
+from kzalign.store.workspace import Workspace, link_key
 
 P3 = pair_key("r1", "e2", [1], [1])
 ROWS = [link_key("r1", "e1"), link_key("r1", "e2"), pair_key("r1", "e1", [1], [1]), pair_key("r1", "e1", [2], [2]),

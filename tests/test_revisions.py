@@ -7,8 +7,8 @@ from pathlib import Path
 from click.testing import CliRunner
 
 from kzalign.cli import main
-from kzalign.ingest import ingest_paths
-from kzalign.store import Workspace
+from kzalign.inputs.ingest import ingest_paths
+from kzalign.store.workspace import Workspace
 
 SHORT = [
     "Kazakhstan and Mexico Discussed Cooperation",

@@ -9,15 +9,15 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
-from kzalign.align import DEFAULT_CONFIG, Bead, align_sentences
-from kzalign.errors import InputError
-from kzalign.evaluate import (
+from kzalign.core.errors import InputError
+from kzalign.engines.align import DEFAULT_CONFIG, Bead, align_sentences
+from kzalign.stages.evaluate import (
     eval_sentence_alignment,
     parse_alignment_line,
     read_alignment_file,
     score_sentence_alignment,
 )
-from kzalign.sentences import (
+from kzalign.stages.sentences import (
     DEFAULT_PARAMS,
     align_workspace,
     item_sentences,
@@ -27,7 +27,7 @@ from kzalign.sentences import (
     pairs_table,
     qa_flags,
 )
-from kzalign.store import link_key
+from kzalign.store.workspace import link_key
 
 
 def _unit(v: np.ndarray) -> np.ndarray:
@@ -300,7 +300,7 @@ def test_number_flag_reaches_pairs_table(ws, sentence_encoder):
 
 
 def test_pairs_reuse_the_sentence_vectors_linking_stored(linked_ws, sentence_encoder):
-    from kzalign.embed import embed_texts
+    from kzalign.engines.embed import embed_texts
 
     ws = linked_ws
     items = ws.items().set_index("id")
@@ -368,7 +368,7 @@ def test_align_cli_bad_input(tmp_path, monkeypatch, sentence_encoder):
 
 
 def test_regime_and_mining_thresholds_follow_the_encoder():
-    from kzalign.sentences import params_for
+    from kzalign.stages.sentences import params_for
 
     class _E5:
         name = "e5"

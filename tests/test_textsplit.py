@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from kzalign.text import split_sentences
+from kzalign.core.text import split_sentences
 
 CASES = [
     ("Talks were held on Jan. 5 in Washington. The sides agreed.", ["Talks were held on Jan. 5 in Washington.", "The sides agreed."]),

@@ -16,12 +16,10 @@ import pytest
 from click.testing import CliRunner
 
 from kzalign.cli import main
-from kzalign.errors import InputError, KzalignError
-from kzalign.ingest import ingest_paths
-from kzalign.models import find_package, install_from_file, install_online, list_models
-from kzalign.store import Workspace
-from kzalign.text import split_sentences, text_hash
-from kzalign.translate import (
+from kzalign.core.errors import InputError, KzalignError
+from kzalign.core.text import split_sentences, text_hash
+from kzalign.engines.argos import find_package, install_from_file, install_online, list_models
+from kzalign.engines.translate import (
     MT_OFF,
     ArgosTranslator,
     Translator,
@@ -35,6 +33,8 @@ from kzalign.translate import (
     translate_sentences,
     translate_workspace,
 )
+from kzalign.inputs.ingest import ingest_paths
+from kzalign.store.workspace import Workspace
 
 RU_ITEMS = [
     {"id": "ru-a", "lang": "ru", "title": "Токаев встретился с послом Мексики",

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from kzalign.translit import (
+from kzalign.core.translit import (
     explain,
     model_en,
     model_ru,
@@ -50,7 +50,7 @@ def test_standard_schemes_by_name() -> None:
 
 
 def test_unknown_scheme_is_a_clear_error() -> None:
-    from kzalign.errors import KzalignError
+    from kzalign.core.errors import KzalignError
 
     with pytest.raises(KzalignError, match="unknown transliteration scheme"):
         transliterate("Арман", "nonsense")

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from kzalign.translit import (
+from kzalign.core.translit import (
     _CYR_WORD,
     SIMILARITY_SCHEMES,
     _iuliia,
@@ -103,7 +103,7 @@ def test_eval_words_match_reference(eval_dir: Path) -> None:
 def test_schema_the_table_cannot_finish_keeps_its_own_translate() -> None:
     from iuliia.schema import TranslitSchema
 
-    from kzalign.translit import _compile_iuliia
+    from kzalign.core.translit import _compile_iuliia
 
     # a context output holding a letter the table maps would be translated twice: iuliia's translate is kept
     odd = TranslitSchema(name="odd", mapping={"а": "a", "б": "а"}, prev_mapping={"аб": "б"})

@@ -21,13 +21,13 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from .. import __version__
-from ..errors import KzalignError
-from ..store import DEFAULT_DB
-from ..text import plural
+from kzalign.core.errors import KzalignError
+from kzalign.core.text import plural
+from kzalign.core.version import __version__
+from kzalign.store.workspace import DEFAULT_DB
 
 if TYPE_CHECKING:
-    from ..glossary import Glossary
+    from kzalign.glossary import Glossary
 
 #: SQLite errors that are about the workspace file, not a bug, with what to tell the user.
 _WORKSPACE_TROUBLE = {
@@ -110,8 +110,8 @@ def format_option(choices: list[str], default: str) -> Callable[[Callable[..., A
 
 
 def encoder_option(fn: Callable[..., Any]) -> Callable[..., Any]:
-    """The ``--encoder NAME`` option, its help read from the encoder registry (kzalign.embed.ENCODERS)."""
-    from ..embed import ENCODERS, ST_HELP
+    """The ``--encoder NAME`` option, its help read from the encoder registry (kzalign.engines.embed.ENCODERS)."""
+    from kzalign.engines.embed import ENCODERS, ST_HELP
 
     names = "; ".join(f"{s.name}: {s.description}" for s in ENCODERS.values())
     return click.option("--encoder", "encoder_name", default=None, metavar="NAME",
@@ -131,7 +131,7 @@ class GlossaryChoice:
 
 
 def _load_glossary(ctx: click.Context, param: click.Parameter, value: tuple[str, ...]) -> GlossaryChoice:
-    from ..glossary import default_glossary_paths, load_glossary
+    from kzalign.glossary import default_glossary_paths, load_glossary
 
     return GlossaryChoice(load_glossary(list(value) or default_glossary_paths()), tuple(value), bool(value))
 
@@ -273,7 +273,7 @@ def emit(rows: Any, fmt: str, columns: list[str] | None = None, table_columns: l
     """
     import pandas as pd
 
-    from ..files import csv_bytes
+    from kzalign.core.files import csv_bytes
 
     df = rows if isinstance(rows, pd.DataFrame) else pd.DataFrame(list(rows), columns=columns)
     if columns is not None:
@@ -349,13 +349,13 @@ def echo_table(rows: list[dict[str, Any]] | Any, columns: list[str] | None = Non
 
 def engine_options(fn: Callable[..., Any]) -> Callable[..., Any]:
     """``--threads`` and ``--cluster`` for commands that encode or translate: the command runs inside
-    :func:`kzalign.cluster.engine`, so its stages get models with that many threads, on Dask workers
+    :func:`kzalign.engines.cluster.engine`, so its stages get models with that many threads, on Dask workers
     when a cluster is given (the command's own function never sees these options)."""
 
     @functools.wraps(fn)
     def wrapper(*args: Any, threads: int | None, cluster: str | None, cluster_timeout: float,
                 **kwargs: Any) -> Any:
-        from ..cluster import engine
+        from kzalign.engines.cluster import engine
 
         with engine(threads=threads, cluster=cluster, timeout=cluster_timeout):
             return fn(*args, **kwargs)

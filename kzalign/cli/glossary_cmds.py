@@ -13,21 +13,30 @@ from typing import TYPE_CHECKING
 
 import click
 
-from . import EMIT_FORMATS, GlossaryChoice, db_option, echo_table, emit, glossary_option, main, plural
+from kzalign.cli import (
+    EMIT_FORMATS,
+    GlossaryChoice,
+    db_option,
+    echo_table,
+    emit,
+    glossary_option,
+    main,
+    plural,
+)
 
 if TYPE_CHECKING:
     pass
 
 def _write_target(target: str | None) -> tuple[Path, Path | None]:
     """Where new entries go (``--to``/``--into`` or the user folder) and the glossary to copy in first."""
-    from ..glossary import BUNDLED_DIR, user_glossary_dir
+    from kzalign.glossary import BUNDLED_DIR, user_glossary_dir
 
     return (Path(target) if target else user_glossary_dir()), BUNDLED_DIR
 
 
 def _refuse_workspace(out: str, db: str) -> None:
     """An --out that names the workspace file would destroy it: refuse before any work."""
-    from ..errors import KzalignError
+    from kzalign.core.errors import KzalignError
 
     if Path(out).resolve() == Path(db).resolve():
         raise KzalignError(f"{out}: is the workspace (--db); choose another --out")
@@ -56,8 +65,8 @@ def check_cmd(inputs: tuple[str, ...], db: str, glossary: GlossaryChoice, out: s
     INPUT files are read into a temporary workspace; without them the workspace (--db) is checked,
     including its machine translations when a translate run exists.
     """
-    from ..files import write_csv
-    from ..glossary import CHECK_COLUMNS, check_inputs
+    from kzalign.core.files import write_csv
+    from kzalign.stages.glossary_check import CHECK_COLUMNS, check_inputs
 
     if out:
         _refuse_workspace(out, db)
@@ -79,7 +88,7 @@ def check_cmd(inputs: tuple[str, ...], db: str, glossary: GlossaryChoice, out: s
 def extract_cmd(db: str, glossary: GlossaryChoice, out: str, min_score: float) -> None:
     """Propose ru↔en name pairs from linked items (status=candidate); review them, set status to
     approved, then 'kzalign glossary merge OUT'. Approved entries are never overwritten."""
-    from ..glossary import extract_to_file
+    from kzalign.glossary import extract_to_file
 
     _refuse_workspace(out, db)
     df = extract_to_file(db, glossary.glossary, out, min_score)
@@ -103,7 +112,7 @@ def list_cmd(glossary: GlossaryChoice, kind: str | None, status: str | None, fmt
 
     Example: kzalign glossary list --kind person --format csv > people.csv
     """
-    from ..glossary import COLUMNS, glossary_table
+    from kzalign.glossary import COLUMNS, glossary_table
 
     df = glossary_table(glossary.glossary, kind, status).reindex(columns=list(COLUMNS))
     if fmt == "jsonl":
@@ -128,7 +137,7 @@ def export_cmd(glossary: GlossaryChoice, fmt: str, out: str, source_lang: str, t
 
     Example: kzalign glossary export --format tbx --out names.tbx --target-lang en-GB
     """
-    from ..glossary import export_glossary
+    from kzalign.glossary import export_glossary
 
     g = glossary.glossary
     path = export_glossary(g, out, fmt, source_lang, target_lang)
@@ -154,7 +163,7 @@ def add_cmd(ru: str, en: str, kind: str, variants: str, forbidden: str, status: 
     A glossary folder that has no glossary files yet first gets a copy of the bundled glossary,
     so the new entry joins the bundled entries instead of hiding them.
     """
-    from ..glossary import add_to_glossary, new_entry
+    from kzalign.glossary import add_to_glossary, new_entry
 
     folder, seed = _write_target(target)
     rep = add_to_glossary(folder, new_entry(ru, en, kind, variants, forbidden, status, note, source), seed=seed)
@@ -172,7 +181,7 @@ def merge_cmd(candidates: str, target: str | None, take_all: bool) -> None:
 
     A folder without glossary files first gets a copy of the bundled glossary (nothing is hidden).
     """
-    from ..glossary import merge_candidates
+    from kzalign.glossary import merge_candidates
 
     folder, seed = _write_target(target)
     rep = merge_candidates(candidates, folder, only_approved=not take_all, seed=seed)
@@ -194,7 +203,7 @@ def merge_cmd(candidates: str, target: str | None, take_all: bool) -> None:
 def translit_cmd(texts: tuple[str, ...], scheme: str, explain: bool, glossary: GlossaryChoice,
                  no_glossary: bool) -> None:
     """Romanise Russian-Cyrillic names, one output line per TEXT; glossary names take their approved form."""
-    from ..glossary import explain_lines
+    from kzalign.glossary import explain_lines
 
     for text in texts:
         for line in explain_lines(text, scheme, None if no_glossary else glossary.glossary, explain):

@@ -5,9 +5,7 @@ from __future__ import annotations
 import click
 import pandas as pd
 
-from ..ingest import IngestReport, ReadOptions, ingest_paths
-from ..store import Workspace, open_workspace
-from . import (
+from kzalign.cli import (
     EMIT_FORMATS,
     GlossaryChoice,
     _Bars,
@@ -19,6 +17,8 @@ from . import (
     plural,
     progress_bars,
 )
+from kzalign.inputs.ingest import IngestReport, ReadOptions, ingest_paths
+from kzalign.store.workspace import Workspace, open_workspace
 
 _ENCODING_NAMES = {"utf-8-sig": "UTF-8 with BOM", "cp1251": "Windows-1251", "utf-16": "UTF-16",
                    "utf-16-le": "UTF-16 (little-endian, no BOM)", "utf-16-be": "UTF-16 (big-endian, no BOM)"}
@@ -142,8 +142,8 @@ def report_cmd(db: str, out: str, glossary: GlossaryChoice) -> None:
 
     Example: kzalign report --db news.db --out report.html
     """
-    from ..files import check_output
-    from ..report import write_report
+    from kzalign.formats.guard import check_output
+    from kzalign.stages.report import write_report
 
     check_output(out, workspace=db)
     with open_workspace(db) as ws:

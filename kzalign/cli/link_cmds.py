@@ -7,9 +7,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from ..errors import KzalignError
-from ..store import open_workspace
-from . import (
+from kzalign.cli import (
     EMIT_FORMATS,
     GlossaryChoice,
     db_option,
@@ -23,9 +21,11 @@ from . import (
     plural,
     progress_bars,
 )
+from kzalign.core.errors import KzalignError
+from kzalign.store.workspace import open_workspace
 
 if TYPE_CHECKING:
-    from ..link import GlossaryChanged, LinkReport
+    from kzalign.stages.link import GlossaryChanged, LinkReport
 
 
 @main.command()
@@ -55,7 +55,7 @@ def link(db: str, encoder_name: str | None, glossary: GlossaryChoice, threshold:
 
     Example: kzalign link --db news.db --glossary glossaries/ --threshold 0.6
     """
-    from ..link import GlossaryChanged, link_workspace, links_table
+    from kzalign.stages.link import GlossaryChanged, link_workspace, links_table
 
     with open_workspace(db) as ws, progress_bars() as bars:
         try:
@@ -118,7 +118,7 @@ def echo_mt_use(rep: LinkReport) -> None:
 @format_option(EMIT_FORMATS, "table")
 def links(db: str, fmt: str) -> None:
     """List the links of the last 'kzalign link' run with titles, dates and evidence."""
-    from ..link import links_table
+    from kzalign.stages.link import links_table
 
     with open_workspace(db) as ws:
         df = links_table(ws)
@@ -131,7 +131,7 @@ def links(db: str, fmt: str) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object: precision, recall, f1, tp, fp, fn.")
 def eval_cmd(gold: str, db: str, as_json: bool) -> None:
     """Precision, recall and F1 of the workspace's links against GOLD (TSV with header ru_id<TAB>en_id)."""
-    from ..evaluate import eval_links
+    from kzalign.stages.evaluate import eval_links
 
     with open_workspace(db) as ws:
         res = eval_links(ws, gold)

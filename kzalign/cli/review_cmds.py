@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from . import (
+from kzalign.cli import (
     EMIT_FORMATS,
     GlossaryChoice,
     counts,
@@ -18,14 +18,16 @@ from . import (
     main,
     plural,
 )
+from kzalign.formats.review_file import REVIEW_FORMATS
+from kzalign.stages.review import EXPORT_FORMATS
 
 if TYPE_CHECKING:
-    from ..glossary import Glossary
+    from kzalign.glossary import Glossary
 
 
 def _import_glossary(target: str | None) -> Glossary:
     """The glossary that glossary rows are checked against on import: --glossary's, else the default."""
-    from ..glossary import default_glossary_paths, load_glossary
+    from kzalign.glossary import default_glossary_paths, load_glossary
 
     return load_glossary([Path(target)] if target else default_glossary_paths())
 
@@ -56,7 +58,7 @@ def lang_options(fn):
 @click.option("--out", "out", required=True, type=click.Path(dir_okay=False),
               help="review.csv, review.xlsx or review.xlf (the format follows the name unless --format is given).")
 @click.option("--what", type=click.Choice(["links", "pairs", "glossary", "all"]), default="all", show_default=True)
-@click.option("--format", "fmt", type=click.Choice(["csv", "xlsx", "xliff"]), default=None,
+@click.option("--format", "fmt", type=click.Choice(list(REVIEW_FORMATS)), default=None,
               help="File format (default: from the --out name; CSV otherwise).")
 @click.option("--xlsx", is_flag=True, help="Same as --format xlsx.")
 @lang_options
@@ -71,8 +73,8 @@ def review_export_cmd(db: str, out: str, what: str, fmt: str | None, xlsx: bool,
     to x-rejected to reject it. Row ids are stable; the signature column (in XLIFF a header
     note) ties the file to this workspace. Files with decisions are never overwritten.
     """
-    from ..review import export_review
-    from ..store import open_workspace
+    from kzalign.stages.review import export_review
+    from kzalign.store.workspace import open_workspace
 
     with open_workspace(db) as ws:
         rep = export_review(ws, out, what=what, fmt="xlsx" if xlsx else fmt, source_lang=source_lang,
@@ -98,11 +100,11 @@ def review_import_cmd(db: str, review_file: str, partial: bool, reviewer: str | 
     are applied before link decisions, so rejecting a link keeps the pairs accepted with it.
     Importing the same file twice changes nothing.
     """
-    from ..review import import_review
-    from ..store import open_workspace
+    from kzalign.stages.review import import_review
+    from kzalign.store.workspace import open_workspace
 
     with open_workspace(db) as ws:
-        from ..glossary import BUNDLED_DIR, user_glossary_dir
+        from kzalign.glossary import BUNDLED_DIR, user_glossary_dir
 
         rep = import_review(ws, review_file, partial=partial, reviewer=reviewer,
                             glossary_target=glossary_path or user_glossary_dir(), glossary_seed=BUNDLED_DIR,
@@ -128,8 +130,8 @@ def review_decisions_cmd(db: str, kind: str | None, fmt: str) -> None:
     \b
     Example: kzalign review decisions --kind pair --format csv > decisions.csv
     """
-    from ..review import decisions_table
-    from ..store import open_workspace
+    from kzalign.stages.review import decisions_table
+    from kzalign.store.workspace import open_workspace
 
     with open_workspace(db) as ws:
         df = decisions_table(ws, kind)
@@ -147,7 +149,7 @@ def _decided(by_decision: dict[str, int], empty: str) -> str:
 
 @main.command("export")
 @db_option
-@format_option(["tmx", "tsv", "jsonl"], "tmx")
+@format_option(list(EXPORT_FORMATS), "tmx")
 @click.option("--out", "out", required=True, type=click.Path(dir_okay=False))
 @click.option("--unreviewed", is_flag=True, help="Also export pairs nobody has reviewed yet (not rejected ones).")
 @lang_options
@@ -159,8 +161,8 @@ def export_cmd(db: str, fmt: str, out: str, unreviewed: bool, source_lang: str, 
     creationdate/changedate); choose language codes that match your TM, e.g.
       kzalign export --format tmx --out memory.tmx --source-lang ru-RU --target-lang en-US
     """
-    from ..review import export_pairs
-    from ..store import open_workspace
+    from kzalign.stages.review import export_pairs
+    from kzalign.store.workspace import open_workspace
 
     with open_workspace(db) as ws:
         rep = export_pairs(ws, out, fmt=fmt, include_unreviewed=unreviewed, source_lang=source_lang,

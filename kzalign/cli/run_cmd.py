@@ -6,8 +6,7 @@ from pathlib import Path
 
 import click
 
-from ..store import Workspace
-from . import (
+from kzalign.cli import (
     GlossaryChoice,
     db_option,
     echo_table,
@@ -18,8 +17,9 @@ from . import (
     plural,
     progress_bars,
 )
-from .ingest_cmds import echo_ingest_report
-from .link_cmds import echo_mt_use, glossary_refused
+from kzalign.cli.ingest_cmds import echo_ingest_report
+from kzalign.cli.link_cmds import echo_mt_use, glossary_refused
+from kzalign.store.workspace import Workspace
 
 #: Links shown in the summary table at the end of a run (all of them are in links.csv).
 SUMMARY_ROWS = 20
@@ -60,8 +60,8 @@ def run(inputs: tuple[str, ...], out_dir: str, db: str, encoder_name: str | None
 
     Example: kzalign run seeds/ --out out/
     """
-    from ..link import GlossaryChanged
-    from ..pipeline import RunOptions, run_pipeline
+    from kzalign.stages.link import GlossaryChanged
+    from kzalign.stages.pipeline import RunOptions, run_pipeline
 
     opts = RunOptions(
         inputs=list(inputs), out_dir=Path(out_dir), glossary=glossary.glossary, skip_bad=skip_bad,

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from . import (
+from kzalign.cli import (
     EMIT_FORMATS,
     GlossaryChoice,
     db_option,
@@ -25,14 +25,14 @@ from . import (
 
 
 def _encoder(name: str | None):
-    from ..sentences import resolve_encoder
+    from kzalign.stages.sentences import resolve_encoder
 
     return resolve_encoder(name)
 
 
 def _params(encoder, max_side: int | None, overlaps: str):
     """Settings from the shared options (``None`` keeps the measured default) and the encoder's calibration."""
-    from ..sentences import params_for
+    from kzalign.stages.sentences import params_for
 
     base = params_for(encoder)
     cfg = base.align if max_side is None else replace(base.align, max_side=max_side)
@@ -76,14 +76,14 @@ def pairs_cmd(db: str, fmt: str, regime: str, encoder_name: str | None, max_side
     stored are reused, so only new texts are encoded. QA flags mark numbers missing in English and
     glossary names not followed.
     """
-    from ..sentences import align_workspace, pairs_table
-    from ..store import open_workspace
+    from kzalign.stages.sentences import align_workspace, pairs_table
+    from kzalign.store.workspace import open_workspace
 
     with open_workspace(db) as ws:
         if not no_align:
             translator = None
             if not no_translate:
-                from ..translate import load_translator
+                from kzalign.engines.translate import load_translator
 
                 translator = load_translator()
             enc = _encoder(encoder_name)
@@ -127,11 +127,12 @@ def align_cmd(ru_file: str, en_file: str, out_dir: str | None, fmt: str, encoder
       aligned/pairs.tmx      TMX 1.4b for a translation memory
       aligned/signature.txt  what produced them
     """
-    from ..files import check_output, write_atomic, write_csv
-    from ..formats.tmx import tmx_document
-    from ..review import check_lang
-    from ..sentences import align_document_pair
-    from ..store import now_iso
+    from kzalign.core.files import write_atomic, write_csv
+    from kzalign.formats.guard import check_output
+    from kzalign.formats.tmx import tmx_document
+    from kzalign.stages.review import check_lang
+    from kzalign.stages.sentences import align_document_pair
+    from kzalign.store.workspace import now_iso
 
     targets = []
     if out_dir is not None:  # refuse a bad output before the long part
@@ -172,7 +173,7 @@ def eval_sentences_cmd(gold_dir: str, encoder_name: str | None, max_side: int | 
     NAME.ru / NAME.en hold one sentence a line; NAME.gold one group a line, as vecalign and
     Bertalign write it: [0,1]:[0] or [9, 10]:[9] (ids from 0; [] for a skipped sentence).
     """
-    from ..evaluate import eval_sentence_alignment
+    from kzalign.stages.evaluate import eval_sentence_alignment
 
     enc = _encoder(encoder_name)
     res = eval_sentence_alignment(gold_dir, enc, _params(enc, max_side, overlaps))

@@ -6,9 +6,7 @@ import json
 
 import click
 
-from ..errors import KzalignError
-from ..store import Workspace
-from . import (
+from kzalign.cli import (
     GlossaryChoice,
     db_option,
     echo_table,
@@ -19,6 +17,8 @@ from . import (
     plural,
     progress_bars,
 )
+from kzalign.core.errors import KzalignError
+from kzalign.store.workspace import Workspace
 
 
 @main.group(invoke_without_command=True)
@@ -33,8 +33,8 @@ def models(ctx: click.Context, fmt: str) -> None:
       kzalign models install --from-file FILE.argosmodel   install a downloaded package (offline)
     Packages go to argostranslate's package folder ($ARGOS_PACKAGES_DIR when set).
     """
-    from ..models import list_models
-    from ..translate import mt_status
+    from kzalign.engines.argos import list_models
+    from kzalign.engines.translate import mt_status
 
     if ctx.invoked_subcommand is not None:
         return
@@ -54,8 +54,8 @@ def models(ctx: click.Context, fmt: str) -> None:
               help="Install this downloaded .argosmodel file instead of downloading.")
 def models_install(pair: str | None, from_file: str | None) -> None:
     """Install an argos translation package: PAIR like ru-en (online), or --from-file PATH (offline)."""
-    from ..models import install_from_file, install_online
-    from ..translate import mt_status
+    from kzalign.engines.argos import install_from_file, install_online
+    from kzalign.engines.translate import mt_status
 
     if from_file:
         pkg = install_from_file(from_file)
@@ -90,7 +90,7 @@ def translate(db: str, force: bool, beam_size: int, batch_size: int, glossary: G
     Flagged sentences (empty, repetition, copied_source, length_ratio,
     placeholder_lost) are counted in the summary and kept in the workspace.
     """
-    from ..translate import load_translator, mt_status, translate_workspace
+    from kzalign.engines.translate import load_translator, mt_status, translate_workspace
 
     translator = load_translator(beam_size=beam_size, batch_size=batch_size)
     if translator is None:

@@ -2,5 +2,5 @@
 
 ``sheet``: review CSV/XLSX (the table a translator fills in); ``xliff``: the same review as XLIFF 1.2 for CAT
 tools; ``tmx``: accepted sentence pairs as TMX 1.4b. The review logic (what goes in, what a decision does) is
-in :mod:`kzalign.review`; these modules only turn rows into files and files into rows.
+in :mod:`kzalign.stages.review`; these modules only turn rows into files and files into rows.
 """

@@ -9,12 +9,11 @@ from __future__ import annotations
 
 import csv
 import io
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..errors import InputError, KzalignError, Problem
-from ..files import (
+from kzalign.core.errors import InputError, Problem
+from kzalign.core.files import (
     csv_bytes,
     decode_text,
     looks_mojibake,
@@ -23,38 +22,14 @@ from ..files import (
     unneutralize_formula,
     write_atomic,
 )
-
-REVIEW_COLUMNS = ["row_id", "kind", "ru_id", "en_id", "ru_text", "mt_en", "en_text", "score", "evidence", "flags",
-                  "check", "decision", "corrected_en", "reviewer", "note", "signature"]
-EDITABLE = ("decision", "corrected_en", "reviewer", "note")
-REQUIRED = ("row_id", "check", "decision")
-DECISIONS = ("accept", "reject", "fix")
-SIGNATURE_PREFIX = "signature: "
-INSTRUCTIONS = ("Fill in decision (accept, reject or fix), the right English in corrected_en for a fix, reviewer "
-                "and note; leave the other columns as they are. Then: kzalign review import FILE")
-XLSX_SUFFIXES = (".xlsx", ".xlsm")
-XLIFF_SUFFIXES = (".xlf", ".xliff", ".xlif")
-
-
-@dataclass
-class ReviewFile:
-    """A parsed review file: its signature, columns and rows, each with the row (or line) number users see."""
-
-    path: Path
-    fmt: str
-    signature: dict[str, str]
-    columns: list[str]
-    rows: list[tuple[int, dict[str, str]]]
-    encoding: str = "utf-8"
-    problems: list[Problem] = field(default_factory=list)
-
-
-def review_format(path: str | Path, fmt: str | None = None) -> str:
-    """csv, xlsx or xliff: ``fmt`` when given, else from the file name."""
-    if fmt:
-        return fmt
-    suffix = Path(path).suffix.lower()
-    return "xlsx" if suffix in XLSX_SUFFIXES else "xliff" if suffix in XLIFF_SUFFIXES else "csv"
+from kzalign.formats.schema import (
+    INSTRUCTIONS,
+    REQUIRED,
+    REVIEW_COLUMNS,
+    SIGNATURE_PREFIX,
+    ReviewFile,
+    parse_sig,
+)
 
 
 # -- writing --------------------------------------------------------------------------------------
@@ -112,28 +87,7 @@ def write_review_xlsx(out: Path, rows: list[dict[str, Any]], signature: str) -> 
 
 
 # -- reading --------------------------------------------------------------------------------------
-def read_review_file(path: str | Path) -> ReviewFile:
-    """Read a review CSV (UTF-8, UTF-16, Windows-1251/1252; ``,`` ``;`` or tab), XLSX or XLIFF file."""
-    path = Path(path)
-    if not path.is_file():
-        raise InputError(Problem(str(path), None, "file not found" if not path.exists() else "not a file"))
-    with open(path, "rb") as fh:
-        head = fh.read(512)
-    fmt = review_format(path)
-    if head.startswith(b"PK\x03\x04"):
-        fmt = "xlsx"
-    elif head.lstrip(b"\xef\xbb\xbf \r\n\t").startswith((b"<?xml", b"<xliff")):
-        fmt = "xliff"
-    if fmt == "xliff":
-        from .xliff import read_review_xliff
-
-        return read_review_xliff(path)
-    if fmt == "xlsx":
-        return _read_xlsx(path)
-    return _read_csv(path)
-
-
-def _read_csv(path: Path) -> ReviewFile:
+def read_csv(path: Path) -> ReviewFile:
     text, encoding = decode_text(path.read_bytes(), str(path))
     lines = text.splitlines()
     header = next((ln for ln in lines if ln.strip() and not ln.lstrip().startswith("#")), "")
@@ -151,7 +105,7 @@ def _read_csv(path: Path) -> ReviewFile:
     return rf
 
 
-def _read_xlsx(path: Path) -> ReviewFile:
+def read_xlsx(path: Path) -> ReviewFile:
     from openpyxl import load_workbook
 
     try:
@@ -181,15 +135,9 @@ def _read_xlsx(path: Path) -> ReviewFile:
     formulas.close()
     rf = _parse_records(path, "xlsx", records, unneutralize=False)
     if signature and not rf.signature:
-        rf.signature = _parse_sig(signature)
+        rf.signature = parse_sig(signature)
     rf.problems.extend(problems)
     return rf
-
-
-def _parse_sig(sig: str) -> dict[str, str]:
-    from ..signature import parse_signature
-
-    return parse_signature(sig)
 
 
 def _parse_records(path: Path, fmt: str, records: list[list[str]], unneutralize: bool) -> ReviewFile:
@@ -221,7 +169,7 @@ def _parse_records(path: Path, fmt: str, records: list[list[str]], unneutralize:
     sig: dict[str, str] = {}
     for c in comments:
         if c.startswith(SIGNATURE_PREFIX):
-            sig = _parse_sig(c[len(SIGNATURE_PREFIX):])
+            sig = parse_sig(c[len(SIGNATURE_PREFIX):])
     rows = []
     problems = []
     for idx in range(header_idx + 1, len(records)):
@@ -236,15 +184,6 @@ def _parse_records(path: Path, fmt: str, records: list[list[str]], unneutralize:
                  for i, col in enumerate(columns) if col}
         rows.append((idx + 1, cells))
         if not sig and cells.get("signature", "").strip():
-            sig = _parse_sig(cells["signature"])
+            sig = parse_sig(cells["signature"])
     return ReviewFile(path, fmt, sig, columns, rows, encoding="utf-8 read as cp1252" if repaired else "utf-8",
                       problems=problems)
-
-
-def has_decisions(path: str | Path) -> bool:
-    """True when ``path`` is a review file with at least one decision filled in."""
-    try:
-        rf = read_review_file(path)
-    except KzalignError:
-        return False
-    return any(cells.get("decision", "").strip() for _n, cells in rf.rows)

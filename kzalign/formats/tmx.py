@@ -11,8 +11,8 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
-from .. import __version__
-from .xliff import xml_text
+from kzalign.core.version import __version__
+from kzalign.formats.xliff import xml_text
 
 LANG_CODE = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
 

@@ -13,9 +13,9 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from .. import __version__
-from ..errors import InputError, Problem
-from .sheet import INSTRUCTIONS, SIGNATURE_PREFIX, ReviewFile, _parse_sig
+from kzalign.core.errors import InputError, Problem
+from kzalign.core.version import __version__
+from kzalign.formats.schema import INSTRUCTIONS, SIGNATURE_PREFIX, ReviewFile, parse_sig
 
 NS = "urn:oasis:names:tc:xliff:document:1.2"
 XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
@@ -84,7 +84,7 @@ def read_review_xliff(path: Path) -> ReviewFile:
     sig: dict[str, str] = {}
     for note in root.iterfind(".//x:file/x:header/x:note", ns):
         if (note.text or "").startswith(SIGNATURE_PREFIX):
-            sig = _parse_sig(note.text[len(SIGNATURE_PREFIX):])
+            sig = parse_sig(note.text[len(SIGNATURE_PREFIX):])
     rows: list[tuple[int, dict[str, str]]] = []
     for tu in root.iterfind(".//x:trans-unit", ns):
         source = tu.find("x:source", ns)

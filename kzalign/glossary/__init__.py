@@ -2,8 +2,9 @@
 
 A glossary is one or more CSV files with the columns of :data:`COLUMNS`. Russian names are found in
 any grammatical case with pymorphy3; English names in their approved, variant and forbidden
-spellings. Names outside the glossary fall back to :func:`kzalign.translit.transliterate` and are
-marked unverified. The package is split at its seams:
+spellings. Names outside the glossary fall back to :func:`kzalign.core.translit.transliterate` and are
+marked unverified (``kzalign glossary check`` is the stage
+:mod:`kzalign.stages.glossary_check`). The package is split at its seams:
 
 ========================  ==========================================================
 ``entries``               the CSV format, bounded reading, validation
@@ -11,7 +12,6 @@ marked unverified. The package is split at its seams:
 ``locations``             default user/bundled locations (used by the CLI only)
 ``morph``                 Russian morphology (pymorphy3), cached per word
 ``matcher``               :class:`Glossary`: find_ru/find_en/ru_names/en_names, name keys
-``qa``                    ``glossary check``
 ``extract``               candidate extraction from linked items
 ``edit``                  add / merge / list
 ``export``                TBX-Basic, OmegaT and CSV exports
@@ -20,7 +20,7 @@ marked unverified. The package is split at its seams:
 
 from __future__ import annotations
 
-from .edit import (
+from kzalign.glossary.edit import (
     MergeReport,
     add_entry,
     add_entry_values,
@@ -31,7 +31,7 @@ from .edit import (
     seed_folder,
     target_file,
 )
-from .entries import (
+from kzalign.glossary.entries import (
     BUNDLED_DIR,
     CANDIDATES_FILE,
     COLUMNS,
@@ -47,12 +47,12 @@ from .entries import (
     read_glossary_file,
     validate_entries,
 )
-from .explain import explain_lines
-from .export import FORMATS, export_glossary, glossary_omegat, glossary_tbx
-from .extract import CANDIDATE_COLUMNS, extract_candidates, extract_to_file, write_candidates
-from .load import load_glossary
-from .locations import default_glossary_location, default_glossary_paths, user_glossary_dir
-from .matcher import (
+from kzalign.glossary.explain import explain_lines
+from kzalign.glossary.export import FORMATS, export_glossary, glossary_omegat, glossary_tbx
+from kzalign.glossary.extract import CANDIDATE_COLUMNS, extract_candidates, extract_to_file, write_candidates
+from kzalign.glossary.load import load_glossary
+from kzalign.glossary.locations import default_glossary_location, default_glossary_paths, user_glossary_dir
+from kzalign.glossary.matcher import (
     Glossary,
     NameMatch,
     name_keys,
@@ -60,17 +60,16 @@ from .matcher import (
     translit_names,
     unknown_name_key,
 )
-from .morph import looks_foreign, ru_forms, ru_nominative, ru_norms
-from .qa import CHECK_COLUMNS, check_inputs, check_items, check_workspace, workspace_mt
+from kzalign.glossary.morph import looks_foreign, ru_forms, ru_nominative, ru_norms
 
 __all__ = [
-    "BUNDLED_DIR", "CANDIDATES_FILE", "CANDIDATE_COLUMNS", "CHECK_COLUMNS", "COLUMNS", "FORMATS", "KINDS",
+    "BUNDLED_DIR", "CANDIDATES_FILE", "CANDIDATE_COLUMNS", "COLUMNS", "FORMATS", "KINDS",
     "KIND_FILES", "MAX_CELL_CHARS", "MAX_FORMS_PER_ROW", "STATUSES", "Entry", "Glossary", "MergeReport",
-    "NameMatch", "add_entry", "add_entry_values", "add_to_glossary", "check_inputs", "check_items", "check_workspace",
+    "NameMatch", "add_entry", "add_entry_values", "add_to_glossary",
     "default_glossary_location", "default_glossary_paths", "entry_row", "explain_lines", "export_glossary",
     "extract_candidates", "extract_to_file", "glossary_files", "glossary_omegat", "glossary_table",
     "glossary_tbx", "load_glossary", "looks_foreign", "merge_candidates", "name_keys", "new_entry",
     "read_glossary_file", "recover_latin", "refuse_bundled", "ru_forms", "ru_nominative", "ru_norms",
     "seed_folder", "target_file", "translit_names", "unknown_name_key", "user_glossary_dir",
-    "validate_entries", "workspace_mt", "write_candidates",
+    "validate_entries", "write_candidates",
 ]

@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..errors import InputError, KzalignError
-from ..files import write_atomic
-from .entries import (
+from kzalign.core.errors import InputError, KzalignError
+from kzalign.core.files import write_atomic
+from kzalign.glossary.entries import (
     BUNDLED_DIR,
     COLUMNS,
     KIND_FILES,
@@ -33,7 +33,7 @@ from .entries import (
     validate_entries,
     write_entries,
 )
-from .matcher import Glossary
+from kzalign.glossary.matcher import Glossary
 
 
 def target_file(target: str | Path, kind: str) -> Path:

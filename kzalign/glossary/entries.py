@@ -14,9 +14,9 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from ..errors import InputError, Problem
-from ..files import unneutralize_formula, write_csv
-from ..translit import strip_accents
+from kzalign.core.errors import InputError, Problem
+from kzalign.core.files import unneutralize_formula, write_csv
+from kzalign.core.translit import strip_accents
 
 COLUMNS = ["ru", "en", "kind", "variants", "forbidden", "status", "note", "source"]
 KINDS = ("person", "org", "place", "title", "other")

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from ..translit import Step
-from .matcher import Glossary, translit_names
+from kzalign.core.translit import Step
+from kzalign.glossary.matcher import Glossary, translit_names
 
 _WORD_RULES = ("word:", "ye-", "i-", "o-", "y-", "ss-")
 

@@ -14,11 +14,11 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
-from .. import __version__
-from ..files import write_atomic, write_csv
-from .edit import glossary_table
-from .entries import COLUMNS, Entry
-from .matcher import Glossary
+from kzalign.core.files import write_atomic, write_csv
+from kzalign.core.version import __version__
+from kzalign.glossary.edit import glossary_table
+from kzalign.glossary.entries import COLUMNS, Entry
+from kzalign.glossary.matcher import Glossary
 
 TBX_NS = "urn:iso:std:iso:30042:ed:3.0"
 XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"

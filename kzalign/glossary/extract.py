@@ -9,14 +9,14 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from ..errors import KzalignError
-from ..files import write_csv
-from .entries import COLUMNS
-from .matcher import Glossary, NameMatch, best_window, en_windows
-from .morph import RU_TOKEN, kind_of, ru_nominative
+from kzalign.core.errors import KzalignError
+from kzalign.core.files import write_csv
+from kzalign.glossary.entries import COLUMNS
+from kzalign.glossary.matcher import Glossary, NameMatch, best_window, en_windows
+from kzalign.glossary.morph import RU_TOKEN, kind_of, ru_nominative
 
 if TYPE_CHECKING:
-    from ..store import Workspace
+    from kzalign.store.workspace import Workspace
 
 CANDIDATE_COLUMNS = COLUMNS + ["score", "evidence"]
 
@@ -97,7 +97,7 @@ def write_candidates(df: pd.DataFrame, out: str | Path) -> Path:
 
 def extract_to_file(db: str | Path, glossary: Glossary, out: str | Path, min_score: float = 0.75) -> pd.DataFrame:
     """Run :func:`extract_candidates` on workspace ``db`` and write the candidates CSV ``out``."""
-    from ..store import open_workspace
+    from kzalign.store.workspace import open_workspace
 
     with open_workspace(db) as ws:
         df = extract_candidates(ws, glossary, min_score)

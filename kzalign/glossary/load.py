@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-from ..signature import file_hash
-from .entries import glossary_files, read_rows, validate_entries
-from .matcher import Glossary
+from kzalign.core.signature import file_hash
+from kzalign.glossary.entries import glossary_files, read_rows, validate_entries
+from kzalign.glossary.matcher import Glossary
 
 
 def load_glossary(paths: Sequence[str | Path]) -> Glossary:

@@ -13,8 +13,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from ..errors import InputError, Problem
-from .entries import BUNDLED_DIR, glossary_files
+from kzalign.core.errors import InputError, Problem
+from kzalign.glossary.entries import BUNDLED_DIR, glossary_files
 
 ENV_VAR = "KZALIGN_GLOSSARY"
 
@@ -44,7 +44,7 @@ def default_glossary_paths() -> list[Path]:
 def default_glossary_location() -> Path:
     """TRANSITION (for ``review.import_review``, which still looks the target up itself): the user folder,
     seeded with the bundled files when it has none, so merged candidates never hide bundled entries."""
-    from .edit import seed_folder
+    from kzalign.glossary.edit import seed_folder
 
     user = user_glossary_dir()
     if not user.suffix and not _has_glossary(user):

@@ -13,9 +13,9 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-from ..translit import Step, name_similarity, phonetic_key, strip_accents, transliterate
-from .entries import Entry, norm_ru
-from .morph import (
+from kzalign.core.translit import Step, name_similarity, phonetic_key, strip_accents, transliterate
+from kzalign.glossary.entries import Entry, norm_ru
+from kzalign.glossary.morph import (
     CYR_CAPITAL,
     EN_INITIALS_BEFORE,
     RU_TOKEN,
@@ -501,7 +501,7 @@ def recover_latin(words: list[str], windows: list[tuple[str, ...]], min_score: f
 def translit_names(text: str, scheme: str = "kazakh", glossary: Glossary | None = None) -> tuple[str, list[Step]]:
     """Glossary names in ``text`` become their approved English form; the rest is transliterated.
     Returns the output and the steps (which glossary entry or rule produced each piece)."""
-    from ..translit import explain
+    from kzalign.core.translit import explain
 
     matches = glossary.find_ru(text) if glossary is not None else []
     steps: list[Step] = []

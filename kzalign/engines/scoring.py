@@ -1,0 +1,199 @@
+"""The link scoring model: pure functions from pair evidence to a link probability (no workspace needed).
+
+A pair's probability comes from evidence about the pair alone, normalised against fixed references
+(:mod:`kzalign.engines.background`): the ratio margin of its cosine over both items' density among the background
+vectors, and the fixed-idf overlap of glossary names, numbers/dates and cross-script words
+(:mod:`kzalign.engines.keys`). Other candidates of an item never decide whether a pair links; they only rank an
+item's links and feed the follow-up rule (:func:`follow_ups`). Weights are fitted by
+``benchmarks/bench_link_eval.py --fit`` (held-out numbers in BENCHMARKS.md).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import numpy as np
+
+from kzalign.engines.keys import KINDS, ItemKeys, weighted_overlap
+
+#: Stage 1: logistic weights over the pair's own evidence (:data:`BASE_FEATURES`). Stage 2 adds how far
+#: the pair's stage-1 score stands above the best *other* candidate of its Russian item (``rel_ru``) and of
+#: its English item (``rel_en``): its lead over the runner-up when it is the best, its gap to the best
+#: otherwise, capped at :data:`REL_CAP`. An item with no other candidate is measured against an ordinary
+#: pair (:func:`null_base`), so a lone pair gains nothing and loses nothing from having no rival.
+BASE_FEATURES = ("margin", "cos", "cognates", "names", "numbers")
+STAGE2 = ("base", "rel_ru", "rel_en")
+
+
+@dataclass(frozen=True)
+class Model:
+    """Fitted weights of one encoder: stage 1, stage 2, the cosine of an ordinary pair, default threshold."""
+
+    base: dict[str, float]
+    stage2: dict[str, float]
+    null_cos: float
+    threshold: float
+
+
+#: Fitted by ``benchmarks/bench_link_eval.py --fit`` on docalign+comparable (held-out numbers in
+#: BENCHMARKS.md), per encoder name; other encoders use USE's (logged).
+MODELS: dict[str, Model] = {
+    "use": Model({"bias": -10.822, "margin": 11.083, "cos": -6.216, "cognates": 11.004, "names": 2.957,
+                  "numbers": 1.142},
+                 {"bias": -0.691, "base": 0.304, "rel_ru": 0.323, "rel_en": 0.43}, null_cos=0.299, threshold=0.5),
+    "e5": Model({"bias": -74.643, "margin": 111.898, "cos": -43.173, "cognates": 11.597, "names": 2.654,
+                 "numbers": 1.58},
+                {"bias": -0.77, "base": 0.313, "rel_ru": 0.664, "rel_en": 0.749}, null_cos=0.894, threshold=0.45),
+}
+#: Default threshold of the default encoder (USE).
+THRESHOLD = MODELS["use"].threshold
+#: How shared keys are normalised per kind ("min": share of the smaller key set; see BENCHMARKS.md).
+OVERLAP = {"names": "cosine", "numbers": "cosine", "cognates": "cosine"}
+#: Follow-up reports: besides its best link, a Russian item also links to a candidate whose linear score is
+#: at most FOLLOWUP_GAP logits below the best link's, whose best Russian item it is, and which shares a rare
+#: name (an "anchor") with both the Russian item and its best link; a name is rare when its idf is at least
+#: FOLLOWUP_ANCHOR_IDF × the idf of a name never seen in the background sample. Not fitted (the dev sets
+#: are 1:1): set for the seeds and measured on the dev sets (BENCHMARKS.md).
+FOLLOWUP_GAP = 2.0
+FOLLOWUP_ANCHOR_IDF = 0.5
+#: Cap (in logits) of the competition features (:func:`group_rel`).
+REL_CAP = 3.0
+
+
+def pair_features(keys: ItemKeys, ru_idx: np.ndarray, en_idx: np.ndarray, margin: np.ndarray,
+                  cos: np.ndarray) -> tuple[dict[str, np.ndarray], list[dict[str, list[str]]]]:
+    """Feature arrays for candidate pairs and the shared keys a reviewer can read (sorted, deterministic)."""
+    feats: dict[str, list[float]] = {k: [] for k in KINDS}
+    shared: list[dict[str, list[str]]] = []
+    for r, e in zip(ru_idx.tolist(), en_idx.tolist(), strict=True):
+        sh: dict[str, list[str]] = {}
+        for kind in KINDS:
+            sets, norms, j = getattr(keys, kind), keys.norms[kind], keys.n_ru + e
+            score, common = weighted_overlap(sets[r], sets[j], keys.idf[kind], OVERLAP[kind], (norms[r], norms[j]))
+            feats[kind].append(score)
+            sh[kind] = common
+        shared.append(sh)
+    out = {k: np.asarray(v, dtype=np.float64) for k, v in feats.items()}
+    out["margin"] = np.asarray(margin, dtype=np.float64)
+    out["cos"] = np.asarray(cos, dtype=np.float64)
+    return out, shared
+
+
+def linear(feats: Mapping[str, np.ndarray], weights: Mapping[str, float]) -> np.ndarray:
+    """bias + Σ weight × feature (the logit of the link probability)."""
+    n = len(next(iter(feats.values())))
+    z = np.full(n, weights.get("bias", 0.0), dtype=np.float64)
+    for name, w in weights.items():
+        if name != "bias":
+            z += w * np.asarray(feats[name], dtype=np.float64)
+    return z
+
+
+def sigmoid(z: np.ndarray) -> np.ndarray:
+    """Logistic function, clipped against overflow."""
+    return 1.0 / (1.0 + np.exp(-np.clip(z, -50, 50)))
+
+
+def model_for(encoder_name: str) -> Model:
+    """The fitted model of an encoder (USE's for encoders without fitted weights)."""
+    return MODELS.get(encoder_name, MODELS["use"])
+
+
+def null_base(base_weights: Mapping[str, float], null_cos: float) -> float:
+    """Stage-1 logit of an ordinary pair: margin 1 (no closer than its usual neighbours), the cosine of an
+    ordinary neighbour, nothing shared. It stands in for the runner-up of an item with no other candidate."""
+    return float(base_weights.get("bias", 0.0) + base_weights.get("margin", 0.0)
+                 + base_weights.get("cos", 0.0) * null_cos)
+
+
+def stage2_features(base: np.ndarray, ru_idx: np.ndarray, en_idx: np.ndarray, alone: float,
+                    cap: float = REL_CAP) -> dict[str, np.ndarray]:
+    """Competition features of each pair from the stage-1 scores of all candidate pairs."""
+    return {"base": base, "rel_ru": group_rel(base, ru_idx, cap, alone), "rel_en": group_rel(base, en_idx, cap, alone)}
+
+
+def combine(feats: Mapping[str, np.ndarray], ru_idx: np.ndarray, en_idx: np.ndarray, model: Model) -> np.ndarray:
+    """Link probability of each candidate pair: its own evidence, then its standing among its items' candidates."""
+    base = linear(feats, model.base)
+    z = linear(stage2_features(base, ru_idx, en_idx, null_base(model.base, model.null_cos)), model.stage2)
+    return sigmoid(z)
+
+
+# -- competition between the candidates of one item: ranks, ties and the follow-up rule ----------------
+def group_gap(score: np.ndarray, groups: np.ndarray) -> np.ndarray:
+    """How far each score is below the best score of its group (0 for the best)."""
+    if len(score) == 0:
+        return np.asarray(score, dtype=np.float64)
+    best = np.full(int(groups.max()) + 1, -np.inf)
+    np.maximum.at(best, groups, score)
+    return score - best[groups]
+
+
+def group_rel(score: np.ndarray, groups: np.ndarray, cap: float = REL_CAP, alone: float = 0.0) -> np.ndarray:
+    """Each score minus the best *other* score of its group, at most ``cap``.
+
+    Positive only for a group's best (its lead over the runner-up); the others get their gap to the best.
+    A pair alone in its group is measured against ``alone`` instead.
+    """
+    score = np.asarray(score, dtype=np.float64)
+    if len(score) == 0:
+        return score
+    n = int(groups.max()) + 1
+    order = np.lexsort((-score, groups))  # by group, best first
+    g_sorted, s_sorted = groups[order], score[order]
+    first = np.ones(len(order), bool)
+    first[1:] = g_sorted[1:] != g_sorted[:-1]
+    second = np.zeros(len(order), bool)
+    second[1:] = first[:-1] & ~first[1:]
+    best, runner_up = np.full(n, -np.inf), np.full(n, np.nan)
+    best[g_sorted[first]] = s_sorted[first]
+    runner_up[g_sorted[second]] = s_sorted[second]
+    is_best = np.zeros(len(score), bool)
+    is_best[order[first]] = True
+    other = np.where(is_best, runner_up[groups], best[groups])
+    other = np.where(np.isnan(other), alone, other)
+    return np.minimum(score - other, cap)
+
+
+def ranks(score: np.ndarray, groups: np.ndarray, tie: np.ndarray) -> np.ndarray:
+    """1-based rank of each pair within its group (best score first; ties broken by ``tie``, ascending)."""
+    order = np.lexsort((tie, -np.asarray(score, dtype=np.float64), groups))
+    out = np.empty(len(score), np.int64)
+    prev, r = None, 0
+    for n in order.tolist():
+        g = int(groups[n])
+        r = r + 1 if g == prev else 1
+        prev = g
+        out[n] = r
+    return out
+
+
+def follow_ups(base: np.ndarray, prob: np.ndarray, ru_idx: np.ndarray, en_idx: np.ndarray, keys: ItemKeys,
+               threshold: float, max_gap: float = FOLLOWUP_GAP,
+               anchor_idf: float = FOLLOWUP_ANCHOR_IDF) -> dict[int, tuple[int, list[str]]]:
+    """Candidates below the threshold that are follow-up reports of their Russian item's best link.
+
+    Returns {candidate position: (position of the Russian item's best link, anchor names)}. A follow-up
+    is at most ``max_gap`` logits below the best link (which must be linked), is its English item's best
+    candidate, and shares a rare name with both the Russian item and the best link.
+    """
+    if len(base) == 0:
+        return {}
+    gap_ru, gap_en = group_gap(base, ru_idx), group_gap(base, en_idx)
+    best_of: dict[int, int] = {}
+    for n in np.flatnonzero(gap_ru == 0).tolist():
+        best_of.setdefault(int(ru_idx[n]), n)
+    rare = keys.rare_idf(anchor_idf)
+    idf = keys.idf["names"]
+    out: dict[int, tuple[int, list[str]]] = {}
+    todo = (gap_ru < 0) & (gap_ru >= -max_gap) & (gap_en == 0) & (prob < threshold)
+    for n in np.flatnonzero(todo).tolist():
+        b = best_of.get(int(ru_idx[n]))
+        if b is None or prob[b] < threshold:
+            continue
+        r, e, eb = int(ru_idx[n]), keys.n_ru + int(en_idx[n]), keys.n_ru + int(en_idx[b])
+        anchors = [k for k in keys.names[r] & keys.names[e] & keys.names[eb] if idf.get(k, 0.0) >= rare]
+        if anchors:
+            out[n] = (b, sorted(anchors, key=lambda k: (-idf.get(k, 0.0), k)))
+    return out

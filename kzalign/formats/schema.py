@@ -1,0 +1,50 @@
+"""The review file's schema: its columns, the decisions a reviewer writes, and the parsed-file record.
+
+Every review format (CSV/XLSX in :mod:`.sheet`, XLIFF in :mod:`.xliff`) writes these columns and reads back
+a :class:`ReviewFile`; :mod:`.review_file` picks the reader for a file.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from kzalign.core.errors import Problem
+from kzalign.core.signature import parse_signature
+
+REVIEW_COLUMNS = ["row_id", "kind", "ru_id", "en_id", "ru_text", "mt_en", "en_text", "score", "evidence", "flags",
+                  "check", "decision", "corrected_en", "reviewer", "note", "signature"]
+EDITABLE = ("decision", "corrected_en", "reviewer", "note")
+REQUIRED = ("row_id", "check", "decision")
+DECISIONS = ("accept", "reject", "fix")
+SIGNATURE_PREFIX = "signature: "
+INSTRUCTIONS = ("Fill in decision (accept, reject or fix), the right English in corrected_en for a fix, reviewer "
+                "and note; leave the other columns as they are. Then: kzalign review import FILE")
+XLSX_SUFFIXES = (".xlsx", ".xlsm")
+XLIFF_SUFFIXES = (".xlf", ".xliff", ".xlif")
+
+
+@dataclass
+class ReviewFile:
+    """A parsed review file: its signature, columns and rows, each with the row (or line) number users see."""
+
+    path: Path
+    fmt: str
+    signature: dict[str, str]
+    columns: list[str]
+    rows: list[tuple[int, dict[str, str]]]
+    encoding: str = "utf-8"
+    problems: list[Problem] = field(default_factory=list)
+
+
+def review_format(path: str | Path, fmt: str | None = None) -> str:
+    """csv, xlsx or xliff: ``fmt`` when given, else from the file name."""
+    if fmt:
+        return fmt
+    suffix = Path(path).suffix.lower()
+    return "xlsx" if suffix in XLSX_SUFFIXES else "xliff" if suffix in XLIFF_SUFFIXES else "csv"
+
+
+def parse_sig(sig: str) -> dict[str, str]:
+    """The fields of a signature string as written in a review file."""
+    return parse_signature(sig)

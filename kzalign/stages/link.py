@@ -1,0 +1,595 @@
+"""The linking stage: which English reports tell the same story as each Russian report.
+
+Steps (each measured on ``../shared/eval``; see the "Linking" section of BENCHMARKS.md):
+
+1. item vectors: the mean of the item's sentence vectors (cached sentence embeddings, shared with the
+   sentence stage);
+2. candidates: each item's nearest items on the other side (:mod:`kzalign.engines.candidates`);
+3. evidence about each pair (:mod:`kzalign.engines.scoring`): its ratio margin over both items' nearest neighbours
+   among the workspace's other items *and* the shipped background sample (:mod:`kzalign.engines.background`; the
+   pair's own partner left out, so a lone pair is measured against the background alone), and fixed-idf
+   shared names, numbers and cross-script words (:mod:`kzalign.engines.keys`, cached per item);
+4. a fitted two-stage logistic model, a calibrated threshold, follow-up reports of a linked item, the
+   optional date rule and reviewer decisions (re-read inside the write transaction: rejected links never
+   return, accepted ones stay). Only links that changed are rewritten.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field, fields
+from datetime import date
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from kzalign.core.errors import KzalignError
+from kzalign.core.progress import ProgressCallback
+from kzalign.core.signature import make_signature
+from kzalign.core.text import split_sentences, text_hash
+from kzalign.core.version import __version__
+from kzalign.engines import candidates as C
+from kzalign.engines.background import Background, key_weights_signature, load_background, load_key_weights
+from kzalign.engines.embed import DEFAULT_EN_ENCODER, Encoder, embed_texts, resolve
+from kzalign.engines.keys import KEYS_VERSION, ItemKeys, build_item_keys, cached_key_sets
+from kzalign.engines.scoring import THRESHOLD, Model, combine, follow_ups, linear, model_for, pair_features
+from kzalign.store.workspace import Workspace, link_key
+
+if TYPE_CHECKING:
+    from kzalign.glossary import Glossary
+
+log = logging.getLogger(__name__)
+
+__all__ = ["THRESHOLD", "GlossaryChanged", "LinkReport", "evidence_text", "item_units", "item_vectors",
+           "link_workspace", "links_table", "pool_units", "reliable_mt", "score_pairs"]
+
+#: Weight of the headline in the item vector (sentences weigh 1 each); 2 and 3 measured worse on comparable.
+HEAD_WEIGHT = 1.0
+#: An item's MT draft is used for linking only when at most this share of its sentences is flagged by the
+#: translation guards (empty, repetition, copied source, length ratio, lost name): a broken or unsuitable
+#: model must not pull links down (with a random-weight model every draft is flagged and set aside).
+MT_MAX_FLAGGED = 0.5
+#: Bump when :func:`item_units` or the sentence splitter changes: cached item vectors are then recomputed.
+SENTENCES_VERSION = "s1"
+#: Shared keys shown per kind in a link's evidence.
+EVIDENCE_KEYS = 12
+
+
+# -- item texts and vectors -----------------------------------------------------------------------
+def item_units(title: str | None, text: str, lang: str) -> list[str]:
+    """Headline first, then the body's sentences (the headline is the first line when no title is given)."""
+    title = (title or "").strip()
+    body = text or ""
+    if not title:
+        lines = [ln for ln in body.splitlines() if ln.strip()]
+        if len(lines) > 1:
+            title, body = lines[0].strip(), "\n".join(lines[1:])
+    sents = split_sentences(body, lang)
+    units = ([title] if title else []) + [s for s in sents if s != title]
+    return units or [title or body or " "]
+
+
+def pool_units(vecs: np.ndarray, counts: Sequence[int], head_weight: float = HEAD_WEIGHT,
+               has_head: Sequence[bool] | None = None) -> np.ndarray:
+    """Normalised weighted mean of each item's unit vectors (the first unit weighs ``head_weight``)."""
+    out = np.zeros((len(counts), vecs.shape[1]), dtype=np.float32)
+    start = 0
+    for i, n in enumerate(counts):
+        block = vecs[start : start + n]
+        w = np.ones(n, dtype=np.float32)
+        if n > 1 and (has_head is None or has_head[i]):
+            w[0] = head_weight
+        out[i] = (w[:, None] * block).sum(axis=0)
+        start += n
+    norms = np.linalg.norm(out, axis=1, keepdims=True)
+    norms[norms == 0] = 1.0
+    return out / norms
+
+
+def item_vectors(ws: Workspace, encoder: Encoder, items: pd.DataFrame, *, progress: ProgressCallback | None = None,
+                 head_weight: float = HEAD_WEIGHT) -> np.ndarray:
+    """Item vectors (columns title, text, lang) pooled from cached sentence vectors (which the sentence stage
+    reuses); the pooled vectors are cached too, by item text, so an unchanged item is not even split again."""
+    titles = [t if isinstance(t, str) else "" for t in (items["title"] if "title" in items else [""] * len(items))]
+    rows = list(zip(titles, items["text"].astype(str), items["lang"].astype(str), strict=True))
+    hashes = [text_hash(f"{lang}\n{title}\n{text}") for title, text, lang in rows]
+    key = f"{encoder.signature}|item:{__version__}-{SENTENCES_VERSION}:h{head_weight:g}"
+    found = ws.get_vectors(key, list(dict.fromkeys(hashes)))
+    todo = list(dict.fromkeys(h for h in hashes if h not in found))
+    if todo:
+        where = {h: i for i, h in enumerate(hashes)}
+        units: list[str] = []
+        counts: list[int] = []
+        for h in todo:
+            title, text, lang = rows[where[h]]
+            u = item_units(title, text, lang)
+            units.extend(u)
+            counts.append(len(u))
+        vecs = pool_units(embed_texts(ws, encoder, units, progress=progress), counts, head_weight)
+        with ws.transaction():
+            ws.put_vectors(key, todo, vecs)
+        found.update(zip(todo, vecs, strict=True))
+    if not hashes:
+        return np.zeros((0, encoder.dim), np.float32)
+    return np.ascontiguousarray(np.stack([found[h] for h in hashes]), dtype=np.float32)
+
+
+# -- the pure scoring of candidate pairs ----------------------------------------------------------
+@dataclass
+class ScoredPairs:
+    """Candidate pairs (indices into the RU and EN lists) with their evidence and link probability."""
+
+    ru: np.ndarray
+    en: np.ndarray
+    feats: dict[str, np.ndarray]
+    shared: list[dict[str, list[str]]]
+    prob: np.ndarray
+    follow: dict[int, tuple[int, list[str]]]
+    mt_margin: np.ndarray | None = None
+
+
+def pair_margins(rv: np.ndarray, ev: np.ndarray, background: Background | None, ru_idx: np.ndarray,
+                 en_idx: np.ndarray, k: int = C.K_NEIGHBOURS,
+                 cand: C.Candidates | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """(cos, ratio margin) of the pairs: cos over the denser of both items' neighbourhoods among the other
+    side's items and the background, the partner left out (in a small workspace one side's neighbourhood
+    is mostly background: the denser side keeps a topic's reports from standing out of a thin one).
+    Without a background, the mean density among the workspace alone (the fallback). ``cand``: the
+    candidate search's nearest neighbours, reused so that only the small background is searched again."""
+    cos = C.pair_cos(rv, ev, ru_idx, en_idx)
+    if background is None:
+        d_ru, d_en = C.workspace_densities(rv, ev, k)
+        return cos, C.ratio_margin(cos, d_ru[ru_idx], d_en[en_idx])
+    d_ru = C.pair_density(rv, ev, background.en, ru_idx, en_idx, k, cand.ru_nn if cand else None)
+    d_en = C.pair_density(ev, rv, background.ru, en_idx, ru_idx, k, cand.en_nn if cand else None)
+    d = np.maximum(d_ru, d_en)
+    return cos, C.ratio_margin(cos, d, d)
+
+
+def score_pairs(rv: np.ndarray, ev: np.ndarray, keys: ItemKeys, model: Model, ru_idx: np.ndarray,
+                en_idx: np.ndarray, background: Background | None, threshold: float,
+                mt_margin: np.ndarray | None = None, cand: C.Candidates | None = None) -> ScoredPairs:
+    """Score given candidate pairs (pure: no workspace). ``mt_margin`` (NaN where no draft) is averaged
+    with the cross-lingual margin: ratio margins are scale-free. ``cand``: see :func:`pair_margins`."""
+    cos, margin = pair_margins(rv, ev, background, ru_idx, en_idx, cand=cand)
+    feats, shared = pair_features(keys, ru_idx, en_idx, margin, cos)
+    feats["margin_xl"] = feats["margin"]
+    if mt_margin is not None and np.isfinite(mt_margin).any():
+        ok = np.isfinite(mt_margin)
+        feats["margin"] = feats["margin"].copy()
+        feats["margin"][ok] = (margin[ok] + mt_margin[ok]) / 2
+    prob = combine(feats, ru_idx, en_idx, model)
+    follow = follow_ups(linear(feats, model.base), prob, ru_idx, en_idx, keys, threshold)
+    return ScoredPairs(ru_idx, en_idx, feats, shared, prob, follow, mt_margin)
+
+
+# -- the stage ------------------------------------------------------------------------------------
+class GlossaryChanged(KzalignError):
+    """The glossary given explicitly differs from the one the workspace's last link run used."""
+
+    def __init__(self, path: object, old: str, new: str):
+        super().__init__(
+            f"{path}: the workspace was last linked with glossary {old}, the glossary given is {new}; "
+            "linking now would mix evidence from two glossaries. Give the same glossary, or re-link every "
+            "pair with the new one (relink=True)."
+        )
+        self.old, self.new = old, new
+
+
+@dataclass
+class LinkReport:
+    """What a link run did."""
+
+    ru_items: int = 0
+    en_items: int = 0
+    candidates: int = 0
+    links: int = 0
+    linked_ru: int = 0
+    unlinked_ru: int = 0
+    kept_accepted: int = 0
+    skipped_rejected: int = 0
+    skipped_by_date: int = 0
+    threshold: float = THRESHOLD
+    encoder: str = ""
+    mt: bool = False
+    #: Russian items whose MT draft was scored against English, and those set aside as mostly flagged.
+    mt_items: int = 0
+    mt_unreliable: int = 0
+    mt_model: str = ""
+    signature: str = ""
+    glossary: str = ""
+    #: The glossary differs from the last link run's (every pair was scored with the new one).
+    glossary_changed: bool = False
+    #: Background sample the margins were normalised against ("workspace" when none ships for the encoder).
+    background: str = ""
+    keys_computed: int = 0
+    added: int = 0
+    changed: int = 0
+    removed: int = 0
+    #: Nothing a link run reads changed since the last one (same items, decisions, links and settings):
+    #: nothing was scored or written, and the numbers are the last run's.
+    unchanged: bool = False
+
+
+def link_signature(encoder: Encoder, threshold: float, max_days: int | None, glossary: Glossary,
+                   mt_encoder: Encoder | None, mt_model: str | None = None, background: str = "ws") -> str:
+    """Signature of a link run: encoders, translator, threshold, date rule, glossary, background and idf table."""
+    mt_sig = (mt_model or "unknown").replace("|", "+") if mt_encoder else None
+    return make_signature({
+        "stage": "link", "enc": encoder.signature, "mt": mt_sig,
+        "mtenc": mt_encoder.signature if mt_encoder else None,
+        "k": C.K_NEIGHBOURS, "thr": float(threshold), "days": max_days, "gloss": glossary.signature,
+        "bg": background, "idf": key_weights_signature(),
+    })
+
+
+def reliable_mt(mt: pd.DataFrame, max_flagged: float = MT_MAX_FLAGGED) -> tuple[dict[str, str], int]:
+    """({RU id: MT draft} usable for linking, number of drafts set aside as mostly flagged)."""
+    share = mt["flagged_share"] if "flagged_share" in mt else pd.Series(0.0, index=mt.index)
+    out: dict[str, str] = {}
+    unreliable = 0
+    for i, t, f in zip(mt["id"], mt["mt_en"], share, strict=True):
+        if not (isinstance(t, str) and t.strip()):
+            continue
+        if float(f) > max_flagged:
+            unreliable += 1
+            continue
+        out[str(i)] = t
+    return out, unreliable
+
+
+def _mt_margin(ws: Workspace, mt_map: dict[str, str], ru: pd.DataFrame, en: pd.DataFrame, mt_encoder: Encoder,
+               ru_idx: np.ndarray, en_idx: np.ndarray, progress: ProgressCallback | None) -> np.ndarray:
+    """Ratio margin of MT-English against English (English encoder and its background; NaN without a draft)."""
+    ru_mt = pd.DataFrame({"title": "", "text": [mt_map.get(i, "") or " " for i in ru["id"]], "lang": "en"})
+    has = np.array([str(i) in mt_map for i in ru["id"]])
+    ru_v = item_vectors(ws, mt_encoder, ru_mt, progress=progress)
+    en_v = item_vectors(ws, mt_encoder, en.assign(lang="en"), progress=progress)
+    bg = load_background(mt_encoder.name, mt_encoder.signature)
+    ref = Background(bg.encoder, bg.en, bg.en, bg.signature) if bg is not None and len(bg.en) else None
+    _, marg = pair_margins(ru_v, en_v, ref, ru_idx, en_idx)
+    return np.where(has[ru_idx], marg, np.nan)
+
+
+def _check_inputs(ws: Workspace, threshold: float | None, max_days: int | None) -> None:
+    """Refuse bad parameters and a workspace with nothing to link (before anything is computed)."""
+    if threshold is not None and not 0.0 <= float(threshold) <= 1.0:
+        raise KzalignError(f"threshold must be between 0 and 1 (a link probability), got {threshold}")
+    if max_days is not None and max_days < 0:
+        raise KzalignError(f"max_days must be 0 or more, got {max_days}")
+    counts = ws.count_items()
+    if not counts:
+        raise KzalignError(f"{ws.path}: the workspace has no items; run 'kzalign ingest' first")
+    missing = [lg for lg in ("ru", "en") if not counts.get(lg)]
+    if missing:
+        have = ", ".join(f"{n} {lg}" for lg, n in counts.items())
+        raise KzalignError(f"{ws.path}: nothing to link: no {' or '.join(missing).upper()} items (have {have})")
+
+
+def _glossary_changed(ws: Workspace, glossary: Glossary, refuse: bool) -> bool:
+    """Whether the glossary differs from the last link run's; with ``refuse``, a difference is an error."""
+    last = ws.last_run("link")
+    old = str(last[1].get("glossary", "")) if last else ""
+    if not old or old == glossary.signature:
+        return False
+    if refuse:
+        raise GlossaryChanged(ws.path, old, glossary.signature)
+    log.info("glossary changed since the last link run (%s -> %s): every pair is scored with the new one",
+             old, glossary.signature)
+    return True
+
+
+def _empty_glossary() -> Glossary:
+    from kzalign.glossary import Glossary
+
+    return Glossary([], "none")
+
+
+@dataclass
+class _Run:
+    """Everything one link run resolved before scoring (items, encoders, MT drafts, model); its signature is
+    computed from these same fields, so it cannot disagree with what ran (sacrebleu's signature per metric)."""
+
+    ru: pd.DataFrame
+    en: pd.DataFrame
+    encoder: Encoder
+    glossary: Glossary
+    model: Model
+    threshold: float
+    max_days: int | None
+    background: Background | None
+    mt_map: dict[str, str] = field(default_factory=dict)
+    mt_encoder: Encoder | None = None
+    mt_model: str | None = None
+
+    @property
+    def signature(self) -> str:
+        return link_signature(self.encoder, self.threshold, self.max_days, self.glossary, self.mt_encoder,
+                              self.mt_model, self.background.signature if self.background else "ws")
+
+
+def _prepare(ws: Workspace, encoder: Encoder | str | None, glossary: Glossary | None, threshold: float | None,
+             max_days: int | None, mt: pd.DataFrame | None, mt_encoder: Encoder | str | None,
+             mt_model: str | None, rep: LinkReport) -> _Run:
+    """Resolve the encoders, model, threshold, MT drafts and signature of a run; fill the report's header."""
+    enc = resolve(encoder)
+    gl = glossary if glossary is not None else _empty_glossary()
+    bg = load_background(enc.name, enc.signature)
+    if bg is None:
+        log.warning("no background sample ships for encoder %s: margins are measured against the workspace "
+                    "alone (a lone pair in a tiny workspace may not link)", enc.name)
+    model = model_for(enc.name)
+    thr = model.threshold if threshold is None else float(threshold)
+    use_mt = mt is not None and len(mt) > 0
+    mt_enc = resolve(mt_encoder or DEFAULT_EN_ENCODER) if use_mt else None
+    run = _Run(ws.items("ru").reset_index(drop=True), ws.items("en").reset_index(drop=True), enc, gl, model, thr,
+               max_days, bg, mt_encoder=mt_enc, mt_model=mt_model)
+    if use_mt and mt is not None:
+        run.mt_map, rep.mt_unreliable = reliable_mt(mt)
+        rep.mt_model = str(mt_model or "unknown")
+        if rep.mt_unreliable:
+            log.info("%d of %d MT drafts are mostly flagged by the translation guards and are not used for "
+                     "linking", rep.mt_unreliable, len(mt))
+    rep.ru_items, rep.en_items, rep.threshold = len(run.ru), len(run.en), thr
+    rep.encoder, rep.signature, rep.glossary = enc.signature, run.signature, gl.signature
+    rep.background = bg.signature if bg else "workspace"
+    return run
+
+
+def _score_workspace(ws: Workspace, run: _Run, rep: LinkReport, progress: ProgressCallback | None) -> ScoredPairs:
+    """Vectors (cached), candidates plus accepted pairs, keys (cached) and scores of every candidate pair."""
+    ru, en = run.ru, run.en
+    rv = item_vectors(ws, run.encoder, ru, progress=progress)
+    ev = item_vectors(ws, run.encoder, en, progress=progress)
+    cand = C.candidate_pairs(rv, ev)
+    ru_pos = {i: n for n, i in enumerate(ru["id"])}
+    en_pos = {i: n for n, i in enumerate(en["id"])}
+    have = set(zip(cand.ru.tolist(), cand.en.tolist(), strict=True))
+    extra = sorted({(ru_pos[r], en_pos[e]) for r, e in ws.accepted_link_pairs() if r in ru_pos and e in en_pos}
+                   - have)
+    r_idx = np.concatenate([cand.ru, np.array([p[0] for p in extra], np.int64)])
+    e_idx = np.concatenate([cand.en, np.array([p[1] for p in extra], np.int64)])
+    texts = [f"{t}\n{x}" for t, x in zip(ru["title"], ru["text"], strict=True)] + [
+        f"{t}\n{x}" for t, x in zip(en["title"], en["text"], strict=True)]
+    sets, rep.keys_computed = cached_key_sets(ws, texts, ["ru"] * len(ru) + ["en"] * len(en), run.glossary,
+                                              progress)
+    keys = build_item_keys(sets, len(ru), load_key_weights())
+    mt_marg = None
+    if run.mt_map and run.mt_encoder is not None:
+        mt_marg = _mt_margin(ws, run.mt_map, ru, en, run.mt_encoder, r_idx, e_idx, progress)
+    rep.candidates = len(r_idx)
+    sp = score_pairs(rv, ev, keys, run.model, r_idx, e_idx, run.background, run.threshold, mt_marg, cand)
+    rep.mt = sp.mt_margin is not None and bool(np.isfinite(sp.mt_margin).any())
+    rep.mt_items = sum(1 for i in ru["id"] if str(i) in run.mt_map) if rep.mt else 0
+    return sp
+
+
+def link_workspace(
+    ws: Workspace,
+    *,
+    encoder: Encoder | str | None = None,
+    glossary: Glossary | None = None,
+    threshold: float | None = None,
+    max_days: int | None = None,
+    mt: pd.DataFrame | None = None,
+    mt_encoder: Encoder | str | None = None,
+    mt_model: str | None = None,
+    workspace_mt: bool = False,
+    relink: bool = True,
+    progress: ProgressCallback | None = None,
+) -> LinkReport:
+    """Link every Russian item to the English items on the same story; rewrite only the links that change.
+
+    ``glossary`` is the loaded glossary (None: no glossary, signature ``gloss:none``; the library never
+    looks for one). With ``relink=False`` a glossary other than the last link run's is refused
+    (:class:`GlossaryChanged`) and nothing is written. A Russian item may get several links (follow-ups,
+    copies) or none. ``mt`` (columns id, mt_en and optionally flagged_share, from
+    :func:`kzalign.engines.translate.item_translations`) made by ``mt_model`` adds MT-English scoring; with
+    ``workspace_mt`` and no ``mt``, the drafts of the workspace's last ``kzalign translate`` run are used.
+    Reviewer decisions are re-read inside the write transaction, so one recorded meanwhile is honoured.
+    """
+    encoder = resolve(encoder)  # an unknown encoder name is the first error a user sees
+    _check_inputs(ws, threshold, max_days)
+    if mt is None and workspace_mt:
+        from kzalign.engines.translate import latest_translations
+
+        found = latest_translations(ws)
+        if found is not None:
+            mt_model, mt = found
+    rep = LinkReport()
+    run = _prepare(ws, encoder, glossary, threshold, max_days, mt, mt_encoder, mt_model, rep)
+    rep.glossary_changed = _glossary_changed(ws, run.glossary, refuse=not relink)
+    last = ws.last_run("link")
+    if last is not None and last[0] == run.signature and last[1].get("inputs") == _inputs(ws, run):
+        return _unchanged_report(last[1])
+    sp = _score_workspace(ws, run, rep, progress)
+    with ws.transaction():
+        rows = _decide(ws, run, sp, rep)
+        rep.added, rep.changed, rep.removed = ws.update_links(rows)
+        rep.links = len(rows)
+        rep.linked_ru = len({r[0] for r in rows})
+        rep.unlinked_ru = len(run.ru) - rep.linked_ru
+        last, inputs = ws.last_run("link"), _inputs(ws, run)
+        if (rep.added or rep.changed or rep.removed or last is None or last[0] != run.signature
+                or last[1].get("inputs") != inputs):
+            ws.record_run("link", run.signature, {**_run_stats(rep), "inputs": inputs})
+    return rep
+
+
+def _inputs(ws: Workspace, run: _Run) -> str:
+    """Digest of everything a link run's result depends on: its signature, key and scoring versions, the MT
+    drafts it uses, and the workspace's items, link decisions and links (:meth:`Workspace.link_inputs_digest`)."""
+    h = hashlib.sha256(f"{run.signature}|{KEYS_VERSION}|{run.model!r}".encode())
+    for item_id in sorted(run.mt_map):
+        h.update(f"{item_id}\t{run.mt_map[item_id]}\n".encode())
+    h.update(ws.link_inputs_digest().encode())
+    return h.hexdigest()
+
+
+def _unchanged_report(stats: dict[str, object]) -> LinkReport:
+    """The report of a run that found nothing changed: the last run's numbers, nothing added or computed."""
+    known = {f.name for f in fields(LinkReport)}
+    rep = LinkReport(**{k: v for k, v in stats.items() if k in known})  # type: ignore[arg-type]
+    rep.added = rep.changed = rep.removed = rep.keys_computed = 0
+    rep.glossary_changed, rep.unchanged = False, True
+    return rep
+
+
+def _run_stats(rep: LinkReport) -> dict[str, object]:
+    """What is stored about a run in the workspace (the report's numbers and signatures)."""
+    return dict(rep.__dict__)
+
+
+def _day(value: object) -> date | None:
+    if not isinstance(value, str) or len(value) < 10:
+        return None
+    try:
+        return date.fromisoformat(value[:10])
+    except ValueError:
+        return None
+
+
+def _evidence(run: _Run, sp: ScoredPairs, n: int, days: int | None, decision: str | None,
+              follow: tuple[int, list[str]] | None) -> dict[str, object]:
+    """The evidence of candidate ``n`` as a JSON-ready dict (shared keys in a fixed order)."""
+    f, sh = sp.feats, sp.shared[n]
+    ev: dict[str, object] = {
+        "cos": round(float(f["cos"][n]), 4), "margin": round(float(f["margin_xl"][n]), 4),
+        "names": sh["names"][:EVIDENCE_KEYS], "numbers": sh["numbers"][:EVIDENCE_KEYS],
+        "words": sh["cognates"][:EVIDENCE_KEYS], "names_score": round(float(f["names"][n]), 4),
+        "numbers_score": round(float(f["numbers"][n]), 4), "words_score": round(float(f["cognates"][n]), 4),
+        "days": days, "prob": round(float(sp.prob[n]), 4),
+    }
+    if follow is not None:
+        b, anchors = follow
+        ev["follow_up_of"] = str(run.en["id"][sp.en[b]])
+        ev["anchors"] = anchors[:6]
+    if sp.mt_margin is not None and np.isfinite(sp.mt_margin[n]):
+        ev["mt_margin"] = round(float(sp.mt_margin[n]), 4)
+    if decision == "accept":
+        ev["decision"] = "accept"
+    return ev
+
+
+def _decide(ws: Workspace, run: _Run, sp: ScoredPairs, rep: LinkReport) -> list[tuple[str, str, float, int, str, str]]:
+    """The link rows: scored pairs over the threshold or follow-ups, with the decisions read now (inside
+    the write transaction): rejected ones left out, accepted ones kept; ranked per Russian item."""
+    dec = _link_decisions(ws)
+    ru_ids, en_ids = run.ru["id"].astype(str).tolist(), run.en["id"].astype(str).tolist()
+    ru_days, en_days = [_day(d) for d in run.ru["date"]], [_day(d) for d in run.en["date"]]
+    rows: dict[tuple[str, str], tuple[float, dict[str, object]]] = {}
+    for n, (r, e) in enumerate(zip(sp.ru.tolist(), sp.en.tolist(), strict=True)):
+        rid, eid = ru_ids[r], en_ids[e]
+        decision = dec.get(link_key(rid, eid))
+        fu = sp.follow.get(n)
+        if fu is not None and dec.get(link_key(rid, en_ids[sp.en[fu[0]]])) == "reject":
+            fu = None  # a follow-up of a link the reviewer rejected is no follow-up
+        linked = sp.prob[n] >= run.threshold or fu is not None
+        if decision == "reject":
+            rep.skipped_rejected += int(linked)
+            continue
+        days = (en_days[e] - ru_days[r]).days if ru_days[r] and en_days[e] else None
+        if decision != "accept":
+            if not linked:
+                continue
+            if run.max_days is not None and days is not None and days < -run.max_days:
+                rep.skipped_by_date += 1
+                continue
+        else:
+            rep.kept_accepted += 1
+        ev = _evidence(run, sp, n, days, decision, fu)
+        rows[(rid, eid)] = (round(float(sp.prob[n]), 6), ev)
+    rows.update(_accepted_meanwhile(ws, dec, rows, rep))
+    return _ranked(rows, run.signature)
+
+
+def _link_decisions(ws: Workspace) -> dict[str, str]:
+    """{link key: accept|reject} of the reviewer decisions about links."""
+    return ws.decision_by_key("link")
+
+
+def _accepted_meanwhile(ws: Workspace, dec: dict[str, str], rows: dict[tuple[str, str], tuple[float, dict[str, object]]],
+                        rep: LinkReport) -> dict[tuple[str, str], tuple[float, dict[str, object]]]:
+    """Existing links a reviewer accepted while this run was scoring (not among its scored pairs): kept."""
+    out: dict[tuple[str, str], tuple[float, dict[str, object]]] = {}
+    for (r, e), (score, _rank, evidence, _sig) in ws.link_rows().items():
+        if (r, e) not in rows and dec.get(link_key(r, e)) == "accept":
+            ev = json.loads(evidence or "{}")
+            ev["decision"] = "accept"
+            out[(r, e)] = (float(score), ev)
+            rep.kept_accepted += 1
+    return out
+
+
+def _ranked(rows: dict[tuple[str, str], tuple[float, dict[str, object]]],
+            signature: str) -> list[tuple[str, str, float, int, str, str]]:
+    """Rows with their rank among their Russian item's links (best first; ties by English id)."""
+    order = sorted(rows.items(), key=lambda kv: (kv[0][0], -kv[1][0], kv[0][1]))
+    out: list[tuple[str, str, float, int, str, str]] = []
+    prev, rank = None, 0
+    for (rid, eid), (score, ev) in order:
+        rank = rank + 1 if rid == prev else 1
+        prev = rid
+        out.append((rid, eid, score, rank, json.dumps(ev, ensure_ascii=False, sort_keys=True), signature))
+    return out
+
+
+# -- reading links back ---------------------------------------------------------------------------
+LINK_COLUMNS = ["ru_id", "en_id", "score", "rank", "ru_title", "en_title", "ru_date", "en_date", "evidence",
+                "signature", "status"]
+
+
+def evidence_text(evidence: str | dict[str, Any]) -> str:
+    """The evidence of a link as one line a translator can read."""
+    ev: dict[str, Any] = json.loads(evidence) if isinstance(evidence, str) else dict(evidence)
+    parts = []
+    if ev.get("follow_up_of"):
+        anchors = ", ".join(str(x).lstrip("~") for x in ev.get("anchors", []))
+        parts.append(f"follow-up of {ev['follow_up_of']} (shared: {anchors})")
+    if ev.get("names"):
+        parts.append("names: " + ", ".join(str(x).lstrip("~") for x in ev["names"][:6]))
+    if ev.get("numbers"):
+        parts.append("numbers/dates: " + ", ".join(map(str, ev["numbers"][:6])))
+    if ev.get("days") is not None:
+        d = int(ev["days"])
+        parts.append("same day" if d == 0 else f"EN {abs(d)} days {'later' if d > 0 else 'earlier'}")
+    parts.append(f"similarity {ev.get('cos', 0):.2f}, margin {ev.get('margin', 0):.2f}")
+    if ev.get("mt_margin") is not None:
+        parts.append(f"MT margin {ev['mt_margin']:.2f}")
+    if ev.get("decision") == "accept":
+        parts.append("accepted in review")
+    return "; ".join(parts)
+
+
+def _first_line(title: object, text: object, limit: int = 160) -> str:
+    """The title, else the first sentence of the text, cut to ``limit`` characters."""
+    if isinstance(title, str) and title.strip():
+        return title.strip().splitlines()[0]
+    if not isinstance(text, str) or not text.strip():
+        return ""
+    first = text.strip().splitlines()[0]
+    m = re.match(r"(.{20,}?[.!?])\s", first)
+    first = m.group(1) if m else first
+    return first if len(first) <= limit else first[: limit - 1] + "…"
+
+
+def links_table(ws: Workspace) -> pd.DataFrame:
+    """The links with titles, dates, readable evidence and review status (proposed|accepted)."""
+    df = ws.links_with_items()
+    if df.empty:
+        return pd.DataFrame(columns=LINK_COLUMNS)
+    dec = _link_decisions(ws)
+    df["ru_title"] = [_first_line(t, x) for t, x in zip(df["ru_t"], df["ru_x"], strict=True)]
+    df["en_title"] = [_first_line(t, x) for t, x in zip(df["en_t"], df["en_x"], strict=True)]
+    df["evidence"] = [evidence_text(e) for e in df["evidence"]]
+    df["score"] = df["score"].round(4)
+    df["status"] = [
+        {"accept": "accepted"}.get(dec.get(link_key(r, e), ""), "proposed")
+        for r, e in zip(df["ru_id"], df["en_id"], strict=True)
+    ]
+    return df[LINK_COLUMNS].reset_index(drop=True)

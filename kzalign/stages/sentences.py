@@ -1,0 +1,522 @@
+"""Sentence pairs: inside linked item pairs (the workspace stage) and inside one given document pair.
+
+Near-parallel texts (one translates the other) are aligned by :mod:`kzalign.engines.align` (monotone DP with
+beads of up to 6 sentences a side, costs that adapt to each pair, coarse-to-fine search). Comparable
+texts (a later report on the same event) are mined: only sentence pairs that are mutual best matches
+with a high margin score are kept; most sentences stay unpaired. Sentence vectors come from the
+workspace's embedding cache, so sentences that linking already encoded are not encoded again.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import math
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from kzalign.core.errors import InputError, KzalignError, Problem
+from kzalign.core.progress import ProgressCallback, report
+from kzalign.core.signature import make_signature
+from kzalign.core.text import script_counts, split_sentences
+from kzalign.engines.align import DEFAULT_CONFIG, AlignConfig, Bead, align_sentences
+from kzalign.store.workspace import Workspace, link_key
+
+if TYPE_CHECKING:
+    from kzalign.engines.embed import Encoder
+    from kzalign.engines.translate import Translator
+    from kzalign.glossary import Glossary
+
+log = logging.getLogger(__name__)
+
+REGIMES = ("auto", "parallel", "comparable")
+#: How vectors of runs of consecutive sentences are made: mean of the sentence vectors (no encoding),
+#: or the encoder run on the joined text (vecalign's overlaps: no better with use/e5, ~5x the encoding).
+OVERLAPS = ("mean", "encode")
+#: Longest document side ``kzalign align`` accepts by default (encoding is the cost: ~30 s with use, ~30 min
+#: with e5 for 20,000 sentences; the aligner itself is linear, see BENCHMARKS.md).
+MAX_SENTENCES = 20_000
+
+__all__ = ["Bead", "AlignConfig"]
+
+
+@dataclass(frozen=True)
+class AlignParams:
+    """Constants of the sentence stage: the aligner's, comparable mining's and the auto regime's (BENCHMARKS.md)."""
+
+    align: AlignConfig = DEFAULT_CONFIG
+    overlaps: str = "mean"
+    # comparable mining
+    margin_k: int = 4
+    mine_margin: float = 1.10  # ratio margin a mined pair must reach
+    mine_sim: float = 0.60  # and the cosine it must reach
+    # auto regime: near-parallel when this share of the shorter side aligns well, in enough beads
+    parallel_coverage: float = 0.7
+    parallel_sim: float = 0.5
+    parallel_min_beads: int = 3
+
+
+DEFAULT_PARAMS = AlignParams()
+
+#: Regime and mining thresholds are raw cosines, so they are calibrated per encoder (``bench_sentalign.py
+#: --calibrate``; BENCHMARKS.md); the aligner itself needs no such table (its costs adapt to each pair).
+ENCODER_PARAMS: dict[str, dict[str, Any]] = {
+    "e5": {"parallel_sim": 0.87, "mine_sim": 0.86, "mine_margin": 1.05},
+}
+
+
+def params_for(encoder: Encoder | str | None, base: AlignParams = DEFAULT_PARAMS) -> AlignParams:
+    """``base`` with the regime/mining thresholds calibrated for this encoder (USE's for encoders not calibrated)."""
+    from dataclasses import replace
+
+    return replace(base, **ENCODER_PARAMS.get(str(getattr(encoder, "name", "")), {}))
+
+
+def run_texts(sents: Sequence[str], max_side: int) -> list[str]:
+    """Texts of the runs of 2..max_side consecutive sentences (what ``overlaps="encode"`` encodes)."""
+    return [" ".join(sents[i : i + k]) for k in range(2, max_side + 1) for i in range(len(sents) - k + 1)]
+
+
+def text_matrix(sents: Sequence[str], vec: dict[str, np.ndarray]) -> np.ndarray:
+    """(n, dim) matrix of the texts' vectors ((0, 1) for no texts)."""
+    if not sents:
+        return np.zeros((0, 1), dtype=np.float32)
+    return np.array([vec[t] for t in sents], dtype=np.float32)
+
+
+def align_texts(ru: Sequence[str], en: Sequence[str], vec: dict[str, np.ndarray],
+                params: AlignParams = DEFAULT_PARAMS) -> list[Bead]:
+    """Align two sentence lists whose vectors (and, with encoded overlaps, their runs' vectors) are in ``vec``."""
+    sides = []
+    for sents in (ru, en):
+        mat = text_matrix(sents, vec)
+        over = {}
+        if params.overlaps == "encode":
+            for k in range(2, params.align.max_side + 1):
+                runs = [" ".join(sents[i : i + k]) for i in range(len(sents) - k + 1)]
+                if runs:
+                    over[k] = np.array([vec[t] for t in runs], dtype=np.float32)
+        sides.append((mat, np.array([len(t) for t in sents], dtype=np.float64), over))
+    (rv, rl, ro), (ev, el, eo) = sides
+    return align_sentences(rv, ev, rl, el, params.align, ro, eo)
+
+
+def needed_texts(docs: Sequence[Sequence[str]], params: AlignParams) -> list[str]:
+    """Every text whose vector the aligner needs for these documents, each once."""
+    out: dict[str, None] = {}
+    for sents in docs:
+        out.update(dict.fromkeys(sents))
+        if params.overlaps == "encode":
+            out.update(dict.fromkeys(run_texts(sents, params.align.max_side)))
+    return list(out)
+
+
+# -- comparable mining -------------------------------------------------------------------------
+def margin_scores(sim: np.ndarray, k: int = 4) -> np.ndarray:
+    """Ratio margin of each cosine over the mean of both sentences' k nearest neighbours (LASER-style)."""
+    n, m = sim.shape
+    kr, ke = max(1, min(k, m)), max(1, min(k, n))
+    knn_ru = -np.sort(-sim, axis=1)[:, :kr].mean(axis=1)
+    knn_en = -np.sort(-sim, axis=0)[:ke, :].mean(axis=0)
+    denom = (knn_ru[:, None] + knn_en[None, :]) / 2.0
+    return sim / np.maximum(denom, 1e-6)
+
+
+def mine_comparable(ru_vecs: np.ndarray, en_vecs: np.ndarray, params: AlignParams = DEFAULT_PARAMS) -> list[Bead]:
+    """Mutual-best sentence pairs whose cosine and margin both pass the calibrated thresholds (1:1, any order)."""
+    if len(ru_vecs) == 0 or len(en_vecs) == 0:
+        return []
+    sim = ru_vecs @ en_vecs.T
+    marg = margin_scores(sim, params.margin_k)
+    best_en = marg.argmax(axis=1)
+    best_ru = marg.argmax(axis=0)
+    out = []
+    for i, j in enumerate(best_en):
+        if best_ru[j] == i and sim[i, j] >= params.mine_sim and marg[i, j] >= params.mine_margin:
+            out.append(Bead([i], [int(j)], float(sim[i, j])))
+    return out
+
+
+def parallel_coverage(beads: list[Bead], n: int, m: int, min_sim: float) -> float:
+    """Share of the shorter side's sentences that sit in a non-skip bead scoring at least ``min_sim``.
+
+    Measured on the shorter side so that a shortened translation (the RU version of a longer EN
+    release) still counts as near-parallel.
+    """
+    if n == 0 or m == 0:
+        return 0.0
+    ru_cov = sum(len(b.ru) for b in beads if b.ru and b.en and b.score >= min_sim)
+    en_cov = sum(len(b.en) for b in beads if b.ru and b.en and b.score >= min_sim)
+    return ru_cov / n if n <= m else en_cov / m
+
+
+# -- QA flags ----------------------------------------------------------------------------------
+_NUM = re.compile(r"\d+(?:[ \u202f\u2009,.]\d{3})*(?:[.,]\d+)?")
+_SCALE_RU = {"тыс": 1e3, "млн": 1e6, "млрд": 1e9, "трлн": 1e12}
+_SCALE_EN = {"thousand": 1e3, "million": 1e6, "billion": 1e9, "trillion": 1e12, "mln": 1e6, "bn": 1e9}
+
+
+def _number_values(text: str, lang: str) -> list[tuple[str, set[float]]]:
+    """Numbers written with digits: (as written, the values it may stand for, scale words included)."""
+    out = []
+    scales = _SCALE_RU if lang == "ru" else _SCALE_EN
+    for m in _NUM.finditer(text):
+        raw = m.group(0)
+        compact = re.sub(r"[ \u202f\u2009]", "", raw)
+        vals: set[float] = set()
+        if re.fullmatch(r"\d{1,3}(,\d{3})+(\.\d+)?", compact):  # 10,000 or 1,234.5
+            vals.add(float(compact.replace(",", "")))
+        elif re.fullmatch(r"\d{1,3}(\.\d{3})+", compact) and lang == "ru":  # 10.000
+            vals.add(float(compact.replace(".", "")))
+        else:
+            try:
+                vals.add(float(compact.replace(",", ".")))
+            except ValueError:
+                continue
+        tail = text[m.end() : m.end() + 12].lstrip().lower()
+        for word, mult in scales.items():
+            if tail.startswith(word):
+                vals |= {v * mult for v in vals}
+        out.append((raw, vals))
+    return out
+
+
+def number_flags(ru_text: str, en_text: str) -> list[str]:
+    """``number:X`` for each number in the Russian side that the English side does not contain."""
+    en_vals: set[float] = set()
+    for _raw, vals in _number_values(en_text, "en"):
+        en_vals |= vals
+    flags = []
+    for raw, vals in _number_values(ru_text, "ru"):
+        if not any(any(math.isclose(v, e, rel_tol=1e-6) for e in en_vals) for v in vals):
+            flags.append(f"number:{raw.strip()}")
+    return flags
+
+
+def glossary_flags(ru_text: str, en_text: str, glossary: Glossary | None) -> list[str]:
+    """``glossary:missing:EN`` when an approved form is absent, ``glossary:forbidden:FORM`` when one is present."""
+    if glossary is None:
+        return []
+    flags: list[str] = []
+    low = en_text.casefold()
+    en_matches = list(glossary.find_en(en_text))
+    found_en = {str(getattr(m, "en", "")) for m in en_matches if getattr(m, "form", "") != "forbidden"}
+    for m in glossary.find_ru(ru_text):
+        en = str(getattr(m, "en", "") or "")
+        if not en or en in found_en or en.casefold() in low:
+            continue
+        surface = str(getattr(m, "surface", "") or "")
+        # "А.Турганбеков" (initials + surname) is rendered fine by "A. Turganbekov"
+        short = len(re.findall(r"\w{2,}", surface)) < len(en.split())
+        if short and en.split()[-1].casefold() in low:
+            continue
+        if f"glossary:missing:{en}" not in flags:
+            flags.append(f"glossary:missing:{en}")
+    for m in en_matches:
+        if getattr(m, "form", "") == "forbidden":
+            found = str(getattr(m, "text", "") or getattr(m, "surface", "") or getattr(m, "en", ""))
+            flags.append(f"glossary:forbidden:{found}")
+    return flags
+
+
+def qa_flags(ru_text: str, en_text: str, glossary: Glossary | None = None) -> str:
+    """All QA flags of a sentence pair, ``; ``-joined (empty when the pair looks clean)."""
+    return "; ".join(number_flags(ru_text, en_text) + glossary_flags(ru_text, en_text, glossary))
+
+
+# -- workspace ---------------------------------------------------------------------------------
+@dataclass
+class PairsReport:
+    """What :func:`align_workspace` did."""
+
+    links: int = 0
+    pairs: int = 0
+    regimes: dict[str, int] = field(default_factory=dict)
+    kept_by_decision: int = 0
+    rejected_skipped: int = 0
+    encoded: int = 0
+    signature: str = ""
+
+
+def pair_key(ru_id: str, en_id: str, ru_idx: Sequence[int], en_idx: Sequence[int]) -> str:
+    """Stable row id of a sentence pair (review row id and decisions key)."""
+    raw = f"{ru_id}\t{en_id}\t{list(ru_idx)}\t{list(en_idx)}"
+    return "P" + hashlib.sha1(raw.encode()).hexdigest()[:12]
+
+
+def item_sentences(title: str | None, text: str, lang: str) -> list[str]:
+    """An item's sentences, split exactly as linking splits them (headline first) so their vectors are shared."""
+    from kzalign.stages.link import item_units
+
+    if not (title or "").strip() and not (text or "").strip():
+        return []
+    return item_units(title, text, lang)
+
+
+def _vectors(ws: Workspace, encoder: Encoder, texts: list[str], progress: ProgressCallback | None
+             ) -> tuple[dict[str, np.ndarray], int]:
+    """Vectors of texts through the workspace cache, and how many had to be encoded."""
+    if not texts:
+        return {}, 0
+    from kzalign.core.text import text_hash
+    from kzalign.engines.embed import cache_key, embed_texts
+
+    known = ws.get_vectors(cache_key(encoder), list({text_hash(t) for t in texts}))
+    fresh = sum(1 for t in set(texts) if text_hash(t) not in known)
+    vecs = np.asarray(embed_texts(ws, encoder, texts, progress=progress), dtype=np.float32)
+    return dict(zip(texts, vecs, strict=True)), fresh
+
+
+def resolve_encoder(encoder: Encoder | str | None) -> Encoder:
+    """An encoder object as given, or the one of that name (``None``: the default) from kzalign.engines.embed."""
+    from kzalign.engines.embed import resolve
+
+    return resolve(encoder)
+
+
+def _choose_regime(requested: str, evidence: dict[str, Any], beads: list[Bead], n: int, m: int,
+                   params: AlignParams) -> str:
+    """Regime of one link: the override, else the link evidence's, else measured from the DP alignment."""
+    if requested != "auto":
+        return requested
+    ev = evidence.get("regime")
+    if ev in ("parallel", "comparable"):
+        return str(ev)
+    cov = parallel_coverage(beads, n, m, params.parallel_sim)
+    good = sum(1 for b in beads if b.ru and b.en and b.score >= params.parallel_sim)
+    return "parallel" if cov >= params.parallel_coverage and good >= params.parallel_min_beads else "comparable"
+
+
+def _translate(ws: Workspace, translator: Translator | None, glossary: Glossary | None, texts: list[str]) -> dict[str, tuple[str, str]]:
+    """MT drafts (and MT flags) of Russian texts; empty when no translator is given."""
+    if translator is None or not texts:
+        return {}
+    from kzalign.engines.translate import translate_sentences
+
+    uniq = sorted(set(texts))
+    out = translate_sentences(ws, translator, uniq, glossary=glossary)
+    return {t: (mt, flags if isinstance(flags, str) else "; ".join(flags or [])) for t, (mt, flags) in
+            zip(uniq, out, strict=True)}
+
+
+def _live_links(ws: Workspace) -> pd.DataFrame:
+    """Links that a reviewer has not rejected."""
+    link_dec = ws.decided("link")
+    links = ws.links_for_pairs()
+    keep = [link_dec.get(link_key(r, e), {}).get("decision") != "reject"
+            for r, e in zip(links["ru_id"], links["en_id"], strict=True)]
+    return links[pd.Series(keep, index=links.index, dtype=bool)]
+
+
+def _link_sentences(ws: Workspace, links: pd.DataFrame) -> dict[str, list[str]]:
+    """Sentences of every item that takes part in a link."""
+    items = ws.items().set_index("id")
+    sents: dict[str, list[str]] = {}
+    for iid in set(links["ru_id"]) | set(links["en_id"]):
+        if iid in items.index:
+            it = items.loc[iid]
+            sents[iid] = item_sentences(it["title"], it["text"], it["lang"])
+    return sents
+
+
+def bead_rows(ru_id: str, en_id: str, ru_s: Sequence[str], en_s: Sequence[str], beads: list[Bead],
+              regime: str) -> list[dict[str, Any]]:
+    """Pair rows of the non-skip beads of one document pair."""
+    return [{
+        "id": pair_key(ru_id, en_id, b.ru, b.en), "ru_id": ru_id, "en_id": en_id,
+        "ru_idx": json.dumps(b.ru), "en_idx": json.dumps(b.en),
+        "ru_text": " ".join(ru_s[i] for i in b.ru), "en_text": " ".join(en_s[j] for j in b.en),
+        "score": round(b.score, 4), "regime": regime,
+    } for b in beads if b.ru and b.en]
+
+
+def _align_links(links: pd.DataFrame, sents: dict[str, list[str]], vec: dict[str, np.ndarray], regime: str,
+                 params: AlignParams, rep: PairsReport, progress: ProgressCallback | None) -> list[dict[str, Any]]:
+    """Pair rows of every link: DP alignment, then mining instead where the link is comparable."""
+    rows: list[dict[str, Any]] = []
+    report(progress, "align", 0, len(links))
+    for done, rec in enumerate(links.itertuples(index=False), start=1):
+        ru_s, en_s = sents.get(rec.ru_id), sents.get(rec.en_id)
+        if ru_s is None or en_s is None:
+            continue
+        rep.links += 1
+        beads = align_texts(ru_s, en_s, vec, params)
+        try:
+            evidence = json.loads(rec.evidence or "{}")
+        except json.JSONDecodeError:
+            evidence = {}
+        reg = _choose_regime(regime, evidence if isinstance(evidence, dict) else {}, beads,
+                             len(ru_s), len(en_s), params)
+        if reg == "comparable":
+            beads = mine_comparable(text_matrix(ru_s, vec), text_matrix(en_s, vec), params)
+        rep.regimes[reg] = rep.regimes.get(reg, 0) + 1
+        rows.extend(bead_rows(rec.ru_id, rec.en_id, ru_s, en_s, beads, reg))
+        report(progress, "align", done, len(links))
+    return rows
+
+
+def _apply_decisions(rows: list[dict[str, Any]], pair_dec: dict[str, dict[str, Any]],
+                     rep: PairsReport) -> list[dict[str, Any]]:
+    """Drop rejected pairs; keep accepted / fixed ones even when the aligner no longer proposes them.
+
+    A reviewer's sentence-level decision is the more specific one, and a fixed pair is a translation
+    unit worth keeping whatever the two reports are about (a review is never lost), even when its
+    link is gone or rejected.
+    """
+    out = []
+    for r in rows:
+        if pair_dec.get(r["id"], {}).get("decision") == "reject":
+            rep.rejected_skipped += 1
+        else:
+            out.append(r)
+    have = {r["id"] for r in out}
+    for pid, dec in pair_dec.items():
+        pay = dec["payload"]
+        if dec["decision"] in ("accept", "fix") and pid not in have and pay.get("ru_id"):
+            out.append({k: pay[k] for k in ("id", "ru_id", "en_id", "ru_idx", "en_idx", "ru_text", "en_text",
+                                           "score", "regime")})
+            rep.kept_by_decision += 1
+    return out
+
+
+def _signature(encoder: Encoder, regime: str, translator: Translator | None, params: AlignParams) -> str:
+    c = params.align
+    return make_signature({
+        "stage": "pairs", "enc": encoder.signature, "regime": regime,
+        "mt": getattr(translator, "signature", None) if translator is not None else None,
+        "beads": f"{c.max_side}/{c.max_total}", "ov": params.overlaps,
+        "costs": "adaptive" if c.adaptive else "raw", "floor": c.floor, "skip": c.skip, "mine": params.mine_margin,
+    })
+
+
+def align_workspace(
+    ws: Workspace,
+    *,
+    encoder: Encoder | str | None = None,
+    regime: str = "auto",
+    translator: Translator | None = None,
+    glossary: Glossary | None = None,
+    progress: ProgressCallback | None = None,
+    params: AlignParams | None = None,
+) -> PairsReport:
+    """Align sentences inside every linked item pair and replace the ``pairs`` table (respecting decisions).
+
+    Sentence vectors come from the workspace cache (linking stores them), so only unseen texts are encoded.
+    ``params`` default: :func:`params_for` the encoder.
+    """
+    if regime not in REGIMES:
+        raise KzalignError(f"unknown regime {regime!r}; choose one of {', '.join(REGIMES)}")
+    encoder = resolve_encoder(encoder)
+    params = params or params_for(encoder)
+    links = _live_links(ws)
+    sents = _link_sentences(ws, links)
+    vec, rep_encoded = _vectors(ws, encoder, needed_texts(list(sents.values()), params), progress)
+    rep = PairsReport(encoded=rep_encoded)
+    rows = _align_links(links, sents, vec, regime, params, rep, progress)
+    rows = _apply_decisions(rows, ws.decided("pair"), rep)
+    mt = _translate(ws, translator, glossary, [r["ru_text"] for r in rows])
+    for r in rows:
+        draft, mt_flags = mt.get(r["ru_text"], ("", ""))
+        r["mt_en"] = draft
+        r["flags"] = "; ".join(x for x in (qa_flags(r["ru_text"], r["en_text"], glossary), mt_flags) if x)
+    rep.signature = _signature(encoder, regime, translator, params)
+    rep.pairs = len(rows)
+    with ws.transaction():
+        ws.replace_pairs(rows, rep.signature)
+        ws.record_run("pairs", rep.signature, {"links": rep.links, "pairs": rep.pairs, "regimes": rep.regimes,
+                                               "encoded": rep.encoded})
+    return rep
+
+
+PAIR_COLUMNS = ["pair_id", "link_id", "ru_id", "en_id", "ru_idx", "en_idx", "ru_text", "mt_en", "en_text",
+                "en_original", "score", "regime", "flags", "decision", "reviewer", "ru_date", "en_date"]
+
+
+def pairs_table(ws: Workspace) -> pd.DataFrame:
+    """Sentence pairs with their link id, dates and review decision; a fixed pair shows the corrected English."""
+    df = ws.pairs_with_decisions()
+    if df.empty:
+        return pd.DataFrame(columns=PAIR_COLUMNS)
+    df["link_id"] = [link_key(r, e) for r, e in zip(df["ru_id"], df["en_id"], strict=True)]
+    df["en_original"] = df["en_text"]
+    fixed = (df["decision"] == "fix") & (df["corr"] != "")
+    df.loc[fixed, "en_text"] = df.loc[fixed, "corr"]
+    first = [json.loads(x)[0] if x else 0 for x in df["ru_idx"]]
+    df = df.assign(_first=first).sort_values(["ru_id", "en_id", "_first", "pair_id"])
+    return df[PAIR_COLUMNS].reset_index(drop=True)
+
+
+# -- one given document pair (``kzalign align``) ---------------------------------------------------
+@dataclass
+class DocPairResult:
+    """What :func:`align_document_pair` produced: the pairs table and counts for the summary."""
+
+    pairs: pd.DataFrame
+    ru_sentences: int
+    en_sentences: int
+    skipped_ru: int
+    skipped_en: int
+    bead_types: dict[str, int]
+    signature: str
+
+
+def read_document(path: str | Path, lang: str, *, split: bool = True,
+                  max_sentences: int = MAX_SENTENCES) -> list[str]:
+    """Sentences of a plain-text document (one sentence a line with ``split=False``); bad input is an InputError."""
+    from kzalign.core.files import decode_text
+
+    p = Path(path)
+    if not p.is_file():
+        raise InputError(Problem(str(path), None, "file not found"))
+    text, _enc = decode_text(p.read_bytes(), str(path))
+    sents = split_sentences(text, lang) if split else [ln.strip() for ln in text.splitlines() if ln.strip()]
+    if not sents:
+        raise InputError(Problem(str(path), None, "the document is empty: nothing to align"))
+    cyr, lat = script_counts(text)
+    want, other = ("Russian", "English") if lang == "ru" else ("English", "Russian")
+    if (lang == "ru" and lat > 2 * cyr) or (lang == "en" and cyr > 2 * lat):
+        raise InputError(Problem(str(path), None, f"expected {want} text, but it looks like {other} "
+                                                  f"({cyr} Cyrillic, {lat} Latin letters); swapped arguments?"))
+    if len(sents) > max_sentences:
+        raise InputError(Problem(str(path), None, f"{len(sents):,} sentences, more than the {max_sentences:,} "
+                                                  "allowed; split it into chapters or raise --max-sentences"))
+    return sents
+
+
+def align_document_pair(ru_path: str | Path, en_path: str | Path, encoder: Encoder | str | None, *, split: bool = True,
+                        max_sentences: int = MAX_SENTENCES, params: AlignParams = DEFAULT_PARAMS,
+                        ws: Workspace | None = None, progress: ProgressCallback | None = None) -> DocPairResult:
+    """Align the sentences of a known RU/EN document pair (no linking); rows in the ``pairs_table`` layout."""
+    encoder = resolve_encoder(encoder)
+    ru = read_document(ru_path, "ru", split=split, max_sentences=max_sentences)
+    en = read_document(en_path, "en", split=split, max_sentences=max_sentences)
+    texts = needed_texts([ru, en], params)
+    if ws is not None:
+        vec, _ = _vectors(ws, encoder, texts, progress)
+    else:
+        report(progress, "embed", 0, len(texts))
+        vec = dict(zip(texts, np.asarray(encoder.encode(texts, kind="passage"), np.float32), strict=True))
+        report(progress, "embed", len(texts), len(texts))
+    beads = align_texts(ru, en, vec, params)
+    ru_id, en_id = Path(ru_path).name, Path(en_path).name
+    rows = bead_rows(ru_id, en_id, ru, en, beads, "parallel")
+    df = pd.DataFrame(rows).rename(columns={"id": "pair_id"}) if rows else pd.DataFrame(columns=PAIR_COLUMNS)
+    df["link_id"] = link_key(ru_id, en_id)
+    for col in ("mt_en", "flags", "decision", "reviewer", "ru_date", "en_date"):
+        df[col] = ""
+    df["en_original"] = df["en_text"]
+    df["flags"] = [qa_flags(r, e) for r, e in zip(df["ru_text"], df["en_text"], strict=True)]
+    types: dict[str, int] = {}
+    for b in beads:
+        key = f"{len(b.ru)}:{len(b.en)}"
+        types[key] = types.get(key, 0) + 1
+    return DocPairResult(df[PAIR_COLUMNS], len(ru), len(en), sum(1 for b in beads if not b.en),
+                         sum(1 for b in beads if not b.ru), types,
+                         _signature(encoder, "parallel", None, params))

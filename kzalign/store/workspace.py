@@ -1,0 +1,774 @@
+"""The workspace: one SQLite file holding items, caches, links, pairs and review decisions.
+
+Every command runs in one transaction (:meth:`Workspace.transaction`), so a failed or
+interrupted command leaves the workspace as it was. The schema is versioned in ``meta``
+(:data:`SCHEMA_VERSION`); a workspace made by an earlier kzalign is migrated step by step
+(:data:`MIGRATIONS`) when opened, one written by a newer kzalign is refused rather than damaged.
+
+Concurrency: the file is in WAL mode, so readers never wait for a writer and see the last
+committed state. Writers are serialised: :meth:`Workspace.transaction` takes the write lock up
+front (``BEGIN IMMEDIATE``), waiting for another writer up to ``$KZALIGN_BUSY_TIMEOUT`` seconds
+(default 300) and saying so in the log, then failing with :class:`WorkspaceBusyError`.
+Opening a workspace whose schema is current writes nothing, so it never waits for a writer.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import sqlite3
+import time
+import uuid
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from kzalign.core.errors import WorkspaceError
+
+log = logging.getLogger(__name__)
+
+SCHEMA_VERSION = 5
+DEFAULT_DB = "kzalign.db"
+#: Seconds a writer waits for another writer before giving up (``$KZALIGN_BUSY_TIMEOUT`` overrides).
+DEFAULT_BUSY_TIMEOUT = 300.0
+
+#: The v1 schema (every workspace starts here; later versions are :data:`MIGRATIONS` steps).
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (
+    key TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
+-- One row per report. ``id`` is given by the input or derived from normalised content.
+CREATE TABLE IF NOT EXISTS items (
+    id TEXT PRIMARY KEY,
+    lang TEXT NOT NULL CHECK (lang IN ('ru', 'en')),
+    title TEXT NOT NULL DEFAULT '',
+    text TEXT NOT NULL,
+    date TEXT,
+    url TEXT,
+    source TEXT,
+    content_hash TEXT NOT NULL,
+    id_given INTEGER NOT NULL DEFAULT 0,
+    added_at TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS items_lang ON items(lang);
+CREATE INDEX IF NOT EXISTS items_hash ON items(content_hash);
+-- Every place an item was found, as ``file:line`` (a merged duplicate has several).
+CREATE TABLE IF NOT EXISTS item_sources (
+    item_id TEXT NOT NULL REFERENCES items(id) ON DELETE CASCADE,
+    source TEXT NOT NULL,
+    content_hash TEXT NOT NULL,
+    PRIMARY KEY (item_id, source)
+);
+-- Embedding cache: (encoder signature, text hash) -> float32 vector.
+CREATE TABLE IF NOT EXISTS embeddings (
+    encoder TEXT NOT NULL,
+    text_hash TEXT NOT NULL,
+    dim INTEGER NOT NULL,
+    vector BLOB NOT NULL,
+    PRIMARY KEY (encoder, text_hash)
+);
+-- Translation cache: (model signature, source-sentence hash) -> English text and QA flags.
+CREATE TABLE IF NOT EXISTS translations (
+    model TEXT NOT NULL,
+    src_hash TEXT NOT NULL,
+    src TEXT NOT NULL,
+    mt TEXT NOT NULL,
+    flags TEXT NOT NULL DEFAULT '',
+    PRIMARY KEY (model, src_hash)
+);
+-- Item links proposed by the last ``link`` run (rejected links are never re-proposed).
+CREATE TABLE IF NOT EXISTS links (
+    ru_id TEXT NOT NULL,
+    en_id TEXT NOT NULL,
+    score REAL NOT NULL,
+    rank INTEGER NOT NULL,
+    evidence TEXT NOT NULL DEFAULT '{}',
+    signature TEXT NOT NULL,
+    PRIMARY KEY (ru_id, en_id)
+);
+-- Sentence pairs inside linked item pairs.
+CREATE TABLE IF NOT EXISTS pairs (
+    id TEXT PRIMARY KEY,
+    ru_id TEXT NOT NULL,
+    en_id TEXT NOT NULL,
+    ru_idx TEXT NOT NULL,
+    en_idx TEXT NOT NULL,
+    ru_text TEXT NOT NULL,
+    en_text TEXT NOT NULL,
+    mt_en TEXT NOT NULL DEFAULT '',
+    score REAL NOT NULL,
+    regime TEXT NOT NULL,
+    flags TEXT NOT NULL DEFAULT '',
+    signature TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS pairs_link ON pairs(ru_id, en_id);
+-- Reviewer decisions, keyed by what they are about (kind: link|pair|glossary; key: row id).
+CREATE TABLE IF NOT EXISTS decisions (
+    kind TEXT NOT NULL,
+    key TEXT NOT NULL,
+    decision TEXT NOT NULL CHECK (decision IN ('accept', 'reject', 'fix')),
+    corrected_en TEXT NOT NULL DEFAULT '',
+    reviewer TEXT NOT NULL DEFAULT '',
+    note TEXT NOT NULL DEFAULT '',
+    payload TEXT NOT NULL DEFAULT '{}',
+    review_file TEXT NOT NULL DEFAULT '',
+    decided_at TEXT NOT NULL,
+    PRIMARY KEY (kind, key)
+);
+-- Outputs of each stage run, stamped with the signature of what produced them.
+CREATE TABLE IF NOT EXISTS runs (
+    stage TEXT NOT NULL,
+    signature TEXT NOT NULL,
+    stats TEXT NOT NULL DEFAULT '{}',
+    finished_at TEXT NOT NULL
+);
+"""
+
+
+def _statements(script: str) -> list[str]:
+    """The SQL statements of a script (``;``-separated, ``--`` comments dropped; no ``;`` inside literals)."""
+    lines = [ln for ln in script.splitlines() if not ln.strip().startswith("--")]
+    return [st.strip() for st in "\n".join(lines).split(";") if st.strip()]
+
+
+def now_iso() -> str:
+    """Current UTC time, ISO 8601 to the second."""
+    return datetime.now(timezone.utc).replace(microsecond=0).isoformat()
+
+
+#: Row order of :meth:`Workspace.items` (and of :meth:`Workspace.item_texts`).
+_ITEM_ORDER = " ORDER BY lang DESC, date IS NULL, date, id"
+
+
+#: Schema changes, in order: (version reached, what changes, SQL). A fresh workspace is the v1 schema
+#: plus every step, so each step runs on every new workspace and on every old one being opened.
+#: Add a step (never edit a released one) and raise :data:`SCHEMA_VERSION` with it.
+MIGRATIONS: list[tuple[int, str, str]] = [
+    (2, "indexes for links by English item and runs by stage",
+     "CREATE INDEX IF NOT EXISTS links_en ON links(en_id);\n"
+     "CREATE INDEX IF NOT EXISTS runs_stage ON runs(stage);"),
+    # -- Earlier or other versions of an item's text (a merged copy that differs, a shorter version a longer
+    # -- one superseded): nothing an ingest read is ever lost. (IF NOT EXISTS: kzalign builds between 0.1.0
+    # -- and this step created it in workspaces still marked v1.)
+    (3, "item_revisions: earlier and other versions of item texts",
+     """CREATE TABLE IF NOT EXISTS item_revisions (
+    item_id TEXT NOT NULL REFERENCES items(id) ON DELETE CASCADE,
+    content_hash TEXT NOT NULL,
+    title TEXT NOT NULL DEFAULT '',
+    text TEXT NOT NULL,
+    date TEXT,
+    source TEXT NOT NULL DEFAULT '',
+    kept_at TEXT NOT NULL,
+    PRIMARY KEY (item_id, content_hash)
+);"""),
+    # -- Every row a review file was exported with (kind, row id) -> the proposal as exported, so a decision in
+    # -- any review file of this workspace can be applied even after its proposal left the links/pairs tables.
+    (4, "review_rows: every exported review row",
+     """CREATE TABLE IF NOT EXISTS review_rows (
+    kind TEXT NOT NULL,
+    key TEXT NOT NULL,
+    payload TEXT NOT NULL,
+    exported_at TEXT NOT NULL,
+    PRIMARY KEY (kind, key)
+);"""),
+    # -- Link keys cache (kzalign.engines.keys): (key-function version + glossary signature, hash of lang+text) ->
+    # -- JSON {kind: [keys]}, so a re-link computes names/numbers/words only for new or changed items.
+    (5, "item_keys: cached link keys of item texts",
+     """CREATE TABLE IF NOT EXISTS item_keys (
+    cache TEXT NOT NULL,
+    text_hash TEXT NOT NULL,
+    keys TEXT NOT NULL,
+    PRIMARY KEY (cache, text_hash)
+);"""),
+]
+
+
+class WorkspaceBusyError(WorkspaceError):
+    """Another kzalign command kept the workspace's write lock longer than the busy timeout."""
+
+
+def busy_timeout() -> float:
+    """Seconds a writer waits for another one (``$KZALIGN_BUSY_TIMEOUT``, default 300)."""
+    try:
+        return max(0.0, float(os.environ.get("KZALIGN_BUSY_TIMEOUT", DEFAULT_BUSY_TIMEOUT)))
+    except ValueError:
+        return DEFAULT_BUSY_TIMEOUT
+
+
+def _is_busy(exc: sqlite3.OperationalError) -> bool:
+    return "locked" in str(exc) or "busy" in str(exc)
+
+
+class Workspace:
+    """An open kzalign workspace (SQLite). Use as a context manager or call :meth:`close`."""
+
+    def __init__(self, path: str | Path = DEFAULT_DB, create: bool = True, timeout: float | None = None):
+        self.path = Path(path)
+        self.timeout = busy_timeout() if timeout is None else timeout
+        self._depth = 0
+        if not create and not self.path.exists():
+            raise WorkspaceError(
+                f"{self.path}: no workspace here. Run 'kzalign ingest PATH --db {self.path}' first."
+            )
+        if self.path.exists() and self.path.is_dir():
+            raise WorkspaceError(f"{self.path}: is a folder, not a workspace file")
+        if self.path.parent and not self.path.parent.exists():
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        try:  # statements wait briefly for locks; write transactions wait longer in _begin()
+            self.conn = sqlite3.connect(str(self.path), isolation_level=None, timeout=min(self.timeout, 5.0))
+        except sqlite3.Error as exc:
+            raise WorkspaceError(f"{self.path}: cannot open the workspace ({exc})") from exc
+        try:
+            self.conn.execute("PRAGMA foreign_keys = ON")
+            self._set_wal()
+            self._init_schema()
+        except BaseException as exc:
+            self.conn.close()
+            if isinstance(exc, sqlite3.OperationalError) and _is_busy(exc):
+                raise self._busy_error() from exc
+            if isinstance(exc, sqlite3.DatabaseError):
+                raise WorkspaceError(f"{self.path}: not a kzalign workspace ({exc})") from exc
+            raise
+
+    # -- lifecycle ---------------------------------------------------------------------------
+    def _set_wal(self) -> None:
+        """WAL mode (persistent in the file): readers never block on a writer."""
+        if self.conn.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+            self._retry(lambda: self.conn.execute("PRAGMA journal_mode = WAL"))
+
+    def _schema_version(self) -> int | None:
+        """The file's schema version (None for a new, empty file)."""
+        has_meta = self.conn.execute(
+            "SELECT 1 FROM sqlite_master WHERE type='table' AND name='meta'").fetchone()
+        if has_meta is None:
+            return None
+        row = self.conn.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
+        return int(row[0]) if row else 0
+
+    def _init_schema(self) -> None:
+        """Create or migrate the schema; a current workspace is only read (no write lock taken)."""
+        version = self._schema_version()
+        if version is not None and version > SCHEMA_VERSION:
+            raise WorkspaceError(f"{self.path}: workspace schema v{version} is newer than this kzalign "
+                                 f"(v{SCHEMA_VERSION}); upgrade kzalign")
+        if version == SCHEMA_VERSION:
+            return
+        with self.transaction() as conn:
+            version = self._schema_version()  # another process may have done it while we waited
+            if version == SCHEMA_VERSION:
+                return
+            if version is None or version == 0:
+                for stmt in _statements(_SCHEMA):
+                    conn.execute(stmt)
+                conn.execute("INSERT OR IGNORE INTO meta(key, value) VALUES ('workspace_id', ?)", (uuid.uuid4().hex,))
+                version = 1
+            self._migrate(version)
+
+    def _migrate(self, version: int) -> None:
+        """Apply every migration step after ``version`` (inside the caller's transaction)."""
+        for target, what, sql in MIGRATIONS:
+            if target <= version:
+                continue
+            for stmt in _statements(sql):
+                self.conn.execute(stmt)
+            log.info("%s: workspace schema v%d -> v%d (%s)", self.path, target - 1, target, what)
+        self.set_meta("schema_version", str(SCHEMA_VERSION))
+
+    def close(self) -> None:
+        self.conn.close()
+
+    def __enter__(self) -> Workspace:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """All-or-nothing block holding the write lock (``BEGIN IMMEDIATE``); nested uses join the outer one.
+
+        Taking the lock first means what is read inside the block (e.g. reviewer decisions) is
+        current and stays so until the commit: no other writer can commit in between.
+        """
+        if self._depth == 0:
+            self._begin()
+        self._depth += 1
+        try:
+            yield self.conn
+        except BaseException:
+            self._depth -= 1
+            if self._depth == 0 and self.conn.in_transaction:
+                self.conn.execute("ROLLBACK")
+            raise
+        else:
+            self._depth -= 1
+            if self._depth == 0:
+                self.conn.execute("COMMIT")
+
+    def _begin(self) -> None:
+        self._retry(lambda: self.conn.execute("BEGIN IMMEDIATE"))
+
+    def _retry(self, op: Callable[[], object]) -> None:
+        """Run ``op`` (which needs the write lock), waiting for another writer up to :attr:`timeout`."""
+        deadline = time.monotonic() + self.timeout
+        warned = False
+        while True:
+            try:
+                op()
+                return
+            except sqlite3.OperationalError as exc:
+                if not _is_busy(exc):
+                    raise
+                if time.monotonic() >= deadline:
+                    raise self._busy_error() from exc
+                if not warned:
+                    log.warning("%s: workspace busy (another kzalign command is writing to it); "
+                                "waiting up to %.0f s…", self.path, self.timeout)
+                    warned = True
+                time.sleep(0.05)
+
+    def _busy_error(self) -> WorkspaceBusyError:
+        return WorkspaceBusyError(
+            f"{self.path}: workspace busy: another kzalign command kept it locked for more than "
+            f"{self.timeout:.0f} s; try again when it has finished (or set $KZALIGN_BUSY_TIMEOUT to wait longer)")
+
+    # -- meta --------------------------------------------------------------------------------
+    @property
+    def workspace_id(self) -> str:
+        return self.get_meta("workspace_id") or ""
+
+    def get_meta(self, key: str, default: str | None = None) -> str | None:
+        row = self.conn.execute("SELECT value FROM meta WHERE key=?", (key,)).fetchone()
+        return row[0] if row else default
+
+    def set_meta(self, key: str, value: str) -> None:
+        self.conn.execute(
+            "INSERT INTO meta(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value=excluded.value",
+            (key, value),
+        )
+
+    # -- tables ------------------------------------------------------------------------------
+    def query_df(self, sql: str, params: Iterable[Any] = ()) -> pd.DataFrame:
+        """Run a SELECT and return a DataFrame."""
+        return pd.read_sql_query(sql, self.conn, params=tuple(params))
+
+    def items(self, lang: str | None = None) -> pd.DataFrame:
+        """Items as a table with columns id, lang, title, text, date, url, source, sources (list)."""
+        sql = "SELECT id, lang, title, text, date, url, source, content_hash, id_given FROM items"
+        params: tuple[object, ...] = ()
+        if lang:
+            sql += " WHERE lang=?"
+            params = (lang,)
+        df = self.query_df(sql + _ITEM_ORDER, params)
+        src = self.query_df("SELECT item_id, source FROM item_sources ORDER BY item_id, source")
+        grouped = src.groupby("item_id")["source"].apply(list).to_dict() if len(src) else {}
+        df["sources"] = [grouped.get(i, []) for i in df["id"]]
+        return df
+
+    def item_texts(self, lang: str) -> list[tuple[str, str]]:
+        """(title, text) of the items of one language, in the order of :meth:`items` (a missing one as "")."""
+        rows = self.conn.execute(f"SELECT title, text FROM items WHERE lang=?{_ITEM_ORDER}", (lang,))
+        return [(title or "", text or "") for title, text in rows]
+
+    # -- ingest (kzalign.inputs.ingest writes items only through these) ------------------------------------
+    def given_item_hashes(self) -> dict[str, tuple[str, str]]:
+        """``id -> (content_hash, lang)`` of items whose id came with the input."""
+        rows = self.conn.execute("SELECT id, content_hash, lang FROM items WHERE id_given=1")
+        return {r[0]: (r[1], r[2]) for r in rows}
+
+    def derived_item_texts(self) -> list[tuple[str, str, str]]:
+        """``(id, lang, text)`` of items whose id kzalign derived (candidates for near-duplicate merging)."""
+        return [tuple(r) for r in self.conn.execute("SELECT id, lang, text FROM items WHERE id_given=0 ORDER BY id")]
+
+    def insert_item(self, item_id: str, row: dict[str, object], given: bool, added_at: str) -> None:
+        """Add one item (``row``: lang, title, text, date, url, source, content_hash)."""
+        self.conn.execute(
+            "INSERT INTO items(id, lang, title, text, date, url, source, content_hash, id_given, added_at) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (item_id, row["lang"], row["title"], row["text"], row["date"], row["url"], row["source"],
+             row["content_hash"], int(given), added_at),
+        )
+
+    def fill_item(self, item_id: str, title: str, date: str | None) -> None:
+        """Give an item the title it lacks and the earlier of its date and ``date``."""
+        old_title, old_date = self.conn.execute("SELECT title, date FROM items WHERE id=?", (item_id,)).fetchone()
+        if not old_title and title:
+            self.conn.execute("UPDATE items SET title=? WHERE id=?", (title, item_id))
+        if date and (old_date is None or date < old_date):
+            self.conn.execute("UPDATE items SET date=? WHERE id=?", (date, item_id))
+
+    def add_item_source(self, item_id: str, source: str, content_hash: str) -> bool:
+        """Record where an item was found; False when that place was already recorded."""
+        cur = self.conn.execute(
+            "INSERT OR IGNORE INTO item_sources(item_id, source, content_hash) VALUES (?, ?, ?)",
+            (item_id, source, content_hash),
+        )
+        return bool(cur.rowcount)
+
+    def item_hash(self, item_id: str) -> str:
+        return self.conn.execute("SELECT content_hash FROM items WHERE id=?", (item_id,)).fetchone()[0]
+
+    def add_item_revision(self, item_id: str, row: dict[str, object], kept_at: str) -> bool:
+        """Keep another version of an item's text (``row``: content_hash, title, text, date, source)."""
+        cur = self.conn.execute(
+            "INSERT OR IGNORE INTO item_revisions(item_id, content_hash, title, text, date, source, kept_at) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (item_id, row["content_hash"], row["title"] or "", row["text"], row["date"], row["source"] or "", kept_at),
+        )
+        return bool(cur.rowcount)
+
+    def supersede_item(self, item_id: str, row: dict[str, object], kept_at: str) -> None:
+        """Replace an item's text by a longer version; the current text is kept as a revision with its date."""
+        title, text, date, content_hash = self.conn.execute(
+            "SELECT title, text, date, content_hash FROM items WHERE id=?", (item_id,)).fetchone()
+        first = self.conn.execute("SELECT MIN(source) FROM item_sources WHERE item_id=?", (item_id,)).fetchone()[0]
+        self.add_item_revision(item_id, {"content_hash": content_hash, "title": title, "text": text, "date": date,
+                                         "source": first or ""}, kept_at)
+        self.conn.execute("DELETE FROM item_revisions WHERE item_id=? AND content_hash=?", (item_id, row["content_hash"]))
+        self.conn.execute("UPDATE items SET text=?, content_hash=?, title=CASE WHEN ?<>'' THEN ? ELSE title END "
+                          "WHERE id=?", (row["text"], row["content_hash"], row["title"], row["title"], item_id))
+        self.fill_item(item_id, "", row["date"])  # type: ignore[arg-type]
+
+    def item_revisions(self) -> pd.DataFrame:
+        """Every kept version of item texts: item_id, content_hash, title, text, date, source, kept_at."""
+        return self.query_df("SELECT item_id, content_hash, title, text, date, source, kept_at FROM item_revisions "
+                             "ORDER BY item_id, kept_at, content_hash")
+
+    def count_items(self) -> dict[str, int]:
+        rows = self.conn.execute("SELECT lang, COUNT(*) FROM items GROUP BY lang").fetchall()
+        return {lang: n for lang, n in rows}
+
+    def record_run(self, stage: str, signature: str, stats: dict[str, object]) -> None:
+        self.conn.execute(
+            "INSERT INTO runs(stage, signature, stats, finished_at) VALUES (?, ?, ?, ?)",
+            (stage, signature, json.dumps(stats, ensure_ascii=False, default=str), now_iso()),
+        )
+
+    def last_run(self, stage: str) -> tuple[str, dict[str, object]] | None:
+        row = self.conn.execute(
+            "SELECT signature, stats FROM runs WHERE stage=? ORDER BY rowid DESC LIMIT 1", (stage,)
+        ).fetchone()
+        return (row[0], json.loads(row[1])) if row else None
+
+    # -- vector cache ------------------------------------------------------------------------
+    def get_vectors(self, encoder: str, hashes: list[str]) -> dict[str, np.ndarray]:
+        """Cached vectors for the given text hashes (missing ones are absent from the dict)."""
+        out: dict[str, np.ndarray] = {}
+        for start in range(0, len(hashes), 900):
+            chunk = hashes[start : start + 900]
+            marks = ",".join("?" * len(chunk))
+            rows = self.conn.execute(
+                f"SELECT text_hash, vector FROM embeddings WHERE encoder=? AND text_hash IN ({marks})",
+                (encoder, *chunk),
+            ).fetchall()
+            for h, blob in rows:
+                out[h] = np.frombuffer(blob, dtype=np.float32)
+        return out
+
+    def put_vectors(self, encoder: str, hashes: list[str], vectors: np.ndarray) -> None:
+        """Cache ``vectors`` (float32 rows) by (encoder signature, text hash); a row already there is replaced."""
+        vectors = np.ascontiguousarray(vectors, dtype=np.float32)
+        self.conn.executemany(
+            "INSERT OR REPLACE INTO embeddings(encoder, text_hash, dim, vector) VALUES (?, ?, ?, ?)",
+            [(encoder, h, int(v.shape[0]), v.tobytes()) for h, v in zip(hashes, vectors, strict=False)],
+        )
+
+    # == Decisions, links, pairs and translation cache (stable API for the stages; owner: rely) =========
+    # Keep these names and signatures; add new methods in your own section below rather than here.
+    def decision_by_key(self, kind: str) -> dict[str, str]:
+        """key -> decision (accept|reject|fix) of one kind (link|pair|glossary), read now.
+
+        Called inside :meth:`transaction`, the map is current and stays so until the commit (full
+        records: :meth:`decision_map`).
+        """
+        rows = self.conn.execute("SELECT key, decision FROM decisions WHERE kind=?", (kind,)).fetchall()
+        return {k: d for k, d in rows}
+
+    def replace_links(self, rows: Iterable[Mapping[str, object] | Sequence[object]]) -> int:
+        """Replace the ``links`` table: rows as dicts or tuples (ru_id, en_id, score, rank, evidence, signature).
+
+        ``evidence`` may be a dict (stored as sorted JSON, so identical runs give identical bytes).
+        """
+        cols = ("ru_id", "en_id", "score", "rank", "evidence", "signature")
+        out = []
+        for r in rows:
+            rec = [r.get(c) for c in cols] if isinstance(r, Mapping) else list(r)
+            if not isinstance(rec[4], str):
+                rec[4] = json.dumps(rec[4] or {}, ensure_ascii=False, sort_keys=True, default=str)
+            out.append(tuple(rec))
+        self.conn.execute("DELETE FROM links")
+        self.conn.executemany(
+            "INSERT INTO links(ru_id, en_id, score, rank, evidence, signature) VALUES (?, ?, ?, ?, ?, ?)", out)
+        return len(out)
+
+    def count_pairs(self) -> int:
+        """How many sentence pairs the workspace holds."""
+        return int(self.conn.execute("SELECT COUNT(*) FROM pairs").fetchone()[0])
+
+    def item_ids(self) -> dict[str, set[str]]:
+        """Item ids by language: ``{"ru": {...}, "en": {...}}``."""
+        out: dict[str, set[str]] = {}
+        for item_id, lang in self.conn.execute("SELECT id, lang FROM items"):
+            out.setdefault(lang, set()).add(item_id)
+        return out
+
+    def link_scores(self) -> pd.DataFrame:
+        """Current links (ru_id, en_id, score), best first."""
+        return self.query_df("SELECT ru_id, en_id, score FROM links ORDER BY score DESC, ru_id, en_id")
+
+    def replace_pairs(self, rows: Iterable[Mapping[str, object]], signature: str,
+                      links: Iterable[tuple[str, str]] | None = None) -> int:
+        """Replace sentence pairs: all of them, or only those of ``links`` ((ru_id, en_id) pairs).
+
+        Each row has id, ru_id, en_id, ru_idx, en_idx, ru_text, en_text, mt_en, score, regime, flags.
+        """
+        if links is None:
+            self.conn.execute("DELETE FROM pairs")
+        else:
+            self.conn.executemany("DELETE FROM pairs WHERE ru_id=? AND en_id=?", list(links))
+        cols = ("id", "ru_id", "en_id", "ru_idx", "en_idx", "ru_text", "en_text", "mt_en", "score", "regime", "flags")
+        data = [tuple(r.get(c, "") for c in cols) + (signature,) for r in rows]
+        self.conn.executemany(
+            "INSERT OR REPLACE INTO pairs(id, ru_id, en_id, ru_idx, en_idx, ru_text, en_text, mt_en, score, "
+            "regime, flags, signature) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)", data)
+        return len(data)
+
+    def cached_translations(self, model: str, src_hashes: Sequence[str]) -> dict[str, tuple[str, str]]:
+        """Cached (mt, flags) by source-sentence hash for one model key (missing ones are absent)."""
+        out: dict[str, tuple[str, str]] = {}
+        for start in range(0, len(src_hashes), 900):
+            chunk = list(src_hashes[start:start + 900])
+            marks = ",".join("?" * len(chunk))
+            for h, mt, flags in self.conn.execute(
+                    f"SELECT src_hash, mt, flags FROM translations WHERE model=? AND src_hash IN ({marks})",
+                    (model, *chunk)):
+                out[h] = (mt, flags)
+        return out
+
+    def put_translations(self, model: str, rows: Iterable[tuple[str, str, str, str]]) -> None:
+        """Cache translations: rows of (src_hash, src, mt, flags) for one model key."""
+        self.conn.executemany(
+            "INSERT OR REPLACE INTO translations(model, src_hash, src, mt, flags) VALUES (?, ?, ?, ?, ?)",
+            [(model, h, src, mt, fl) for h, src, mt, fl in rows])
+
+    # == Linking (owner: link): test/benchmark item insert, key cache, incremental link writes ==========
+    def add_items(self, rows: Iterable[dict[str, str | None]]) -> int:
+        """Insert items exactly as given (keys id, lang, text; optional title, date, source), without ingest's
+        checks, language detection or duplicate merging: for tests and benchmarks. Returns the number added."""
+        from kzalign.core.text import text_hash
+
+        data = [(r["id"], r["lang"], r.get("title") or "", r["text"], r.get("date"), r.get("source"),
+                 text_hash(str(r["text"])), now_iso()) for r in rows]
+        with self.transaction():
+            self.conn.executemany(
+                "INSERT INTO items(id, lang, title, text, date, source, content_hash, id_given, added_at) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, 1, ?)", data,
+            )
+        return len(data)
+
+    # -- link keys cache (kzalign.engines.keys) ----------------------------------------------------------
+    def get_item_keys(self, cache: str, hashes: list[str]) -> dict[str, dict[str, set[str]]]:
+        """Cached link keys ({kind: set of keys}) of the given text hashes (missing ones are absent)."""
+        out: dict[str, dict[str, set[str]]] = {}
+        for start in range(0, len(hashes), 900):
+            chunk = hashes[start : start + 900]
+            marks = ",".join("?" * len(chunk))
+            rows = self.conn.execute(
+                f"SELECT text_hash, keys FROM item_keys WHERE cache=? AND text_hash IN ({marks})", (cache, *chunk)
+            ).fetchall()
+            for h, blob in rows:
+                out[h] = {k: set(v) for k, v in json.loads(blob).items()}
+        return out
+
+    def put_item_keys(self, cache: str, keys: dict[str, dict[str, set[str]]]) -> None:
+        """Store link keys by text hash (sorted lists, so the stored JSON is deterministic)."""
+        self.conn.executemany(
+            "INSERT OR REPLACE INTO item_keys(cache, text_hash, keys) VALUES (?, ?, ?)",
+            [(cache, h, json.dumps({k: sorted(v) for k, v in sorted(d.items())}, ensure_ascii=False))
+             for h, d in keys.items()],
+        )
+
+    # -- decisions and links -----------------------------------------------------------------
+    def accepted_link_pairs(self) -> list[tuple[str, str]]:
+        """(ru_id, en_id) of links a reviewer accepted, from the live links or the decisions' payloads."""
+        rows = self.conn.execute("SELECT key, payload FROM decisions WHERE kind='link' AND decision='accept'")
+        known = {link_key(r, e): (r, e) for r, e in self.conn.execute("SELECT ru_id, en_id FROM links")}
+        out: list[tuple[str, str]] = []
+        for key, payload in rows.fetchall():
+            pair = known.get(key)
+            if pair is None:
+                try:
+                    pay = json.loads(payload or "{}")
+                    pair = (str(pay.get("ru_id")), str(pay.get("en_id")))
+                except (ValueError, AttributeError):
+                    continue
+            out.append(pair)
+        return sorted(set(out))
+
+    def link_inputs_digest(self) -> str:
+        """Digest of what a link run reads and writes here: items (id, lang, title, text, date), link decisions
+        and the links table. Two equal digests, with the same run settings, mean a re-link would change nothing."""
+        h = hashlib.sha256()
+        for sql in ("SELECT id, lang, title, text, date FROM items ORDER BY id",
+                    "SELECT key, decision, payload FROM decisions WHERE kind='link' ORDER BY key",
+                    "SELECT ru_id, en_id, score, rank, evidence, signature FROM links ORDER BY ru_id, en_id"):
+            h.update(sql.encode())
+            for row in self.conn.execute(sql):
+                h.update(json.dumps(row, ensure_ascii=False).encode() + b"\n")
+        return h.hexdigest()
+
+    def link_rows(self) -> dict[tuple[str, str], tuple[float, int, str, str]]:
+        """{(ru_id, en_id): (score, rank, evidence, signature)} of the current links."""
+        rows = self.conn.execute("SELECT ru_id, en_id, score, rank, evidence, signature FROM links").fetchall()
+        return {(r, e): (s, k, ev, sig) for r, e, s, k, ev, sig in rows}
+
+    def update_links(self, rows: list[tuple[str, str, float, int, str, str]]) -> tuple[int, int, int]:
+        """Make the links table exactly ``rows`` (ru_id, en_id, score, rank, evidence, signature), writing only
+        rows that differ (what :meth:`replace_links` does, for an incremental re-link). Returns (added,
+        changed, removed)."""
+        old = self.link_rows()
+        new = {(r[0], r[1]): tuple(r[2:]) for r in rows}
+        gone = [k for k in old if k not in new]
+        put = [(*k, *v) for k, v in new.items() if old.get(k) != v]
+        self.conn.executemany("DELETE FROM links WHERE ru_id=? AND en_id=?", gone)
+        self.conn.executemany(
+            "INSERT OR REPLACE INTO links(ru_id, en_id, score, rank, evidence, signature) VALUES (?, ?, ?, ?, ?, ?)",
+            put,
+        )
+        changed = sum(1 for k in new if k in old and old[k] != new[k])
+        return len(put) - changed, changed, len(gone)
+
+    def links_with_items(self) -> pd.DataFrame:
+        """The links joined with their items' titles, texts and dates (for :func:`kzalign.stages.link.links_table`)."""
+        return self.query_df(
+            "SELECT l.ru_id, l.en_id, l.score, l.rank, r.title AS ru_t, r.text AS ru_x, e.title AS en_t, "
+            "e.text AS en_x, r.date AS ru_date, e.date AS en_date, l.evidence, l.signature "
+            "FROM links l LEFT JOIN items r ON r.id = l.ru_id LEFT JOIN items e ON e.id = l.en_id "
+            "ORDER BY l.ru_id, l.rank, l.en_id"
+        )
+
+    # -- sentence pairs (kzalign.stages.sentences) ----------------------------------------------------------
+    def decided(self, kind: str) -> dict[str, dict[str, object]]:
+        """Reviewer decisions of one kind as {key: {decision, corrected_en, payload}}."""
+        rows = self.conn.execute(
+            "SELECT key, decision, corrected_en, payload FROM decisions WHERE kind=?", (kind,)
+        ).fetchall()
+        return {k: {"decision": d, "corrected_en": c, "payload": json.loads(p or "{}")} for k, d, c, p in rows}
+
+    def links_for_pairs(self) -> pd.DataFrame:
+        """Current links (ru_id, en_id, score, evidence) in the order sentence pairs are built."""
+        return self.query_df("SELECT ru_id, en_id, score, evidence FROM links ORDER BY ru_id, rank, en_id")
+
+    def pairs_with_decisions(self) -> pd.DataFrame:
+        """Sentence pairs joined with their review decision and the two items' dates."""
+        return self.query_df(
+            "SELECT p.id AS pair_id, p.ru_id, p.en_id, p.ru_idx, p.en_idx, p.ru_text, p.mt_en, p.en_text, "
+            "p.score, p.regime, p.flags, COALESCE(d.decision, '') AS decision, "
+            "COALESCE(d.corrected_en, '') AS corr, COALESCE(d.reviewer, '') AS reviewer, r.date AS ru_date, "
+            "e.date AS en_date FROM pairs p LEFT JOIN decisions d ON d.kind='pair' AND d.key=p.id "
+            "LEFT JOIN items r ON r.id=p.ru_id LEFT JOIN items e ON e.id=p.en_id "
+            "ORDER BY p.ru_id, p.en_id, p.id"
+        )
+
+    # -- review decisions (kzalign.stages.review) -------------------------------------------------------
+    def decision_map(self, kind: str | None = None) -> dict[tuple[str, str], dict[str, object]]:
+        """Decisions as {(kind, key): {decision, corrected_en, reviewer, note, payload (dict), review_file,
+        decided_at}}, of one kind or all."""
+        sql = "SELECT kind, key, decision, corrected_en, reviewer, note, payload, review_file, decided_at FROM decisions"
+        rows = self.conn.execute(sql + (" WHERE kind=?" if kind else ""), (kind,) if kind else ()).fetchall()
+        return {(k, key): {"decision": d, "corrected_en": c, "reviewer": r, "note": n,
+                           "payload": json.loads(p or "{}"), "review_file": f, "decided_at": at}
+                for k, key, d, c, r, n, p, f, at in rows}
+
+    def record_decision(self, kind: str, key: str, decision: str, corrected_en: str = "", reviewer: str = "",
+                        note: str = "", payload: dict[str, object] | None = None, review_file: str = "",
+                        decided_at: str | None = None) -> None:
+        """Store (replace) the decision about one review row (``decided_at`` defaults to now)."""
+        self.conn.execute(
+            "INSERT OR REPLACE INTO decisions(kind, key, decision, corrected_en, reviewer, note, payload, "
+            "review_file, decided_at) VALUES (?,?,?,?,?,?,?,?,?)",
+            (kind, key, decision, corrected_en, reviewer, note,
+             json.dumps(payload or {}, ensure_ascii=False, default=str), review_file, decided_at or now_iso()),
+        )
+
+    def remember_review_rows(self, rows: list[tuple[str, str, dict[str, object]]]) -> None:
+        """Keep what each exported review row was (kind, key, payload), newest export winning."""
+        at = now_iso()
+        self.conn.executemany(
+            "INSERT OR REPLACE INTO review_rows(kind, key, payload, exported_at) VALUES (?,?,?,?)",
+            [(k, key, json.dumps(p, ensure_ascii=False, default=str), at) for k, key, p in rows],
+        )
+
+    def review_rows(self) -> dict[tuple[str, str], dict[str, object]]:
+        """Every review row ever exported from this workspace, as remembered by :meth:`remember_review_rows`."""
+        rows = self.conn.execute("SELECT kind, key, payload FROM review_rows").fetchall()
+        return {(k, key): json.loads(p) for k, key, p in rows}
+
+    def link_record(self, ru_id: str, en_id: str) -> dict[str, object] | None:
+        row = self.conn.execute("SELECT ru_id, en_id, score, rank, evidence, signature FROM links "
+                                "WHERE ru_id=? AND en_id=?", (ru_id, en_id)).fetchone()
+        return dict(zip(LINK_FIELDS, row, strict=True)) if row else None
+
+    def pair_record(self, pair_id: str) -> dict[str, object] | None:
+        row = self.conn.execute(f"SELECT {', '.join(PAIR_FIELDS)} FROM pairs WHERE id=?", (pair_id,)).fetchone()
+        return dict(zip(PAIR_FIELDS, row, strict=True)) if row else None
+
+    def restore_link(self, rec: dict[str, object]) -> bool:
+        """Put a link back (a reviewer accepted it after rejecting it); False when it is there already."""
+        cur = self.conn.execute(
+            "INSERT OR IGNORE INTO links(ru_id, en_id, score, rank, evidence, signature) VALUES (?,?,?,?,?,?)",
+            tuple(rec.get(f, d) for f, d in zip(LINK_FIELDS, ("", "", 0.0, 1, "{}", "review"), strict=True)))
+        return cur.rowcount > 0
+
+    def restore_pair(self, rec: dict[str, object]) -> bool:
+        """Put a sentence pair back (accepted or fixed after it was dropped); False when it is there already."""
+        defaults = {"mt_en": "", "flags": "", "score": 0.0, "regime": "", "signature": "review"}
+        cur = self.conn.execute(
+            f"INSERT OR IGNORE INTO pairs({', '.join(PAIR_FIELDS)}) VALUES ({','.join('?' * len(PAIR_FIELDS))})",
+            tuple(rec.get(f, defaults.get(f, "")) for f in PAIR_FIELDS))
+        return cur.rowcount > 0
+
+    def drop_link(self, ru_id: str, en_id: str) -> None:
+        """Remove a rejected link and its sentence pairs, except pairs a reviewer accepted or fixed."""
+        self.conn.execute("DELETE FROM links WHERE ru_id=? AND en_id=?", (ru_id, en_id))
+        self.conn.execute("DELETE FROM pairs WHERE ru_id=? AND en_id=? AND id NOT IN "
+                          "(SELECT key FROM decisions WHERE kind='pair' AND decision IN ('accept','fix'))",
+                          (ru_id, en_id))
+
+    def drop_pair(self, pair_id: str) -> None:
+        self.conn.execute("DELETE FROM pairs WHERE id=?", (pair_id,))
+
+
+
+LINK_FIELDS = ("ru_id", "en_id", "score", "rank", "evidence", "signature")
+PAIR_FIELDS = ("id", "ru_id", "en_id", "ru_idx", "en_idx", "ru_text", "en_text", "mt_en", "score", "regime", "flags",
+               "signature")
+
+
+def link_key(ru_id: str, en_id: str) -> str:
+    """Stable row id of a link (used as the review row id and the decisions key)."""
+    import hashlib
+
+    return "L" + hashlib.sha1(f"{ru_id}\t{en_id}".encode()).hexdigest()[:12]
+
+
+def decisions(ws: Workspace, kind: str) -> pd.DataFrame:
+    """Reviewer decisions of one kind (link|pair|glossary), one row per key."""
+    return ws.query_df(
+        "SELECT key, decision, corrected_en, reviewer, note, payload, review_file, decided_at "
+        "FROM decisions WHERE kind=?",
+        (kind,),
+    )
+
+
+def open_workspace(path: str | Path = DEFAULT_DB, create: bool = False) -> Workspace:
+    """Open a workspace; with ``create=False`` a missing file is a clear error, not a new empty one."""
+    return Workspace(path, create=create)

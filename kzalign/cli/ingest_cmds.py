@@ -46,6 +46,8 @@ def echo_ingest_report(rep: IngestReport) -> None:
     odd = {f: e for f, e in rep.encodings.items() if e != "utf-8"}
     for f, enc in odd.items():
         click.echo(f"  {f}: decoded as {_ENCODING_NAMES.get(enc, enc)}")
+    for w in rep.warnings:
+        click.secho(f"  warning: {w}", fg="yellow", err=True)
     if rep.skipped:
         click.secho(f"Skipped {plural(len(rep.skipped), 'bad input')}:", fg="yellow", err=True)
         for p in rep.skipped:

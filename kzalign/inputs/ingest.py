@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from kzalign.core.dates import dateline_date, parse_date
-from kzalign.core.errors import InputError, Problem
+from kzalign.core.errors import InputError, InputWarning, Problem
 from kzalign.core.progress import ProgressCallback, report
 from kzalign.inputs.dedup import Planned, plan_items, shingles
 from kzalign.inputs.digest import RawItem, is_headline, parse_digest
@@ -53,6 +53,8 @@ class IngestReport:
     encodings: dict[str, str] = field(default_factory=dict)
     formats: dict[str, int] = field(default_factory=dict)
     skipped: list[Problem] = field(default_factory=list)
+    #: Odd input that was kept (e.g. an unreadable date: the item is kept undated), naming file and line.
+    warnings: list[Problem] = field(default_factory=list)
     item_ids: list[str] = field(default_factory=list)
     superseded_items: list[tuple[str, str]] = field(default_factory=list)
 
@@ -96,7 +98,10 @@ def ingest_paths(
     rep = IngestReport(files=res.files, read=len(res.items), encodings=res.encodings)
     for kind in res.formats.values():
         rep.formats[kind] = rep.formats.get(kind, 0) + 1
-    problems = res.problems
+    problems = [p for p in res.problems if not isinstance(p, InputWarning)]
+    rep.warnings = [p for p in res.problems if isinstance(p, InputWarning)]
+    for w in rep.warnings:
+        log.warning("%s", w)
     with ws.transaction():
         given_problems: list[Problem] = []
         report(progress, "de-duplicate", 0, len(res.items))

@@ -163,7 +163,7 @@ def fit(glossary: Glossary, tpl: Path, stream_weight: float) -> S.Model:
     base = {"bias": round(float(w1[0]), 3), **{k: round(float(v), 3) for k, v in zip(names, w1[1:], strict=True)}}
     z = S.linear(X, base)
     null_cos = S.model_for(ENCODER).null_cos
-    cols = S.stage2_features(z, gr, ge, S.null_base(base, null_cos))
+    cols = S.stage2_features(z, gr, ge, S.null_base(base, null_cos), dated=X["dated"])
     w2 = fit_lr_weighted(np.stack([cols[k] for k in S.STAGE2], 1), y, sw)
     stage2 = {"bias": round(float(w2[0]), 3), **{k: round(float(v), 3) for k, v in zip(S.STAGE2, w2[1:], strict=True)}}
     print(f"stream weight {stream_weight:g}\nBASE = {json.dumps(base)}\nSTAGE2 = {json.dumps(stage2)}")

@@ -59,6 +59,11 @@ TOPICAL = "topical"
 TOPICAL_WEIGHT = 0.25
 
 
+#: How fast ``near`` falls (days) when the Russian report is the later one, and when the English one is.
+NEAR_DAYS = 4.0
+NEAR_DAYS_EN_LATER = 1.5
+
+
 @cache
 def _type_patterns() -> dict[str, tuple[re.Pattern[str], re.Pattern[str]]]:
     return {t: (re.compile(ru), re.compile(en)) for t, (ru, en) in EVENT_TYPES.items()}
@@ -169,9 +174,12 @@ def day(value: object) -> date | None:
 def date_features(days: float | None) -> tuple[float, float, float]:
     """(dated, near, far) of a pair whose English item is ``days`` after the Russian one (None or NaN: undated).
 
-    ``near`` is 1 on the same day and falls by e every 3 days; ``far`` grows with the log of the distance
+    ``near`` is 1 on the same day and falls by e every :data:`NEAR_DAYS` days when the Russian report is the
+    later one (a weekly TV round-up reports the week's events) and every :data:`NEAR_DAYS_EN_LATER` days when
+    the English one is (a post about an event is rarely days late); ``far`` grows with the log of the distance
     (a year ≈ 1, capped at 1.5). Undated pairs get zeros: they are decided on the rest of the evidence."""
     if days is None or math.isnan(days):
         return 0.0, 0.0, 0.0
     d = abs(days)
-    return 1.0, math.exp(-d / 3.0), min(math.log1p(d) / math.log(366.0), 1.5)
+    near = math.exp(-d / (NEAR_DAYS_EN_LATER if days > 0 else NEAR_DAYS))
+    return 1.0, near, min(math.log1p(d) / math.log(366.0), 1.5)

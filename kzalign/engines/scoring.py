@@ -31,7 +31,7 @@ BASE_FEATURES = ("margin", "cos", "cognates", "names", "numbers", "dated", "near
 DATED_CONTENT = ("margin", "cos", "cognates", "names")
 #: The stage-1 features that come from the two items' dates (left out of a pair's content score).
 DATE_FEATURES = ("dated", "near", "far", "dated_margin", "dated_cos", "dated_cognates", "dated_names")
-STAGE2 = ("base", "rel_ru", "rel_en")
+STAGE2 = ("base", "rel_ru", "rel_en", "dated", "dated_base", "dated_rel_ru", "dated_rel_en")
 
 
 @dataclass(frozen=True)
@@ -47,11 +47,12 @@ class Model:
 #: Fitted by ``benchmarks/bench_link_eval.py --fit`` on docalign+comparable (held-out numbers in
 #: BENCHMARKS.md), per encoder name; other encoders use USE's (logged).
 MODELS: dict[str, Model] = {
-    "use": Model({"bias": -10.18, "margin": 10.055, "cos": -5.028, "cognates": 6.723, "names": 2.644,
-                  "numbers": 1.221, "dated": 8.133, "near": -1.784, "far": -10.809, "type_match": 1.353,
-                  "type_mismatch": -1.081, "actors": 0.86, "actor_miss": -1.266, "dated_margin": -7.911,
-                  "dated_cos": 4.479, "dated_cognates": -2.492, "dated_names": -0.032},
-                 {"bias": -0.247, "base": 0.725, "rel_ru": 0.188, "rel_en": 0.175}, null_cos=0.299, threshold=0.5),
+    "use": Model({"bias": -10.228, "margin": 9.939, "cos": -4.587, "cognates": 6.364, "names": 3.222,
+                  "numbers": 1.272, "dated": 5.489, "near": 0.37, "far": -7.504, "type_match": 1.839,
+                  "type_mismatch": -1.284, "actors": 2.524, "actor_miss": -2.102, "dated_margin": -6.462,
+                  "dated_cos": 1.907, "dated_cognates": -5.197, "dated_names": -0.436},
+                 {"bias": -0.703, "base": 0.306, "rel_ru": 0.348, "rel_en": 0.464, "dated": 0.907, "dated_base": 0.913,
+                  "dated_rel_ru": -0.454, "dated_rel_en": -0.605}, null_cos=0.299, threshold=0.5),
     "e5": Model({"bias": -74.643, "margin": 111.898, "cos": -43.173, "cognates": 11.597, "names": 2.654,
                  "numbers": 1.58},
                 {"bias": -0.77, "base": 0.313, "rel_ru": 0.664, "rel_en": 0.749}, null_cos=0.894, threshold=0.45),
@@ -99,7 +100,8 @@ def pair_features(keys: ItemKeys, ru_idx: np.ndarray, en_idx: np.ndarray, margin
 def event_features(keys: ItemKeys, ru_idx: np.ndarray, en_idx: np.ndarray,
                    days: np.ndarray | None) -> dict[str, np.ndarray]:
     """Date (dated, near, far), event type (type_match, type_mismatch) and participant (actors, actor_miss)
-    evidence of candidate pairs (:mod:`kzalign.engines.events`)."""
+    evidence of candidate pairs (:mod:`kzalign.engines.events`); type and participants count for dated pairs,
+    where they tell one recurring event from the next."""
     n = len(ru_idx)
     d = np.full(n, np.nan) if days is None else np.asarray(days, dtype=np.float64)
     out = {k: np.zeros(n) for k in ("dated", "near", "far", "type_match", "type_mismatch", "actors", "actor_miss")}
@@ -109,6 +111,8 @@ def event_features(keys: ItemKeys, ru_idx: np.ndarray, en_idx: np.ndarray,
         out["dated"][i], out["near"][i], out["far"][i] = EV.date_features(float(d[i]))
         out["type_match"][i], out["type_mismatch"][i] = EV.type_evidence(keys.events[r], keys.events[j])
         out["actors"][i], out["actor_miss"][i] = EV.actor_evidence(keys.field_names[r], keys.field_names[j], classes)
+    for k in ("type_match", "type_mismatch", "actors", "actor_miss"):
+        out[k] *= out["dated"]  # undated items (whole articles) are decided on their content evidence alone
     return out
 
 
@@ -140,15 +144,21 @@ def null_base(base_weights: Mapping[str, float], null_cos: float) -> float:
 
 
 def stage2_features(base: np.ndarray, ru_idx: np.ndarray, en_idx: np.ndarray, alone: float,
-                    cap: float = REL_CAP) -> dict[str, np.ndarray]:
-    """Competition features of each pair from the stage-1 scores of all candidate pairs."""
-    return {"base": base, "rel_ru": group_rel(base, ru_idx, cap, alone), "rel_en": group_rel(base, en_idx, cap, alone)}
+                    cap: float = REL_CAP, dated: np.ndarray | None = None) -> dict[str, np.ndarray]:
+    """Competition features of each pair from the stage-1 scores of all candidate pairs; the ``dated_`` copies
+    are those of dated pairs (in a stream one report often has several same-event posts: competition weighs
+    differently there)."""
+    out = {"base": base, "rel_ru": group_rel(base, ru_idx, cap, alone), "rel_en": group_rel(base, en_idx, cap, alone)}
+    d = np.zeros(len(base)) if dated is None else np.asarray(dated, dtype=np.float64)
+    out.update({"dated": d, **{f"dated_{k}": d * v for k, v in list(out.items())}})
+    return out
 
 
 def combine(feats: Mapping[str, np.ndarray], ru_idx: np.ndarray, en_idx: np.ndarray, model: Model) -> np.ndarray:
     """Link probability of each candidate pair: its own evidence, then its standing among its items' candidates."""
     base = linear(feats, model.base)
-    z = linear(stage2_features(base, ru_idx, en_idx, null_base(model.base, model.null_cos)), model.stage2)
+    z = linear(stage2_features(base, ru_idx, en_idx, null_base(model.base, model.null_cos), dated=feats.get("dated")),
+               model.stage2)
     return sigmoid(z)
 
 

@@ -401,8 +401,8 @@ def _score_workspace(ws: Workspace, run: _Run, rep: LinkReport, progress: Progre
 
 
 def _participant(key: str) -> bool:
-    """Whether a field name is a person who identifies an event together with a close date."""
-    return EV.field_names().classes.get(key) in ("person", EV.RECURRING)
+    """Whether a field name is a person or a specific body that identifies an event together with a close date."""
+    return EV.field_names().classes.get(key) in ("person", "body", EV.RECURRING)
 
 
 def link_workspace(

@@ -117,11 +117,12 @@ def event_features(keys: ItemKeys, ru_idx: np.ndarray, en_idx: np.ndarray,
 
 
 def linear(feats: Mapping[str, np.ndarray], weights: Mapping[str, float]) -> np.ndarray:
-    """bias + Σ weight × feature (the logit of the link probability)."""
+    """bias + Σ weight × feature (the logit of the link probability); a feature not given counts as 0 (e.g. the
+    date and event features of pairs scored without them: undated pairs)."""
     n = len(next(iter(feats.values())))
     z = np.full(n, weights.get("bias", 0.0), dtype=np.float64)
     for name, w in weights.items():
-        if name != "bias":
+        if name != "bias" and name in feats:
             z += w * np.asarray(feats[name], dtype=np.float64)
     return z
 

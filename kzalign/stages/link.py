@@ -510,8 +510,9 @@ def _evidence(run: _Run, sp: ScoredPairs, n: int, days: int | None, decision: st
         ev["undated"] = True
     if follow is not None:
         b, anchors = follow
-        if int(sp.en[b]) != int(sp.en[n]):
-            ev["follow_up_of"] = str(run.en["id"][sp.en[b]])
+        # the Russian item's best link it follows, or (a dated follow-up that is itself the best) the report itself
+        same = int(sp.en[b]) == int(sp.en[n])
+        ev["follow_up_of"] = str(run.ru["id"][sp.ru[n]] if same else run.en["id"][sp.en[b]])
         ev["anchors"] = anchors[:6]
     if sp.mt_margin is not None and np.isfinite(sp.mt_margin[n]):
         ev["mt_margin"] = round(float(sp.mt_margin[n]), 4)

@@ -112,6 +112,18 @@ def stream_eval(stream: Path, glossary: Glossary, tpl: Path) -> list[dict[str, o
     return out
 
 
+def seeds_among_stream(stream: Path, glossary: Glossary, tpl: Path) -> dict[str, object]:
+    """The seed report's links with the whole stream (and its distractors) in the workspace."""
+    g = pd.read_csv(ROOT / "gold" / "seeds_links.tsv", sep="\t", dtype=str)
+    gold = set(zip(g["ru_id"], g["en_id"], strict=True))
+    rows = [r for p in sorted(stream.glob("*.jsonl")) for r in rows_of(p, "s:")]
+    with workspace("seeds_stream", rows, tpl, seeds=True) as ws:
+        L.link_workspace(ws, encoder=ENCODER, glossary=glossary)
+        links = {k: v[4] for k, v in ws.link_rows().items() if not k[0].startswith("s:")}
+    return {"seeds_among_stream_exact": set(links) == gold, "seed_links": sorted(f"{r}->{e}:{k}" for (r, e), k
+                                                                               in links.items())}
+
+
 def fit_data(glossary: Glossary, tpl: Path) -> tuple[dict[str, np.ndarray], np.ndarray, np.ndarray, np.ndarray]:
     """Features (stacked), labels, and RU/EN group ids of the candidate pairs of every fitting set."""
     stream = EVAL / "stream"
@@ -195,6 +207,7 @@ def main() -> None:
     if args.fit:
         for w in args.stream_weight:
             fit(glossary, tpl, w)
+    print(json.dumps(seeds_among_stream(EVAL / "stream", glossary, tpl)), flush=True)
     for r in stream_eval(args.stream, glossary, tpl):
         kinds = r.pop("kinds")
         print(json.dumps(r), flush=True)

@@ -22,7 +22,6 @@ import logging
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field, fields
-from datetime import date
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -481,15 +480,6 @@ def _run_stats(rep: LinkReport) -> dict[str, object]:
     return dict(rep.__dict__)
 
 
-def _day(value: object) -> date | None:
-    if not isinstance(value, str) or len(value) < 10:
-        return None
-    try:
-        return date.fromisoformat(value[:10])
-    except ValueError:
-        return None
-
-
 def _evidence(run: _Run, sp: ScoredPairs, n: int, days: int | None, decision: str | None,
               follow: tuple[int, list[str]] | None) -> dict[str, object]:
     """The evidence of candidate ``n`` as a JSON-ready dict (shared keys in a fixed order)."""
@@ -536,7 +526,7 @@ def _decide(ws: Workspace, run: _Run, sp: ScoredPairs, rep: LinkReport) -> list[
     the write transaction): rejected ones left out, accepted ones kept; ranked per Russian item."""
     dec = _link_decisions(ws)
     ru_ids, en_ids = run.ru["id"].astype(str).tolist(), run.en["id"].astype(str).tolist()
-    ru_days, en_days = [_day(d) for d in run.ru["date"]], [_day(d) for d in run.en["date"]]
+    ru_days, en_days = [EV.day(d) for d in run.ru["date"]], [EV.day(d) for d in run.en["date"]]
     ru_len, en_len = run.ru["text"].astype(str).str.len().tolist(), run.en["text"].astype(str).str.len().tolist()
     rows: dict[tuple[str, str], tuple[float, dict[str, object]]] = {}
     for n, (r, e) in enumerate(zip(sp.ru.tolist(), sp.en.tolist(), strict=True)):

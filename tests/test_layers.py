@@ -123,3 +123,4 @@ def test_no_import_cycles() -> None:
 def test_few_flat_modules() -> None:
     flat = sorted(p.name for p in PKG.glob("*.py"))
     assert len(flat) <= MAX_FLAT_MODULES, flat
+

@@ -197,22 +197,13 @@ class TranslatorEngine:
     load: Callable[..., Translator | None]
 
 
-def load_translator(
-    from_code: str = "ru",
-    to_code: str = "en",
-    beam_size: int = 2,
-    batch_size: int = 32,
-    compute_type: str = "int8",
-    threads: int | None = None,
-    max_decoding_length: int = 256,
-    engine: str = "argos",
-) -> Translator | None:
-    """The translator of the registered ``engine`` (:data:`TRANSLATORS`) for this pair, or None when none is usable."""
+def load_translator(from_code: str = "ru", to_code: str = "en", engine: str = "argos", **settings: Any
+                    ) -> Translator | None:
+    """The translator of the registered ``engine`` (:data:`TRANSLATORS`) for this pair, or None when none is
+    usable; ``settings`` go to the engine's loader (argos: :func:`load_argos`'s beam_size, batch_size...)."""
     if engine not in TRANSLATORS:
         raise KzalignError(f"unknown translator {engine!r}; choose one of {', '.join(TRANSLATORS)}")
-    return TRANSLATORS[engine].load(from_code, to_code, beam_size=beam_size, batch_size=batch_size,
-                                    compute_type=compute_type, threads=threads,
-                                    max_decoding_length=max_decoding_length)
+    return TRANSLATORS[engine].load(from_code, to_code, **settings)
 
 
 def load_argos(

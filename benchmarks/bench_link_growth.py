@@ -18,7 +18,6 @@ import math
 import resource
 import shutil
 from datetime import date, timedelta
-from pathlib import Path
 
 import numpy as np
 from bench_link_common import EVAL, ROOT
@@ -47,7 +46,7 @@ def stream_items() -> dict[str, list[dict[str, str | None]]]:
 def archive(n: int, items: dict[str, list[dict[str, str | None]]]) -> list[dict[str, str | None]]:
     """n items a side: copies of the stream's items, the k-th copy's dates k periods later."""
     rows = []
-    for lang, src in items.items():
+    for src in items.values():
         for i in range(n):
             r = dict(src[i % len(src)])
             k = i // len(src)

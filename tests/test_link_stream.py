@@ -123,3 +123,32 @@ def test_seed_report_links_to_its_two_follow_ups_among_a_stream(eval_dir, seeds_
     assert set(seed) == set(zip(gold["ru_id"], gold["en_id"], strict=True))
     assert seed[("ru-b2a57faec49a", "en-ac4d3ae11b6e")] == "follow_up"
     assert not {k for k in rows if k[0].startswith("s:") != k[1].startswith("s:")}  # nothing across
+
+
+def test_competition_never_lifts_a_poor_best_candidate_nor_drops_a_clear_pair():
+    """The competition stage moves a pair's logit at most COMPETITION_BOUND from its own evidence's: the best of
+    poor candidates (an orphan's nearest loosely related text) stays unlinked however far it leads."""
+    import numpy as np
+
+    from kzalign.engines import scoring as S
+
+    model = S.model_for("use")
+    rng = np.random.default_rng(0)
+    n = 60
+    feats = {"margin": rng.uniform(0.3, 1.6, n), "cos": rng.uniform(0.1, 0.9, n), "cognates": rng.uniform(0, 0.5, n),
+             "names": rng.uniform(0, 0.5, n), "numbers": np.zeros(n)}
+    ru, en = rng.integers(0, 8, n), np.arange(n)
+    p = S.combine(feats, ru, en, model)
+    z1 = S.linear(feats, model.base)
+    z = np.log(p / (1 - p))
+    assert np.all(np.abs(z - z1) <= S.COMPETITION_BOUND + 1e-6)
+    # an orphan's poor best candidate (stage 1 about 2 %) far ahead of its rivals on both sides: unbounded, the
+    # competition stage alone would make it a link
+    m = np.array([0.765, 0.262, 0.262])
+    poor = {"margin": m, "cos": np.full(3, 0.3), "cognates": np.zeros(3), "names": np.zeros(3), "numbers": np.zeros(3)}
+    ru, en = np.array([0, 0, 1]), np.array([0, 1, 0])
+    base = S.linear(poor, model.base)
+    unbounded = S.sigmoid(S.linear(S.stage2_features(base, ru, en, S.null_base(model.base, model.null_cos)),
+                                   model.stage2))
+    assert S.sigmoid(base[0]) < 0.05 and unbounded[0] >= model.threshold
+    assert S.combine(poor, ru, en, model)[0] < model.threshold

@@ -70,6 +70,11 @@ FOLLOWUP_GAP = 2.0
 FOLLOWUP_ANCHOR_IDF = 0.5
 #: Cap (in logits) of the competition features (:func:`group_rel`).
 REL_CAP = 3.0
+#: How far (in logits) the competition stage may move a pair's probability from its own evidence's: an orphan
+#: whose best candidate is poor (stage-1 probability under 5 %) cannot be lifted to a link, and a pair whose own
+#: evidence is very strong cannot be dropped because similar reports arrive. On the dev sets it changes no
+#: decision (BENCHMARKS.md, issue 23).
+COMPETITION_BOUND = 3.0
 
 
 def pair_features(keys: ItemKeys, ru_idx: np.ndarray, en_idx: np.ndarray, margin: np.ndarray,
@@ -156,11 +161,13 @@ def stage2_features(base: np.ndarray, ru_idx: np.ndarray, en_idx: np.ndarray, al
 
 
 def combine(feats: Mapping[str, np.ndarray], ru_idx: np.ndarray, en_idx: np.ndarray, model: Model) -> np.ndarray:
-    """Link probability of each candidate pair: its own evidence, then its standing among its items' candidates."""
+    """Link probability of each candidate pair: its own evidence, then its standing among its items' candidates,
+    which moves it at most :data:`COMPETITION_BOUND` logits away from its own evidence's (so the best of poor
+    candidates never becomes a link, and many similar reports never drop a clear one)."""
     base = linear(feats, model.base)
     z = linear(stage2_features(base, ru_idx, en_idx, null_base(model.base, model.null_cos), dated=feats.get("dated")),
                model.stage2)
-    return sigmoid(z)
+    return sigmoid(np.clip(z, base - COMPETITION_BOUND, base + COMPETITION_BOUND))
 
 
 # -- competition between the candidates of one item: ranks, ties and the follow-up rule ----------------

@@ -152,3 +152,17 @@ def test_competition_never_lifts_a_poor_best_candidate_nor_drops_a_clear_pair():
                                    model.stage2))
     assert S.sigmoid(base[0]) < 0.05 and unbounded[0] >= model.threshold
     assert S.combine(poor, ru, en, model)[0] < model.threshold
+
+
+def test_close_items_sharing_a_person_are_always_candidates():
+    from datetime import date
+
+    from kzalign.engines.candidates import close_pairs
+
+    ru_days = [date(2024, 3, 2), date(2024, 3, 2), None]
+    en_days = [date(2024, 3, 1), date(2024, 3, 20), date(2024, 3, 5), date(2024, 3, 2)]
+    ru_names = [{"Vladimir Putin"}, {"Sergey Lavrov"}, {"Vladimir Putin"}]
+    en_names = [{"Vladimir Putin"}, {"Vladimir Putin"}, {"Sergey Lavrov", "Kazakhstan"}, {"Kazakhstan"}]
+    pairs = close_pairs(ru_days, en_days, ru_names, en_names, lambda k: k != "Kazakhstan")
+    # a day apart with Putin; 3 days apart with Lavrov; not 18 days apart, not undated, not by a topical name
+    assert pairs == {(0, 0), (1, 2)}

@@ -153,5 +153,5 @@ def eval_cmd(gold: str, db: str, as_json: bool) -> None:
 
 def _score_line(label: str, res: dict[str, object]) -> str:
     """One line of P/R/F1 and counts."""
-    return (f"{label:<10} precision {float(res['precision']):.4f}  recall {float(res['recall']):.4f}  "  # type: ignore[arg-type]
+    return (f"{label:<11} precision {float(res['precision']):.4f}  recall {float(res['recall']):.4f}  "  # type: ignore[arg-type]
             f"F1 {float(res['f1']):.4f}  (tp {res['tp']}, fp {res['fp']}, fn {res['fn']})")  # type: ignore[arg-type]

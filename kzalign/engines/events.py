@@ -123,6 +123,16 @@ def field_names(path: Path = FIELD_NAMES) -> FieldNames:
 
 
 @cache
+def reference_signature(path: Path = FIELD_NAMES) -> str:
+    """Short hash of the shipped field names and the event lexicons (part of the link signature, ``dom:``)."""
+    import hashlib
+
+    h = hashlib.sha1(path.read_bytes())
+    h.update(repr((EVENT_TYPES, BACK_REFERENCE, TOPICAL_WEIGHT)).encode())
+    return h.hexdigest()[:10]
+
+
+@cache
 def _back_reference(lang: str) -> re.Pattern[str]:
     return re.compile(BACK_REFERENCE[0] if lang == "ru" else BACK_REFERENCE[1])
 

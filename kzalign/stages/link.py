@@ -243,13 +243,14 @@ class LinkReport:
 
 def link_signature(encoder: Encoder, threshold: float, max_days: int | None, glossary: Glossary,
                    mt_encoder: Encoder | None, mt_model: str | None = None, background: str = "ws") -> str:
-    """Signature of a link run: encoders, translator, threshold, date rule, glossary, background and idf table."""
+    """Signature of a link run: encoders, translator, threshold, date rule, glossary, background, idf table and
+    the field's reference (names and event lexicons)."""
     mt_sig = (mt_model or "unknown").replace("|", "+") if mt_encoder else None
     return make_signature({
         "stage": "link", "enc": encoder.signature, "mt": mt_sig,
         "mtenc": mt_encoder.signature if mt_encoder else None,
         "k": C.K_NEIGHBOURS, "thr": float(threshold), "days": max_days, "gloss": glossary.signature,
-        "bg": background, "idf": key_weights_signature(),
+        "bg": background, "idf": key_weights_signature(), "dom": EV.reference_signature(),
     })
 
 

@@ -6,7 +6,7 @@ distractors (the same sources' other years) added, scoring only links that touch
 ``--fit`` fits the link model's weights on a mix of the dev stream, WMT docalign and comparable, and the seeds
 (pairs scored by the library itself) and prints them for ``kzalign/engines/scoring.py``.
 
-Usage: python benchmarks/bench_link_stream.py [--fit] [--stream DIR]
+Usage: python benchmarks/bench_link_stream.py [--fit] [--stream DIR] [--encoder use|e5]
 ``--stream DIR`` measures another stream folder of the same layout (the held-out years are measured that way).
 """
 
@@ -234,20 +234,23 @@ def _f1(pred: np.ndarray, gold: np.ndarray) -> float:
 
 
 def main() -> None:
+    global ENCODER
     ap = argparse.ArgumentParser()
     ap.add_argument("--fit", action="store_true")
     ap.add_argument("--stream-weight", type=float, nargs="*", default=[1.0],
                     help="with --fit: weight of each stream pair in the fit (several: one fit each)")
     ap.add_argument("--stream", type=Path, default=EVAL / "stream")
     ap.add_argument("--l2", type=float, default=0.1, help="with --fit: L2 penalty of the logistic fits")
+    ap.add_argument("--encoder", default=ENCODER, help="encoder name (use, e5)")
     args = ap.parse_args()
+    ENCODER = args.encoder
+    L2[0] = args.l2
     OUT.mkdir(parents=True, exist_ok=True)
     get_encoder(ENCODER)
     glossary = load_glossary([BUNDLED_DIR])
     everything = [r for p in sorted((EVAL / "stream").glob("*.jsonl")) for r in rows_of(p)]
     everything += set_rows("docalign")[0] + set_rows("comparable")[0]
     tpl = template(everything, glossary)
-    L2[0] = args.l2
     if args.fit:
         for w in args.stream_weight:
             fit(glossary, tpl, w)

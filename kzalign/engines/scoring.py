@@ -42,10 +42,14 @@ class Model:
     stage2: dict[str, float]
     null_cos: float
     threshold: float
+    #: Cosine of item vectors above which two items about as long are a translation (encoder-specific: e5's
+    #: cosines crowd near 1). See :func:`kzalign.stages.link.link_kind`.
+    translation_cos: float = 0.76
 
 
-#: Fitted by ``benchmarks/bench_link_eval.py --fit`` on docalign+comparable (held-out numbers in
-#: BENCHMARKS.md), per encoder name; other encoders use USE's (logged).
+#: Fitted by ``benchmarks/bench_link_stream.py --fit --stream-weight 4 [--encoder e5]`` on the dev stream, WMT
+#: docalign and comparable and the seeds (figures in BENCHMARKS.md, issue 23), per encoder name; other encoders
+#: use USE's (logged).
 MODELS: dict[str, Model] = {
     "use": Model({"bias": -10.228, "margin": 9.939, "cos": -4.587, "cognates": 6.364, "names": 3.222,
                   "numbers": 1.272, "dated": 5.489, "near": 0.37, "far": -7.504, "type_match": 1.839,
@@ -53,9 +57,13 @@ MODELS: dict[str, Model] = {
                   "dated_cos": 1.907, "dated_cognates": -5.197, "dated_names": -0.436},
                  {"bias": -0.703, "base": 0.306, "rel_ru": 0.348, "rel_en": 0.464, "dated": 0.907, "dated_base": 0.913,
                   "dated_rel_ru": -0.454, "dated_rel_en": -0.605}, null_cos=0.299, threshold=0.5),
-    "e5": Model({"bias": -74.643, "margin": 111.898, "cos": -43.173, "cognates": 11.597, "names": 2.654,
-                 "numbers": 1.58},
-                {"bias": -0.77, "base": 0.313, "rel_ru": 0.664, "rel_en": 0.749}, null_cos=0.894, threshold=0.45),
+    "e5": Model({"bias": -23.592, "margin": 27.117, "cos": -7.594, "cognates": 13.685, "names": 4.163,
+                 "numbers": 2.151, "dated": 1.963, "near": 0.028, "far": -7.946, "type_match": 1.718,
+                 "type_mismatch": -1.35, "actors": 2.268, "actor_miss": -1.556, "dated_margin": -0.504,
+                 "dated_cos": -0.734, "dated_cognates": -11.163, "dated_names": -1.11},
+                {"bias": -0.687, "base": 0.325, "rel_ru": 0.928, "rel_en": 1.072, "dated": 0.803, "dated_base": 0.809,
+                 "dated_rel_ru": -0.989, "dated_rel_en": -1.165}, null_cos=0.894, threshold=0.45,
+                translation_cos=0.935),
 }
 #: Default threshold of the default encoder (USE).
 THRESHOLD = MODELS["use"].threshold

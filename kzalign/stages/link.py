@@ -70,7 +70,8 @@ EVIDENCE_KEYS = 12
 #: A link is a ``translation`` when its items are this close (cosine of the item vectors) and about as long
 #: (Russian characters per English character within :data:`TRANSLATION_LENGTH`): on the dev sets, 90 % of
 #: docalign's translations have cosine ≥ 0.78 and ratio 0.83–1.07, while half of comparable's same-story halves
-#: have cosine ≤ 0.44, and the seeds' meeting report (a same-event report, not a translation) 0.74.
+#: have cosine ≤ 0.44, and the seeds' meeting report (a same-event report, not a translation) 0.74. This is
+#: USE's value; each encoder's model carries its own (:attr:`kzalign.engines.scoring.Model.translation_cos`).
 TRANSLATION_COS = 0.76
 TRANSLATION_LENGTH = (0.7, 1.45)
 
@@ -512,14 +513,15 @@ def _evidence(run: _Run, sp: ScoredPairs, n: int, days: int | None, decision: st
     return ev
 
 
-def link_kind(cos: float, ru_chars: int, en_chars: int, follow_up: bool) -> str:
+def link_kind(cos: float, ru_chars: int, en_chars: int, follow_up: bool, translation_cos: float = TRANSLATION_COS) -> str:
     """The kind of a link (:data:`kzalign.store.workspace.LINK_KINDS`): ``follow_up`` when the follow-up rule
-    made it, ``translation`` when its items are about as long and very close, ``same_event`` otherwise."""
+    made it, ``translation`` when its items are about as long and very close (cosine ≥ ``translation_cos``, the
+    encoder's), ``same_event`` otherwise."""
     if follow_up:
         return "follow_up"
     ratio = ru_chars / max(1, en_chars)
     lo, hi = TRANSLATION_LENGTH
-    return "translation" if cos >= TRANSLATION_COS and lo <= ratio <= hi else "same_event"
+    return "translation" if cos >= translation_cos and lo <= ratio <= hi else "same_event"
 
 
 def _decide(ws: Workspace, run: _Run, sp: ScoredPairs, rep: LinkReport) -> list[tuple[str, str, float, int, str, str, str]]:
@@ -550,7 +552,8 @@ def _decide(ws: Workspace, run: _Run, sp: ScoredPairs, rep: LinkReport) -> list[
         else:
             rep.kept_accepted += 1
         ev = _evidence(run, sp, n, days, decision, fu)
-        ev["kind"] = link_kind(float(sp.feats["cos"][n]), ru_len[r], en_len[e], fu is not None)
+        ev["kind"] = link_kind(float(sp.feats["cos"][n]), ru_len[r], en_len[e], fu is not None,
+                               run.model.translation_cos)
         rows[(rid, eid)] = (round(float(sp.prob[n]), 6), ev)
     rows.update(_accepted_meanwhile(ws, dec, rows, rep))
     return _ranked(rows, run.signature)

@@ -11,6 +11,13 @@ ROOT = Path(__file__).resolve().parent.parent
 SEEDS = ROOT / "seeds"
 EVAL = Path(os.environ.get("KZALIGN_EVAL", ROOT.parent / "shared" / "eval"))
 
+# Glossary upkeep in the tests writes to a throwaway kzalign home, never to the developer's own glossary or
+# into the checkout (tests/test_glossary_upkeep.py checks that the checkout stays clean).
+import tempfile as _tempfile  # noqa: E402
+
+os.environ["KZALIGN_HOME"] = _tempfile.mkdtemp(prefix="kzalign-home-")
+os.environ.pop("KZALIGN_GLOSSARY", None)
+
 # Nothing in the tests may reach a model hub.
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
@@ -52,8 +59,6 @@ def sentence_encoder():
 # -- translation (tests/test_translate.py; tiny random-weight argos package) -----------------------
 # Every test sees an empty argos package folder unless it installs into its own: a model installed
 # in the developer's home never changes what the tests do, and the tests never write there.
-import tempfile as _tempfile  # noqa: E402
-
 os.environ["ARGOS_PACKAGES_DIR"] = _tempfile.mkdtemp(prefix="kzalign-argos-empty-")
 
 

@@ -131,8 +131,11 @@ class GlossaryChoice:
 
 
 def _load_glossary(ctx: click.Context, param: click.Parameter, value: tuple[str, ...]) -> GlossaryChoice:
-    from kzalign.glossary import default_glossary_paths, load_glossary
+    from kzalign.glossary import default_glossary_paths, legacy_glossary_hint, load_glossary
 
+    hint = None if value else legacy_glossary_hint()
+    if hint:
+        click.secho(f"warning: {hint}", fg="yellow", err=True)
     return GlossaryChoice(load_glossary(list(value) or default_glossary_paths()), tuple(value), bool(value))
 
 
@@ -141,8 +144,9 @@ def glossary_option(fn: Callable[..., Any]) -> Callable[..., Any]:
     the same default for every command (:func:`kzalign.glossary.default_glossary_paths`)."""
     return click.option(
         "--glossary", "glossary", multiple=True, type=click.Path(), callback=_load_glossary, metavar="PATH",
-        help="Glossary CSV file or folder (repeatable; default: $KZALIGN_GLOSSARY or ./glossaries when they hold "
-             "glossary files, else the bundled glossary). A missing path is an error.",
+        help="Glossary CSV file or folder (repeatable; default: your glossary folder, $KZALIGN_GLOSSARY or "
+             "glossaries/ in $KZALIGN_HOME or the user data folder, when it holds glossary files, else the bundled "
+             "glossary). A missing path is an error.",
     )(fn)
 
 

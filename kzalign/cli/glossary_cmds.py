@@ -1,15 +1,17 @@
-"""``kzalign glossary ...`` (check, extract, list, export, add, merge) and ``kzalign translit``.
+"""``kzalign glossary ...`` (check, extract, list, export, add, merge, remove, edit) and ``kzalign translit``.
 
 Where the glossary is, when no ``--glossary`` is given, is decided here (the library takes paths):
-``$KZALIGN_GLOSSARY`` or ``./glossaries`` when it holds glossary files, else the bundled glossary.
-New entries go to ``$KZALIGN_GLOSSARY`` or ``./glossaries``; the first one copies the bundled files
-there, so the bundled entries stay in use.
+the user glossary folder (``$KZALIGN_GLOSSARY``, else ``glossaries`` in ``$KZALIGN_HOME`` or the
+platform's user data folder) when it holds glossary files, else the bundled glossary. Upkeep writes
+only to the user folder (never into the package or a source checkout); the first write copies the
+bundled files there, so the bundled entries stay in use.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import Any
 
 import click
 
@@ -24,8 +26,8 @@ from kzalign.cli import (
     plural,
 )
 
-if TYPE_CHECKING:
-    pass
+_WHERE = "Default: $KZALIGN_GLOSSARY, else glossaries/ in $KZALIGN_HOME or the user data folder."
+
 
 def _write_target(target: str | None) -> tuple[Path, Path | None]:
     """Where new entries go (``--to``/``--into`` or the user folder) and the glossary to copy in first."""
@@ -82,15 +84,19 @@ def check_cmd(inputs: tuple[str, ...], db: str, glossary: GlossaryChoice, out: s
 @glossary_group.command("extract")
 @db_option
 @glossary_option
-@click.option("--out", type=click.Path(dir_okay=False), default="glossaries/candidates.csv", show_default=True,
-              help="Candidates CSV (glossary columns plus score and evidence).")
+@click.option("--out", type=click.Path(dir_okay=False), default=None,
+              help="Candidates CSV (glossary columns plus score and evidence). Default: candidates.csv in your "
+                   "glossary folder ($KZALIGN_GLOSSARY, else glossaries/ in $KZALIGN_HOME or the user data folder).")
 @click.option("--min-score", type=float, default=0.75, show_default=True, help="Least transliteration similarity.")
-def extract_cmd(db: str, glossary: GlossaryChoice, out: str, min_score: float) -> None:
+def extract_cmd(db: str, glossary: GlossaryChoice, out: str | None, min_score: float) -> None:
     """Propose ru↔en name pairs from linked items (status=candidate); review them, set status to
     approved, then 'kzalign glossary merge OUT'. Approved entries are never overwritten."""
-    from kzalign.glossary import extract_to_file
+    from kzalign.glossary import CANDIDATES_FILE, extract_to_file, refuse_bundled
+    from kzalign.glossary.locations import user_folder
 
+    out = out or str(user_folder() / CANDIDATES_FILE)
     _refuse_workspace(out, db)
+    refuse_bundled(out)
     df = extract_to_file(db, glossary.glossary, out, min_score)
     if not len(df):
         click.echo(f"No new name pairs: every Russian name in the linked items is already in the glossary or "
@@ -155,7 +161,7 @@ def export_cmd(glossary: GlossaryChoice, fmt: str, out: str, source_lang: str, t
 @click.option("--source", default="", help="Where the official spelling comes from.")
 @click.option("--to", "target", type=click.Path(), default=None,
               help="Glossary CSV, or a folder (the kind's file: people.csv, organisations.csv, places.csv, "
-                   "other.csv). Default: $KZALIGN_GLOSSARY, else ./glossaries.")
+                   "other.csv). " + _WHERE)
 def add_cmd(ru: str, en: str, kind: str, variants: str, forbidden: str, status: str, note: str, source: str,
             target: str | None) -> None:
     """Add one entry by hand (validated against the whole glossary first).
@@ -174,7 +180,7 @@ def add_cmd(ru: str, en: str, kind: str, variants: str, forbidden: str, status: 
 @glossary_group.command("merge")
 @click.argument("candidates", type=click.Path(exists=True, dir_okay=False))
 @click.option("--into", "target", type=click.Path(), default=None,
-              help="Glossary CSV or folder to merge into. Default: $KZALIGN_GLOSSARY, else ./glossaries.")
+              help="Glossary CSV or folder to merge into. " + _WHERE)
 @click.option("--all", "take_all", is_flag=True, help="Merge every row, not only those marked approved.")
 def merge_cmd(candidates: str, target: str | None, take_all: bool) -> None:
     """Merge reviewed candidates (rows whose status you set to approved) into the glossary.
@@ -191,6 +197,61 @@ def merge_cmd(candidates: str, target: str | None, take_all: bool) -> None:
     for ru, why in rep.skipped:
         click.echo(f"skipped {ru}: {why}")
     click.echo(f"{len(rep.added)} added, {len(rep.skipped)} skipped" + (f" ({', '.join(rep.files)})" if rep.files else ""))
+
+
+def _in_option(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """``--in PATH``: the glossary ``remove``/``edit`` change (default: the user glossary folder)."""
+    return click.option("--in", "target", type=click.Path(), default=None,
+                        help="Glossary CSV or folder to change. " + _WHERE)(fn)
+
+
+@glossary_group.command("remove")
+@click.argument("ru")
+@_in_option
+def remove_cmd(ru: str, target: str | None) -> None:
+    """Remove the entry for the Russian name RU (case and ё/е ignored) from your glossary.
+
+    Removing a bundled entry from a folder without glossary files first copies the bundled
+    glossary there, so only that entry goes. An unknown name is an error; nothing is written.
+
+    Example: kzalign glossary remove "Айгерим Сейсенова"
+    """
+    from kzalign.glossary import remove_from_glossary
+
+    folder, seed = _write_target(target)
+    rep = remove_from_glossary(folder, ru, seed=seed)
+    _say_seeded(rep.seeded, folder)
+    click.echo(f"removed {rep.old.ru} → {rep.old.en} from {rep.files[0]}")
+
+
+@glossary_group.command("edit")
+@click.argument("ru")
+@click.option("--en", default=None, help="New approved English form.")
+@click.option("--kind", type=click.Choice(["person", "org", "place", "title", "other"]), default=None)
+@click.option("--variants", default=None, help="Accepted English alternates, |-separated (replaces the old list).")
+@click.option("--forbidden", default=None, help="English spellings never to use, |-separated (replaces the old list).")
+@click.option("--status", type=click.Choice(["approved", "candidate"]), default=None)
+@click.option("--note", default=None)
+@click.option("--source", default=None, help="Where the official spelling comes from.")
+@_in_option
+def edit_cmd(ru: str, en: str | None, kind: str | None, variants: str | None, forbidden: str | None,
+             status: str | None, note: str | None, source: str | None, target: str | None) -> None:
+    """Change fields of the entry for the Russian name RU; fields not given stay as they are.
+
+    The whole glossary is validated before anything is written (a forbidden spelling that is
+    another entry's approved form is refused with its file and row).
+
+    Example: kzalign glossary edit "Ержан Ашикбаев" --variants "Yerzhan Ashikbayev|Erzhan Ashikbaev"
+    """
+    from kzalign.glossary import edit_entry
+
+    given = {"en": en, "kind": kind, "variants": variants, "forbidden": forbidden, "status": status, "note": note,
+             "source": source}
+    folder, seed = _write_target(target)
+    rep = edit_entry(folder, ru, {k: v for k, v in given.items() if v is not None}, seed=seed)
+    _say_seeded(rep.seeded, folder)
+    changed = [k for k in given if given[k] is not None]
+    click.echo(f"changed {', '.join(changed)} of {rep.old.ru} ({' and '.join(rep.files)})")
 
 
 @main.command("translit")

@@ -88,8 +88,8 @@ def review_export_cmd(db: str, out: str, what: str, fmt: str | None, xlsx: bool,
 @click.option("--partial", is_flag=True, help="Apply the valid rows even when some rows have problems.")
 @click.option("--reviewer", default=None, help="Reviewer name for rows whose reviewer cell is empty.")
 @click.option("--glossary", "glossary_path", type=click.Path(), default=None,
-              help="Glossary folder/file that accepted candidates go into (default: $KZALIGN_GLOSSARY or "
-                   "./glossaries).")
+              help="Glossary folder/file that accepted candidates go into (default: $KZALIGN_GLOSSARY, else "
+                   "glossaries/ in $KZALIGN_HOME or the user data folder).")
 def review_import_cmd(db: str, review_file: str, partial: bool, reviewer: str | None,
                       glossary_path: str | None) -> None:
     """Validate every row of a reviewed file, then store its decisions (nothing is stored if a row is bad).

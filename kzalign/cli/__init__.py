@@ -58,11 +58,65 @@ class KzGroup(click.Group):
     def list_commands(self, ctx: click.Context) -> list[str]:
         return list(self.commands)  # keep the order in which commands were registered
 
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        """The global options (``--db``, ``-v``, ``-q``) are read wherever they stand on the command line."""
+        if ctx.parent is None:
+            args = hoist_global_options(self, args)
+        return super().parse_args(ctx, args)
+
+
+#: Options of the main group that may also be written after the sub-command (``kzalign links --db x -v``).
+GLOBAL_FLAGS = frozenset({"-q", "--quiet", "--verbose"})
+
+
+def _takes_value(cmd: click.Command, token: str) -> bool:
+    """Whether ``token`` is an option of ``cmd`` that takes the next token as its value."""
+    if "=" in token or not token.startswith("-"):
+        return False
+    for param in cmd.params:
+        if isinstance(param, click.Option) and token in (*param.opts, *param.secondary_opts):
+            return not param.is_flag and not param.count
+    return False
+
+
+def hoist_global_options(group: click.Group, args: list[str]) -> list[str]:
+    """``args`` with ``--db PATH``, ``-v``/``-vv``/``--verbose`` and ``-q``/``--quiet`` moved to the front, where
+    the main group parses them; option values of the sub-commands and anything after ``--`` stay as they are."""
+    front: list[str] = []
+    rest: list[str] = []
+    cmd: click.Command = group
+    i = 0
+    while i < len(args):
+        tok = args[i]
+        if tok == "--":
+            rest.extend(args[i:])
+            break
+        if tok in GLOBAL_FLAGS or (len(tok) > 1 and tok.strip("v") == "-"):
+            front.append(tok)
+        elif tok == "--db" and i + 1 < len(args):
+            front += [tok, args[i + 1]]
+            i += 1
+        elif tok.startswith("--db="):
+            front.append(tok)
+        elif _takes_value(cmd, tok) and i + 1 < len(args):
+            rest += [tok, args[i + 1]]
+            i += 1
+        else:
+            if isinstance(cmd, click.Group) and not tok.startswith("-") and tok in cmd.commands:
+                cmd = cmd.commands[tok]
+            rest.append(tok)
+        i += 1
+    return front + rest
+
 
 @click.group(cls=KzGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(__version__, prog_name="kzalign")
-@click.option("-v", "--verbose", count=True, help="More log output (-v info, -vv debug).")
-def main(verbose: int) -> None:
+@click.option("-v", "--verbose", count=True, help="More log output (-v info, -vv debug). Also after the command.")
+@click.option("-q", "--quiet", is_flag=True, help="No progress bars or spinners. Also after the command.")
+@click.option("--db", "db", type=click.Path(dir_okay=False), default=None, metavar="PATH",
+              help="Workspace file for every command (default kzalign.db, or $KZALIGN_DB). Also after the command.")
+@click.pass_context
+def main(ctx: click.Context, verbose: int, quiet: bool, db: str | None) -> None:
     """kzalign: link Russian and English news reports, translate offline, align sentences, review.
 
     \b
@@ -77,6 +131,9 @@ def main(verbose: int) -> None:
     """
     level = logging.WARNING if verbose == 0 else logging.INFO if verbose == 1 else logging.DEBUG
     logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
+    logging.getLogger("kzalign").setLevel(level)
+    ctx.meta["kzalign.quiet"] = quiet
+    ctx.meta["kzalign.db"] = db
     _quick_exit_collection()
 
 
@@ -88,8 +145,14 @@ def _quick_exit_collection() -> None:
     atexit.register(gc.freeze)
 
 
+def _global_db(ctx: click.Context, param: click.Parameter, value: str) -> str:
+    """The workspace a command uses: ``--db`` wherever it was given (the main group reads it), else
+    $KZALIGN_DB, else ``kzalign.db``."""
+    return ctx.find_root().meta.get("kzalign.db") or value
+
+
 def db_option(fn: Callable[..., Any]) -> Callable[..., Any]:
-    """The ``--db`` option every workspace command shares."""
+    """The ``--db`` option every workspace command shows in its help (given anywhere, the main group reads it)."""
     return click.option(
         "--db",
         "db",
@@ -97,8 +160,15 @@ def db_option(fn: Callable[..., Any]) -> Callable[..., Any]:
         default=DEFAULT_DB,
         show_default=True,
         envvar="KZALIGN_DB",
+        callback=_global_db,
         help="Workspace file (SQLite). Also read from $KZALIGN_DB.",
     )(fn)
+
+
+def quiet_given() -> bool:
+    """Whether ``-q``/``--quiet`` was given (anywhere on the command line)."""
+    ctx = click.get_current_context(silent=True)
+    return bool(ctx is not None and ctx.find_root().meta.get("kzalign.quiet"))
 
 
 def format_option(choices: list[str], default: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
@@ -247,7 +317,7 @@ class _Bars:
 @contextmanager
 def progress_bars(quiet: bool = False) -> Iterator[_Bars]:
     """Context manager yielding a progress callback for library stages."""
-    bars = _Bars(quiet)
+    bars = _Bars(quiet or quiet_given())
     try:
         yield bars
     finally:

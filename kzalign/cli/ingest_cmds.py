@@ -18,7 +18,7 @@ from kzalign.cli import (
     progress_bars,
 )
 from kzalign.inputs.ingest import IngestReport, ReadOptions, ingest_paths
-from kzalign.store.workspace import Workspace, open_workspace
+from kzalign.store.workspace import Workspace, new_or_existing_workspace, open_workspace
 
 _ENCODING_NAMES = {"utf-8-sig": "UTF-8 with BOM", "cp1251": "Windows-1251", "utf-16": "UTF-16",
                    "utf-16-le": "UTF-16 (little-endian, no BOM)", "utf-16-be": "UTF-16 (big-endian, no BOM)"}
@@ -90,7 +90,7 @@ def ingest(paths: tuple[str, ...], db: str, skip_bad: bool, max_item_chars: int,
     Example: kzalign ingest seeds/ saved-pages/ releases.docx --db news.db
     """
     opts = ReadOptions(max_item_chars=max_item_chars, max_file_bytes=max_file_mb * 2**20)
-    with Workspace(db) as ws, progress_bars() as bars:
+    with new_or_existing_workspace(db) as ws, progress_bars() as bars:
         rep = ingest_paths(ws, list(paths), skip_bad=skip_bad, progress=bars, options=opts)
     echo_ingest_report(rep)
 

@@ -506,12 +506,12 @@ def export_pairs(ws: Workspace, out: str | Path, fmt: str = "tmx", include_unrev
     check_lang(target_lang, "--target-lang")
     out = check_output(out, workspace=ws.path)
     df, warnings = _exportable(ws, include_unreviewed)
+    if not len(df):  # an empty memory is never written: it would look like a successful export
+        raise KzalignError("\n  ".join([f"nothing to export, {out} not written: {_nothing_hint(ws, include_unreviewed)}",
+                                        *(f"warning: {w}" for w in warnings)]))
     sig = make_signature({"stage": "export", "ws": ws.workspace_id, "fmt": fmt, "units": len(df)})
     EXPORT_FORMATS[fmt][1](out, ws, df, sig, (source_lang, target_lang))
-    rep = PairsExport(out, len(df), fmt, warnings)
-    if not len(df):
-        rep.hint = _nothing_hint(ws, include_unreviewed)
-    return rep
+    return PairsExport(out, len(df), fmt, warnings)
 
 
 def _nothing_hint(ws: Workspace, include_unreviewed: bool) -> str:

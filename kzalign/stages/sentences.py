@@ -501,6 +501,9 @@ def align_document_pair(ru_path: str | Path, en_path: str | Path, encoder: Encod
     if ws is not None:
         vec, _ = _vectors(ws, encoder, texts, progress)
     else:
+        from kzalign.engines.embed import ensure_loaded
+
+        ensure_loaded(encoder, progress)
         report(progress, "embed", 0, len(texts))
         vec = dict(zip(texts, np.asarray(encoder.encode(texts, kind="passage"), np.float32), strict=True))
         report(progress, "embed", len(texts), len(texts))

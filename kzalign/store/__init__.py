@@ -8,9 +8,10 @@ from kzalign.store.workspace import (
     Workspace,
     WorkspaceBusyError,
     link_key,
+    new_or_existing_workspace,
     now_iso,
     open_workspace,
 )
 
 __all__ = ["DEFAULT_DB", "LINK_FIELDS", "PAIR_FIELDS", "SCHEMA_VERSION", "Workspace", "WorkspaceBusyError",
-           "link_key", "now_iso", "open_workspace"]
+           "link_key", "new_or_existing_workspace", "now_iso", "open_workspace"]

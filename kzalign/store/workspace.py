@@ -772,3 +772,27 @@ def decisions(ws: Workspace, kind: str) -> pd.DataFrame:
 def open_workspace(path: str | Path = DEFAULT_DB, create: bool = False) -> Workspace:
     """Open a workspace; with ``create=False`` a missing file is a clear error, not a new empty one."""
     return Workspace(path, create=create)
+
+
+@contextmanager
+def new_or_existing_workspace(path: str | Path = DEFAULT_DB) -> Iterator[Workspace]:
+    """Open (creating it if needed) a workspace for a command that fills it; when the file was new and the
+    command fails or is interrupted, the new file (and its -wal/-shm, and folders made for it) is removed,
+    so a failed first ingest leaves nothing behind."""
+    path = Path(path)
+    new, made = not path.exists(), [d for d in path.parents if not d.exists()]  # folders made for it, nearest first
+    ws: Workspace | None = None
+    try:
+        ws = Workspace(path)
+        yield ws
+    except BaseException:
+        if ws is not None:
+            ws.close()
+        if new:
+            for f in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+                f.unlink(missing_ok=True)
+            for d in made:
+                if d.is_dir() and not any(d.iterdir()):
+                    d.rmdir()
+        raise
+    ws.close()

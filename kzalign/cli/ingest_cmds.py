@@ -136,9 +136,12 @@ def report_cmd(db: str, out: str, glossary: GlossaryChoice) -> None:
     """Write an HTML report of the links and sentence pairs in the workspace.
 
     \b
-    For each Russian item: its linked English items with score, status and evidence, and
-    the aligned sentence pairs side by side with glossary names highlighted and QA flags.
-    Filter by status, score and date, or search; prints cleanly. No network needed.
+    Links: for each Russian item its linked English items with score, kind, status, evidence
+      and reviewers, and the aligned sentence pairs side by side (glossary names highlighted,
+      QA flags, fixes); filter by status (proposed/accepted/rejected/fixed), kind, score, date.
+    Stories: each Russian report with its linked reports on a time axis, by link kind.
+    No English yet: Russian reports without an English counterpart (as 'kzalign gaps').
+    Over time: links per month by kind (inline SVG). One offline page; prints cleanly.
 
     Example: kzalign report --db news.db --out report.html
     """
@@ -149,4 +152,4 @@ def report_cmd(db: str, out: str, glossary: GlossaryChoice) -> None:
     with open_workspace(db) as ws:
         stats = write_report(ws, out, glossary=glossary.glossary)
     click.echo(f"Wrote {stats.path}: {plural(stats.ru_items, 'Russian item')}, {plural(stats.links, 'link')}, "
-               f"{plural(stats.pairs, 'sentence pair')}.")
+               f"{plural(stats.pairs, 'sentence pair')}, {plural(stats.gaps, 'Russian report')} with no English yet.")

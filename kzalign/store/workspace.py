@@ -458,6 +458,12 @@ class Workspace:
         ).fetchone()
         return (row[0], json.loads(row[1])) if row else None
 
+    def ran_after(self, stage: str, other: str) -> bool:
+        """Whether ``stage`` last ran after the last run of ``other`` (False when ``stage`` never ran)."""
+        row = self.conn.execute("SELECT (SELECT MAX(rowid) FROM runs WHERE stage=?), "
+                                "(SELECT MAX(rowid) FROM runs WHERE stage=?)", (stage, other)).fetchone()
+        return row[0] is not None and (row[1] is None or row[0] > row[1])
+
     # -- vector cache ------------------------------------------------------------------------
     def get_vectors(self, encoder: str, hashes: list[str]) -> dict[str, np.ndarray]:
         """Cached vectors for the given text hashes (missing ones are absent from the dict)."""

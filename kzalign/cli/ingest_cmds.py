@@ -18,12 +18,8 @@ from kzalign.cli import (
     progress_bars,
 )
 from kzalign.inputs.ingest import IngestReport, ReadOptions, ingest_paths
-<<<<<<< HEAD
-from kzalign.store.workspace import Workspace, new_or_existing_workspace, open_workspace
-=======
 from kzalign.inputs.readers import READERS
-from kzalign.store.workspace import Workspace, open_workspace
->>>>>>> main
+from kzalign.store.workspace import Workspace, new_or_existing_workspace, open_workspace
 
 _ENCODING_NAMES = {"utf-8-sig": "UTF-8 with BOM", "cp1251": "Windows-1251", "utf-16": "UTF-16",
                    "utf-16-le": "UTF-16 (little-endian, no BOM)", "utf-16-be": "UTF-16 (big-endian, no BOM)"}

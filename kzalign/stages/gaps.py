@@ -61,8 +61,8 @@ def mt_titles(ws: Workspace) -> dict[str, str]:
 
 
 def rejected_links(ws: Workspace) -> pd.DataFrame:
-    """Links a reviewer rejected (no longer in the links table): ru_id, en_id, score, reviewer, decided_at, note,
-    history (a list of {decision, reviewer, at, file})."""
+    """Links a reviewer rejected (no longer in the links table): ru_id, en_id, score, kind, reviewer, decided_at,
+    note, history (a list of {decision, reviewer, at, file})."""
     rows = []
     for (_, key), d in ws.decision_map("link").items():
         pay: dict[str, Any] = d["payload"]  # type: ignore[assignment]
@@ -70,11 +70,12 @@ def rejected_links(ws: Workspace) -> pd.DataFrame:
             continue
         link = pay.get("link") or {}
         rows.append({"row_id": key, "ru_id": pay["ru_id"], "en_id": pay.get("en_id", ""),
-                     "score": float(link.get("score", 0.0) or 0.0), "reviewer": d["reviewer"] or "",
+                     "score": float(link.get("score", 0.0) or 0.0), "kind": str(link.get("kind") or ""),
+                     "reviewer": d["reviewer"] or "",
                      "decided_at": d["decided_at"] or "", "note": d["note"] or "",
                      "history": pay.get("history") or []})
-    return pd.DataFrame(rows, columns=["row_id", "ru_id", "en_id", "score", "reviewer", "decided_at", "note",
-                                       "history"])
+    return pd.DataFrame(rows, columns=["row_id", "ru_id", "en_id", "score", "kind", "reviewer", "decided_at",
+                                       "note", "history"])
 
 
 def gaps_table(ws: Workspace, mt: dict[str, str] | None = None) -> pd.DataFrame:

@@ -217,7 +217,7 @@ def _read(ws: Workspace) -> _Data:
         k: v for k, v in ws.decision_map().items() if k[0] in ("link", "pair")}
     if len(rejected):
         rej = pd.DataFrame({"ru_id": rejected["ru_id"], "en_id": rejected["en_id"], "score": rejected["score"],
-                            "rank": "", "evidence": "", "status": "rejected", "kind": "",
+                            "rank": "", "evidence": "", "status": "rejected", "kind": rejected["kind"],
                             "en_title": [en.get(e, ("", "", False))[0] for e in rejected["en_id"]],
                             "en_date": [en.get(e, ("", "", False))[1] for e in rejected["en_id"]]})
         links = pd.concat([links, rej], ignore_index=True)

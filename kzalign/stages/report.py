@@ -306,10 +306,11 @@ def _item_html(item: Any, links: list[dict[str, Any]], data: _Data, glossary: Gl
         '<p class="none">No English report linked yet.</p>'
     current = sum(1 for lk in links if lk.get("status") != "rejected")
     sources = "; ".join(item.sources) if isinstance(item.sources, list) else ""
+    meta = [item.date if isinstance(item.date, str) and item.date else "no date", item.id, plural(current, "link"),
+            sources]
     return (f'<article class="ru-item" data-date="{esc(item.date if isinstance(item.date, str) else "")}" '
             f'data-id="{esc(item.id)}"><h2 lang="ru">{_title_html(title, untitled, glossary, "ru")}</h2>{gloss}'
-            f'<div class="meta">{esc(item.date if isinstance(item.date, str) else "no date")} · {esc(item.id)} · '
-            f'{plural(current, "link")} · {esc(sources)}</div>'
+            f'<div class="meta">{" · ".join(esc(x) for x in meta if x)}</div>'
             f'<details class="text"><summary>Russian text</summary><div lang="ru">{esc(item.text)}</div></details>'
             f"{body}</article>")
 

@@ -81,9 +81,9 @@ def bar_chart(points: list[tuple[date, str]], series: list[tuple[str, str, str]]
         counts[str(d.year) if unit == "year" else f"{d.year}-{d.month:02d}"][key] += 1
     top = max(sum(c.values()) for c in counts.values())
     n = len(periods)
-    bw = max(6.0, min(36.0, 640 / n))
+    bw = max(6.0, min(56.0, 640 / n))
     left, h, width = 34, 170, 34 + n * bw + 10
-    step = math.ceil(n / 12)
+    step = max(math.ceil(n / 12), math.ceil(52 / bw))  # labels ~45 px wide never overlap
     parts = [f'<svg class="chart" role="img" aria-label="{esc(label)}" width="{width:.0f}" height="{h + 44}" '
              f'viewBox="0 0 {width:.0f} {h + 44}" xmlns="http://www.w3.org/2000/svg">']
     for v in sorted({0, top // 2, top}):

@@ -153,6 +153,12 @@ def test_report_shows_reviews_stories_gaps_chart_and_a_footer(day_ws: Workspace)
     assert not re.search(r"(src|href)=\"(https?:)?//", page) and "@import" not in page
 
 
+def test_writing_the_report_shows_a_bar(day_ws: Workspace, tmp_path: Path) -> None:
+    seen: list[tuple[str, int, int]] = []
+    stats = write_report(day_ws, tmp_path / "r.html", progress=lambda s, d, t: seen.append((s, d, t)))
+    assert seen[0] == ("report", 0, 4) and seen[-1] == ("report", 4, 4) and stats.path.is_file()
+
+
 def test_before_pairs_ran_the_report_says_to_run_them(tmp_path: Path) -> None:
     with Workspace(tmp_path / "w.db") as w:
         _day(w, tmp_path, pairs=False)

@@ -224,7 +224,7 @@ def glossary_option(fn: Callable[..., Any]) -> Callable[..., Any]:
 STAGE_NAMES = {
     "read": "reading files", "de-duplicate": "merging duplicates", "embed": "embedding texts",
     "translate": "translating", "link": "linking", "align": "aligning sentences",
-    "keys": "finding names and numbers",
+    "keys": "finding names and numbers", "report": "writing the report",
 }
 
 
@@ -453,7 +453,7 @@ def engine_options(fn: Callable[..., Any]) -> Callable[..., Any]:
 
 #: Units shown by the progress bars of each stage (counts and rates read "1200/5000 texts, 85.3 texts/s").
 STAGE_UNITS = {"embed": " texts", "translate": " sentences", "read": " files", "align": " links",
-               "keys": " items"}
+               "keys": " items", "report": " items"}
 
 
 def _register() -> None:

@@ -157,7 +157,7 @@ def report_cmd(db: str, out: str, glossary: GlossaryChoice) -> None:
     from kzalign.stages.report import write_report
 
     check_output(out, workspace=db)
-    with open_workspace(db) as ws:
-        stats = write_report(ws, out, glossary=glossary.glossary)
+    with open_workspace(db) as ws, progress_bars() as bars:
+        stats = write_report(ws, out, glossary=glossary.glossary, progress=bars)
     click.echo(f"Wrote {stats.path}: {plural(stats.ru_items, 'Russian item')}, {plural(stats.links, 'link')}, "
                f"{plural(stats.pairs, 'sentence pair')}, {plural(stats.gaps, 'Russian report')} with no English yet.")

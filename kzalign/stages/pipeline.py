@@ -131,7 +131,7 @@ def run_pipeline(ws: Workspace, opts: RunOptions, progress: ProgressCallback | N
         rep.signature = rep.link.signature
         sig_text = "\n".join([rep.signature, rep.mt_status, f"glossary:{glossary.signature}", ""])
         _stage_outputs(outputs, items, links, pairs if opts.pairs else None, sig_text)
-        outputs.stage("report.html", lambda p: write_report(ws, p, glossary=glossary).path)
+        outputs.stage("report.html", lambda p: write_report(ws, p, glossary=glossary, progress=progress).path)
     published = outputs.publish()
     rep.outputs = {name.split(".")[0]: path for name, path in published.items()}
     rep.counts = {

@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from kzalign.core.files import write_atomic
+from kzalign.core.progress import ProgressCallback, report
 from kzalign.core.text import plural
 from kzalign.core.version import __version__
 from kzalign.stages.gaps import KIND_LABELS, display_title, gaps_table, link_kinds, mt_titles, rejected_links
@@ -362,14 +363,27 @@ def _footer(ws: Workspace, data: _Data, glossary: Glossary | None) -> str:
             f"Signatures (what produced the links and pairs): {' · '.join(sigs) or 'no links yet'}.</footer>")
 
 
-def build_report(ws: Workspace, glossary: Glossary | None = None) -> tuple[str, ReportStats]:
+def _cards(items: list[Any], by_ru: dict[str, list[dict[str, Any]]], data: _Data, glossary: Glossary | None,
+           progress: ProgressCallback | None) -> str:
+    """The Links view's item cards (highlighting names takes a few seconds for thousands of pairs: a bar)."""
+    out = []
+    report(progress, "report", 0, len(items))
+    for i, it in enumerate(items, 1):
+        out.append(_item_html(it, by_ru.get(it.id, []), data, glossary))
+        if i % 50 == 0 or i == len(items):
+            report(progress, "report", i, len(items))
+    return "".join(out)
+
+
+def build_report(ws: Workspace, glossary: Glossary | None = None,
+                 progress: ProgressCallback | None = None) -> tuple[str, ReportStats]:
     """The report page of a workspace as one HTML string, and what it holds."""
     data = _read(ws)
     by_ru: dict[str, list[dict[str, Any]]] = {}
     for rec in data.links.sort_values(["status", "rank"], key=lambda c: c.astype(str)).to_dict("records"):
         by_ru.setdefault(str(rec["ru_id"]), []).append(rec)
     items = list(data.items.itertuples(index=False))
-    cards = "".join(_item_html(it, by_ru.get(it.id, []), data, glossary) for it in items)
+    cards = _cards(items, by_ru, data, glossary, progress)
     stories = [_story(it, cur, data) for it in items
                if (cur := [lk for lk in by_ru.get(it.id, []) if lk.get("status") != "rejected"])]
     kinds = [k for k in KIND_COLOURS if len(data.links) and k in set(data.links["kind"])]
@@ -399,8 +413,9 @@ def build_report(ws: Workspace, glossary: Glossary | None = None) -> tuple[str, 
                              gaps=counts["gaps"], stories=counts["stories"])
 
 
-def write_report(ws: Workspace, path: str | Path, glossary: Glossary | None = None) -> ReportStats:
+def write_report(ws: Workspace, path: str | Path, glossary: Glossary | None = None,
+                 progress: ProgressCallback | None = None) -> ReportStats:
     """Write the report of ``ws`` to ``path`` atomically (see :func:`build_report`)."""
-    page, stats = build_report(ws, glossary)
+    page, stats = build_report(ws, glossary, progress)
     stats.path = write_atomic(path, page)
     return stats

@@ -96,3 +96,23 @@ def test_a_failed_first_ingest_leaves_no_workspace_behind(tmp_path: Path, seeds_
     assert r.exit_code == 1 and existing.exists()  # an existing workspace is kept, unchanged
     with Workspace(existing) as w:
         assert len(w.items()) == 16
+
+
+def test_work_between_reported_stages_gets_a_spinner_and_quiet_shows_nothing() -> None:
+    from kzalign.cli import _Bars
+
+    bars = _Bars()
+    bars("loading model use", 0, 0)
+    assert bars.spinner is not None and bars.spinner.label == "loading model use"
+    bars("embed", 0, 2)
+    assert bars.spinner is None and "embed" in bars.bars
+    bars("embed", 2, 2)  # done: a "working" spinner covers the unreported step after it (drawn after a second)
+    assert bars.spinner is not None and (bars.spinner.label, bars.spinner.delay) == ("working", 1.0)
+    bars("keys", 0, 1)
+    assert bars.spinner is None and "keys" in bars.bars
+    bars.close()
+    assert bars.spinner is None and not bars.bars
+    quiet = _Bars(quiet=True)
+    quiet("loading model use", 0, 0)
+    quiet("embed", 0, 2)
+    assert quiet.spinner is None and not quiet.bars

@@ -233,10 +233,11 @@ class _Spinner:
 
     FRAMES = "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏"
 
-    def __init__(self, label: str) -> None:
+    def __init__(self, label: str, delay: float = 0.0) -> None:
         import threading
 
         self.label = label
+        self.delay = delay  # draw nothing for this long (a step that ends sooner shows no spinner)
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._spin, daemon=True)
         if sys.stderr.isatty():
@@ -247,6 +248,8 @@ class _Spinner:
 
         start, i = time.monotonic(), 0
         while not self._stop.wait(0.1):
+            if time.monotonic() - start < self.delay:
+                continue
             sys.stderr.write(f"\r{self.FRAMES[i % len(self.FRAMES)]} {self.label}… {time.monotonic() - start:.0f}s ")
             sys.stderr.flush()
             i += 1
@@ -263,16 +266,37 @@ class _Bars:
     """Progress callback that draws one tqdm bar per stage on stderr (hidden when not a TTY in CI).
 
     A stage reported with ``total == 0`` (``progress("loading model use", 0, 0)``) has no count: it
-    shows a spinner until the next report. :meth:`ingest_done` prints the ingest summary as soon as
-    ingest ends (``on_ingest`` is set by the ingest commands).
+    shows a spinner until the next report. After a stage's bar completes, a "working" spinner appears if
+    nothing is reported for a second (the unreported work between stages). :meth:`ingest_done` prints the
+    ingest summary as soon as ingest ends (``on_ingest`` is set by the ingest commands).
     """
 
     on_ingest: Callable[[Any], None] | None = None
 
     def __init__(self, quiet: bool = False):
+        import threading
+
         self.quiet = quiet
         self.bars: dict[str, Any] = {}
         self.spinner: _Spinner | None = None
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._ticker: threading.Thread | None = None
+
+    def _tick(self) -> None:
+        """Redraw open bars twice a second, so a bar waiting for a long chunk still shows its time running."""
+        while not self._stop.wait(0.5):
+            with self._lock:
+                if self.spinner is None:
+                    for bar in list(self.bars.values()):
+                        bar.refresh()
+
+    def _start_ticker(self) -> None:
+        import threading
+
+        if self._ticker is None and sys.stderr.isatty():
+            self._ticker = threading.Thread(target=self._tick, daemon=True)
+            self._ticker.start()
 
     def ingest_done(self, rep: Any) -> None:
         """Called by the ingest stage with its report: close the bars and print the summary now."""
@@ -284,6 +308,10 @@ class _Bars:
     def __call__(self, stage: str, done: int, total: int) -> None:
         if self.quiet:
             return
+        with self._lock:
+            self._report(stage, done, total)
+
+    def _report(self, stage: str, done: int, total: int) -> None:
         from tqdm import tqdm
 
         if self.spinner is not None:
@@ -297,6 +325,7 @@ class _Bars:
             bar = tqdm(total=total, desc=STAGE_NAMES.get(stage, stage), unit=STAGE_UNITS.get(stage, ""),
                        file=sys.stderr, leave=False, dynamic_ncols=True, disable=None, smoothing=0.1)
             self.bars[stage] = bar
+            self._start_ticker()
         if total != bar.total:
             bar.total = total
         bar.n = done
@@ -304,14 +333,21 @@ class _Bars:
         if done >= total:
             bar.close()
             self.bars.pop(stage, None)
+            if not self.bars:  # the work between two reported stages gets a spinner once it lasts a second
+                self.spinner = _Spinner("working", delay=1.0)
 
     def close(self) -> None:
+        self._stop.set()
+        if self._ticker is not None:
+            self._ticker.join()
+            self._ticker = None
         if self.spinner is not None:
             self.spinner.stop()
             self.spinner = None
         for bar in self.bars.values():
             bar.close()
         self.bars.clear()
+        self._stop.clear()
 
 
 @contextmanager

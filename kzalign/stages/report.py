@@ -192,12 +192,27 @@ def _marked(glossary: Glossary | None, text: Any, lang: str) -> str:
     return highlight(text, finder(text))
 
 
+def _histories(ws: Workspace) -> dict[tuple[str, str], list[dict[str, Any]]]:
+    """Every decision ever made per (kind, row id), oldest first, from the review stage's decision history when
+    it keeps one (else each decision's own record of the ones before it is used)."""
+    from kzalign.stages import review
+
+    history = getattr(review, "decision_history", None)
+    if history is None:
+        return {}
+    out: dict[tuple[str, str], list[dict[str, Any]]] = {}
+    for h in history(ws).to_dict("records"):
+        out.setdefault((str(h["kind"]), str(h["row_id"])), []).append(
+            {"decision": h["decision"], "reviewer": h["reviewer"], "at": h["decided_at"]})
+    return out
+
+
 def _who(d: dict[str, Any] | None) -> str:
     """``accepted by Dana (2026-03-02); before: rejected by Aigerim`` from a decision and its history."""
     if not d:
         return ""
     done = {"accept": "accepted", "fix": "fixed", "reject": "rejected"}
-    hist = (d.get("payload") or {}).get("history") or []
+    hist = d.get("history") or (d.get("payload") or {}).get("history") or []
     now = f"{done.get(str(d['decision']), d['decision'])} by {d['reviewer'] or 'someone'} ({str(d['decided_at'])[:10]})"
     before = [f"{done.get(h.get('decision', ''), h.get('decision', ''))} by {h.get('reviewer') or 'someone'}"
               for h in hist[:-1]]
@@ -214,8 +229,9 @@ def _read(ws: Workspace) -> _Data:
     links = links_table(ws)
     links = links.assign(kind=link_kinds(links)) if len(links) else links.assign(kind=pd.Series(dtype=str))
     rejected = rejected_links(ws)
+    histories = _histories(ws)
     decisions: dict[tuple[str, str], dict[str, Any]] = {
-        k: v for k, v in ws.decision_map().items() if k[0] in ("link", "pair")}
+        k: {**v, "history": histories.get(k)} for k, v in ws.decision_map().items() if k[0] in ("link", "pair")}
     if len(rejected):
         rej = pd.DataFrame({"ru_id": rejected["ru_id"], "en_id": rejected["en_id"], "score": rejected["score"],
                             "rank": "", "evidence": "", "status": "rejected", "kind": rejected["kind"],

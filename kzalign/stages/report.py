@@ -414,14 +414,15 @@ def build_report(ws: Workspace, glossary: Glossary | None = None,
         "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'; "
         "script-src 'unsafe-inline'\">"
         f"<title>kzalign report: {plural(counts['ru'], 'Russian item')}, {plural(counts['links'], 'link')}</title>"
-        f"<style>{_CSS}</style></head><body><header><h1>Russian ↔ English links</h1>"
+        f"<style>{_CSS}</style><noscript><style>.view.hidden{{display:block!important}}</style></noscript>"
+        "</head><body><header><h1>Russian ↔ English links</h1>"
         f'<div class="sub">{_summary(data, counts["en"])}</div></header><nav class="tabs">'
         + tab.format("links", "Links", counts["links"]) + tab.format("stories", "Stories", counts["stories"])
         + tab.format("gaps", "No English yet", counts["gaps"]) + tab.format("chart", "Over time", "")
         + f'</nav><section class="view" id="view-links">{_controls(kinds)}<main>{cards}</main></section>'
-        f'<section class="view" id="view-stories"><div class="view-body">{stories_view(stories, kinds)}</div></section>'
-        f'<section class="view" id="view-gaps"><div class="view-body">{gaps_view(data.gaps)}</div></section>'
-        f'<section class="view" id="view-chart"><div class="view-body">{chart_view(current, data.gaps)}</div></section>'
+        f'<section class="view hidden" id="view-stories"><div class="view-body">{stories_view(stories, kinds)}</div></section>'
+        f'<section class="view hidden" id="view-gaps"><div class="view-body">{gaps_view(data.gaps)}</div></section>'
+        f'<section class="view hidden" id="view-chart"><div class="view-body">{chart_view(current, data.gaps)}</div></section>'
         f"{_footer(ws, data, glossary)}<script>{_JS}</script>"
         f"<script type=\"application/json\" id=\"kzalign-data\">{esc(json.dumps(counts))}</script></body></html>"
     )

@@ -217,10 +217,13 @@ def _rewrite(target: Path, seed: Path | None, rows: list[Located], i: int, new: 
     rep = EditReport(old=old, new=new)
     if seeding and seed is not None:
         rep.seeded = [str(p) for p in seed_folder(_folder_of(target), seed)]
-    kept = [e for _, e in read_glossary_file(old_file) if norm_ru(e.ru) != norm_ru(old.ru)]
-    if new is not None and new_file == old_file:
-        kept = [new if norm_ru(e.ru) == norm_ru(old.ru) else e for _, e in read_glossary_file(old_file)]
-    write_entries(old_file, kept)
+    key = norm_ru(old.ru)
+    entries = [e for _, e in read_glossary_file(old_file)]
+    if new is not None and new_file == old_file:  # edited in place
+        entries = [new if norm_ru(e.ru) == key else e for e in entries]
+    else:  # removed, or moved to its new kind's file
+        entries = [e for e in entries if norm_ru(e.ru) != key]
+    write_entries(old_file, entries)
     rep.files.append(str(old_file))
     if new is not None and new_file != old_file:
         moved = [e for _, e in read_glossary_file(new_file)] if new_file.exists() else []

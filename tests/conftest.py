@@ -23,6 +23,19 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
 
+def _glossary_files_state() -> dict[str, bytes]:
+    folders = [ROOT / "glossaries", ROOT / "kzalign" / "data" / "glossaries"]
+    return {str(f): f.read_bytes() for d in folders if d.is_dir() for f in sorted(d.iterdir()) if f.is_file()}
+
+
+@pytest.fixture(scope="session", autouse=True)
+def checkout_glossaries_stay_clean():
+    """The suite never writes into the checkout's glossaries (issue 25 #6): checked once, after every test."""
+    before = _glossary_files_state()
+    yield
+    assert _glossary_files_state() == before, "a test wrote into glossaries/ or kzalign/data/glossaries/"
+
+
 @pytest.fixture(scope="session")
 def seeds_dir() -> Path:
     return SEEDS

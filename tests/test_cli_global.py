@@ -116,3 +116,26 @@ def test_work_between_reported_stages_gets_a_spinner_and_quiet_shows_nothing() -
     quiet("loading model use", 0, 0)
     quiet("embed", 0, 2)
     assert quiet.spinner is None and not quiet.bars
+
+
+def test_commands_without_a_count_show_a_spinner(seeds_db: Path, seeds_dir: Path, tmp_path: Path,
+                                                 monkeypatch) -> None:
+    import kzalign.cli as cli
+
+    labels: list[str] = []
+
+    class Recorder(cli._Spinner):
+        def __init__(self, label: str, delay: float = 0.0) -> None:
+            labels.append(label)
+            super().__init__(label, delay)
+
+    monkeypatch.setattr(cli, "_Spinner", Recorder)
+    runner = CliRunner()
+    seed = str(seeds_dir / "003_8a12eeeba84bdb19.txt")
+    assert runner.invoke(main, ["glossary", "check", seed, "--db", str(seeds_db)]).exit_code == 0
+    assert runner.invoke(main, ["review", "export", "--out", str(tmp_path / "r.csv"), "--db", str(seeds_db)]
+                         ).exit_code == 0
+    assert labels == ["checking names", "writing the review file"]
+    labels.clear()
+    assert runner.invoke(main, ["-q", "glossary", "check", seed]).exit_code == 0
+    assert labels == []  # -q: no spinner

@@ -351,6 +351,18 @@ class _Bars:
 
 
 @contextmanager
+def busy(label: str) -> Iterator[None]:
+    """A spinner on stderr while a step without a count runs (drawn once it lasts a second; TTY only; none with
+    ``-q``), for commands whose library call reports no progress (checks, review files, exports)."""
+    spinner = None if quiet_given() else _Spinner(label, delay=1.0)
+    try:
+        yield
+    finally:
+        if spinner is not None:
+            spinner.stop()
+
+
+@contextmanager
 def progress_bars(quiet: bool = False) -> Iterator[_Bars]:
     """Context manager yielding a progress callback for library stages."""
     bars = _Bars(quiet or quiet_given())

@@ -18,6 +18,7 @@ import click
 from kzalign.cli import (
     EMIT_FORMATS,
     GlossaryChoice,
+    busy,
     db_option,
     echo_table,
     emit,
@@ -72,7 +73,8 @@ def check_cmd(inputs: tuple[str, ...], db: str, glossary: GlossaryChoice, out: s
 
     if out:
         _refuse_workspace(out, db)
-    report = check_inputs(list(inputs), db, glossary.glossary)
+    with busy("checking names"):
+        report = check_inputs(list(inputs), db, glossary.glossary)
     if out:
         write_csv(out, report, columns=CHECK_COLUMNS)
         click.echo(f"{plural(len(report), 'finding')} written to {out}")
@@ -97,7 +99,8 @@ def extract_cmd(db: str, glossary: GlossaryChoice, out: str | None, min_score: f
     out = out or str(user_folder() / CANDIDATES_FILE)
     _refuse_workspace(out, db)
     refuse_bundled(out)
-    df = extract_to_file(db, glossary.glossary, out, min_score)
+    with busy("finding name pairs"):
+        df = extract_to_file(db, glossary.glossary, out, min_score)
     if not len(df):
         click.echo(f"No new name pairs: every Russian name in the linked items is already in the glossary or "
                    f"has no English match with similarity ≥ {min_score:g}. (Empty {out} written.)")

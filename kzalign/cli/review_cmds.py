@@ -10,6 +10,7 @@ import click
 from kzalign.cli import (
     EMIT_FORMATS,
     GlossaryChoice,
+    busy,
     counts,
     db_option,
     emit,
@@ -76,7 +77,7 @@ def review_export_cmd(db: str, out: str, what: str, fmt: str | None, xlsx: bool,
     from kzalign.stages.review import export_review
     from kzalign.store.workspace import open_workspace
 
-    with open_workspace(db) as ws:
+    with open_workspace(db) as ws, busy("writing the review file"):
         rep = export_review(ws, out, what=what, fmt="xlsx" if xlsx else fmt, source_lang=source_lang,
                             target_lang=target_lang, glossary=glossary.glossary if what in ("glossary", "all") else None)
     click.echo(f"wrote {rep.path} ({rep.fmt}): {counts(rep.by_kind, KIND_NAMES, 'nothing to review')}")
@@ -103,7 +104,7 @@ def review_import_cmd(db: str, review_file: str, partial: bool, reviewer: str | 
     from kzalign.stages.review import import_review
     from kzalign.store.workspace import open_workspace
 
-    with open_workspace(db) as ws:
+    with open_workspace(db) as ws, busy("importing decisions"):
         from kzalign.glossary import BUNDLED_DIR, user_glossary_dir
 
         rep = import_review(ws, review_file, partial=partial, reviewer=reviewer,
@@ -164,7 +165,7 @@ def export_cmd(db: str, fmt: str, out: str, unreviewed: bool, source_lang: str, 
     from kzalign.stages.review import export_pairs
     from kzalign.store.workspace import open_workspace
 
-    with open_workspace(db) as ws:
+    with open_workspace(db) as ws, busy("exporting sentence pairs"):
         rep = export_pairs(ws, out, fmt=fmt, include_unreviewed=unreviewed, source_lang=source_lang,
                            target_lang=target_lang)
     for w in rep.warnings:

@@ -11,6 +11,7 @@ import click
 from kzalign.cli import (
     EMIT_FORMATS,
     GlossaryChoice,
+    busy,
     db_option,
     echo_table,
     emit,
@@ -85,7 +86,8 @@ def pairs_cmd(db: str, fmt: str, regime: str, encoder_name: str | None, max_side
             if not no_translate:
                 from kzalign.engines.translate import load_translator
 
-                translator = load_translator()
+                with busy("loading translation model"):
+                    translator = load_translator()
             enc = _encoder(encoder_name)
             with progress_bars() as bars:
                 rep = align_workspace(ws, encoder=enc, regime=regime, translator=translator,

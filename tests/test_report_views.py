@@ -173,6 +173,10 @@ def test_gaps_command_lists_the_queue(day_ws: Workspace) -> None:
     rows = [json.loads(line) for line in r.output.splitlines()]
     assert [(g["ru_id"], g["untitled"], g["rejected_links"]) for g in rows] == [("r3", True, 0), ("r4", False, 1)]
     assert rows[1]["mt_title"] == "Water consultations with Uzbekistan" and rows[1]["date"] == "2025-12-01"
+    r = runner.invoke(main, ["gaps", "--since", "2026-01-01", "--format", "jsonl", "--db", str(day_ws.path)])
+    assert r.exit_code == 0 and [json.loads(line)["ru_id"] for line in r.output.splitlines()] == ["r3"]
+    r = runner.invoke(main, ["gaps", "--since", "last week", "--db", str(day_ws.path)])
+    assert r.exit_code == 1 and "give a date as YYYY-MM-DD" in r.output
     r = runner.invoke(main, ["gaps", "--format", "csv", "--db", str(day_ws.path)])
     assert r.exit_code == 0 and r.stdout_bytes.startswith(b"\xef\xbb\xbfru_id,date,title,mt_title")
     r = runner.invoke(main, ["gaps", "--db", str(day_ws.path)])

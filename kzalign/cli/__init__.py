@@ -124,6 +124,8 @@ def main(ctx: click.Context, verbose: int, quiet: bool, db: str | None) -> None:
       kzalign run seeds/ --out out/        ingest, translate (if a model is installed), link, align
       kzalign review export --out review.csv   open in a spreadsheet, fill in "decision"
       kzalign review import review.csv     bring the decisions back
+      kzalign gaps                         Russian reports with no English counterpart yet
+      kzalign report --out report.html     links, stories, gaps and a chart in one offline page
       kzalign export --format tmx --out memory.tmx
 
     Everything is kept in a workspace file (kzalign.db by default; --db elsewhere), so

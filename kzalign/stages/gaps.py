@@ -9,6 +9,7 @@ from typing import Any
 
 import pandas as pd
 
+from kzalign.core.errors import KzalignError
 from kzalign.store.workspace import Workspace
 
 #: Columns of :func:`gaps_table`.
@@ -78,10 +79,13 @@ def rejected_links(ws: Workspace) -> pd.DataFrame:
                                        "note", "history"])
 
 
-def gaps_table(ws: Workspace, mt: dict[str, str] | None = None) -> pd.DataFrame:
+def gaps_table(ws: Workspace, mt: dict[str, str] | None = None, since: str | None = None) -> pd.DataFrame:
     """Russian items with no English counterpart yet (no link; rejected candidates do not count), newest first:
     ru_id, date, title (the first sentence for an untitled item), mt_title (MT gloss when MT ran), untitled,
-    rejected_links (how many candidates a reviewer turned down) and sources."""
+    rejected_links (how many candidates a reviewer turned down) and sources. ``since`` (``YYYY-MM-DD``) keeps
+    reports dated that day or later (undated ones are left out then)."""
+    if since is not None and not re.fullmatch(r"\d{4}-\d{2}-\d{2}", since):
+        raise KzalignError(f"--since {since!r}: give a date as YYYY-MM-DD")
     from kzalign.stages.link import links_table
 
     items = ws.items("ru")
@@ -90,7 +94,7 @@ def gaps_table(ws: Workspace, mt: dict[str, str] | None = None) -> pd.DataFrame:
     mt = mt_titles(ws) if mt is None else mt
     rows = []
     for it in items.itertuples(index=False):
-        if it.id in linked:
+        if it.id in linked or (since and not (isinstance(it.date, str) and it.date[:10] >= since)):
             continue
         title, untitled = display_title(it.title, it.text)
         rows.append({"ru_id": it.id, "date": it.date if isinstance(it.date, str) else "", "title": title,

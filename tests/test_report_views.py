@@ -222,6 +222,9 @@ def test_report_views_in_headless_chromium(day_ws: Workspace, tmp_path: Path) ->
     page = dom("#gaps")
     assert not hidden(page, "gaps") and hidden(page, "links") and 'class="tab on"' not in page
     assert re.search(r'<a href="#gaps" data-view="gaps" class="on">', page)
+    page = dom("#links/r4")  # a title in the gaps list or a story opens its item in the Links view
+    assert not hidden(page, "links") and hidden(page, "gaps")
+    assert re.search(r'<article class="ru-item" data-date="2025-12-01" data-id="r4">', page)
     shots = tmp_path / "screenshots"  # kept with the test's files (pytest --basetemp to keep them somewhere)
     shots.mkdir()
     for view in ("links", "stories", "gaps", "chart"):

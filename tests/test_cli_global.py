@@ -139,3 +139,19 @@ def test_commands_without_a_count_show_a_spinner(seeds_db: Path, seeds_dir: Path
     labels.clear()
     assert runner.invoke(main, ["-q", "glossary", "check", seed]).exit_code == 0
     assert labels == []  # -q: no spinner
+
+
+def test_a_new_workspace_another_process_filled_meanwhile_is_kept(tmp_path: Path) -> None:
+    from kzalign.store.workspace import new_or_existing_workspace
+
+    db = tmp_path / "shared.db"
+    with pytest.raises(RuntimeError), new_or_existing_workspace(db):
+        with Workspace(db) as other, other.transaction():  # a second command writes into the new file meanwhile
+            other.add_items([{"id": "e1", "lang": "en", "title": "t", "text": "Some text.", "date": None}])
+        raise RuntimeError("this command fails")
+    with Workspace(db, create=False) as w:
+        assert len(w.items()) == 1
+    with pytest.raises(RuntimeError), new_or_existing_workspace(tmp_path / "alone.db"):
+        raise RuntimeError("fails before anything was written")
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(p.name for p in tmp_path.iterdir()
+                                                                 if p.name.startswith("shared.db"))

@@ -814,9 +814,14 @@ def new_or_existing_workspace(path: str | Path = DEFAULT_DB) -> Iterator[Workspa
         ws = Workspace(path)
         yield ws
     except BaseException:
+        kept = False
         if ws is not None:
+            try:  # another process that opened the new file meanwhile may have committed items: keep them
+                kept = bool(sum(ws.count_items().values()))
+            except sqlite3.Error:
+                kept = False
             ws.close()
-        if new:
+        if new and not kept:
             for f in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
                 f.unlink(missing_ok=True)
             for d in made:

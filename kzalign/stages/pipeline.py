@@ -17,6 +17,7 @@ import pandas as pd
 from kzalign.core.files import write_atomic, write_csv
 from kzalign.core.outputs import OutputSet
 from kzalign.core.progress import ProgressCallback
+from kzalign.formats.guard import check_output
 from kzalign.inputs.ingest import IngestReport, ingest_paths
 from kzalign.store.workspace import Workspace
 
@@ -109,6 +110,8 @@ def run_pipeline(ws: Workspace, opts: RunOptions, progress: ProgressCallback | N
 
     outputs = OutputSet(opts.out_dir, OUTPUT_FILES if opts.pairs else [f for f in OUTPUT_FILES if f != "pairs.csv"],
                         protected=[ws.path])
+    for name in outputs.names:  # the output guard, before any work: `run news --out news` is refused here
+        check_output(outputs.target(name), workspace=ws.path, inputs=opts.inputs)
     outputs.check()
     glossary = _glossary(opts.glossary)
     with outputs.discard_on_error(), ws.transaction():

@@ -1,0 +1,188 @@
+"""Nothing lost, round two (issue 26, findings 1, 4, 7, 11): one output guard for every writer, input folders
+that never lead outside themselves, read-only workspaces readable, stale staging folders cleaned."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from kzalign.cli import main
+from kzalign.core.errors import KzalignError
+from kzalign.core.outputs import STAGING_PREFIX, OutputSet
+from kzalign.formats.guard import check_output
+from kzalign.inputs.readers import ReadOptions, ReadResult, collect_files, read_file
+
+RU = "Президент провёл встречу\nПрезидент Казахстана провёл встречу с послом Франции в Астане сегодня утром.\n"
+REVIEWED = ("row_id,kind,ru_id,en_id,ru_text,mt_en,en_text,score,evidence,flags,check,decision,corrected_en,"
+            "reviewer,note,signature\nL1,link,ru-1,en-1,а,,b,0.9,,,h1,accept,,anna,,kzalign-review\n")
+
+
+def _kz(*args: str) -> tuple[int, str]:
+    res = CliRunner().invoke(main, list(args), catch_exceptions=False)
+    return res.exit_code, res.output
+
+
+def _sha(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+@pytest.fixture()
+def here(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("KZALIGN_GLOSSARY", raising=False)
+    (tmp_path / "ru.txt").write_text(RU, encoding="utf-8")
+    code, out = _kz("ingest", "ru.txt", "--db", "ws.db")
+    assert code == 0, out
+    return tmp_path
+
+
+# -- finding 1: glossary check/export never overwrite the workspace, a reviewed file or a glossary folder -------
+@pytest.mark.parametrize("out", ["ws.db", "ws.db-wal", "link-to-ws.db"])
+def test_glossary_check_out_never_overwrites_the_workspace(here: Path, out: str) -> None:
+    (here / "link-to-ws.db").symlink_to(here / "ws.db")
+    before = _sha(here / "ws.db")
+    code, text = _kz("glossary", "check", "--db", "other.db", "--out", out) if out == "ws.db" else \
+        _kz("glossary", "check", "--db", "ws.db", "--out", out)
+    assert code == 1, text
+    assert "workspace" in text or "SQLite" in text
+    assert _sha(here / "ws.db") == before
+
+
+@pytest.mark.parametrize("cmd", [["glossary", "check", "--db", "ws.db"], ["glossary", "export", "--format", "csv"],
+                                 ["glossary", "export", "--format", "omegat"]])
+def test_glossary_outputs_refuse_workspace_and_reviewed_file(here: Path, cmd: list[str]) -> None:
+    (here / "reviewed.csv").write_text(REVIEWED, encoding="utf-8")
+    for target in ("ws.db", "reviewed.csv"):
+        before = _sha(here / target)
+        code, text = _kz(*cmd, "--out", target)
+        assert code == 1, text
+        assert _sha(here / target) == before
+
+
+def test_glossary_export_into_a_glossary_folder_is_refused(here: Path) -> None:
+    gl = here / "gl"
+    gl.mkdir()
+    (gl / "places.csv").write_text("ru,en,kind\nАстана,Astana,place\n", encoding="utf-8")
+    code, text = _kz("glossary", "export", "--format", "csv", "--out", "gl/people.csv")
+    assert code == 1 and "glossary folder" in text
+    code, text = _kz("glossary", "export", "--glossary", "gl", "--format", "csv", "--out", "gl/people.csv")
+    assert code == 1 and "input folder" in text
+    assert not (gl / "people.csv").exists()
+    code, text = _kz("glossary", "export", "--glossary", "gl", "--format", "csv", "--out", "gl/places.csv")
+    assert code == 1
+    code, text = _kz("glossary", "list", "--glossary", "gl", "--format", "jsonl")
+    assert code == 0 and "Astana" in text  # the folder still loads
+
+
+def test_glossary_add_to_workspace_names_it(here: Path) -> None:
+    (here / "other.csv").write_text("a,b\n1,2\n", encoding="utf-8")  # a CSV beside it is not what is wrong
+    code, text = _kz("glossary", "add", "Иван", "Ivan", "--kind", "person", "--to", "ws.db")
+    assert code == 1
+    assert text.startswith("Error: ws.db:") and "SQLite" in text and "other.csv" not in text
+
+
+def test_guard_rules(tmp_path: Path) -> None:
+    ws = tmp_path / "ws.db"
+    sqlite3.connect(ws).execute("CREATE TABLE t(x)").connection.commit()
+    hard = tmp_path / "hard.txt"
+    os.link(ws, hard)
+    inputs = tmp_path / "news"
+    inputs.mkdir()
+    for bad in (ws, hard, tmp_path / "ws.db-journal", inputs / "out.csv", tmp_path):
+        with pytest.raises(KzalignError):
+            check_output(bad, workspace=ws, inputs=[inputs])
+    with pytest.raises(KzalignError, match="regular"):
+        check_output("/dev/null")
+    assert check_output(tmp_path / "fine.csv", workspace=ws, inputs=[inputs]) == tmp_path / "fine.csv"
+    (tmp_path / "gl").mkdir()
+    (tmp_path / "gl" / "people.csv").write_bytes("\ufeffru;en;kind\r\n".encode())  # saved by Excel
+    with pytest.raises(KzalignError, match="glossary"):
+        check_output(tmp_path / "gl" / "report.html")
+    assert check_output(tmp_path / "gl" / "candidates.csv")  # the loader skips candidates files
+
+
+# -- finding 11: run's outputs inside an input folder; stale staging folders -------------------------------------
+def test_run_out_inside_an_input_folder_is_refused_before_work(here: Path) -> None:
+    news = here / "news"
+    news.mkdir()
+    shutil.copy(here / "ru.txt", news / "ru.txt")
+    code, text = _kz("run", "news", "--out", "news", "--db", "run.db", "--no-translate", "-q")
+    assert code == 1 and "input folder" in text, text
+    assert sorted(p.name for p in news.iterdir()) == ["ru.txt"]
+    code, text = _kz("items", "--db", "run.db", "--format", "jsonl")
+    assert text.strip() == ""  # nothing was ingested
+
+
+def test_stale_staging_folder_of_a_killed_run_is_cleaned(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    out.mkdir()
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    stale = out / f"{STAGING_PREFIX}{int(dead.stdout)}-abc123"
+    live = out / f"{STAGING_PREFIX}{os.getppid()}-def456"  # a run still writing here
+    legacy = out / f"{STAGING_PREFIX}k2j4h5g6"
+    for d in (stale, live, legacy):
+        d.mkdir()
+        (d / "items.csv").write_text("x", encoding="utf-8")
+    old = time.time() - 7200
+    os.utime(legacy, (old, old))
+    outputs = OutputSet(out, ["a.txt"])
+    outputs.check()
+    outputs.stage("a.txt", lambda p: (p.write_text("a", encoding="utf-8"), p)[1])
+    outputs.publish()
+    assert not stale.exists() and not legacy.exists()
+    assert live.exists()
+    assert sorted(p.name for p in out.iterdir() if not p.name.startswith(".")) == ["a.txt"]
+
+
+# -- finding 4: symlinks out of an input folder, devices and pipes, --max-file-mb on everything -----------------
+def test_symlink_out_of_an_input_folder_is_skipped_with_a_warning(here: Path) -> None:
+    news = here / "news"
+    news.mkdir()
+    shutil.copy(here / "ru.txt", news / "ru.txt")
+    secret = here / "secret"
+    secret.mkdir()
+    (secret / "passwd.txt").write_text("root:x:0:0:root:/root:/bin/bash\n" * 3, encoding="utf-8")
+    (news / "news.txt").symlink_to(secret / "passwd.txt")
+    (news / "inside.txt").symlink_to(news / "ru.txt")  # a link that stays inside is read (as a copy)
+    warnings: list = []
+    files, problems = collect_files([news], warnings)
+    assert [f.name for f in files] == ["inside.txt", "ru.txt"] or [f.name for f in files] == ["inside.txt"]
+    assert not problems
+    assert any("news.txt" in w.path and "outside the input folder" in w.message for w in warnings)
+    code, text = _kz("ingest", "news", "--db", "n.db")
+    assert code == 0 and "outside the input folder" in text
+    code, text = _kz("items", "--db", "n.db", "--format", "jsonl")
+    assert "root:x" not in text
+
+
+def test_devices_and_pipes_are_refused_naming_them(here: Path) -> None:
+    code, text = _kz("ingest", "/dev/zero", "--db", "z.db")
+    assert code == 1 and "/dev/zero: not a regular file" in text
+    news = here / "news"
+    news.mkdir()
+    os.mkfifo(news / "pipe.txt")
+    shutil.copy(here / "ru.txt", news / "ru.txt")
+    warnings: list = []
+    files, _ = collect_files([news], warnings)
+    assert [f.name for f in files] == ["ru.txt"]
+    assert any("pipe.txt" in w.path for w in warnings)
+    res = ReadResult()
+    assert read_file(news / "pipe.txt", res, ReadOptions()) == []  # named directly: refused, never opened
+    assert "not a regular file" in res.problems[0].message
+
+
+def test_max_file_mb_bounds_every_read(tmp_path: Path) -> None:
+    big = tmp_path / "big.txt"
+    big.write_text(RU * 40_000, encoding="utf-8")  # ~4 MB
+    res = ReadResult()
+    assert read_file(big, res, ReadOptions(max_file_bytes=2**20)) == []
+    assert "--max-file-mb" in res.problems[0].message

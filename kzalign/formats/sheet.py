@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from kzalign.core.errors import InputError, Problem
+from kzalign.core.safexml import check_zip
 from kzalign.core.files import (
     csv_bytes,
     decode_text,
@@ -108,6 +109,7 @@ def read_csv(path: Path) -> ReviewFile:
 def read_xlsx(path: Path) -> ReviewFile:
     from openpyxl import load_workbook
 
+    check_zip(path, str(path))  # zip bombs and DTDs refused before openpyxl unpacks anything
     try:
         values = load_workbook(path, read_only=True, data_only=True)
         formulas = load_workbook(path, read_only=True, data_only=False)

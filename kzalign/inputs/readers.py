@@ -21,6 +21,7 @@ from pathlib import Path
 
 from kzalign.core.dates import parse_date
 from kzalign.core.errors import InputError, Problem
+from kzalign.core.safexml import check_zip
 from kzalign.core.text import clean, script_counts
 from kzalign.inputs.digest import RawItem, parse_digest
 from kzalign.inputs.langid import detect_lang
@@ -388,7 +389,12 @@ def read_bounded(path: Path, max_bytes: int) -> bytes:
                 raise InputError(not_regular)
             if st.st_size > max_bytes:
                 raise InputError(Problem(where, None, f"file is {st.st_size / 2**20:.0f} MB, {limit}"))
-            data = fh.read(max_bytes + 1)
+            data = fh.read(st.st_size + 1)  # read(n) allocates n bytes up front: ask for what the file holds
+            while len(data) <= max_bytes:  # the file grew while read (a log being written): on to the limit
+                more = fh.read(min(2**20, max_bytes + 1 - len(data)))
+                if not more:
+                    break
+                data += more
     except OSError as exc:
         raise InputError(Problem(where, None, f"cannot read file ({exc.strerror})")) from exc
     if len(data) > max_bytes:
@@ -419,6 +425,8 @@ def read_file(path: Path, result: ReadResult, opts: ReadOptions) -> list[RawItem
         return []
     result.formats[where] = kind
     try:
+        if kind == "docx":  # --max-file-mb bounds what a Word document unpacks to, too (zip bombs)
+            check_zip(data, where, max_bytes=opts.max_file_bytes, xml_parts=False)
         items = _parse(kind, data, text or "", where, problems)
     except InputError as exc:
         problems.extend(exc.problems)

@@ -218,7 +218,6 @@ def test_docx_zip_bomb_is_refused_before_unpacking(tmp_path: Path) -> None:
 def test_review_files_with_a_dtd_are_refused_cleanly(seeds_linked_db: Path, tmp_path: Path) -> None:
     """XLSX (a DOCTYPE in a sheet) and XLIFF (an internal entity in a target): a message naming the file,
     no traceback, no literal ``&xxe;`` imported as a fix, the workspace as it was."""
-    import re
     import zipfile
 
     db = tmp_path / "ws.db"

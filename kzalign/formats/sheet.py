@@ -13,7 +13,6 @@ from pathlib import Path
 from typing import Any
 
 from kzalign.core.errors import InputError, Problem
-from kzalign.core.safexml import check_zip
 from kzalign.core.files import (
     csv_bytes,
     decode_text,
@@ -23,6 +22,7 @@ from kzalign.core.files import (
     unneutralize_formula,
     write_atomic,
 )
+from kzalign.core.safexml import check_zip
 from kzalign.formats.schema import (
     INSTRUCTIONS,
     REQUIRED,

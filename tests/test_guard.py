@@ -186,3 +186,55 @@ def test_max_file_mb_bounds_every_read(tmp_path: Path) -> None:
     res = ReadResult()
     assert read_file(big, res, ReadOptions(max_file_bytes=2**20)) == []
     assert "--max-file-mb" in res.problems[0].message
+
+
+# -- finding 7: a workspace on a read-only file system is read by reading commands -------------------------------
+def _as_unprivileged(args: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
+    """Run kzalign so that file permissions apply: as root without capabilities (root ignores permissions)."""
+    cmd = [sys.executable, "-c", "from kzalign.cli import main; main()", *args]
+    if os.geteuid() == 0:
+        setpriv = shutil.which("setpriv")
+        if setpriv is None:
+            pytest.skip("running as root without setpriv: file permissions cannot be made to apply")
+        cmd = [setpriv, "--bounding-set=-all", "--inh-caps=-all", *cmd]
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parent.parent)}
+    return subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True, timeout=300)
+
+
+@pytest.mark.parametrize("folder_writable", [False, True])
+def test_read_only_workspace_can_be_read(here: Path, folder_writable: bool) -> None:
+    ro = here / "ro"
+    ro.mkdir()
+    shutil.copy(here / "ws.db", ro / "ws.db")
+    (ro / "ws.db").chmod(0o444)
+    ro.chmod(0o755 if folder_writable else 0o555)
+    try:
+        res = _as_unprivileged(["items", "--db", "ro/ws.db", "--format", "jsonl"], here)
+        assert res.returncode == 0, res.stderr
+        assert "Президент Казахстана" in res.stdout
+        res = _as_unprivileged(["ingest", "ru.txt", "--db", "ro/ws.db"], here)
+        assert res.returncode == 1 and "read-only" in res.stderr, res.stderr
+    finally:
+        ro.chmod(0o755)
+    assert _sha(ro / "ws.db") == _sha(here / "ws.db")
+
+
+def test_read_only_workspace_opens_with_mode_ro(here: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The code path itself: a workspace whose file is not writable is opened through a ``mode=ro`` URI."""
+    from kzalign.store import workspace as wsmod
+
+    seen: list[str] = []
+    real = sqlite3.connect
+
+    def spy(target: str, *args: object, **kwargs: object) -> sqlite3.Connection:
+        seen.append(str(target))
+        return real(target, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(wsmod.os, "access", lambda path, mode: False)
+    monkeypatch.setattr(wsmod.sqlite3, "connect", spy)
+    with wsmod.Workspace(here / "ws.db", create=False) as ws:
+        assert ws.read_only and len(ws.items()) == 1
+        with pytest.raises(KzalignError, match="read-only"):
+            with ws.transaction():
+                pass
+    assert seen and all("mode=ro" in s for s in seen)

@@ -238,3 +238,61 @@ def test_read_only_workspace_opens_with_mode_ro(here: Path, monkeypatch: pytest.
             with ws.transaction():
                 pass
     assert seen and all("mode=ro" in s for s in seen)
+
+
+# -- finding 6: TSV listings and the OmegaT export protect formula cells; review export to .tsv ------------------
+def test_tsv_listing_neutralises_formula_cells(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import json
+
+    monkeypatch.chdir(tmp_path)
+    rows = [{"id": "r1", "lang": "ru", "title": '=HYPERLINK("http://evil","click")',
+             "text": "+cmd|' /C calc'!A0 Президент Казахстана провёл встречу с послом Франции в Астане."},
+            {"id": "e1", "lang": "en", "title": "@SUM(1+1)", "text": "-2+3 The President of Kazakhstan met the "
+                                                                     "Ambassador of France in Astana today."}]
+    Path("n.jsonl").write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
+    assert _kz("ingest", "n.jsonl", "--db", "ws.db")[0] == 0
+    code, text = _kz("items", "--db", "ws.db", "--format", "tsv")
+    assert code == 0
+    cells = [c for line in text.splitlines()[1:] for c in line.split("\t")]
+    assert not [c for c in cells if c[:1] in ("=", "+", "-", "@")], cells
+    assert "'=HYPERLINK(\"http://evil\",\"click\")" in cells and "'@SUM(1+1)" in cells
+
+
+def test_omegat_export_flags_formula_terms_and_protects_comments(tmp_path: Path) -> None:
+    from kzalign.glossary import Glossary, export_glossary, new_entry
+
+    g = Glossary([new_entry("Астана", "Astana", "place", note="=HYPERLINK(\"http://evil\")"),
+                  new_entry("Минус", "-Minus", "other", variants="@Minus")], "sig")
+    warnings: list[str] = []
+    out = export_glossary(g, tmp_path / "names.txt", "omegat", warnings=warnings)
+    lines = [ln.split("\t") for ln in out.read_text(encoding="utf-8").splitlines()]
+    assert all(not c[2].startswith(("=", "+", "-", "@")) for c in lines)  # comments protected
+    assert ["Минус", "-Minus"] == lines[1][:2] and ["Минус", "@Minus"] == lines[2][:2]  # terms unchanged
+    assert "formula" in lines[1][2] and "formula" in lines[2][2] and "formula" not in lines[0][2]
+    assert len(warnings) == 2 and "-Minus" in warnings[0]
+
+
+def test_review_export_to_tsv_writes_tabs_and_reads_back(seeds_linked_db: Path, tmp_path: Path) -> None:
+    from kzalign.formats.review_file import read_review_file
+    from kzalign.stages.review import export_review, import_review
+    from kzalign.store.workspace import Workspace
+
+    db = tmp_path / "ws.db"
+    shutil.copy(seeds_linked_db, db)
+    with Workspace(db) as ws:
+        rep = export_review(ws, tmp_path / "rev.tsv", what="links")
+    assert rep.fmt == "tsv" and rep.rows > 0
+    import csv
+    import io
+
+    raw = (tmp_path / "rev.tsv").read_bytes().decode("utf-8-sig")
+    header = raw.splitlines()[0]
+    assert header.split("\t")[:3] == ["row_id", "kind", "ru_id"] and "," not in header
+    rows = list(csv.reader(io.StringIO(raw, newline=""), delimiter="\t"))
+    rows[1][rows[0].index("decision")] = "reject"
+    buf = io.StringIO()
+    csv.writer(buf, delimiter="\t", lineterminator="\r\n").writerows(rows)
+    (tmp_path / "rev.tsv").write_text("\ufeff" + buf.getvalue(), encoding="utf-8", newline="")
+    assert read_review_file(tmp_path / "rev.tsv").rows[0][1]["decision"] == "reject"
+    with Workspace(db) as ws:
+        assert import_review(ws, tmp_path / "rev.tsv").applied == 1

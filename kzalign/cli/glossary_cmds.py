@@ -151,7 +151,10 @@ def export_cmd(glossary: GlossaryChoice, fmt: str, out: str, source_lang: str, t
 
     _guard(out, None, glossary)
     g = glossary.glossary
-    path = export_glossary(g, out, fmt, source_lang, target_lang)
+    warnings: list[str] = []
+    path = export_glossary(g, out, fmt, source_lang, target_lang, warnings=warnings)
+    for w in warnings:
+        click.secho(f"Warning: {w}", fg="yellow", err=True)
     click.echo(f"{len(g.entries)} entr{'y' if len(g.entries) == 1 else 'ies'} written to {path} ({fmt})")
 
 

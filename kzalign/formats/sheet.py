@@ -43,6 +43,12 @@ def write_review_csv(out: Path, rows: list[dict[str, Any]], signature: str) -> N
     write_atomic(out, csv_bytes(_cells(rows, signature), columns=REVIEW_COLUMNS))
 
 
+def write_review_tsv(out: Path, rows: list[dict[str, Any]], signature: str) -> None:
+    """The review table tab-separated (UTF-8 with BOM, CRLF, formulas neutralised as in the CSV); the importer
+    reads it back (it sniffs the tab)."""
+    write_atomic(out, csv_bytes(_cells(rows, signature), columns=REVIEW_COLUMNS, delimiter="\t"))
+
+
 def write_review_xlsx(out: Path, rows: list[dict[str, Any]], signature: str) -> None:
     """The review table as a workbook: decision drop-down, autofilter, frozen header, widths, ``about`` sheet."""
     from openpyxl import Workbook

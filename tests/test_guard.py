@@ -296,3 +296,32 @@ def test_review_export_to_tsv_writes_tabs_and_reads_back(seeds_linked_db: Path, 
     assert read_review_file(tmp_path / "rev.tsv").rows[0][1]["decision"] == "reject"
     with Workspace(db) as ws:
         assert import_review(ws, tmp_path / "rev.tsv").applied == 1
+
+
+# -- finding 11: glossaries as Excel saves them; a stated language the text contradicts --------------------------
+@pytest.mark.parametrize("encoding,bom", [("utf-8", True), ("cp1251", False), ("utf-16", False)])
+def test_glossary_saved_by_excel_loads(tmp_path: Path, encoding: str, bom: bool) -> None:
+    from kzalign.glossary import load_glossary
+
+    text = ("ru;en;kind;variants;forbidden;status;note;source\r\n"
+            "Турганбеков;Turganbekov;person;Turganbekov A.;;approved;посол;МИД\r\n"
+            "Астана;Astana;place;;Akmola;approved;;\r\n")
+    path = tmp_path / "names.csv"
+    path.write_bytes(("\ufeff" if bom else "").encode() + text.encode(encoding))
+    g = load_glossary([path])
+    assert [(e.ru, e.en, e.kind) for e in g.entries] == [("Турганбеков", "Turganbekov", "person"),
+                                                        ("Астана", "Astana", "place")]
+    assert g.entries[0].variants == ("Turganbekov A.",) and g.entries[0].note == "посол"
+
+
+def test_stated_language_the_text_contradicts_warns(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import json
+
+    monkeypatch.chdir(tmp_path)
+    rows = [{"id": "x1", "lang": "ru", "text": "The President of Kazakhstan met the Ambassador of France in Astana."},
+            {"id": "x2", "lang": "en", "text": "Президент Казахстана провёл встречу с послом Франции в Астане."},
+            {"id": "x3", "lang": "ru", "text": "Президент Казахстана встретился с послом Франции (Ambassador)."}]
+    Path("n.jsonl").write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
+    code, text = _kz("ingest", "n.jsonl", "--db", "ws.db")
+    assert code == 0
+    assert "n.jsonl:1: lang is 'ru'" in text and "n.jsonl:2: lang is 'en'" in text and "n.jsonl:3" not in text

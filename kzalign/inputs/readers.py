@@ -370,6 +370,29 @@ def assign_languages(items: list[RawItem], problems: list[Problem]) -> list[RawI
     return kept
 
 
+#: Least letters in a report before its script may contradict the ``lang`` it states (a name alone may not).
+_MIN_LETTERS_FOR_SCRIPT = 40
+
+
+def stated_language_warning(item: RawItem) -> Problem | None:
+    """A warning when a record's stated ``lang`` (JSONL/CSV) is clearly the other language: "ru" over text with
+    (almost) no Cyrillic letters, "en" over mostly Cyrillic text. The stated language is kept (it may be a
+    quotation-heavy report); the warning asks the user to check the field."""
+    if item.lang not in ("ru", "en"):
+        return None
+    cyr, lat = script_counts(item.text)
+    if cyr + lat < _MIN_LETTERS_FOR_SCRIPT:
+        return None
+    if item.lang == "ru" and cyr < 0.1 * (cyr + lat):
+        other = "Latin letters (English?)"
+    elif item.lang == "en" and cyr > 0.5 * (cyr + lat):
+        other = "Cyrillic letters (Russian?)"
+    else:
+        return None
+    return Problem(item.path, item.line, f"lang is '{item.lang}' but the text is written in {other}; kept as "
+                                         f"'{item.lang}': check the lang field")
+
+
 def _parse(kind: str, data: bytes, text: str, where: str, problems: list[Problem]) -> list[RawItem]:
     return READERS[kind].parse(data, text, where, problems)
 
@@ -438,6 +461,7 @@ def read_file(path: Path, result: ReadResult, opts: ReadOptions) -> list[RawItem
                                     f"limit of {opts.max_item_chars:,} (--max-item-chars)"))
         else:
             kept.append(it)
+    result.warnings.extend(filter(None, map(stated_language_warning, kept)))
     kept = assign_languages(kept, problems)
     if not kept and not any(p.path == where for p in problems):
         problems.append(Problem(where, None, "no reports found in file"))

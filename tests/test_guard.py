@@ -106,7 +106,8 @@ def test_guard_rules(tmp_path: Path) -> None:
     (tmp_path / "gl").mkdir()
     (tmp_path / "gl" / "people.csv").write_bytes("\ufeffru;en;kind\r\n".encode())  # saved by Excel
     with pytest.raises(KzalignError, match="glossary"):
-        check_output(tmp_path / "gl" / "report.html")
+        check_output(tmp_path / "gl" / "report.csv")
+    assert check_output(tmp_path / "gl" / "names.tbx")  # the loader reads only CSV files
     assert check_output(tmp_path / "gl" / "candidates.csv")  # the loader skips candidates files
 
 

@@ -125,6 +125,8 @@ class GlossaryChoice:
     glossary: Glossary
     paths: tuple[str, ...]
     explicit: bool
+    #: The files and folders loaded (the default glossary's when none was given): outputs never go there.
+    used: tuple[str, ...] = ()
 
     def describe(self) -> str:
         return ", ".join(self.paths) if self.paths else "the default glossary"
@@ -133,7 +135,8 @@ class GlossaryChoice:
 def _load_glossary(ctx: click.Context, param: click.Parameter, value: tuple[str, ...]) -> GlossaryChoice:
     from kzalign.glossary import default_glossary_paths, load_glossary
 
-    return GlossaryChoice(load_glossary(list(value) or default_glossary_paths()), tuple(value), bool(value))
+    used = list(value) or default_glossary_paths()
+    return GlossaryChoice(load_glossary(used), tuple(value), bool(value), tuple(map(str, used)))
 
 
 def glossary_option(fn: Callable[..., Any]) -> Callable[..., Any]:

@@ -40,8 +40,8 @@ def _guard(out: str | Path, db: str | None = None, glossary: GlossaryChoice | No
     glossary in use or (``edit`` aside) a glossary folder."""
     from kzalign.formats.guard import check_output
 
-    used = (*inputs, *(glossary.paths if glossary else ()))
-    return check_output(out, workspace=db, inputs=used, glossary_edit=edit)
+    return check_output(out, workspace=db, inputs=inputs, glossary_edit=edit,
+                        glossaries=glossary.used if glossary else ())
 
 
 def _guard_edit(target: Path, kinds: list[str]) -> None:

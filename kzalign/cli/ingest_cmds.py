@@ -147,7 +147,7 @@ def report_cmd(db: str, out: str, glossary: GlossaryChoice) -> None:
     from kzalign.formats.guard import check_output
     from kzalign.stages.report import write_report
 
-    check_output(out, workspace=db, inputs=glossary.paths)
+    check_output(out, workspace=db, glossaries=glossary.used)
     with open_workspace(db) as ws:
         stats = write_report(ws, out, glossary=glossary.glossary)
     click.echo(f"Wrote {stats.path}: {plural(stats.ru_items, 'Russian item')}, {plural(stats.links, 'link')}, "

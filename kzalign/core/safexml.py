@@ -103,7 +103,7 @@ def check_html(html: str, where: str) -> None:
 
 
 def check_zip(source: bytes | str | Path | IO[bytes], where: str, *, max_bytes: int = MAX_UNZIPPED_BYTES,
-              xml_parts: bool = True) -> None:
+              xml_parts: bool = True, what: str = "ZIP container") -> None:
     """Refuse a ZIP container (DOCX, XLSX) that would expand beyond ``max_bytes``, has too many members or a
     zip-bomb compression ratio, judged from its central directory before anything is decompressed; then
     (``xml_parts``) run :func:`check_xml` on each ``.xml``/``.rels`` part."""
@@ -117,7 +117,8 @@ def check_zip(source: bytes | str | Path | IO[bytes], where: str, *, max_bytes: 
                     if info.filename.endswith((".xml", ".rels", ".vml")):
                         check_xml(zf.read(info), where, part=info.filename)
     except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, NotImplementedError) as exc:
-        raise InputError(Problem(where, None, f"damaged ZIP container ({exc})")) from exc
+        raise InputError(Problem(where, None, f"cannot read the {what} (damaged file: {type(exc).__name__}: "
+                                              f"{exc})")) from exc
 
 
 def _check_sizes(infos: list[zipfile.ZipInfo], where: str, max_bytes: int) -> None:

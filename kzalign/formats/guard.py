@@ -32,13 +32,16 @@ def check_output(
     inputs: Iterable[str | Path] = (),
     allow_reviewed: bool = False,
     glossary_edit: bool = False,
+    glossaries: Iterable[str | Path] = (),
 ) -> Path:
     """Refuse, before anything is written, an output path that would destroy data; return it as a Path.
 
     Refused: the workspace file (or its ``-wal``/``-shm``/``-journal``), any other SQLite database or its
     side files, one of the command's ``inputs`` or a file inside an input folder, a folder or other non-regular
-    file, a review file with decisions in it (unless ``allow_reviewed``), and a glossary file or any file in a
-    glossary folder but ``candidates*.csv`` (unless ``glossary_edit``: the glossary commands that edit one).
+    file, a review file with decisions in it (unless ``allow_reviewed``), and a glossary file or a CSV in a folder
+    of glossary CSVs but ``candidates*.csv`` (unless ``glossary_edit``: the glossary commands that edit one).
+    ``glossaries`` are the glossary files and folders the command uses: refused as inputs are, except that
+    ``candidates*.csv`` may go into a glossary folder (the loader skips them).
     Every command that writes a file calls this first.
     """
     path = Path(out)
@@ -52,6 +55,8 @@ def check_output(
     _refuse_inputs(out, target, inputs)
     _refuse_database(out, target)
     if not glossary_edit:
+        candidates = target.name.lower().startswith(_CANDIDATES_PREFIX)
+        _refuse_inputs(out, target, [g for g in map(Path, glossaries) if not (candidates and g.is_dir())])
         _refuse_glossary(out, target)
     if path.is_file() and not allow_reviewed and has_decisions(path):
         raise KzalignError(f"{out}: refusing to overwrite a reviewed file (it has decisions); "
@@ -79,8 +84,8 @@ def _refuse_inputs(out: str | Path, target: Path, inputs: Iterable[str | Path]) 
         if _same(target, p):
             raise KzalignError(f"{out}: refusing to overwrite an input of this command; choose another output file")
         if p.is_dir() and p.resolve() in target.parents:
-            raise KzalignError(f"{out}: is inside the input folder {p}; the next run would read its own outputs. "
-                               "Choose an output outside the inputs")
+            raise KzalignError(f"{out}: is inside {p}, an input folder of this command (its inputs or glossary); "
+                               "the next run would read its own outputs. Choose an output outside it")
 
 
 def _sqlite_head(path: Path) -> bytes:
@@ -120,18 +125,18 @@ def is_glossary_csv(path: Path) -> bool:
 
 
 def _refuse_glossary(out: str | Path, target: Path) -> None:
-    """A glossary file, or a file in a folder of glossary CSVs (the folder would no longer load as one)."""
+    """A glossary file, or a CSV in a folder that loads as a glossary (every CSV in it but ``candidates*`` is a
+    glossary file): written there, it would be loaded as part of the glossary, which then no longer loads."""
     if target.name.lower().startswith(_CANDIDATES_PREFIX):
         return
     if target.is_file() and is_glossary_csv(target):
         raise KzalignError(f"{out}: is a glossary file; refusing to overwrite it (choose another output file, or "
                            "edit the glossary with 'kzalign glossary add/merge')")
     folder = target.parent
-    if not folder.is_dir():
-        return
-    others = sorted(f for f in folder.glob("*.csv") if f.resolve() != target
+    if target.suffix.lower() != ".csv" or not folder.is_dir():
+        return  # the glossary loader reads only the CSV files of a folder
+    others = sorted(f for f in folder.glob("*.csv") if f.resolve() != target and f.is_file()
                     and not f.name.lower().startswith(_CANDIDATES_PREFIX))[:_MAX_FOLDER_FILES]
-    found = next((f for f in others if f.is_file() and is_glossary_csv(f)), None)
-    if found is not None:
-        raise KzalignError(f"{out}: is in a glossary folder ({Path(out).parent} holds {found.name}); a file written there "
-                           "would be loaded as part of the glossary. Choose another folder")
+    if others and all(is_glossary_csv(f) for f in others):
+        raise KzalignError(f"{out}: is in a glossary folder ({Path(out).parent} holds {others[0].name}); a CSV written "
+                           "there would be loaded as part of the glossary. Choose another folder")

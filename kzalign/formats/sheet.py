@@ -115,7 +115,7 @@ def read_csv(path: Path) -> ReviewFile:
 def read_xlsx(path: Path) -> ReviewFile:
     from openpyxl import load_workbook
 
-    check_zip(path, str(path))  # zip bombs and DTDs refused before openpyxl unpacks anything
+    check_zip(path, str(path), what="workbook")  # zip bombs and DTDs refused before openpyxl unpacks anything
     try:
         values = load_workbook(path, read_only=True, data_only=True)
         formulas = load_workbook(path, read_only=True, data_only=False)

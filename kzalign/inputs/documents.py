@@ -147,7 +147,7 @@ def read_docx(data: bytes, where: str, max_bytes: int = MAX_UNZIPPED_BYTES) -> l
     The ZIP container and its XML parts pass :func:`kzalign.core.safexml.check_zip` first: a zip bomb (over
     ``max_bytes`` unpacked, or compressed like one) or a part with a DTD is refused naming the file.
     """
-    check_zip(data, where, max_bytes=max_bytes)
+    check_zip(data, where, max_bytes=max_bytes, what="Word document")
     try:
         import docx
 

@@ -449,7 +449,7 @@ def read_file(path: Path, result: ReadResult, opts: ReadOptions) -> list[RawItem
     result.formats[where] = kind
     try:
         if kind == "docx":  # --max-file-mb bounds what a Word document unpacks to, too (zip bombs)
-            check_zip(data, where, max_bytes=opts.max_file_bytes, xml_parts=False)
+            check_zip(data, where, max_bytes=opts.max_file_bytes, xml_parts=False, what="Word document")
         items = _parse(kind, data, text or "", where, problems)
     except InputError as exc:
         problems.extend(exc.problems)

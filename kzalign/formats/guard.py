@@ -47,11 +47,12 @@ def check_output(
     path = Path(out)
     target = path.resolve()
     if path.is_dir():
-        raise KzalignError(f"{out}: is a folder; give a file name for the output")
+        raise KzalignError(f"{out}: cannot write this output, a folder has its name; give another file name "
+                           "(or move the folder away)")
     if path.exists() and not path.is_file():
         raise KzalignError(f"{out}: is not a regular file (a device, pipe or socket); choose an output file")
     if workspace is not None and _is_workspace(target, Path(workspace)):
-        raise KzalignError(f"{out}: refusing to overwrite the workspace; choose another output file")
+        raise KzalignError(f"{out}: is the workspace; refusing to overwrite the workspace, choose another output file")
     _refuse_inputs(out, target, inputs)
     _refuse_database(out, target)
     if not glossary_edit:

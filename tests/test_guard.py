@@ -49,7 +49,8 @@ def here(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 @pytest.mark.parametrize("out", ["ws.db", "ws.db-wal", "link-to-ws.db"])
 def test_glossary_check_out_never_overwrites_the_workspace(here: Path, out: str) -> None:
     (here / "link-to-ws.db").symlink_to(here / "ws.db")
-    before = _sha(here / "ws.db")
+    assert _kz("ingest", "ru.txt", "--db", "other.db")[0] == 0
+    before = _sha(here / "ws.db")  # the repro: checking one workspace, --out naming another
     code, text = _kz("glossary", "check", "--db", "other.db", "--out", out) if out == "ws.db" else \
         _kz("glossary", "check", "--db", "ws.db", "--out", out)
     assert code == 1, text

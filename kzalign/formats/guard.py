@@ -59,7 +59,7 @@ def check_output(
         candidates = target.name.lower().startswith(_CANDIDATES_PREFIX)
         _refuse_inputs(out, target, [g for g in map(Path, glossaries) if not (candidates and g.is_dir())])
         _refuse_glossary(out, target)
-    if path.is_file() and not allow_reviewed and has_decisions(path):
+    if path.is_file() and not allow_reviewed and _may_be_review_file(path) and has_decisions(path):
         raise KzalignError(f"{out}: refusing to overwrite a reviewed file (it has decisions); "
                            "choose another output file")
     return path
@@ -109,18 +109,35 @@ def _refuse_database(out: str | Path, target: Path) -> None:
                                    "refusing to overwrite it")
 
 
-def is_glossary_csv(path: Path) -> bool:
-    """True when ``path`` reads as a glossary CSV: its header (after ``#`` lines) has ru, en and kind columns."""
+def _header(path: Path) -> str | None:
+    """The first line that is not a ``#`` comment of a text table (from its first 64 kB), or None when the
+    file is a workbook, XML or not text."""
     try:
         with open(path, "rb") as fh:
-            raw = fh.read(8192)
+            raw = fh.read(65536)
     except OSError:
-        return False
+        return None
+    if raw.startswith(b"PK\x03\x04") or raw.lstrip(b"\xef\xbb\xbf \r\n\t").startswith(b"<"):
+        return None
     try:
         text, _enc = decode_text(raw, str(path))
     except KzalignError:
+        return None
+    return next((ln for ln in text.splitlines() if ln.strip() and not ln.lstrip().startswith("#")), "")
+
+
+def _may_be_review_file(path: Path) -> bool:
+    """False only for a text table whose header has no ``decision`` column (an earlier run's items.csv): such
+    a file is not read whole just to learn it holds no decisions."""
+    header = _header(path)
+    return header is None or "decision" in header.lower()
+
+
+def is_glossary_csv(path: Path) -> bool:
+    """True when ``path`` reads as a glossary CSV: its header (after ``#`` lines) has ru, en and kind columns."""
+    header = _header(path)
+    if not header:
         return False
-    header = next((ln for ln in text.splitlines() if ln.strip() and not ln.lstrip().startswith("#")), "")
     cells = {c.strip().strip('"').lstrip("\ufeff").lower() for c in header.split(sniff_delimiter(header))}
     return _GLOSSARY_COLUMNS <= cells
 

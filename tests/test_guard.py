@@ -327,3 +327,25 @@ def test_stated_language_the_text_contradicts_warns(tmp_path: Path, monkeypatch:
     code, text = _kz("ingest", "n.jsonl", "--db", "ws.db")
     assert code == 0
     assert "n.jsonl:1: lang is 'ru'" in text and "n.jsonl:2: lang is 'en'" in text and "n.jsonl:3" not in text
+
+
+def test_read_only_workspace_with_a_pending_wal_says_so(tmp_path: Path) -> None:
+    """A read-only folder whose workspace still has changes in its -wal (a writer killed before checkpointing)
+    and no -shm: SQLite cannot read it without writing; the message names the -wal file and what to do."""
+    ro = tmp_path / "ro"
+    ro.mkdir()
+    script = ("import os, sqlite3, sys\n"
+              "from kzalign.store.workspace import Workspace\n"
+              "ws = Workspace(sys.argv[1]); ws.conn.execute('PRAGMA wal_autocheckpoint=0')\n"
+              "with ws.transaction(): ws.set_meta('x', '1')\n"
+              "os._exit(0)\n")
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parent.parent)}
+    subprocess.run([sys.executable, "-c", script, str(ro / "ws.db")], env=env, check=True, timeout=120)
+    (ro / "ws.db-shm").unlink()
+    assert (ro / "ws.db-wal").stat().st_size > 0
+    ro.chmod(0o555)
+    try:
+        res = _as_unprivileged(["items", "--db", "ro/ws.db"], tmp_path)
+    finally:
+        ro.chmod(0o755)
+    assert res.returncode == 1 and "ws.db-wal" in res.stderr and "read-only" in res.stderr, res.stderr

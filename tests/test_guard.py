@@ -349,3 +349,15 @@ def test_read_only_workspace_with_a_pending_wal_says_so(tmp_path: Path) -> None:
     finally:
         ro.chmod(0o755)
     assert res.returncode == 1 and "ws.db-wal" in res.stderr and "read-only" in res.stderr, res.stderr
+
+
+def test_pairs_tsv_export_warns_about_formula_sentences() -> None:
+    import pandas as pd
+
+    from kzalign.stages.review import _formula_warning
+
+    df = pd.DataFrame({"pair_id": ["p1", "p2"], "ru_text": ["Обычное предложение.", "-5% за год"],
+                       "en_text": ["A plain sentence.", "-5% a year"]})
+    warnings = _formula_warning(df)
+    assert len(warnings) == 1 and "p2" in warnings[0] and "unchanged" in warnings[0]
+    assert _formula_warning(df.iloc[:1]) == []

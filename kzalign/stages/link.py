@@ -427,8 +427,16 @@ def _inputs(ws: Workspace, run: _Run) -> str:
     h = hashlib.sha256(f"{run.signature}|{KEYS_VERSION}|{run.model!r}".encode())
     for item_id in sorted(run.mt_map):
         h.update(f"{item_id}\t{run.mt_map[item_id]}\n".encode())
-    h.update(ws.link_inputs_digest().encode())
+    h.update(ws.link_inputs_digest(_scored_items(run)).encode())
     return h.hexdigest()
+
+
+def _scored_items(run: _Run) -> list[tuple[str | None, ...]]:
+    """(id, lang, title, text, date) of the items the run read and scored, not of the items table at write time:
+    a report ingested while the run scored must leave the recorded digest different from the next run's."""
+    cols = ["id", "lang", "title", "text", "date"]
+    return [tuple(v if isinstance(v, str) else None for v in rec)
+            for df in (run.ru, run.en) for rec in df[cols].itertuples(index=False, name=None)]
 
 
 def _unchanged_report(stats: dict[str, object]) -> LinkReport:

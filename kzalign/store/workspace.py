@@ -613,12 +613,22 @@ class Workspace:
             out.append(pair)
         return sorted(set(out))
 
-    def link_inputs_digest(self) -> str:
+    def link_inputs_digest(self, items: Iterable[Sequence[object]] | None = None) -> str:
         """Digest of what a link run reads and writes here: items (id, lang, title, text, date), link decisions
-        and the links table. Two equal digests, with the same run settings, mean a re-link would change nothing."""
+        and the links table. Two equal digests, with the same run settings, mean a re-link would change nothing.
+
+        ``items`` are the (id, lang, title, text, date) rows a run actually scored; without them the items table
+        is read now. A run records the digest of *its* items, so a report ingested while it ran (and not
+        scored) makes the next run's digest differ and gets linked then.
+        """
         h = hashlib.sha256()
-        for sql in ("SELECT id, lang, title, text, date FROM items ORDER BY id",
-                    "SELECT key, decision, payload FROM decisions WHERE kind='link' ORDER BY key",
+        item_sql = "SELECT id, lang, title, text, date FROM items ORDER BY id"
+        rows: Iterable[Sequence[object]] = (self.conn.execute(item_sql) if items is None
+                                            else sorted(items, key=lambda r: str(r[0])))
+        h.update(item_sql.encode())
+        for row in rows:
+            h.update(json.dumps(list(row), ensure_ascii=False).encode() + b"\n")
+        for sql in ("SELECT key, decision, payload FROM decisions WHERE kind='link' ORDER BY key",
                     "SELECT ru_id, en_id, score, rank, evidence, signature FROM links ORDER BY ru_id, en_id"):
             h.update(sql.encode())
             for row in self.conn.execute(sql):

@@ -170,6 +170,32 @@ def _join_wrapped(text: str) -> list[str]:
     return out
 
 
+#: Longest piece of text handed on as one sentence (to the encoder, the translator, the aligner): a longer run
+#: without a sentence break (a report pasted as one line, a flattened table) is cut at spaces into pieces of at
+#: most this many characters, so memory stays linear in the text with a small constant (issue 26; the longest
+#: sentence of the eval data has 458 characters).
+MAX_SENTENCE_CHARS = 1000
+
+
+def bounded_pieces(text: str, limit: int = MAX_SENTENCE_CHARS) -> list[str]:
+    """``text`` cut into pieces of at most ``limit`` characters, at the last space of each piece's second half
+    (where there is none, a word is cut at the limit); a text within the limit is returned whole."""
+    if len(text) <= limit:
+        return [text]
+    out: list[str] = []
+    start, n = 0, len(text)
+    while n - start > limit:
+        cut = text.rfind(" ", start + limit // 2, start + limit + 1)
+        if cut <= start:
+            cut = start + limit
+        if piece := text[start:cut].strip():
+            out.append(piece)
+        start = cut
+    if tail := text[start:].strip():
+        out.append(tail)
+    return out
+
+
 def split_sentences(text: str, lang: str = "ru") -> list[str]:
     """Split text into sentences a translation memory can trust; linear in the length of ``text``.
 
@@ -177,7 +203,8 @@ def split_sentences(text: str, lang: str = "ru") -> list[str]:
     or PDF line breaks) is joined to the next; razdel splits inside a line, then its boundaries after
     abbreviations and initials (Jan., No., St., U.S., г., им., т.е., К.-Ж. Токаев) and inside
     ``, - said X. - speech`` are undone, semicolons do not end sentences, and ``2015 г. Документы``
-    is split. Measured in BENCHMARKS.md (benchmarks/bench_textsplit.py).
+    is split. A sentence longer than :data:`MAX_SENTENCE_CHARS` is cut into pieces (:func:`bounded_pieces`).
+    Measured in BENCHMARKS.md (benchmarks/bench_textsplit.py).
     """
     out: list[str] = []
     for line in _join_wrapped(text):
@@ -192,7 +219,9 @@ def split_sentences(text: str, lang: str = "ru") -> list[str]:
                     spans[-1][1] = y
                 else:
                     spans.append([x, y])
-        out.extend(t for a, b in spans if (t := line[a:b].strip()))
+        for a, b in spans:
+            if t := line[a:b].strip():
+                out.extend(bounded_pieces(t))
     return out
 
 

@@ -43,6 +43,14 @@ def echo_ingest_report(rep: IngestReport) -> None:
                    "revisions. Nothing is dropped: 'kzalign items --revisions' lists them.")
         for item_id, where in rep.superseded_items[:10]:
             click.echo(f"    {item_id}: longer version from {where}")
+    if rep.corrected_items:
+        click.echo(f"  {plural(len(rep.corrected_items), 'item')} replaced by a corrected version (the old text kept "
+                   "as a revision).")
+        for item_id, where in rep.corrected_items[:10]:
+            click.echo(f"    {item_id}: corrected version from {where}")
+    if rep.flagged_decisions:
+        click.secho(f"  {plural(rep.flagged_decisions, 'review decision')} made on a text that changed "
+                    "marked for re-review: 'kzalign review decisions' shows them (column recheck).", fg="yellow")
     odd = {f: e for f, e in rep.encodings.items() if e != "utf-8"}
     for f, enc in odd.items():
         click.echo(f"  {f}: decoded as {_ENCODING_NAMES.get(enc, enc)}")

@@ -191,8 +191,9 @@ def _post(index: dict[int, str | list[str]], hashes: Iterable[int], key: str, ca
 
 @dataclass
 class Planned:
-    """What becomes of one raw item: a ``new`` item, a ``copy`` of ``target``, or a version that
-    ``supersede``s the target's text (the old text kept as a revision)."""
+    """What becomes of one raw item: a ``new`` item, a ``copy`` of ``target``, a longer version that
+    ``supersede``s the target's text, or a version that ``correct``s the text of an item of an earlier ingest (an
+    edited sentence: text no version seen so far has); in the last two the old text is kept as a revision."""
 
     item: RawItem
     target: str
@@ -228,11 +229,19 @@ def _plan_given(raw: list[RawItem], existing: dict[str, tuple[str, str]], proble
 
 
 def plan_items(raw: list[RawItem], existing_given: dict[str, tuple[str, str]],
-               existing_derived: list[tuple[str, str, str]], problems: list[Problem]) -> list[Planned]:
-    """Decide, for every raw item, which (new or existing) item it becomes part of, and how."""
+               existing_derived: list[tuple[str, str, str]], problems: list[Problem],
+               known: dict[str, set[str]] | None = None) -> list[Planned]:
+    """Decide, for every raw item, which (new or existing) item it becomes part of, and how.
+
+    ``known``: content hashes of every version seen of each existing item (current, revisions, merged copies);
+    a version of an existing item that adds words none of them has is a correction (applied, once per ingest),
+    one already seen is a copy (so re-reading an old file never turns the text back)."""
     indexes: dict[str, DupIndex] = defaultdict(DupIndex)  # one per language: reports never merge across
     for iid, lang, text in existing_derived:
         indexes[lang].add(iid, shingles(text))
+    earlier = {iid for iid, _, _ in existing_derived}
+    known = known or {}
+    changed: set[str] = set()
     plan = _plan_given(raw, existing_given, problems)
     # id-less items: a deterministic order (longest first) so ids do not depend on input order
     derived = sorted((r for r in raw if r.given_id is None), key=lambda r: (-len(r.text), r.content_hash, r.where))
@@ -244,9 +253,16 @@ def plan_items(raw: list[RawItem], existing_given: dict[str, tuple[str, str]],
             iid = item_id(r.lang, r.content_hash)
             index.add(iid, sh)
             plan.append(Planned(r, iid, "new"))
-        elif len(sh) > len(index.sh[hit]) and not sh <= index.sh[hit]:
-            index.replace(hit, sh)
-            plan.append(Planned(r, hit, "supersede"))
+            continue
+        adds = not sh <= index.sh[hit]
+        if adds and len(sh) > len(index.sh[hit]):
+            action = "supersede"
+        elif adds and hit in earlier and hit not in changed and r.content_hash not in known.get(hit, ()):
+            action = "correct"
         else:
-            plan.append(Planned(r, hit, "copy"))
+            action = "copy"
+        if action != "copy":
+            index.replace(hit, sh)
+            changed.add(hit)
+        plan.append(Planned(r, hit, action))
     return plan

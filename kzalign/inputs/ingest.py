@@ -55,6 +55,10 @@ class IngestReport:
     skipped: list[Problem] = field(default_factory=list)
     item_ids: list[str] = field(default_factory=list)
     superseded_items: list[tuple[str, str]] = field(default_factory=list)
+    #: Items of an earlier ingest whose text a corrected version replaced: (item id, where the version was read).
+    corrected_items: list[tuple[str, str]] = field(default_factory=list)
+    #: Link and sentence-pair decisions made on a text that changed, marked for re-review.
+    flagged_decisions: int = 0
 
 
 def read_inputs(
@@ -100,7 +104,8 @@ def ingest_paths(
     with ws.transaction():
         given_problems: list[Problem] = []
         report(progress, "de-duplicate", 0, len(res.items))
-        plan = plan_items(res.items, ws.given_item_hashes(), ws.derived_item_texts(), given_problems)
+        plan = plan_items(res.items, ws.given_item_hashes(), ws.derived_item_texts(), given_problems,
+                          ws.item_version_hashes())
         problems.extend(given_problems)
         if problems and not skip_bad:
             raise InputError(problems, hint="Nothing was ingested. Fix these, or pass --skip-bad to ingest the rest.")
@@ -120,19 +125,22 @@ def _row(r: RawItem) -> dict[str, object]:
 
 
 def _apply(ws: Workspace, plan: list[Planned], rep: IngestReport) -> None:
-    """Write the planned items, sources and revisions (inside the caller's transaction)."""
+    """Write the planned items, sources and revisions (inside the caller's transaction); decisions made on a text
+    that a longer or corrected version replaced are marked for re-review."""
     ts = now_iso()
     touched: dict[str, None] = {}
+    changed: dict[str, str] = {}
     for p in plan:
         r = p.item
         if p.action == "new":
             ws.insert_item(p.target, {**_row(r), "source": r.source}, r.given_id is not None, ts)
             rep.added += 1
             rep.by_lang[r.lang] = rep.by_lang.get(r.lang, 0) + 1
-        elif p.action == "supersede":
+        elif p.action in ("supersede", "correct"):
             ws.supersede_item(p.target, _row(r), ts)
-            rep.superseded += 1
-            rep.superseded_items.append((p.target, r.where))
+            rep.superseded += p.action == "supersede"
+            (rep.superseded_items if p.action == "supersede" else rep.corrected_items).append((p.target, r.where))
+            changed[p.target] = f"text {'corrected' if p.action == 'correct' else 'lengthened'} by {r.where} at {ts}"
         else:
             # a copy of an item we already have: fill in what the first copy lacked, keep a differing text
             ws.fill_item(p.target, r.title, r.date)
@@ -146,3 +154,4 @@ def _apply(ws: Workspace, plan: list[Planned], rep: IngestReport) -> None:
                 rep.already_present += 1
         touched[p.target] = None
     rep.item_ids = list(touched)
+    rep.flagged_decisions = ws.flag_decisions(changed)

@@ -56,6 +56,64 @@ def has_cyrillic(text: str) -> bool:
     return _CYR.search(text) is not None
 
 
+# -- mixed alphabets -----------------------------------------------------------------------------------
+#: Latin letters drawn like Cyrillic ones, and their Cyrillic twins: a word typed with both keyboards
+#: ("Тургaнбeкoв" with Latin a, e, o) reads right but matches nothing.
+_LOOKALIKE_LAT = "aceopxyiABCEHKMOPTXI"
+_LOOKALIKE_CYR = "асеорхуіАВСЕНКМОРТХІ"
+_TO_CYR = str.maketrans(_LOOKALIKE_LAT, _LOOKALIKE_CYR)
+_TO_LAT = str.maketrans(_LOOKALIKE_CYR, _LOOKALIKE_LAT)
+_LAT_RUN = re.compile(r"[A-Za-z]+")
+_LETTER_RUN = re.compile(r"[^\W\d_]+")
+
+
+def mixed_script_words(text: str) -> list[tuple[int, int, str]]:
+    """(start, end, folded) of each word of ``text`` that mixes Cyrillic and Latin letters; ``folded`` is the
+    word with the look-alike letters of its minority alphabet turned into the majority's (same length)."""
+    if text.isascii() or _LAT.search(text) is None or _CYR.search(text) is None:
+        return []
+    out: list[tuple[int, int, str]] = []
+    end = 0
+    for run in _LAT_RUN.finditer(text):  # every mixed word has a Latin run: visit only those words
+        if run.start() < end:
+            continue
+        start = run.start()
+        while start > 0 and (text[start - 1].isalpha()):
+            start -= 1
+        word = _LETTER_RUN.match(text, start)
+        if word is None:
+            continue
+        end = word.end()
+        cyr, lat = script_counts(word.group())
+        if cyr and lat:
+            out.append((start, end, word.group().translate(_TO_CYR if cyr >= lat else _TO_LAT)))
+    return out
+
+
+def mixed_script_note(word: str, folded: str) -> str:
+    """What is mixed in ``word``: ``Latin a, e, o in a Cyrillic word (read as 'Турганбеков')``."""
+    cyr, lat = script_counts(word)
+    minority = "Latin" if cyr >= lat else "Cyrillic"
+    odd = [c for c in dict.fromkeys(word) if (c.isascii() if minority == "Latin" else not c.isascii()) and c.isalpha()]
+    major = "Cyrillic" if minority == "Latin" else "Latin"
+    return f"{minority} {', '.join(odd)} in a {major} word (read as {folded!r})"
+
+
+def fold_lookalikes(text: str) -> str:
+    """``text`` with every mixed-alphabet word folded to its majority alphabet (:func:`mixed_script_words`);
+    the same length, so positions found in the folded text hold in ``text``."""
+    mixed = mixed_script_words(text)
+    if not mixed:
+        return text
+    parts: list[str] = []
+    pos = 0
+    for start, end, folded in mixed:
+        parts += [text[pos:start], folded]
+        pos = end
+    parts.append(text[pos:])
+    return "".join(parts)
+
+
 @lru_cache(maxsize=1)
 def _razdel_sentenize():
     from razdel import sentenize

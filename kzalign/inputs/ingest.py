@@ -17,6 +17,7 @@ from pathlib import Path
 from kzalign.core.dates import dateline_date, parse_date
 from kzalign.core.errors import InputError, Problem
 from kzalign.core.progress import ProgressCallback, report
+from kzalign.core.text import mixed_script_note, mixed_script_words
 from kzalign.inputs.dedup import Planned, plan_items, shingles
 from kzalign.inputs.digest import RawItem, is_headline, parse_digest
 from kzalign.inputs.langid import detect_lang, loaded, preload
@@ -55,6 +56,9 @@ class IngestReport:
     skipped: list[Problem] = field(default_factory=list)
     item_ids: list[str] = field(default_factory=list)
     superseded_items: list[tuple[str, str]] = field(default_factory=list)
+    #: Reports holding words that mix Cyrillic and Latin look-alike letters (ingested as written; names in them
+    #: are matched after folding): one warning per report.
+    mixed_script: list[Problem] = field(default_factory=list)
     #: Items of an earlier ingest whose text a corrected version replaced: (item id, where the version was read).
     corrected_items: list[tuple[str, str]] = field(default_factory=list)
     #: Link and sentence-pair decisions made on a text that changed, marked for re-review.
@@ -97,7 +101,8 @@ def ingest_paths(
     if not paths:
         raise InputError("no input paths given")
     res = _read_all(paths, progress, options or ReadOptions())
-    rep = IngestReport(files=res.files, read=len(res.items), encodings=res.encodings)
+    rep = IngestReport(files=res.files, read=len(res.items), encodings=res.encodings,
+                       mixed_script=mixed_script_warnings(res.items))
     for kind in res.formats.values():
         rep.formats[kind] = rep.formats.get(kind, 0) + 1
     problems = res.problems
@@ -117,6 +122,20 @@ def ingest_paths(
     if callable(notify):  # the CLI prints the summary now, not after the later stages of a run
         notify(rep)
     return rep
+
+
+def mixed_script_warnings(items: Sequence[RawItem], shown: int = 3) -> list[Problem]:
+    """One warning per report whose title or text has words mixing Cyrillic and Latin letters (look-alikes such
+    as a/а, e/е, o/о typed with the other keyboard), naming the first ``shown`` words and how they read."""
+    out: list[Problem] = []
+    for r in items:
+        text = f"{r.title}\n{r.text}"
+        mixed = mixed_script_words(text)
+        if mixed:
+            words = [f"{text[a:b]!r}: {mixed_script_note(text[a:b], f)}" for a, b, f in mixed[:shown]]
+            more = f" and {len(mixed) - shown} more" if len(mixed) > shown else ""
+            out.append(Problem(r.path, r.line, "words mixing Cyrillic and Latin letters: " + "; ".join(words) + more))
+    return out
 
 
 def _row(r: RawItem) -> dict[str, object]:

@@ -9,7 +9,8 @@ probe's feed that never finished); ``one`` replaces one word (many ties at 25/27
 either end (most entries are copies). The de-duplication planner (:func:`kzalign.inputs.dedup.plan_items`) runs
 on the raw entries; CPU time by ``time.process_time``. ``--compare N`` also plans the first N entries with the
 posting and bucket caps lifted (every report sharing a shingle is scored: the all-pairs rule, quadratic) and
-counts entries given the same action, and the same action with a target of the same share.
+counts entries given the same action (new / copy / supersede), the same action and target, and the same
+action with a target of the same share (the all-pairs rule breaks ties by the lowest id of all).
 """
 
 from __future__ import annotations
@@ -69,12 +70,13 @@ def compare(items: list[RawItem]) -> str:
     ref = exact(items)
     t_ref = time.process_time() - t
     text = {p.target: p.item.text for p in ref + got if p.new}
+    acts = sum(g.action == r.action for g, r in zip(got, ref, strict=True))
     same = sum((g.target, g.action) == (r.target, r.action) for g, r in zip(got, ref, strict=True))
     alike = sum(g.action == r.action and (g.target == r.target or abs(
         share(g.item.text, text[g.target]) - share(r.item.text, text[r.target])) < 1e-9)
         for g, r in zip(got, ref, strict=True))
-    return (f"vs all-pairs on {len(items)} entries ({t_ref:.1f} s CPU): same action and target {same}, "
-            f"same action and an equally good target {alike}")
+    return (f"vs all-pairs on {len(items)} entries ({t_ref:.1f} s CPU): same action {acts}, same action and "
+            f"target {same}, same action and an equally good target {alike}")
 
 
 def main() -> None:

@@ -162,9 +162,15 @@ class DupIndex:
         need = DUP_CONTAINMENT * n - crowded  # a count may be short by `crowded`: score the possible ones exactly
         maybe = sorted((-c / (size[k] if size[k] < n else n or 1), k) for k, c in counts.items()
                        if c >= need or c + crowded >= DUP_CONTAINMENT * size[k])
-        banded = Counter(chain.from_iterable((cur,) if isinstance(cur, str) else cur for cur in
-                                             map(self.buckets.get, self._bands(sh)) if cur is not None))
-        near = sorted((-hits, k) for k, hits in banded.items() if k not in counts)  # most bands shared first
+        # a bucket shared by many reports tells little (each band counts 1/its size), a full one (a feed's
+        # template, met by every entry) nothing
+        weight: dict[str, float] = {}
+        for cur in map(self.buckets.get, self._bands(sh)):
+            if cur is not None and (isinstance(cur, str) or len(cur) < BUCKET_CAP):
+                members = (cur,) if isinstance(cur, str) else cur
+                for k in members:
+                    weight[k] = weight.get(k, 0.0) + 1.0 / len(members)
+        near = sorted((-w, k) for k, w in weight.items() if k not in counts)  # most telling bands first
         for k in chain((k for _, k in maybe[:MAX_VERIFY]), (k for _, k in near[:MAX_VERIFY])):
             other = self.sh[k]
             best, best_score = _better(k, len(sh & other) / max(1, min(n, len(other))), best, best_score)
@@ -249,8 +255,10 @@ def plan_items(raw: list[RawItem], existing_given: dict[str, tuple[str, str]],
         index = indexes[r.lang]
         sh = shingles(r.text)
         hit = index.find(sh)
+        iid = item_id(r.lang, r.content_hash)
+        if hit is None and iid in index.sh:  # the same text (or the version the item grew from), met past the caps
+            hit = iid
         if hit is None:
-            iid = item_id(r.lang, r.content_hash)
             index.add(iid, sh)
             plan.append(Planned(r, iid, "new"))
             continue

@@ -287,7 +287,11 @@ class Workspace:
             if target <= version:
                 continue
             for stmt in _statements(sql):
-                self.conn.execute(stmt)
+                try:
+                    self.conn.execute(stmt)
+                except sqlite3.OperationalError as exc:  # ADD COLUMN of a column there already: IF NOT EXISTS
+                    if not (" ADD COLUMN " in stmt.upper() and "duplicate column name" in str(exc)):
+                        raise
             log.info("%s: workspace schema v%d -> v%d (%s)", self.path, target - 1, target, what)
         self.set_meta("schema_version", str(SCHEMA_VERSION))
 

@@ -40,16 +40,24 @@ def _corrected(text: str) -> str:
     return " ".join(words)
 
 
-def test_corrected_version_replaces_the_text_and_flags_decisions(seeds_linked_db: Path, tmp_path: Path) -> None:
+def _reviewed_and_corrected(seeds_linked_db: Path, tmp_path: Path) -> tuple[Path, str, pd.Series, Path]:
+    """A copy of the linked seeds with a gold link accepted, and a file holding a corrected version of its English
+    item: (workspace, English id, the English item before, the corrected file)."""
     db = tmp_path / "w.db"
     shutil.copy(seeds_linked_db, db)
     with Workspace(db) as ws:
-        ru_id, en_id = _accept_gold_link(ws, tmp_path)
+        _ru, en_id = _accept_gold_link(ws, tmp_path)
         old = ws.items("en").set_index("id").loc[en_id]
-        new_text = _corrected(old["text"])
-        fix = tmp_path / "corrected.jsonl"
-        fix.write_text(json.dumps({"lang": "en", "title": old["title"], "text": new_text}, ensure_ascii=False) + "\n",
-                       encoding="utf-8")
+    fix = tmp_path / "corrected.jsonl"
+    fix.write_text(json.dumps({"lang": "en", "title": old["title"], "text": _corrected(old["text"])}) + "\n",
+                   encoding="utf-8")
+    return db, en_id, old, fix
+
+
+def test_corrected_version_replaces_the_text_and_flags_decisions(seeds_linked_db: Path, tmp_path: Path) -> None:
+    db, en_id, old, fix = _reviewed_and_corrected(seeds_linked_db, tmp_path)
+    new_text = _corrected(old["text"])
+    with Workspace(db) as ws:
         rep = ingest_paths(ws, [fix])
         assert rep.added == 0 and [i for i, _ in rep.corrected_items] == [en_id] and rep.flagged_decisions == 1
         assert ws.items("en").set_index("id").loc[en_id, "text"] == new_text  # applied, not just kept
@@ -77,14 +85,7 @@ def test_reading_the_old_version_again_does_not_turn_the_text_back(seeds_linked_
 
 
 def test_cli_lists_the_flag_and_a_new_decision_clears_it(seeds_linked_db: Path, tmp_path: Path) -> None:
-    db = tmp_path / "w.db"
-    shutil.copy(seeds_linked_db, db)
-    with Workspace(db) as ws:
-        _ru, en_id = _accept_gold_link(ws, tmp_path)
-        old = ws.items("en").set_index("id").loc[en_id]
-    fix = tmp_path / "corrected.jsonl"
-    fix.write_text(json.dumps({"lang": "en", "title": old["title"], "text": _corrected(old["text"])}) + "\n",
-                   encoding="utf-8")
+    db, _en_id, _old, fix = _reviewed_and_corrected(seeds_linked_db, tmp_path)
     runner = CliRunner()
     res = runner.invoke(main, ["ingest", str(fix), "--db", str(db)])
     assert res.exit_code == 0, res.output

@@ -44,6 +44,20 @@ def echo_ingest_report(rep: IngestReport) -> None:
                    "revisions. Nothing is dropped: 'kzalign items --revisions' lists them.")
         for item_id, where in rep.superseded_items[:10]:
             click.echo(f"    {item_id}: longer version from {where}")
+    if rep.corrected_items:
+        click.echo(f"  {plural(len(rep.corrected_items), 'item')} replaced by a corrected version (the old text kept "
+                   "as a revision).")
+        for item_id, where in rep.corrected_items[:10]:
+            click.echo(f"    {item_id}: corrected version from {where}")
+    if rep.flagged_decisions:
+        click.secho(f"  {plural(rep.flagged_decisions, 'review decision')} made on a text that changed "
+                    "marked for re-review: 'kzalign review decisions' shows them (column recheck).", fg="yellow")
+    if rep.mixed_script:
+        click.secho(f"Warning: {plural(len(rep.mixed_script), 'report')} with words mixing Cyrillic and Latin "
+                    "letters (ingested as written; glossary names in them are matched after folding):",
+                    fg="yellow", err=True)
+        for p in rep.mixed_script[:10]:
+            click.echo(f"  {p}", err=True)
     odd = {f: e for f, e in rep.encodings.items() if e != "utf-8"}
     for f, enc in odd.items():
         click.echo(f"  {f}: decoded as {_ENCODING_NAMES.get(enc, enc)}")

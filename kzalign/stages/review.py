@@ -370,7 +370,7 @@ def _apply(ws: Workspace, p: _Planned, rep: ImportReport, who_default: str, file
     old = known.get((kind, key))
     old_payload: dict[str, Any] = dict(_decision_payload(old)) if old else {}
     same = old is not None and (old["decision"], old["corrected_en"], old["note"]) == (
-        p.decision, p.corrected, p.note) and p.reviewer in ("", old["reviewer"])
+        p.decision, p.corrected, p.note) and p.reviewer in ("", old["reviewer"]) and not old.get("recheck")
     payload = _payload(ws, p.cur, old_payload or None)
     if same:
         rep.unchanged += 1
@@ -408,7 +408,7 @@ def _user() -> str:
 
 # -- decisions as a table -------------------------------------------------------------------------
 DECISION_COLUMNS = ["kind", "row_id", "decision", "corrected_en", "reviewer", "decided_at", "review_file", "note",
-                    "ru_text", "en_text", "first_decided_at", "first_reviewer", "changes"]
+                    "ru_text", "en_text", "first_decided_at", "first_reviewer", "changes", "recheck"]
 
 
 def decisions_table(ws: Workspace, kind: str | None = None) -> pd.DataFrame:
@@ -422,7 +422,7 @@ def decisions_table(ws: Workspace, kind: str | None = None) -> pd.DataFrame:
                                                                      "decided_at", "review_file", "note")},
                      "ru_text": row.get("ru_text", ""), "en_text": row.get("en_text", ""),
                      "first_decided_at": hist[0].get("at", ""), "first_reviewer": hist[0].get("reviewer", ""),
-                     "changes": max(len(hist) - 1, 0)})
+                     "changes": max(len(hist) - 1, 0), "recheck": d.get("recheck", "")})
     df = pd.DataFrame(rows, columns=DECISION_COLUMNS)
     return df.sort_values(["decided_at", "kind", "row_id"], ascending=[False, True, True]).reset_index(drop=True)
 

@@ -37,12 +37,22 @@ def _write_target(target: str | None) -> tuple[Path, Path | None]:
     return (Path(target) if target else user_glossary_dir()), BUNDLED_DIR
 
 
-def _refuse_workspace(out: str, db: str) -> None:
-    """An --out that names the workspace file would destroy it: refuse before any work."""
-    from kzalign.core.errors import KzalignError
+def _guard(out: str | Path, db: str | None = None, glossary: GlossaryChoice | None = None,
+           edit: bool = False, inputs: tuple[str, ...] = ()) -> Path:
+    """The output guard for a glossary command's file: never the workspace, a database, a reviewed file, the
+    glossary in use or (``edit`` aside) a glossary folder."""
+    from kzalign.formats.guard import check_output
 
-    if Path(out).resolve() == Path(db).resolve():
-        raise KzalignError(f"{out}: is the workspace (--db); choose another --out")
+    return check_output(out, workspace=db, inputs=inputs, glossary_edit=edit,
+                        glossaries=glossary.used if glossary else ())
+
+
+def _guard_edit(target: Path, kinds: list[str]) -> None:
+    """Guard the files a glossary edit writes: ``target`` itself, or the kinds' files in a folder."""
+    from kzalign.glossary import target_file
+
+    for kind in dict.fromkeys(kinds):
+        _guard(target_file(target, kind), edit=True)
 
 
 def _say_seeded(seeded: list[str], folder: Path) -> None:
@@ -72,7 +82,7 @@ def check_cmd(inputs: tuple[str, ...], db: str, glossary: GlossaryChoice, out: s
     from kzalign.stages.glossary_check import CHECK_COLUMNS, check_inputs
 
     if out:
-        _refuse_workspace(out, db)
+        _guard(out, db, glossary, inputs=inputs)
     with busy("checking names"):
         report = check_inputs(list(inputs), db, glossary.glossary)
     if out:
@@ -97,8 +107,8 @@ def extract_cmd(db: str, glossary: GlossaryChoice, out: str | None, min_score: f
     from kzalign.glossary.locations import user_folder
 
     out = out or str(user_folder() / CANDIDATES_FILE)
-    _refuse_workspace(out, db)
     refuse_bundled(out)
+    _guard(out, db, glossary)
     with busy("finding name pairs"):
         df = extract_to_file(db, glossary.glossary, out, min_score)
     if not len(df):
@@ -148,8 +158,12 @@ def export_cmd(glossary: GlossaryChoice, fmt: str, out: str, source_lang: str, t
     """
     from kzalign.glossary import export_glossary
 
+    _guard(out, None, glossary)
     g = glossary.glossary
-    path = export_glossary(g, out, fmt, source_lang, target_lang)
+    warnings: list[str] = []
+    path = export_glossary(g, out, fmt, source_lang, target_lang, warnings=warnings)
+    for w in warnings:
+        click.secho(f"Warning: {w}", fg="yellow", err=True)
     click.echo(f"{len(g.entries)} entr{'y' if len(g.entries) == 1 else 'ies'} written to {path} ({fmt})")
 
 
@@ -175,6 +189,7 @@ def add_cmd(ru: str, en: str, kind: str, variants: str, forbidden: str, status: 
     from kzalign.glossary import add_to_glossary, new_entry
 
     folder, seed = _write_target(target)
+    _guard_edit(folder, [kind])
     rep = add_to_glossary(folder, new_entry(ru, en, kind, variants, forbidden, status, note, source), seed=seed)
     _say_seeded(rep.seeded, folder)
     click.echo(f"added {ru} → {en} to {rep.files[0]}")
@@ -190,9 +205,10 @@ def merge_cmd(candidates: str, target: str | None, take_all: bool) -> None:
 
     A folder without glossary files first gets a copy of the bundled glossary (nothing is hidden).
     """
-    from kzalign.glossary import merge_candidates
+    from kzalign.glossary import KINDS, merge_candidates
 
     folder, seed = _write_target(target)
+    _guard_edit(folder, list(KINDS))
     rep = merge_candidates(candidates, folder, only_approved=not take_all, seed=seed)
     _say_seeded(rep.seeded, folder)
     for e in rep.added:
@@ -219,9 +235,10 @@ def remove_cmd(ru: str, target: str | None) -> None:
 
     Example: kzalign glossary remove "Айгерим Сейсенова"
     """
-    from kzalign.glossary import remove_from_glossary
+    from kzalign.glossary import KINDS, remove_from_glossary
 
     folder, seed = _write_target(target)
+    _guard_edit(folder, list(KINDS))
     rep = remove_from_glossary(folder, ru, seed=seed)
     _say_seeded(rep.seeded, folder)
     click.echo(f"removed {rep.old.ru} → {rep.old.en} from {rep.files[0]}")
@@ -246,11 +263,12 @@ def edit_cmd(ru: str, en: str | None, kind: str | None, variants: str | None, fo
 
     Example: kzalign glossary edit "Ержан Ашикбаев" --variants "Yerzhan Ashikbayev|Erzhan Ashikbaev"
     """
-    from kzalign.glossary import edit_entry
+    from kzalign.glossary import KINDS, edit_entry
 
     given = {"en": en, "kind": kind, "variants": variants, "forbidden": forbidden, "status": status, "note": note,
              "source": source}
     folder, seed = _write_target(target)
+    _guard_edit(folder, list(KINDS))
     rep = edit_entry(folder, ru, {k: v for k, v in given.items() if v is not None}, seed=seed)
     _say_seeded(rep.seeded, folder)
     changed = [k for k in given if given[k] is not None]

@@ -28,6 +28,7 @@ from kzalign.core.files import write_atomic
 from kzalign.core.progress import ProgressCallback, report
 from kzalign.core.text import plural
 from kzalign.core.version import __version__
+from kzalign.formats.guard import check_output
 from kzalign.stages.gaps import KIND_LABELS, display_title, gaps_table, link_kinds, mt_titles, rejected_links
 from kzalign.stages.report_views import (
     KIND_COLOURS,
@@ -432,7 +433,8 @@ def build_report(ws: Workspace, glossary: Glossary | None = None,
 
 def write_report(ws: Workspace, path: str | Path, glossary: Glossary | None = None,
                  progress: ProgressCallback | None = None) -> ReportStats:
-    """Write the report of ``ws`` to ``path`` atomically (see :func:`build_report`)."""
+    """Write the report of ``ws`` to ``path`` atomically (see :func:`build_report`), after the output guard."""
+    check_output(path, workspace=ws.path)
     page, stats = build_report(ws, glossary, progress)
     stats.path = write_atomic(path, page)
     return stats

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from kzalign.core.errors import InputError, KzalignError, Problem
-from kzalign.core.files import lost_in_encoding, unneutralize_formula, write_atomic
+from kzalign.core.files import garbled_text, lost_in_encoding, unneutralize_formula, write_atomic
 from kzalign.core.signature import make_signature, parse_signature
 from kzalign.formats.guard import check_output
 from kzalign.formats.review_file import REVIEW_FORMATS, has_decisions, read_review_file
@@ -336,6 +336,7 @@ def _check_row(rf: ReviewFile, rid: str, cells: dict[str, str], decision: str,
     sig = cells.get("signature", "").strip()
     if sig and parse_signature(sig).get("ws") not in (None, rf.signature.get("ws")):
         bad.append("row pasted from another workspace's review file")
+    bad.extend(_garbled_cells(cells, cur))
     if bad:
         return bad, None
     ru, en = cells.get("ru_text", cur["ru_text"]), cells.get("en_text", cur["en_text"])
@@ -352,6 +353,25 @@ def _check_row(rf: ReviewFile, rid: str, cells: dict[str, str], decision: str,
     note = cells.get("note", "").strip()
     return bad, _Planned(0, cur, decision, corrected if decision == "fix" else "", cells.get("reviewer", "").strip(),
                          note)
+
+
+#: The cells a reviewer types (the others are kzalign's and are checked against the workspace instead).
+USER_CELLS = ("corrected_en", "reviewer", "note")
+
+
+def _garbled_cells(cells: dict[str, str], cur: dict[str, Any]) -> list[str]:
+    """A problem for each cell the reviewer wrote that a lossy save garbled (nothing of the row is applied)."""
+    bad = []
+    for col in USER_CELLS:
+        value = cells.get(col, "").strip()
+        if not value or (col == "corrected_en" and _same_text(value, cur["en_text"])):
+            continue  # an XLIFF target left as exported is kzalign's text, not the reviewer's
+        what = garbled_text(value)
+        if what:
+            shown = value if len(value) <= 60 else value[:59] + "…"
+            bad.append(f"column {col}: {shown!r} has {what}: the file was saved in an encoding that lost "
+                       "characters; save it as UTF-8 CSV or XLSX and import again")
+    return bad
 
 
 def _same_text(a: str, b: str) -> bool:

@@ -98,3 +98,111 @@ def _csv(rows: list[dict[str, str]]) -> str:
     w.writeheader()
     w.writerows(rows)
     return buf.getvalue()
+
+
+# -- 2. XLIFF as CAT tools write it ----------------------------------------------------------------------
+X = "{urn:oasis:names:tc:xliff:document:1.2}"
+MQ = "{MQXliff}"
+SDL = "{http://sdl.com/FileTypes/SdlXliff/1.0}"
+FIXED = "The parties discussed trade in 10,000 tonnes."
+DATA = Path(__file__).parent / "data"
+
+
+def _tt_store(filled, tmp_path: Path, name: str):
+    """The review exported as XLIFF and opened with translate-toolkit (what Virtaal, Pootle and Weblate use)."""
+    from translate.storage.xliff import xlifffile
+
+    out = tmp_path / f"{name}.xlf"
+    export_review(filled, out)
+    store = xlifffile.parsefile(str(out))
+    return store, {u.xmlelement.get("id"): u for u in store.units}
+
+
+def _save(store, path: Path) -> Path:
+    path.write_bytes(bytes(store))
+    return path
+
+
+def _import(filled, path: Path, *args: str):
+    return CliRunner().invoke(main, ["review", "import", "--db", str(filled.path), str(path), *args])
+
+
+def test_xliff_links_locked_pairs_translatable_and_states_through_translate_toolkit(filled, tmp_path):
+    from lxml import etree
+
+    store, units = _tt_store(filled, tmp_path, "a")
+    assert not units[L1].istranslatable() and not units[L2].istranslatable()  # translate="no"
+    assert units[P1].istranslatable() and units[P2].istranslatable()
+    # a translator confirms P1 without approving it: reported, nothing recorded
+    units[P1].set_state_n(units[P1].S_TRANSLATED)
+    units[P1].markapproved(False)
+    confirmed = _save(store, tmp_path / "confirmed.xlf")
+    r = _import(filled, confirmed)
+    assert r.exit_code == 0 and "imported 0 decisions (no new decisions)" in r.output
+    assert "1 XLIFF unit confirmed but not approved (state translated): nothing recorded" in r.output
+    assert "--accept-confirmed" in r.output and decisions(filled, "pair").empty
+    # the reviewer approves P1 (naming herself in a note) and fixes P2 in a phase the file names
+    units[P1].markapproved(True)
+    units[P1].addnote("checked against the agency's style", origin="Dana Sadykova")
+    units[P2].target = FIXED  # translate-toolkit: state translated + approved
+    header = store.getheadernode(store.body.getparent(), createifmissing=True)
+    group = etree.SubElement(header, X + "phase-group")
+    etree.SubElement(group, X + "phase", {"phase-name": "rev", "process-name": "review",
+                                          "contact-name": "Aigerim Bekova"})
+    header.insert(0, group)  # phase-group comes first in <header>
+    units[P2].xmlelement.find(X + "target").set("phase-name", "rev")
+    reviewed = _save(store, tmp_path / "reviewed.xlf")
+    r = _import(filled, reviewed)
+    assert r.exit_code == 0 and "imported 2 decisions (1 accepted, 1 fixed)" in r.output, r.output
+    dec = decisions(filled, "pair").set_index("key")
+    assert dec.loc[P1, "reviewer"] == "Dana Sadykova" and dec.loc[P2, "reviewer"] == "Aigerim Bekova"
+    assert dec.loc[P2, "corrected_en"] == FIXED
+    # re-exported: still valid XLIFF 1.2, the reviewers as phases, and read back unchanged
+    again = tmp_path / "again.xlf"
+    export_review(filled, again)
+    doc = etree.parse(str(again))
+    schema = etree.XMLSchema(etree.parse(str(DATA / "xliff-core-1.2-strict.xsd")))
+    assert schema.validate(doc), schema.error_log
+    assert {p.get("contact-name") for p in doc.iter(X + "phase")} == {"Aigerim Bekova", "Dana Sadykova"}
+    assert import_review(filled, again).unchanged == 2
+
+
+def test_accept_confirmed_takes_confirmed_units_and_omegat_edits(filled, tmp_path):
+    store, units = _tt_store(filled, tmp_path, "b")
+    units[P1].set_state_n(units[P1].S_TRANSLATED)
+    units[P1].markapproved(False)
+    tgt = units[P2].xmlelement.find(X + "target")
+    tgt.text = FIXED  # OmegaT: the target edited, its state left as it was (needs-review-translation)
+    path = _save(store, tmp_path / "omegat.xlf")
+    r = _import(filled, path)
+    assert "1 XLIFF unit with an edited target but no status (OmegaT" in r.output and r.exit_code == 0
+    r = _import(filled, path, "--accept-confirmed", "--reviewer", "gulnar")
+    assert "imported 2 decisions (1 accepted, 1 fixed)" in r.output, r.output
+    assert "taken as accepted (--accept-confirmed)" in r.output
+    dec = decisions(filled, "pair").set_index("key")
+    assert dec.loc[P2, "corrected_en"] == FIXED and set(dec["reviewer"]) == {"gulnar"}
+
+
+def test_memoq_and_trados_statuses_and_users(filled, tmp_path):
+    from lxml import etree
+
+    out = tmp_path / "c.xlf"
+    export_review(filled, out)
+    doc = etree.parse(str(out))
+    tus = {tu.get("id"): tu for tu in doc.iter(X + "trans-unit")}
+    root = doc.getroot()
+    etree.cleanup_namespaces(root, top_nsmap={"mq": "MQXliff", "sdl": SDL[1:-1]})
+    tus[P1].set(MQ + "status", "Reviewer1Confirmed")  # memoQ: the reviewer confirmed it
+    tus[P1].set(MQ + "lastchanginguser", "aigerim.b")
+    tus[P2].set(MQ + "status", "Rejected")
+    segs = etree.SubElement(tus[L2], SDL + "seg-defs")  # Trados: rejected translation, by a domain user
+    seg = etree.SubElement(segs, SDL + "seg", {"id": "1", "conf": "RejectedTranslation"})
+    etree.SubElement(seg, SDL + "value", {"key": "last_modified_by"}).text = "AGENCY\\dana"
+    tus[L1].set(MQ + "status", "ManuallyConfirmed")  # a locked link unit: a confirmation says nothing
+    path = tmp_path / "memoq_trados.xlf"
+    doc.write(str(path), xml_declaration=True, encoding="UTF-8")
+    rep = import_review(filled, path)
+    assert rep.by_decision == {"accept": 1, "reject": 2} and rep.confirmed == 0
+    dec = {(k, key): d for (k, key), d in filled.decision_map().items()}
+    assert dec[("pair", P1)]["reviewer"] == "aigerim.b" and dec[("link", L2)]["reviewer"] == "dana"
+    assert dec[("pair", P2)]["decision"] == "reject"

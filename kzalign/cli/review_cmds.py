@@ -90,15 +90,21 @@ def review_export_cmd(db: str, out: str, what: str, fmt: str | None, xlsx: bool,
 @click.option("--glossary", "glossary_path", type=click.Path(), default=None,
               help="Glossary folder/file that accepted candidates go into (default: $KZALIGN_GLOSSARY or "
                    "./glossaries).")
+@click.option("--accept-confirmed", is_flag=True,
+              help="XLIFF: take units a translator only confirmed (state translated, memoQ Confirmed, Trados "
+                   "Translated) as accepted, and targets edited without a status (OmegaT) as fixes.")
 def review_import_cmd(db: str, review_file: str, partial: bool, reviewer: str | None,
-                      glossary_path: str | None) -> None:
+                      glossary_path: str | None, accept_confirmed: bool) -> None:
     """Validate every row of a reviewed file, then store its decisions (nothing is stored if a row is bad).
 
     \b
     Takes the file as the spreadsheet saved it: CSV in UTF-8, UTF-16 ("Unicode Text"),
     Windows-1251/1252 with , ; or tab, XLSX, or the XLIFF from 'review export'. Pair decisions
     are applied before link decisions, so rejecting a link keeps the pairs accepted with it.
-    Importing the same file twice changes nothing.
+    Importing the same file twice changes nothing. Cells garbled by a lossy save ("An?bal")
+    are refused. XLIFF: approved units accept (fix when the target was edited); rejected
+    ones (memoQ/Trados Reject, state needs-translation or x-rejected) reject; the reviewer
+    is the one the file names (phase contact, memoQ/Trados user, a note's author).
     """
     from kzalign.stages.review import import_review
     from kzalign.store.workspace import open_workspace
@@ -108,7 +114,7 @@ def review_import_cmd(db: str, review_file: str, partial: bool, reviewer: str | 
 
         rep = import_review(ws, review_file, partial=partial, reviewer=reviewer,
                             glossary_target=glossary_path or user_glossary_dir(), glossary_seed=BUNDLED_DIR,
-                            glossary=_import_glossary(glossary_path))
+                            glossary=_import_glossary(glossary_path), accept_confirmed=accept_confirmed)
     for p in rep.problems:
         click.secho(f"skipped {p}", fg="yellow", err=True)
     decided = _decided(rep.by_decision, "no new decisions")
@@ -118,6 +124,8 @@ def review_import_cmd(db: str, review_file: str, partial: bool, reviewer: str | 
     if rep.glossary_added:
         extra.append(f"{plural(rep.glossary_added, 'glossary entry', 'glossary entries')} added")
     click.echo(f"imported {plural(rep.applied, 'decision')} ({decided})" + "".join(f"; {e}" for e in extra))
+    for notice in rep.notices():
+        click.secho(notice, fg="yellow", err=True)
 
 
 @review_group.command("decisions")

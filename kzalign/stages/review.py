@@ -210,6 +210,35 @@ class ImportReport:
     problems: list[Problem] = field(default_factory=list)
     glossary_added: int = 0
     restored: int = 0
+    #: XLIFF units a translator confirmed (state translated, memoQ Confirmed, Trados Translated) but nobody
+    #: approved, and units whose target was edited without any status (OmegaT keeps states as they were):
+    #: recorded only with ``accept_confirmed``; ``confirmed_how`` says what the file said.
+    confirmed: int = 0
+    confirmed_how: list[str] = field(default_factory=list)
+    edited: int = 0
+    accepted_confirmed: bool = False
+
+    def notices(self) -> list[str]:
+        """Plain sentences on what the file said but the import did not take as a decision (or took only
+        because of ``accept_confirmed``), for the command line and reports."""
+        out = []
+        how = f" ({', '.join(self.confirmed_how)})" if self.confirmed_how else ""
+        if self.confirmed and self.accepted_confirmed:
+            out.append(f"{_units(self.confirmed)} confirmed but not approved{how} taken as accepted "
+                       "(--accept-confirmed)")
+        elif self.confirmed:
+            out.append(f"{_units(self.confirmed)} confirmed but not approved{how}: nothing recorded for "
+                       f"{'them' if self.confirmed > 1 else 'it'}. Approve them in the CAT tool (approved=yes or "
+                       "state final/signed-off; memoQ: Reviewer 1 confirmed; Trados: Approved) and import "
+                       "again, or import with --accept-confirmed to take confirmed units as accepted")
+        if self.edited and self.accepted_confirmed:
+            out.append(f"{_units(self.edited)} with an edited target but no status taken as fixed "
+                       "(--accept-confirmed)")
+        elif self.edited:
+            out.append(f"{_units(self.edited)} with an edited target but no status (OmegaT saves targets without "
+                       "changing states): nothing recorded; import with --accept-confirmed to take the edits "
+                       "as fixes")
+        return out
 
 
 @dataclass
@@ -224,21 +253,25 @@ class _Planned:
 
 def import_review(ws: Workspace, path: str | Path, partial: bool = False, reviewer: str | None = None,
                   glossary: Glossary | None = None, glossary_target: str | Path | None = None,
-                  glossary_seed: Path | None = None) -> ImportReport:
+                  glossary_seed: Path | None = None, accept_confirmed: bool = False) -> ImportReport:
     """Validate every row of a reviewed file, then store its decisions (all or nothing unless ``partial``).
 
     Accepted glossary candidates are merged into ``glossary_target`` (a folder without glossary files is
     first seeded with ``glossary_seed``'s, so nothing is hidden); ``glossary`` is the one they came from.
+    ``accept_confirmed``: XLIFF units only confirmed, or edited without a status, count as approved.
     """
     path = Path(path)
     rf = read_review_file(path)
     _check_workspace(rf, ws)
-    plan, problems = _validate(rf, _known_rows(ws, rf, glossary))
+    known_rows = _known_rows(ws, rf, glossary)
+    rep = ImportReport(accepted_confirmed=accept_confirmed)
+    _confirmed_units(rf, known_rows, rep)
+    plan, problems = _validate(rf, known_rows)
     problems = rf.problems + problems
     if problems and not partial:
         raise InputError(problems, hint="nothing was imported; fix the rows above (or use --partial to apply the "
                                         "rows without problems)" + _encoding_hint(problems))
-    rep = ImportReport(problems=problems)
+    rep.problems = problems
     plan.sort(key=lambda p: p.cur["kind"] == "link")  # pair and glossary decisions first: see module docstring
     who = reviewer or _user()
     with ws.transaction():
@@ -253,6 +286,32 @@ def import_review(ws: Workspace, path: str | Path, partial: bool = False, review
             added = merge_candidates(pd.DataFrame(accepted_glossary), glossary_target, seed=glossary_seed).added
             rep.glossary_added = len(added)
     return rep
+
+
+def _units(n: int) -> str:
+    return f"{n} XLIFF unit{'s' if n != 1 else ''}"
+
+
+def _confirmed_units(rf: ReviewFile, known: dict[str, dict[str, Any]], rep: ImportReport) -> None:
+    """Count XLIFF units confirmed but not approved, or edited without a status; with ``accept_confirmed`` give
+    them the decision accept (a fix where the target was edited)."""
+    how: dict[str, int] = {}
+    for _n, cells in rf.rows:
+        if not cells.get("_xliff") or cells.get("decision"):
+            continue
+        cur = known.get(cells.get("row_id", "").strip())
+        if cur is None or cur["kind"] == "link":
+            continue  # links are locked in CAT tools: a confirmation there says nothing
+        if cells.get("_status") == "confirmed":
+            rep.confirmed += 1
+            how[cells["_said"]] = how.get(cells["_said"], 0) + 1
+        elif not cells.get("_status") and not _same_text(cells.get("corrected_en", ""), cur["en_text"]):
+            rep.edited += 1
+        else:
+            continue
+        if rep.accepted_confirmed:
+            cells["decision"] = "accept"
+    rep.confirmed_how = sorted(how, key=lambda k: -how[k])
 
 
 def _encoding_hint(problems: list[Problem]) -> str:

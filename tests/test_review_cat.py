@@ -206,3 +206,33 @@ def test_memoq_and_trados_statuses_and_users(filled, tmp_path):
     dec = {(k, key): d for (k, key), d in filled.decision_map().items()}
     assert dec[("pair", P1)]["reviewer"] == "aigerim.b" and dec[("link", L2)]["reviewer"] == "dana"
     assert dec[("pair", P2)]["decision"] == "reject"
+
+
+# -- 3. TBX-Basic 2.0 (martif) for CAT tools --------------------------------------------------------------
+def test_tbx2_export_is_read_back_by_translate_toolkit(tmp_path):
+    from translate.storage.tbx import tbxfile
+
+    from kzalign.glossary import BUNDLED_DIR, Glossary, load_glossary, new_entry
+
+    g = Glossary([new_entry("Арман Исетов", "Arman Issetov", "person", variants="A. Issetov",
+                            forbidden="Arman Isetov", note="Deputy Minister")], "t")
+    out = tmp_path / "names.tbx"
+    from kzalign.glossary import export_glossary
+
+    export_glossary(g, out, "tbx2", "ru-RU", "en-GB")
+    text = out.read_text(encoding="utf-8")
+    assert '<!DOCTYPE martif SYSTEM "TBXBasiccoreStructV02.dtd">' in text and '<martif type="TBX-Basic"' in text
+    tb = tbxfile.parsefile(str(out))
+    assert [(u.source, u.target) for u in tb.units] == [("Арман Исетов", "Arman Issetov")]
+    terms = {t.text: t for t in tb.units[0].get_target_terms("en-GB")}
+    assert [t.text for t in tb.units[0].get_source_terms()] == ["Арман Исетов"]
+    assert "Deputy Minister" in tb.units[0].getnotes()
+    assert set(terms) == {"Arman Issetov", "A. Issetov", "Arman Isetov"}
+    assert terms["Arman Isetov"].deprecated and not terms["Arman Issetov"].deprecated
+    # the bundled glossary through the command line: every entry comes back
+    bundled = load_glossary([BUNDLED_DIR])
+    out2 = tmp_path / "bundled.tbx"
+    r = CliRunner().invoke(main, ["glossary", "export", "--format", "tbx2", "--out", str(out2), "--glossary",
+                                  str(BUNDLED_DIR), "--source-lang", "ru", "--target-lang", "en"])
+    assert r.exit_code == 0, r.output
+    assert [u.source for u in tbxfile.parsefile(str(out2)).units] == [e.ru for e in bundled.entries]

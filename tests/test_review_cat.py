@@ -236,3 +236,51 @@ def test_tbx2_export_is_read_back_by_translate_toolkit(tmp_path):
                                   str(BUNDLED_DIR), "--source-lang", "ru", "--target-lang", "en"])
     assert r.exit_code == 0, r.output
     assert [u.source for u in tbxfile.parsefile(str(out2)).units] == [e.ru for e in bundled.entries]
+
+
+# -- 5. review history ------------------------------------------------------------------------------------
+def test_replacing_another_reviewers_decision_is_said_and_kept(filled, tmp_path):
+    db = str(filled.path)
+    first = tmp_path / "first.csv"
+    first.write_bytes(("\ufeff" + _csv(_reviewed(filled, tmp_path, "h1", {
+        P2: {"decision": "fix", "corrected_en": FIXED}, P1: {"decision": "accept"}}))).encode("utf-8"))
+    r = _import(filled, first, "--reviewer", "aigerim")
+    assert r.exit_code == 0 and "another reviewer" not in r.output
+    second = tmp_path / "second.csv"
+    second.write_bytes(("\ufeff" + _csv(_reviewed(filled, tmp_path, "h2", {
+        P2: {"decision": "reject", "reviewer": "dana"}, P1: {"decision": "accept", "reviewer": "dana"}}))
+    ).encode("utf-8"))
+    r = _import(filled, second)
+    assert r.exit_code == 0, r.output
+    assert "replaced 1 decision of another reviewer: aigerim (1)" in r.output
+    assert f"{P2}: aigerim's fix -> dana's reject" in r.output
+    r = CliRunner().invoke(main, ["review", "decisions", "--db", db, "--history", "--format", "csv"])
+    hist = list(csv.DictReader(io.StringIO(r.stdout.lstrip("\ufeff"))))
+    p2 = [(h["decision"], h["reviewer"], h["replaced_decision"], h["replaced_reviewer"], h["review_file"])
+          for h in hist if h["row_id"] == P2]
+    assert p2 == [("fix", "aigerim", "", "", "first.csv"), ("reject", "dana", "fix", "aigerim", "second.csv")]
+    assert [h["en_text"] for h in hist if h["row_id"] == P2][0].startswith("The parties discussed")
+    r = CliRunner().invoke(main, ["review", "decisions", "--db", db, "--format", "csv"])
+    table = {d["row_id"]: d for d in csv.DictReader(io.StringIO(r.stdout.lstrip("\ufeff")))}
+    assert table[P2]["reviewers"] == "aigerim > dana" and table[P2]["changes"] == "1"
+    assert table[P1]["reviewers"] == "aigerim > dana"  # the same decision by a second reviewer: kept, not "replaced"
+
+
+def test_history_is_filled_from_decisions_of_older_workspaces(tmp_path):
+    from kzalign.store.workspace import SCHEMA_VERSION, Workspace
+
+    db = tmp_path / "old.db"
+    with Workspace(db) as w:
+        with w.transaction():
+            hist = [{"decision": "fix", "reviewer": "aigerim", "at": "2026-01-01T10:00:00+00:00", "file": "a.csv"},
+                    {"decision": "reject", "reviewer": "dana", "at": "2026-01-02T10:00:00+00:00", "file": "b.csv"}]
+            w.record_decision("pair", "P1", "reject", "", "dana", "dup", {"history": hist}, "b.csv", hist[1]["at"])
+            w.record_decision("link", "L1", "accept", "", "ann", "", {}, "c.csv", "2026-01-03T10:00:00+00:00")
+            # as a workspace of the version before the history table: raw SQL on purpose
+            w.conn.execute("DROP TABLE decision_history")
+            w.set_meta("schema_version", str(SCHEMA_VERSION - 1))
+    with Workspace(db, create=False) as w:
+        h = w.decision_history()
+    assert h[["kind", "key", "decision", "reviewer", "replaced_decision", "replaced_reviewer", "note"]].values.tolist() \
+        == [["pair", "P1", "fix", "aigerim", "", "", ""], ["pair", "P1", "reject", "dana", "fix", "aigerim", "dup"],
+            ["link", "L1", "accept", "ann", "", "", ""]]

@@ -131,22 +131,33 @@ def review_import_cmd(db: str, review_file: str, partial: bool, reviewer: str | 
 @review_group.command("decisions")
 @db_option
 @click.option("--kind", type=click.Choice(["link", "pair", "glossary"]), default=None, help="Only this kind.")
+@click.option("--history", is_flag=True,
+              help="Every decision ever imported, oldest first, with the decision (and reviewer) each replaced.")
 @format_option(EMIT_FORMATS, "table")
-def review_decisions_cmd(db: str, kind: str | None, fmt: str) -> None:
+def review_decisions_cmd(db: str, kind: str | None, history: bool, fmt: str) -> None:
     """List the decisions imported so far: who decided what and when, newest first.
 
     \b
+    The reviewers column lists everyone who decided the row, in order; --history shows
+    each change (who replaced whose decision, from which file).
     Example: kzalign review decisions --kind pair --format csv > decisions.csv
     """
-    from kzalign.stages.review import decisions_table
+    from kzalign.stages.review import decision_history, decisions_table
     from kzalign.store.workspace import open_workspace
 
     with open_workspace(db) as ws:
-        df = decisions_table(ws, kind)
-    emit(df, fmt, table_columns=["kind", "row_id", "decision", "reviewer", "decided_at", "ru_text",
-                                 "corrected_en"], max_width=40)
-    if fmt == "table":
+        df = decision_history(ws, kind) if history else decisions_table(ws, kind)
+    if history:
+        emit(df, fmt, table_columns=["kind", "row_id", "decided_at", "decision", "reviewer", "replaced_decision",
+                                     "replaced_reviewer", "review_file"], max_width=40)
+    else:
+        emit(df, fmt, table_columns=["kind", "row_id", "decision", "reviewer", "decided_at", "reviewers",
+                                     "ru_text", "corrected_en"], max_width=40)
+    if fmt == "table" and not history:
         click.echo(_decided(df["decision"].value_counts().to_dict(), "no decisions yet"), err=True)
+    elif fmt == "table":
+        click.echo(f"{plural(len(df), 'decision')} recorded, {int((df['replaced_decision'] != '').sum())} "
+                   "replacing an earlier one", err=True)
 
 
 def _decided(by_decision: dict[str, int], empty: str) -> str:

@@ -35,8 +35,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-__all__ = ["DECISIONS", "EDITABLE", "REVIEW_COLUMNS", "ReviewFile", "export_pairs", "export_review", "has_decisions",
-           "import_review", "read_review_file"]
+__all__ = ["DECISIONS", "EDITABLE", "REVIEW_COLUMNS", "ReviewFile", "decision_history", "decisions_table",
+           "export_pairs", "export_review", "has_decisions", "import_review", "read_review_file"]
 
 WHAT = ("links", "pairs", "glossary", "all")
 ROW_FIELDS = [c for c in REVIEW_COLUMNS if c not in EDITABLE and c not in ("check", "signature")]
@@ -217,11 +217,24 @@ class ImportReport:
     confirmed_how: list[str] = field(default_factory=list)
     edited: int = 0
     accepted_confirmed: bool = False
+    #: Decisions of another reviewer this import replaced: (kind, row id, old decision, old reviewer, new
+    #: decision, new reviewer); the full history is :func:`decision_history`.
+    replaced: list[tuple[str, str, str, str, str, str]] = field(default_factory=list)
 
     def notices(self) -> list[str]:
         """Plain sentences on what the file said but the import did not take as a decision (or took only
         because of ``accept_confirmed``), for the command line and reports."""
         out = []
+        if self.replaced:
+            by: dict[str, int] = {}
+            for r in self.replaced:
+                by[r[3] or "unknown"] = by.get(r[3] or "unknown", 0) + 1
+            n = len(self.replaced)
+            names = ", ".join(f"{who} ({k})" for who, k in sorted(by.items(), key=lambda x: (-x[1], x[0])))
+            first = self.replaced[0]
+            out.append(f"replaced {n} decision{'s' if n != 1 else ''} of another reviewer: {names}; e.g. {first[1]}: "
+                       f"{first[3] or 'unknown'}'s {first[2]} -> {first[5]}'s {first[4]}. History: kzalign review "
+                       "decisions --history")
         how = f" ({', '.join(self.confirmed_how)})" if self.confirmed_how else ""
         if self.confirmed and self.accepted_confirmed:
             out.append(f"{_units(self.confirmed)} confirmed but not approved{how} taken as accepted "
@@ -459,6 +472,9 @@ def _apply(ws: Workspace, p: _Planned, rep: ImportReport, who_default: str, file
         history = list(old_payload.get("history", []))
         payload["history"] = [*history, {"decision": p.decision, "reviewer": who, "at": at, "file": file_name}]
         ws.record_decision(kind, key, p.decision, p.corrected, who, p.note, payload, file_name, at)
+        if old is not None and old["reviewer"] != who and (old["decision"], old["corrected_en"]) != (
+                p.decision, p.corrected):
+            rep.replaced.append((kind, key, str(old["decision"]), str(old["reviewer"]), p.decision, who))
         rep.applied += 1
         rep.by_decision[p.decision] = rep.by_decision.get(p.decision, 0) + 1
     if kind == "link" and p.decision == "reject":
@@ -487,23 +503,46 @@ def _user() -> str:
 
 # -- decisions as a table -------------------------------------------------------------------------
 DECISION_COLUMNS = ["kind", "row_id", "decision", "corrected_en", "reviewer", "decided_at", "review_file", "note",
-                    "ru_text", "en_text", "first_decided_at", "first_reviewer", "changes"]
+                    "ru_text", "en_text", "first_decided_at", "first_reviewer", "changes", "reviewers"]
+HISTORY_COLUMNS = ["kind", "row_id", "decided_at", "decision", "corrected_en", "reviewer", "replaced_decision",
+                   "replaced_reviewer", "review_file", "note", "ru_text", "en_text"]
 
 
 def decisions_table(ws: Workspace, kind: str | None = None) -> pd.DataFrame:
-    """Every decision (of one kind, or all) with the texts it is about and its history, newest first."""
+    """Every decision (of one kind, or all) with the texts it is about and its history (first decision, number of
+    changes, every reviewer in order), newest first."""
+    hist: dict[tuple[str, str], list[dict[str, Any]]] = {}
+    for h in decision_history(ws, kind).to_dict("records"):
+        hist.setdefault((h["kind"], h["row_id"]), []).append(h)
     rows = []
     for (k, key), d in ws.decision_map(kind).items():
-        pay: dict[str, Any] = d["payload"]  # type: ignore[assignment]
-        row = pay.get("row") or {}
-        hist = pay.get("history") or [{"at": d["decided_at"], "reviewer": d["reviewer"]}]
+        row = _decision_payload(d).get("row") or {}
+        hs = hist.get((k, key)) or [{"decided_at": d["decided_at"], "reviewer": d["reviewer"]}]
         rows.append({"kind": k, "row_id": key, **{c: d[c] for c in ("decision", "corrected_en", "reviewer",
                                                                      "decided_at", "review_file", "note")},
                      "ru_text": row.get("ru_text", ""), "en_text": row.get("en_text", ""),
-                     "first_decided_at": hist[0].get("at", ""), "first_reviewer": hist[0].get("reviewer", ""),
-                     "changes": max(len(hist) - 1, 0)})
+                     "first_decided_at": hs[0]["decided_at"], "first_reviewer": hs[0]["reviewer"],
+                     "changes": len(hs) - 1, "reviewers": " > ".join(dict.fromkeys(h["reviewer"] for h in hs))})
     df = pd.DataFrame(rows, columns=DECISION_COLUMNS)
     return df.sort_values(["decided_at", "kind", "row_id"], ascending=[False, True, True]).reset_index(drop=True)
+
+
+def decision_history(ws: Workspace, kind: str | None = None) -> pd.DataFrame:
+    """Every decision ever recorded (of one kind, or all), oldest first: who decided what, when, in which file,
+    and whose decision it replaced, with the texts of the row. For ``review decisions --history`` and reports."""
+    df = ws.decision_history(kind).rename(columns={"key": "row_id"})
+    texts: dict[tuple[str, str], dict[str, Any]] = {}
+    for (k, key), pay in ws.review_rows().items():
+        exported = pay.get("row")
+        if isinstance(exported, dict):
+            texts[(k, key)] = exported
+    for (k, key), d in ws.decision_map(kind).items():
+        row = _decision_payload(d).get("row")
+        if isinstance(row, dict):
+            texts[(k, key)] = row
+    for col in ("ru_text", "en_text"):
+        df[col] = [str(texts.get((k, key), {}).get(col, "")) for k, key in zip(df["kind"], df["row_id"], strict=True)]
+    return df.reindex(columns=HISTORY_COLUMNS).reset_index(drop=True)
 
 
 # -- export for reuse -----------------------------------------------------------------------------

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from test_review import _fill, _rows, _state
+from test_review import RU, _fill, _rows, _state
 
 from kzalign.cli import main
 from kzalign.core.errors import InputError
@@ -284,3 +284,57 @@ def test_history_is_filled_from_decisions_of_older_workspaces(tmp_path):
     assert h[["kind", "key", "decision", "reviewer", "replaced_decision", "replaced_reviewer", "note"]].values.tolist() \
         == [["pair", "P1", "fix", "aigerim", "", "", ""], ["pair", "P1", "reject", "dana", "fix", "aigerim", "dup"],
             ["link", "L1", "accept", "ann", "", "", ""]]
+
+
+# -- 4. pairs that are not translations -------------------------------------------------------------------
+def _set_link_kind(ws, ru_id: str, en_id: str, kind: str) -> None:
+    """Give a link a kind (raw SQL on purpose: the link stage sets kinds; a workspace without kinds gets one)."""
+    with ws.transaction():
+        if "kind" not in {r[1] for r in ws.conn.execute("PRAGMA table_info(links)")}:
+            ws.conn.execute("ALTER TABLE links ADD COLUMN kind TEXT NOT NULL DEFAULT 'translation'")
+        ws.conn.execute("UPDATE links SET kind=? WHERE ru_id=? AND en_id=?", (kind, ru_id, en_id))
+
+
+def _export(ws, out: Path, *args: str):
+    return CliRunner().invoke(main, ["export", "--db", str(ws.path), "--out", str(out), *args])
+
+
+def test_pairs_that_are_not_translations_are_marked_and_kept_out_of_the_tmx(filled, tmp_path):
+    from test_review import _add_e2_pair
+    from translate.storage.tmx import tmxfile
+
+    pe2 = _add_e2_pair(filled)  # mined from comparable texts (regime comparable) on the r1-e2 link
+    review = tmp_path / "kinds.csv"
+    export_review(filled, review)
+    rows = {r["row_id"]: r for r in _rows(review)}
+    assert rows[pe2]["flags"] == "not-translation:comparable" and rows[P1]["flags"] == ""
+    assert rows[pe2]["link_kind"] == rows[L2]["link_kind"] == "translation"
+    r = _export(filled, tmp_path / "u.tmx", "--unreviewed")
+    assert "wrote 2 sentence pairs" in r.output and "1 unreviewed pair that is not a translation (comparable" in r.output
+    assert [u.source for u in tmxfile.parsefile(str(tmp_path / "u.tmx")).units] == [RU[0], RU[1]]
+    # a follow-up report: its pairs are marked in the review files (CSV column, XLIFF note) and stay out of
+    # the TMX even when accepted, unless asked for; a same_event pair, once accepted, goes in
+    _set_link_kind(filled, "r1", "e2", "follow_up")
+    xlf = tmp_path / "kinds.xlf"
+    export_review(filled, xlf)
+    assert "link kind follow_up" in xlf.read_text(encoding="utf-8")
+    csv_path = tmp_path / "kinds2.csv"
+    export_review(filled, csv_path)
+    rows = {r["row_id"]: r for r in _rows(csv_path)}
+    assert rows[pe2]["link_kind"] == "follow_up" and rows[pe2]["flags"] == "not-translation:follow_up"
+    for r in rows.values():
+        r["decision"] = "accept" if r["row_id"] in (pe2, P1) else ""
+    accepted = tmp_path / "accepted.csv"
+    accepted.write_bytes(("\ufeff" + _csv(list(rows.values()))).encode("utf-8"))
+    assert import_review(filled, accepted).by_decision == {"accept": 2}
+    r = _export(filled, tmp_path / "a.tmx")
+    assert "wrote 1 sentence pair" in r.output
+    assert "1 accepted pair from follow_up links left out (not translations; add --link-kind follow_up" in r.output
+    r = _export(filled, tmp_path / "b.tmx", "--link-kind", "translation", "--link-kind", "follow_up")
+    assert "wrote 2 sentence pairs" in r.output and "left out" not in r.output
+    props = [{p.get("type"): p.text for p in tu.xmlelement.iter("prop")} for tu in tmxfile.parsefile(
+        str(tmp_path / "b.tmx")).units]
+    assert [p["x-link-kind"] for p in props] == ["translation", "follow_up"]
+    _set_link_kind(filled, "r1", "e2", "same_event")
+    r = _export(filled, tmp_path / "c.tmx")
+    assert "wrote 2 sentence pairs" in r.output

@@ -263,7 +263,8 @@ def test_align_workspace_regimes_and_decisions(linked_ws, sentence_encoder):
     assert [(json.loads(a), json.loads(b)) for a, b in zip(cmp_["ru_idx"], cmp_["en_idx"], strict=True)] == [
         ([1], [2])]
     assert (df["link_id"] == [link_key(r, e) for r, e in zip(df["ru_id"], df["en_id"], strict=True)]).all()
-    assert df["flags"].eq("").all()
+    assert par["flags"].eq("").all()  # no QA findings; the comparable pair is marked as not a translation
+    assert cmp_["flags"].tolist() == ["not-translation:comparable"] and df["link_kind"].eq("translation").all()
 
     # a rejected pair is not proposed again; an accepted one survives a much stricter re-run
     rejected = pair_key("r1", "e1", [2], [2])

@@ -170,12 +170,18 @@ def _decided(by_decision: dict[str, int], empty: str) -> str:
 @db_option
 @format_option(list(EXPORT_FORMATS), "tmx")
 @click.option("--out", "out", required=True, type=click.Path(dir_okay=False))
-@click.option("--unreviewed", is_flag=True, help="Also export pairs nobody has reviewed yet (not rejected ones).")
+@click.option("--unreviewed", is_flag=True,
+              help="Also export unreviewed pairs that are translations (not rejected ones, not comparable ones).")
+@click.option("--link-kind", "link_kinds", multiple=True, type=click.Choice(["translation", "same_event", "follow_up"]),
+              help="Export accepted pairs of links of this kind (repeat it; default: translation and same_event).")
 @lang_options
-def export_cmd(db: str, fmt: str, out: str, unreviewed: bool, source_lang: str, target_lang: str) -> None:
+def export_cmd(db: str, fmt: str, out: str, unreviewed: bool, link_kinds: tuple[str, ...], source_lang: str,
+               target_lang: str) -> None:
     """Export accepted sentence pairs (fixed ones with the corrected English) as TMX, TSV or JSONL.
 
     \b
+    Only translations go in: pairs mined from comparable texts or from links of another kind
+    (a follow-up report) are flagged not-translation and exported only once accepted.
     TMX 1.4b units carry the reviewer and the dates of the review (creationid/changeid,
     creationdate/changedate); choose language codes that match your TM, e.g.
       kzalign export --format tmx --out memory.tmx --source-lang ru-RU --target-lang en-US
@@ -185,7 +191,7 @@ def export_cmd(db: str, fmt: str, out: str, unreviewed: bool, source_lang: str, 
 
     with open_workspace(db) as ws:
         rep = export_pairs(ws, out, fmt=fmt, include_unreviewed=unreviewed, source_lang=source_lang,
-                           target_lang=target_lang)
+                           target_lang=target_lang, **({"link_kinds": link_kinds} if link_kinds else {}))
     for w in rep.warnings:
         click.secho(f"warning: {w}", fg="yellow", err=True)
     click.echo(f"wrote {plural(rep.units, 'sentence pair')} to {rep.path}")

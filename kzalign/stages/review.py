@@ -60,13 +60,15 @@ def _link_rows(ws: Workspace) -> list[dict[str, Any]]:
     from kzalign.stages.link import evidence_text
 
     df = ws.links_with_items()
+    kinds = ws.link_kinds()
     rows = []
     for rec in df.itertuples(index=False):
         ru = (rec.ru_t or "").strip() or (rec.ru_x or "").strip().split("\n")[0]
         en = (rec.en_t or "").strip() or (rec.en_x or "").strip().split("\n")[0]
         rows.append({"row_id": link_key(rec.ru_id, rec.en_id), "kind": "link", "ru_id": rec.ru_id,
                      "en_id": rec.en_id, "ru_text": ru, "mt_en": "", "en_text": en, "score": round(rec.score, 4),
-                     "evidence": evidence_text(rec.evidence) if rec.evidence else "", "flags": ""})
+                     "evidence": evidence_text(rec.evidence) if rec.evidence else "", "flags": "",
+                     "link_kind": kinds.get((rec.ru_id, rec.en_id), "translation")})
     return rows
 
 
@@ -78,7 +80,7 @@ def _pair_rows(ws: Workspace) -> list[dict[str, Any]]:
         rows.append({"row_id": rec.pair_id, "kind": "pair", "ru_id": rec.ru_id, "en_id": rec.en_id,
                      "ru_text": rec.ru_text, "mt_en": rec.mt_en, "en_text": rec.en_original, "score": rec.score,
                      "evidence": f"link {rec.link_id}, {rec.regime}, RU sentence(s) {rec.ru_idx}, "
-                                 f"EN sentence(s) {rec.en_idx}", "flags": rec.flags})
+                                 f"EN sentence(s) {rec.en_idx}", "flags": rec.flags, "link_kind": rec.link_kind})
     return rows
 
 
@@ -580,12 +582,20 @@ class PairsExport:
 
 
 def accepted_pairs(ws: Workspace, include_unreviewed: bool = False) -> pd.DataFrame:
-    """Accepted and fixed pairs (fixed ones with the corrected English); optionally unreviewed ones too."""
+    """Accepted and fixed pairs (fixed ones with the corrected English); optionally unreviewed ones too (only
+    translations, as :func:`export_pairs` writes them)."""
     return _exportable(ws, include_unreviewed)[0]
 
 
-def _exportable(ws: Workspace, include_unreviewed: bool) -> tuple[pd.DataFrame, list[str]]:
-    """The pairs to export, plus a warning for each accepted/fixed pair that cannot be exported."""
+#: Link kinds whose accepted pairs a TMX takes by default: translations and reports of the same event (a
+#: reviewer's accept says the sentences match); follow-ups only when asked for.
+TM_LINK_KINDS = ("translation", "same_event")
+
+
+def _exportable(ws: Workspace, include_unreviewed: bool,
+                link_kinds: tuple[str, ...] = TM_LINK_KINDS) -> tuple[pd.DataFrame, list[str]]:
+    """The pairs to export, plus a warning for each accepted/fixed pair that cannot be exported and for pairs
+    left out as not translations (unreviewed ones never go in; accepted ones of other link kinds)."""
     from kzalign.stages.sentences import pairs_table
 
     df = pairs_table(ws)
@@ -593,9 +603,32 @@ def _exportable(ws: Workspace, include_unreviewed: bool) -> tuple[pd.DataFrame, 
     if include_unreviewed:
         keep |= df["decision"] == ""
     df = df[keep]
-    have = set(df["pair_id"])
+    extra, warnings = _decided_missing(ws, set(df["pair_id"]))
+    if extra:
+        df = pd.concat([df, pd.DataFrame(extra)], ignore_index=True)
+    decided = df["decision"].isin(["accept", "fix"])
+    not_translation = df["flags"].fillna("").str.contains("not-translation:", regex=False)
+    kind_ok = df["link_kind"].fillna("translation").isin(link_kinds)
+    for kind, n in df[decided & ~kind_ok]["link_kind"].value_counts().sort_index().items():
+        warnings.append(f"{n} accepted pair{'s' if n != 1 else ''} from {kind} links left out (not translations; "
+                        f"add --link-kind {kind} to export them)")
+    n = int((~decided & not_translation).sum())
+    if n:
+        what = "pair that is not a translation" if n == 1 else "pairs that are not translations"
+        warnings.append(f"{n} unreviewed {what} (comparable texts, or links of another kind) left out; accept "
+                        f"{'it' if n == 1 else 'them'} in a review to export {'it' if n == 1 else 'them'}")
+    df = df[(decided & kind_ok) | (~decided & ~not_translation)]
+    return df.sort_values(["ru_id", "en_id", "pair_id"]).reset_index(drop=True), warnings
+
+
+def _decided_missing(ws: Workspace, have: set[str]) -> tuple[list[dict[str, Any]], list[str]]:
+    """Accepted/fixed pairs missing from the pairs table, rebuilt from their decisions (with a warning for
+    those whose text the workspace no longer keeps)."""
+    from kzalign.stages.sentences import kind_flag
+
     extra, warnings = [], []
-    for (_k, key), d in ws.decision_map("pair").items():  # decided pairs missing from the pairs table
+    kinds = ws.link_kinds()
+    for (_k, key), d in ws.decision_map("pair").items():
         if d["decision"] not in ("accept", "fix") or key in have:
             continue
         pay: dict[str, Any] = d["payload"]  # type: ignore[assignment]
@@ -603,28 +636,35 @@ def _exportable(ws: Workspace, include_unreviewed: bool) -> tuple[pd.DataFrame, 
             warnings.append(f"pair {key} was {d['decision']}ed ({d['review_file']}) but its text is not kept in "
                             "the workspace; re-run 'kzalign pairs' and review it again")
             continue
+        row = pay.get("row")
+        kind = (kinds.get((pay["ru_id"], pay["en_id"])) or (row.get("link_kind") if isinstance(row, dict) else "")
+                or "translation")
         extra.append({"pair_id": key, "link_id": link_key(pay["ru_id"], pay["en_id"]), "ru_id": pay["ru_id"],
                       "en_id": pay["en_id"], "ru_idx": pay.get("ru_idx", "[]"), "en_idx": pay.get("en_idx", "[]"),
                       "ru_text": pay["ru_text"], "mt_en": pay.get("mt_en", ""),
                       "en_text": d["corrected_en"] if d["decision"] == "fix" else pay["en_text"],
                       "en_original": pay["en_text"], "score": pay.get("score", 0.0), "regime": pay.get("regime", ""),
-                      "flags": "", "decision": d["decision"], "reviewer": d["reviewer"], "ru_date": None,
-                      "en_date": None})
-    if extra:
-        df = pd.concat([df, pd.DataFrame(extra)], ignore_index=True)
-    return df.sort_values(["ru_id", "en_id", "pair_id"]).reset_index(drop=True), warnings
+                      "flags": kind_flag(kind, str(pay.get("regime", ""))), "decision": d["decision"],
+                      "reviewer": d["reviewer"], "ru_date": None, "en_date": None, "link_kind": kind})
+    return extra, warnings
 
 
 def export_pairs(ws: Workspace, out: str | Path, fmt: str = "tmx", include_unreviewed: bool = False,
-                 source_lang: str = "ru-RU", target_lang: str = "en-GB") -> PairsExport:
-    """Write accepted sentence pairs as TMX 1.4b, TSV (ru, en) or JSONL for translation memories and MT."""
+                 source_lang: str = "ru-RU", target_lang: str = "en-GB",
+                 link_kinds: tuple[str, ...] = TM_LINK_KINDS) -> PairsExport:
+    """Write accepted sentence pairs as TMX 1.4b, TSV (ru, en) or JSONL for translation memories and MT.
+
+    Only translations go in: accepted pairs of links of ``link_kinds``, and (``include_unreviewed``) unreviewed
+    pairs that are translations (a translation link, not mined from comparable texts).
+    """
     if fmt not in EXPORT_FORMATS:
         raise KzalignError(f"unknown format {fmt!r}; choose one of {', '.join(EXPORT_FORMATS)}")
     check_lang(source_lang, "--source-lang")
     check_lang(target_lang, "--target-lang")
     out = check_output(out, workspace=ws.path)
-    df, warnings = _exportable(ws, include_unreviewed)
-    sig = make_signature({"stage": "export", "ws": ws.workspace_id, "fmt": fmt, "units": len(df)})
+    df, warnings = _exportable(ws, include_unreviewed, tuple(link_kinds))
+    sig = make_signature({"stage": "export", "ws": ws.workspace_id, "fmt": fmt, "units": len(df),
+                          "kinds": "+".join(sorted(link_kinds))})
     EXPORT_FORMATS[fmt][1](out, ws, df, sig, (source_lang, target_lang))
     rep = PairsExport(out, len(df), fmt, warnings)
     if not len(df):
@@ -646,7 +686,7 @@ def _nothing_hint(ws: Workspace, include_unreviewed: bool) -> str:
 def _jsonl_record(r: Any) -> dict[str, Any]:
     return {"id": r.pair_id, "link_id": r.link_id, "ru_id": r.ru_id, "en_id": r.en_id,
             "ru_idx": _idx(r.ru_idx), "en_idx": _idx(r.en_idx), "ru": r.ru_text, "en": r.en_text, "mt_en": r.mt_en,
-            "score": r.score, "regime": r.regime, "decision": r.decision or None, "ru_date": r.ru_date,
+            "score": r.score, "regime": r.regime, "link_kind": r.link_kind, "decision": r.decision or None, "ru_date": r.ru_date,
             "en_date": r.en_date}
 
 
@@ -672,7 +712,7 @@ def _tmx_units(ws: Workspace, df: pd.DataFrame) -> list[dict[str, Any]]:
             "creationid": first.get("reviewer", ""), "creationdate": first.get("at") or first.get("decided_at"),
             "changeid": d["reviewer"] if d else "", "changedate": d["decided_at"] if d else None,
             "props": {"x-score": f"{float(r.score):.4f}", "x-link-id": r.link_id, "x-ru-id": r.ru_id,
-                      "x-en-id": r.en_id, "x-ru-date": r.ru_date, "x-en-date": r.en_date, "x-regime": r.regime,
+                      "x-en-id": r.en_id, "x-ru-date": r.ru_date, "x-en-date": r.en_date, "x-regime": r.regime, "x-link-kind": r.link_kind,
                       "x-decision": r.decision},
         })
     return units

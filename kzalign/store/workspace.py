@@ -699,6 +699,14 @@ class Workspace:
         ).fetchall()
         return {k: {"decision": d, "corrected_en": c, "payload": json.loads(p or "{}")} for k, d, c, p in rows}
 
+    def link_kinds(self) -> dict[tuple[str, str], str]:
+        """(ru_id, en_id) -> the link's kind (translation, same_event, follow_up); links without one (and every
+        link of a workspace made before links had kinds) are translations."""
+        cols = {r[1] for r in self.conn.execute("PRAGMA table_info(links)")}
+        if "kind" not in cols:
+            return {(r, e): "translation" for r, e in self.conn.execute("SELECT ru_id, en_id FROM links")}
+        return {(r, e): k or "translation" for r, e, k in self.conn.execute("SELECT ru_id, en_id, kind FROM links")}
+
     def links_for_pairs(self) -> pd.DataFrame:
         """Current links (ru_id, en_id, score, evidence) in the order sentence pairs are built."""
         return self.query_df("SELECT ru_id, en_id, score, evidence FROM links ORDER BY ru_id, rank, en_id")

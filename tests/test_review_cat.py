@@ -288,10 +288,8 @@ def test_history_is_filled_from_decisions_of_older_workspaces(tmp_path):
 
 # -- 4. pairs that are not translations -------------------------------------------------------------------
 def _set_link_kind(ws, ru_id: str, en_id: str, kind: str) -> None:
-    """Give a link a kind (raw SQL on purpose: the link stage sets kinds; a workspace without kinds gets one)."""
+    """Give a link another kind, as a re-link would (raw SQL on purpose: only the link stage writes kinds)."""
     with ws.transaction():
-        if "kind" not in {r[1] for r in ws.conn.execute("PRAGMA table_info(links)")}:
-            ws.conn.execute("ALTER TABLE links ADD COLUMN kind TEXT NOT NULL DEFAULT 'translation'")
         ws.conn.execute("UPDATE links SET kind=? WHERE ru_id=? AND en_id=?", (kind, ru_id, en_id))
 
 
@@ -304,6 +302,7 @@ def test_pairs_that_are_not_translations_are_marked_and_kept_out_of_the_tmx(fill
     from translate.storage.tmx import tmxfile
 
     pe2 = _add_e2_pair(filled)  # mined from comparable texts (regime comparable) on the r1-e2 link
+    _set_link_kind(filled, "r1", "e2", "translation")
     review = tmp_path / "kinds.csv"
     export_review(filled, review)
     rows = {r["row_id"]: r for r in _rows(review)}
@@ -322,6 +321,7 @@ def test_pairs_that_are_not_translations_are_marked_and_kept_out_of_the_tmx(fill
     export_review(filled, csv_path)
     rows = {r["row_id"]: r for r in _rows(csv_path)}
     assert rows[pe2]["link_kind"] == "follow_up" and rows[pe2]["flags"] == "not-translation:follow_up"
+    assert rows[L2]["link_kind"] == "follow_up" and rows[L1]["link_kind"] == "translation"
     for r in rows.values():
         r["decision"] = "accept" if r["row_id"] in (pe2, P1) else ""
     accepted = tmp_path / "accepted.csv"
@@ -338,3 +338,22 @@ def test_pairs_that_are_not_translations_are_marked_and_kept_out_of_the_tmx(fill
     _set_link_kind(filled, "r1", "e2", "same_event")
     r = _export(filled, tmp_path / "c.tmx")
     assert "wrote 2 sentence pairs" in r.output
+
+
+def test_pairs_of_a_same_event_link_are_mined_as_comparable(ws, sentence_encoder):
+    from kzalign.stages.sentences import align_workspace, pairs_table
+
+    ru = "Посол прибыл в Астану. Он встретился с министром. Стороны обсудили торговлю."
+    en = "The ambassador arrived in Astana. He met the minister. The parties discussed trade."
+    with ws.transaction():
+        ws.add_items([{"id": "r", "lang": "ru", "title": "", "text": ru, "date": "2026-02-24"},
+                      {"id": "e", "lang": "en", "title": "", "text": en, "date": "2026-02-24"},
+                      {"id": "r2", "lang": "ru", "title": "", "text": ru, "date": "2026-02-24"},
+                      {"id": "e2", "lang": "en", "title": "", "text": en, "date": "2026-02-24"}])
+        ws.replace_links([("r", "e", 0.9, 1, "{}", "t", "translation"), ("r2", "e2", 0.9, 1, "{}", "t", "same_event")])
+    align_workspace(ws, encoder=sentence_encoder)
+    df = pairs_table(ws)
+    by = {k: g for k, g in df.groupby("ru_id")}
+    assert set(by["r"]["regime"]) == {"parallel"} and set(by["r"]["flags"]) == {""}
+    assert set(by["r2"]["regime"]) == {"comparable"} and set(by["r2"]["flags"]) == {"not-translation:same_event"}
+    assert set(by["r2"]["link_kind"]) == {"same_event"} and len(by["r2"]) >= 1

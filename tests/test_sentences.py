@@ -245,7 +245,8 @@ def linked_ws(ws):
         for iid, lang, text in (("r1", "ru", RU_PAR), ("e1", "en", EN_PAR), ("r2", "ru", RU_CMP),
                                 ("e2", "en", EN_CMP)):
             _add_item(ws, iid, lang, text)
-        ws.replace_links([(r, e, 0.8, 1, "{}", "test") for r, e in (("r1", "e1"), ("r2", "e2"))])
+        # both translation links: the auto regime tells the parallel one from the comparable one
+        ws.replace_links([(r, e, 0.8, 1, "{}", "test", "translation") for r, e in (("r1", "e1"), ("r2", "e2"))])
     return ws
 
 
@@ -293,7 +294,7 @@ def test_number_flag_reaches_pairs_table(ws, sentence_encoder):
     with ws.transaction():
         _add_item(ws, "r", "ru", "Власти подготовили около 800 убежищ для населения.")
         _add_item(ws, "e", "en", "Authorities have set up approximately 900 shelters for the population.")
-        ws.replace_links([("r", "e", 0.9, 1, '{"regime": "parallel"}', "t")])
+        ws.replace_links([("r", "e", 0.9, 1, '{"regime": "parallel"}', "t", "translation")])
     align_workspace(ws, encoder=sentence_encoder)
     df = pairs_table(ws)
     assert list(df["flags"]) == ["number:800"]

@@ -677,7 +677,7 @@ def _nothing_hint(ws: Workspace, include_unreviewed: bool) -> str:
     if n_pairs == 0:
         return "the workspace has no sentence pairs: run 'kzalign pairs' (or 'kzalign run') first"
     if include_unreviewed:
-        return "every sentence pair was rejected"
+        return "every sentence pair was rejected, or is not a translation and not accepted"
     return ("no accepted or fixed sentence pairs yet: review them "
             "('kzalign review export --what pairs --out review.csv', then 'kzalign review import review.csv'), "
             "or add --unreviewed to export unreviewed pairs too")

@@ -357,3 +357,14 @@ def test_pairs_of_a_same_event_link_are_mined_as_comparable(ws, sentence_encoder
     assert set(by["r"]["regime"]) == {"parallel"} and set(by["r"]["flags"]) == {""}
     assert set(by["r2"]["regime"]) == {"comparable"} and set(by["r2"]["flags"]) == {"not-translation:same_event"}
     assert set(by["r2"]["link_kind"]) == {"same_event"} and len(by["r2"]) >= 1
+
+
+def test_garbled_glossary_rows_are_refused(tmp_path):
+    from kzalign.glossary import read_glossary_file
+
+    path = tmp_path / "people.csv"
+    text = "ru,en,kind,variants,forbidden,status,note,source\r\nАнибал Гомес,Aníbal Gómez,person,,,approved,,\r\n"
+    # saved by Excel as "CSV" in a Russian locale, then converted to UTF-8: the lost letters stay lost
+    path.write_bytes(text.encode("cp1251", errors="replace").decode("cp1251").encode("utf-8"))
+    with pytest.raises(InputError, match=r"people\.csv:2: column 'en': 'An\?bal G\?mez' has a \? inside the word"):
+        read_glossary_file(path)

@@ -368,3 +368,22 @@ def test_garbled_glossary_rows_are_refused(tmp_path):
     path.write_bytes(text.encode("cp1251", errors="replace").decode("cp1251").encode("utf-8"))
     with pytest.raises(InputError, match=r"people\.csv:2: column 'en': 'An\?bal G\?mez' has a \? inside the word"):
         read_glossary_file(path)
+
+
+def test_unit_status_of_segmented_and_unapproved_units():
+    from lxml import etree
+
+    from kzalign.formats.xliff import unit_status
+
+    def unit(xml: str):
+        return unit_status(etree.fromstring(f'<trans-unit xmlns="urn:oasis:names:tc:xliff:document:1.2" '
+                                            f'xmlns:sdl="{SDL[1:-1]}" id="u" {xml}</trans-unit>'))
+
+    segs = '><target/><sdl:seg-defs><sdl:seg id="1" conf="{}"/><sdl:seg id="2" conf="{}"/></sdl:seg-defs>'
+    assert unit(segs.format("ApprovedTranslation", "ApprovedSignOff"))[0] == "approved"
+    assert unit(segs.format("ApprovedTranslation", "Translated"))[0] == "confirmed"
+    assert unit(segs.format("ApprovedTranslation", "Draft")) == ("", "")
+    assert unit(segs.format("RejectedSignOff", "ApprovedSignOff"))[0] == "rejected"
+    assert unit('approved="no"><target state="final"/>') == ("confirmed", "state final with approved=no")
+    assert unit('approved="yes"><target state="needs-review-translation"/>')[0] == "approved"
+    assert unit('><target state="needs-translation"/>')[0] == "rejected"

@@ -179,9 +179,12 @@ def unit_status(tu: Any) -> tuple[str, str]:
     if mq in MEMOQ_STATUS:
         return MEMOQ_STATUS[mq], f"memoQ status {mq}"
     confs = [seg.get("conf", "") for seg in tu.iter(f"{{{SDL_NS}}}seg")]
-    conf = next((c for c in confs if TRADOS_CONF.get(c) == "rejected"), confs[0] if confs else "")
-    if conf in TRADOS_CONF:
-        return TRADOS_CONF[conf], f"Trados status {conf}"
+    if confs:  # a unit split into segments: any rejected one rejects it, the least advanced one says the rest
+        said_by = [TRADOS_CONF.get(c, "") for c in confs]
+        for level in ("rejected", "", "confirmed", "approved"):
+            if level in said_by:
+                conf = confs[said_by.index(level)]
+                return level, f"Trados status {conf}" if level else ""
     target = tu.find(f"{{{NS}}}target")
     state = target.get("state", "") if target is not None else ""
     said = XLIFF_STATES.get(state, "")
@@ -189,6 +192,8 @@ def unit_status(tu: Any) -> tuple[str, str]:
         return said, f"state {state}"
     if tu.get("approved") == "yes":
         return "approved", "approved=yes"
+    if said == "approved" and tu.get("approved") == "no":
+        return "confirmed", f"state {state} with approved=no"  # un-approved: the unit's own flag says so
     return said, f"state {state}" if said else ""
 
 

@@ -21,7 +21,7 @@ from typing import Any
 
 from kzalign.core.errors import InputError, Problem
 from kzalign.core.version import __version__
-from kzalign.formats.schema import INSTRUCTIONS, SIGNATURE_PREFIX, ReviewFile, parse_sig
+from kzalign.formats.schema import SIGNATURE_PREFIX, ReviewFile, parse_sig
 
 NS = "urn:oasis:names:tc:xliff:document:1.2"
 XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
@@ -51,7 +51,7 @@ def xml_text(value: Any) -> str:
 HOW = ("Sentence pairs: approve a unit to accept it (edit the target first to fix it); reject it with your tool's "
        "Reject (memoQ, Trados), or set its state to needs-translation or x-rejected. Units you only confirm "
        "(state translated) are reported, not recorded, unless imported with --accept-confirmed. Link units are "
-       "locked (translate=no): decide links in a CSV or XLSX review. ")
+       "locked (translate=no): decide links in a CSV or XLSX review. A note of yours is kept with the decision. ")
 
 
 def review_xliff(rows: list[dict[str, Any]], signature: str, source_lang: str, target_lang: str) -> bytes:
@@ -68,7 +68,7 @@ def review_xliff(rows: list[dict[str, Any]], signature: str, source_lang: str, t
     phases = _phases(header, rows)
     etree.SubElement(header, q + "tool", {"tool-id": "kzalign", "tool-name": "kzalign", "tool-version": __version__})
     etree.SubElement(header, q + "note", {"from": "kzalign"}).text = SIGNATURE_PREFIX + signature
-    etree.SubElement(header, q + "note", {"from": "kzalign"}).text = HOW + INSTRUCTIONS.split(". Then")[0] + "."
+    etree.SubElement(header, q + "note", {"from": "kzalign"}).text = HOW + "Then: kzalign review import FILE"
     body = etree.SubElement(f, q + "body")
     for r in rows:
         _unit(body, r, source_lang, target_lang, phases)

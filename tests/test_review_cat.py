@@ -130,6 +130,8 @@ def _import(filled, path: Path, *args: str):
 def test_xliff_links_locked_pairs_translatable_and_states_through_translate_toolkit(filled, tmp_path):
     from lxml import etree
 
+    r = CliRunner().invoke(main, ["review", "export", "--db", str(filled.path), "--out", str(tmp_path / "cli.xlf")])
+    assert r.exit_code == 0 and "2 link units are locked" in r.output and "decide links in a CSV" in r.output
     store, units = _tt_store(filled, tmp_path, "a")
     assert not units[L1].istranslatable() and not units[L2].istranslatable()  # translate="no"
     assert units[P1].istranslatable() and units[P2].istranslatable()

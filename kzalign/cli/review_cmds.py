@@ -80,6 +80,8 @@ def review_export_cmd(db: str, out: str, what: str, fmt: str | None, xlsx: bool,
         rep = export_review(ws, out, what=what, fmt="xlsx" if xlsx else fmt, source_lang=source_lang,
                             target_lang=target_lang, glossary=glossary.glossary if what in ("glossary", "all") else None)
     click.echo(f"wrote {rep.path} ({rep.fmt}): {counts(rep.by_kind, KIND_NAMES, 'nothing to review')}")
+    for notice in rep.notices():
+        click.secho(notice, fg="yellow", err=True)
 
 
 @review_group.command("import")

@@ -175,6 +175,15 @@ class ReviewExport:
     signature: str
     fmt: str = "csv"
 
+    def notices(self) -> list[str]:
+        """What a reviewer should know about the file: in XLIFF, link units are locked."""
+        n = self.by_kind.get("link", 0)
+        if self.fmt != "xliff" or not n:
+            return []
+        return [f"{n} link unit{'s are' if n != 1 else ' is'} locked (translate=\"no\": a CAT tool never puts a "
+                "title against a lead into a TM); decide links in a CSV or XLSX review "
+                "(kzalign review export --what links --out links.xlsx)"]
+
 
 def export_review(ws: Workspace, out: str | Path, what: str = "all", xlsx: bool | None = None,
                   glossary: Glossary | None = None, fmt: str | None = None, source_lang: str = "ru-RU",

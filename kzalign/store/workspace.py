@@ -767,7 +767,7 @@ class Workspace:
         args: tuple[str, ...] = ()
         if kind:
             sql, args = sql + " WHERE kind=?", (kind,)
-        return pd.read_sql_query(sql + " ORDER BY decided_at, rowid", self.conn, params=args)
+        return self.query_df(sql + " ORDER BY decided_at, rowid", args)
 
     def remember_review_rows(self, rows: list[tuple[str, str, dict[str, object]]]) -> None:
         """Keep what each exported review row was (kind, key, payload), newest export winning."""

@@ -183,7 +183,8 @@ def export_cmd(db: str, fmt: str, out: str, unreviewed: bool, link_kinds: tuple[
 
     \b
     Only translations go in: pairs mined from comparable texts or from links of another kind
-    (a follow-up report) are flagged not-translation and exported only once accepted.
+    (same event, follow-up report) are flagged not-translation and exported only once
+    accepted (those of follow-up links only with --link-kind follow_up).
     TMX 1.4b units carry the reviewer and the dates of the review (creationid/changeid,
     creationdate/changedate); choose language codes that match your TM, e.g.
       kzalign export --format tmx --out memory.tmx --source-lang ru-RU --target-lang en-US

@@ -342,23 +342,25 @@ def test_pairs_that_are_not_translations_are_marked_and_kept_out_of_the_tmx(fill
     assert "wrote 2 sentence pairs" in r.output
 
 
-def test_pairs_of_a_same_event_link_are_mined_as_comparable(ws, sentence_encoder):
+def test_pairs_of_other_link_kinds_are_flagged_and_follow_ups_mined(ws, sentence_encoder):
     from kzalign.stages.sentences import align_workspace, pairs_table
 
     ru = "Посол прибыл в Астану. Он встретился с министром. Стороны обсудили торговлю."
     en = "The ambassador arrived in Astana. He met the minister. The parties discussed trade."
+    kinds = {"r": "translation", "r2": "same_event", "r3": "follow_up"}
     with ws.transaction():
-        ws.add_items([{"id": "r", "lang": "ru", "title": "", "text": ru, "date": "2026-02-24"},
-                      {"id": "e", "lang": "en", "title": "", "text": en, "date": "2026-02-24"},
-                      {"id": "r2", "lang": "ru", "title": "", "text": ru, "date": "2026-02-24"},
-                      {"id": "e2", "lang": "en", "title": "", "text": en, "date": "2026-02-24"}])
-        ws.replace_links([("r", "e", 0.9, 1, "{}", "t", "translation"), ("r2", "e2", 0.9, 1, "{}", "t", "same_event")])
+        for rid in kinds:
+            ws.add_items([{"id": rid, "lang": "ru", "title": "", "text": ru, "date": "2026-02-24"},
+                          {"id": f"e{rid}", "lang": "en", "title": "", "text": en, "date": "2026-02-24"}])
+        ws.replace_links([(rid, f"e{rid}", 0.9, 1, "{}", "t", kind) for rid, kind in kinds.items()])
     align_workspace(ws, encoder=sentence_encoder)
-    df = pairs_table(ws)
-    by = {k: g for k, g in df.groupby("ru_id")}
+    by = {k: g for k, g in pairs_table(ws).groupby("ru_id")}
     assert set(by["r"]["regime"]) == {"parallel"} and set(by["r"]["flags"]) == {""}
-    assert set(by["r2"]["regime"]) == {"comparable"} and set(by["r2"]["flags"]) == {"not-translation:same_event"}
-    assert set(by["r2"]["link_kind"]) == {"same_event"} and len(by["r2"]) >= 1
+    # the same event told alike: aligned as the texts are, but not a translation for the TM
+    assert set(by["r2"]["regime"]) == {"parallel"} and set(by["r2"]["flags"]) == {"not-translation:same_event"}
+    # a follow-up report is never parallel: its few matching sentences are mined
+    assert set(by["r3"]["regime"]) == {"comparable"} and set(by["r3"]["flags"]) == {"not-translation:follow_up"}
+    assert [set(by[r]["link_kind"]) for r in kinds] == [{k} for k in kinds.values()]
 
 
 def test_garbled_glossary_rows_are_refused(tmp_path):

@@ -369,8 +369,8 @@ def _align_links(links: pd.DataFrame, sents: dict[str, list[str]], vec: dict[str
             evidence = {}
         reg = _choose_regime(regime, evidence if isinstance(evidence, dict) else {}, beads,
                              len(ru_s), len(en_s), params)
-        if rec.kind != TRANSLATION:
-            reg = "comparable"  # reports of one event, or a follow-up: never parallel, whatever the alignment says
+        if rec.kind == "follow_up":
+            reg = "comparable"  # a later report on a later event: never parallel, whatever the alignment says
         if reg == "comparable":
             beads = mine_comparable(text_matrix(ru_s, vec), text_matrix(en_s, vec), params)
         rep.regimes[reg] = rep.regimes.get(reg, 0) + 1

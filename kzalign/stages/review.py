@@ -440,6 +440,7 @@ def _check_row(rf: ReviewFile, rid: str, cells: dict[str, str], decision: str,
 
 #: The cells a reviewer types (the others are kzalign's and are checked against the workspace instead).
 USER_CELLS = ("corrected_en", "reviewer", "note")
+_XLIFF_PLACE = {"corrected_en": "<target>", "reviewer": "the reviewer's name", "note": "<note>"}
 
 
 def _garbled_cells(cells: dict[str, str], cur: dict[str, Any]) -> list[str]:
@@ -452,7 +453,8 @@ def _garbled_cells(cells: dict[str, str], cur: dict[str, Any]) -> list[str]:
         what = garbled_text(value)
         if what:
             shown = value if len(value) <= 60 else value[:59] + "…"
-            bad.append(f"column {col}: {shown!r} has {what}: the file was saved in an encoding that lost "
+            where = _XLIFF_PLACE.get(col, col) if cells.get("_xliff") else f"column {col}"
+            bad.append(f"{where}: {shown!r} has {what}: the file was saved in an encoding that lost "
                        "characters; save it as UTF-8 CSV or XLSX and import again")
     return bad
 

@@ -185,6 +185,20 @@ def test_accept_confirmed_takes_confirmed_units_and_omegat_edits(filled, tmp_pat
     assert dec.loc[P2, "corrected_en"] == FIXED and set(dec["reviewer"]) == {"gulnar"}
 
 
+def test_poxliff_round_trip(filled, tmp_path):
+    from translate.storage.poxliff import PoXliffFile
+
+    out = tmp_path / "p.xlf"
+    export_review(filled, out)
+    store = PoXliffFile.parsefile(str(out))
+    units = {u.xmlelement.get("id"): u for u in store.units}
+    assert [units[k].istranslatable() for k in (L1, L2, P1, P2)] == [False, False, True, True]
+    units[P2].target = FIXED  # Virtaal/Pootle: a typed translation is approved
+    path = _save(store, tmp_path / "po.xlf")
+    rep = import_review(filled, path, reviewer="gulnar")
+    assert rep.by_decision == {"fix": 1} and decisions(filled, "pair").set_index("key").loc[P2, "corrected_en"] == FIXED
+
+
 def test_memoq_and_trados_statuses_and_users(filled, tmp_path):
     from lxml import etree
 

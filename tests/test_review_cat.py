@@ -405,3 +405,21 @@ def test_unit_status_of_segmented_and_unapproved_units():
     assert unit('approved="no"><target state="final"/>') == ("confirmed", "state final with approved=no")
     assert unit('approved="yes"><target state="needs-review-translation"/>')[0] == "approved"
     assert unit('><target state="needs-translation"/>')[0] == "rejected"
+
+
+def test_reviewer_named_by_a_tools_alt_trans_phase_and_not_by_roles(tmp_path):
+    from kzalign.formats.xliff import read_review_xliff
+
+    xlf = tmp_path / "r.xlf"
+    xlf.write_text(
+        '<?xml version="1.0" encoding="UTF-8"?>\n<xliff xmlns="urn:oasis:names:tc:xliff:document:1.2" version="1.2">'
+        '<file original="x" source-language="ru" target-language="en" datatype="plaintext"><header><phase-group>'
+        '<phase phase-name="qa" process-name="review" contact-name="Murat Ospanov"/></phase-group></header><body>'
+        '<trans-unit id="a" approved="yes"><source>а</source><target>a</target>'
+        '<alt-trans origin="kzalign-mt"><target>x</target></alt-trans>'
+        '<alt-trans origin="reviewer-tool" phase-name="qa"><target>a</target></alt-trans></trans-unit>'
+        '<trans-unit id="b" approved="yes"><source>б</source><target>b</target>'
+        '<note from="translator">ok</note></trans-unit></body></file></xliff>', encoding="utf-8")
+    rows = dict((c["row_id"], c) for _n, c in read_review_xliff(xlf).rows)
+    assert rows["a"]["reviewer"] == "Murat Ospanov"
+    assert rows["b"]["reviewer"] == "" and rows["b"]["note"] == "ok"  # "translator" is a role, not a name

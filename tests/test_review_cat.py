@@ -386,6 +386,9 @@ def test_garbled_glossary_rows_are_refused(tmp_path):
     path.write_bytes(text.encode("cp1251", errors="replace").decode("cp1251").encode("utf-8"))
     with pytest.raises(InputError, match=r"people\.csv:2: column 'en': 'An\?bal G\?mez' has a \? inside the word"):
         read_glossary_file(path)
+    path.write_bytes(text.replace(",", ";").encode("cp1251", errors="replace"))  # as Excel saved it, read as such
+    with pytest.raises(InputError, match=r"people\.csv:2: column 'en': 'An\?bal G\?mez' has a \? inside the word"):
+        read_glossary_file(path)
 
 
 def test_unit_status_of_segmented_and_unapproved_units():

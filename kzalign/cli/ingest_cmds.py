@@ -44,9 +44,25 @@ def echo_ingest_report(rep: IngestReport) -> None:
                    "revisions. Nothing is dropped: 'kzalign items --revisions' lists them.")
         for item_id, where in rep.superseded_items[:10]:
             click.echo(f"    {item_id}: longer version from {where}")
+    if rep.corrected_items:
+        click.echo(f"  {plural(len(rep.corrected_items), 'item')} replaced by a corrected version (the old text kept "
+                   "as a revision).")
+        for item_id, where in rep.corrected_items[:10]:
+            click.echo(f"    {item_id}: corrected version from {where}")
+    if rep.flagged_decisions:
+        click.secho(f"  {plural(rep.flagged_decisions, 'review decision')} made on a text that changed "
+                    "marked for re-review: 'kzalign review decisions' shows them (column recheck).", fg="yellow")
+    if rep.mixed_script:
+        click.secho(f"Warning: {plural(len(rep.mixed_script), 'report')} with words mixing Cyrillic and Latin "
+                    "letters (ingested as written; glossary names in them are matched after folding):",
+                    fg="yellow", err=True)
+        for p in rep.mixed_script[:10]:
+            click.echo(f"  {p}", err=True)
     odd = {f: e for f, e in rep.encodings.items() if e != "utf-8"}
     for f, enc in odd.items():
         click.echo(f"  {f}: decoded as {_ENCODING_NAMES.get(enc, enc)}")
+    for w in rep.warnings:
+        click.secho(f"Warning: {w}", fg="yellow", err=True)
     if rep.skipped:
         click.secho(f"Skipped {plural(len(rep.skipped), 'bad input')}:", fg="yellow", err=True)
         for p in rep.skipped:
@@ -153,7 +169,7 @@ def report_cmd(db: str, out: str, glossary: GlossaryChoice) -> None:
     from kzalign.formats.guard import check_output
     from kzalign.stages.report import write_report
 
-    check_output(out, workspace=db)
+    check_output(out, workspace=db, glossaries=glossary.used)
     with open_workspace(db) as ws:
         stats = write_report(ws, out, glossary=glossary.glossary)
     click.echo(f"Wrote {stats.path}: {plural(stats.ru_items, 'Russian item')}, {plural(stats.links, 'link')}, "

@@ -152,14 +152,18 @@ def review_decisions_cmd(db: str, kind: str | None, history: bool, fmt: str) -> 
     if history:
         emit(df, fmt, table_columns=["kind", "row_id", "decided_at", "decision", "reviewer", "replaced_decision",
                                      "replaced_reviewer", "review_file"], max_width=40)
-    else:
-        emit(df, fmt, table_columns=["kind", "row_id", "decision", "reviewer", "decided_at", "reviewers",
-                                     "ru_text", "corrected_en"], max_width=40)
-    if fmt == "table" and not history:
+        if fmt == "table":
+            click.echo(f"{plural(len(df), 'decision')} recorded, {int((df['replaced_decision'] != '').sum())} "
+                       "replacing an earlier one", err=True)
+        return
+    flagged = int((df["recheck"] != "").sum())
+    emit(df, fmt, table_columns=["kind", "row_id", "decision", "reviewer", "decided_at", "reviewers", "ru_text",
+                                 "corrected_en", *(["recheck"] if flagged else [])], max_width=40)
+    if fmt == "table":
         click.echo(_decided(df["decision"].value_counts().to_dict(), "no decisions yet"), err=True)
-    elif fmt == "table":
-        click.echo(f"{plural(len(df), 'decision')} recorded, {int((df['replaced_decision'] != '').sum())} "
-                   "replacing an earlier one", err=True)
+        if flagged:
+            click.echo(f"{plural(flagged, 'decision')} to re-review: made on a text that was corrected since "
+                       "(column recheck); export the review again and decide those rows.", err=True)
 
 
 def _decided(by_decision: dict[str, int], empty: str) -> str:

@@ -134,6 +134,150 @@ def test_damaged_review_file_is_applied_or_refused_cleanly(seeds_linked_db: Path
                 assert _snapshot(ws) == before
 
 
+# -- hostile shapes (issue 26, findings 4 and 9): DTDs and entities, zip bombs, symlinks out of a folder -----
+XXE = '<!DOCTYPE x [<!ENTITY xxe SYSTEM "file:///etc/passwd"><!ENTITY a "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAA">]>'
+LAUGHS = '<!DOCTYPE x [<!ENTITY a "ha"><!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;"><!ENTITY c "&b;&b;&b;&b;&b;&b;&b;&b;">]>'
+
+
+def _docx_bytes(tmp: Path, dtd: str = "", bomb_mb: int = 0) -> bytes:
+    """A Word document (python-docx), with ``dtd`` put into word/document.xml, or a ``bomb_mb`` MB part of
+    zeros deflated to a few kB."""
+    import re
+    import zipfile
+
+    from docfiles import write_docx
+
+    src = write_docx(tmp / "src.docx", ["Посол Казахстана провёл встречу с депутатами Конгресса Мексики."])
+    out = tmp / "out.docx"
+    with zipfile.ZipFile(src) as zin, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zout:
+        for info in zin.infolist():
+            data = zin.read(info)
+            if dtd and info.filename == "word/document.xml":
+                data = re.sub(rb"(<\?xml[^>]*\?>)", lambda m: m.group(1) + dtd.encode(), data, count=1)
+                data = data.replace("Посол".encode(), b"&a;&xxe;" if b"xxe" in dtd.encode() else b"&c;")
+            zout.writestr(info, data)
+        if bomb_mb:
+            zout.writestr("word/media/zeros.bin", b"\0" * (bomb_mb * 2**20))
+    return out.read_bytes()
+
+
+def _feed(dtd: str) -> bytes:
+    return (f'<?xml version="1.0"?>{dtd}<rss version="2.0"><channel><title>MFA</title><item><title>Visit &a;</title>'
+            "<description>The Ambassador of Kazakhstan met members of the Mexican Congress on 24 February."
+            "</description></item></channel></rss>").encode()
+
+
+def _xhtml(dtd: str) -> bytes:
+    return (f'<?xml version="1.0"?>{dtd}<html xmlns="http://www.w3.org/1999/xhtml"><body><p>Visit &a;</p><p>The '
+            "Ambassador of Kazakhstan met members of the Mexican Congress on 24 February.</p></body></html>").encode()
+
+
+def test_hostile_xml_inputs_are_refused_naming_the_file(tmp_path: Path) -> None:
+    """DTDs with entities (external, internal, billion laughs) in DOCX, RSS and XHTML: refused with a message
+    naming the file and the entity; nothing is ingested, and no entity is ever expanded or kept literally."""
+    cases = {
+        "xxe.docx": _docx_bytes(tmp_path, XXE), "laughs.docx": _docx_bytes(tmp_path, LAUGHS),
+        "xxe.rss": _feed(XXE), "laughs.rss": _feed(LAUGHS), "xxe.html": _xhtml(XXE),
+        "plain-entity.html": b"<!DOCTYPE html [<!ENTITY a 'x'>]><html><body><p>Visit &a;</p></body></html>",
+    }
+    for name, data in cases.items():
+        with Workspace(tmp_path / f"{name}.db") as ws:
+            bad = tmp_path / name
+            bad.write_bytes(data)
+            try:
+                ingest_paths(ws, [bad])
+            except KzalignError as exc:
+                assert name in str(exc) and ("entity" in str(exc) or "DTD" in str(exc)), str(exc)
+            else:
+                raise AssertionError(f"{name} was ingested")
+            assert ws.items().empty
+
+
+def test_docx_zip_bomb_is_refused_before_unpacking(tmp_path: Path) -> None:
+    """A 40 MB part deflated to ~40 kB: refused from the ZIP directory alone (ratio), and by --max-file-mb
+    (what a document unpacks to) when the limit is lowered below its size."""
+    import tracemalloc
+
+    from kzalign.inputs.readers import ReadOptions, ReadResult, read_file
+
+    bomb = tmp_path / "bomb.docx"
+    bomb.write_bytes(_docx_bytes(tmp_path, bomb_mb=40))
+    assert bomb.stat().st_size < 2**20
+    res = ReadResult()
+    tracemalloc.start()
+    assert read_file(bomb, res, ReadOptions()) == []
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert peak < 10 * 2**20  # nothing was unpacked
+    assert "zip bomb" in res.problems[0].message and "bomb.docx" in res.problems[0].path
+    res = ReadResult()
+    assert read_file(bomb, res, ReadOptions(max_file_bytes=2**20)) == []
+    assert "--max-file-mb" in res.problems[0].message
+
+
+def test_review_files_with_a_dtd_are_refused_cleanly(seeds_linked_db: Path, tmp_path: Path) -> None:
+    """XLSX (a DOCTYPE in a sheet) and XLIFF (an internal entity in a target): a message naming the file,
+    no traceback, no literal ``&xxe;`` imported as a fix, the workspace as it was."""
+    import zipfile
+
+    db = tmp_path / "ws.db"
+    shutil.copy(seeds_linked_db, db)
+    with Workspace(db) as ws:
+        export_review(ws, tmp_path / "review.xlsx")
+        export_review(ws, tmp_path / "review.xlf", what="links")
+        before = _snapshot(ws)
+    bad_xlsx = tmp_path / "bad.xlsx"
+    with zipfile.ZipFile(tmp_path / "review.xlsx") as zin, zipfile.ZipFile(bad_xlsx, "w") as zout:
+        for info in zin.infolist():
+            data = zin.read(info)
+            if info.filename == "xl/worksheets/sheet1.xml":  # openpyxl writes no XML declaration
+                data = LAUGHS.replace("DOCTYPE x", "DOCTYPE worksheet").encode() + data
+            zout.writestr(info, data)
+    xlf = (tmp_path / "review.xlf").read_text(encoding="utf-8")
+    xlf = xlf.replace("?>", "?>" + XXE, 1).replace('state="needs-review-translation">', 'state="final">&xxe;', 1)
+    bad_xlf = tmp_path / "bad.xlf"
+    bad_xlf.write_text(xlf, encoding="utf-8")
+    for bad in (bad_xlsx, bad_xlf):
+        with Workspace(db) as ws:
+            try:
+                import_review(ws, bad)
+            except KzalignError as exc:
+                assert bad.name in str(exc) and ("DTD" in str(exc) or "entity" in str(exc)), str(exc)
+            else:
+                raise AssertionError(f"{bad.name} was imported")
+            assert _snapshot(ws) == before
+
+
+@FUZZ
+@given(st.lists(st.sampled_from(["inside", "outside", "dir-outside", "fifo", "dangling"]), min_size=1, max_size=5))
+def test_symlinks_and_pipes_in_an_input_folder_never_read_outside(kinds: list[str]) -> None:
+    """Whatever links a folder holds, only files inside it are read; the rest are skipped with a warning."""
+    import os
+
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp)
+        (root / "secret").mkdir()
+        (root / "secret" / "s.txt").write_bytes(DIGEST.replace(b"Ambassador", b"SECRET"))
+        news = root / "news"
+        news.mkdir()
+        (news / "a.txt").write_bytes(DIGEST)
+        for i, kind in enumerate(kinds):
+            link = news / f"l{i}.txt"
+            if kind == "inside":
+                link.symlink_to(news / "a.txt")
+            elif kind == "outside":
+                link.symlink_to(root / "secret" / "s.txt")
+            elif kind == "dir-outside":
+                (news / f"d{i}").symlink_to(root / "secret", target_is_directory=True)
+            elif kind == "fifo":
+                os.mkfifo(link)
+            else:
+                link.symlink_to(root / "missing.txt")
+        with Workspace(root / "ws.db") as ws:
+            rep = ingest_paths(ws, [news])
+            assert "SECRET" not in ws.items().to_json()
+        skipped = sum(k in ("outside", "fifo", "dangling") for k in kinds)
+        assert len(rep.warnings) == skipped
 # -- near-duplicate feeds (issue 26): the planner stays sound when shingles are crowded, and no text is lost --
 FEED_WORDS = ("the ambassador of kazakhstan met members of the congress of mexico to discuss trade investment "
               "culture education and the plan of cooperation for next year said the ministry on its website").split()

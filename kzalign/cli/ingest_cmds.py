@@ -61,6 +61,8 @@ def echo_ingest_report(rep: IngestReport) -> None:
     odd = {f: e for f, e in rep.encodings.items() if e != "utf-8"}
     for f, enc in odd.items():
         click.echo(f"  {f}: decoded as {_ENCODING_NAMES.get(enc, enc)}")
+    for w in rep.warnings:
+        click.secho(f"Warning: {w}", fg="yellow", err=True)
     if rep.skipped:
         click.secho(f"Skipped {plural(len(rep.skipped), 'bad input')}:", fg="yellow", err=True)
         for p in rep.skipped:
@@ -167,7 +169,7 @@ def report_cmd(db: str, out: str, glossary: GlossaryChoice) -> None:
     from kzalign.formats.guard import check_output
     from kzalign.stages.report import write_report
 
-    check_output(out, workspace=db)
+    check_output(out, workspace=db, glossaries=glossary.used)
     with open_workspace(db) as ws:
         stats = write_report(ws, out, glossary=glossary.glossary)
     click.echo(f"Wrote {stats.path}: {plural(stats.ru_items, 'Russian item')}, {plural(stats.links, 'link')}, "

@@ -54,6 +54,8 @@ class IngestReport:
     encodings: dict[str, str] = field(default_factory=dict)
     formats: dict[str, int] = field(default_factory=dict)
     skipped: list[Problem] = field(default_factory=list)
+    #: Inputs skipped without failing (a symlink leading out of an input folder) and other notes to show.
+    warnings: list[Problem] = field(default_factory=list)
     item_ids: list[str] = field(default_factory=list)
     superseded_items: list[tuple[str, str]] = field(default_factory=list)
     #: Reports holding words that mix Cyrillic and Latin look-alike letters (ingested as written; names in them
@@ -74,8 +76,9 @@ def read_inputs(
 
 
 def _read_all(paths: Sequence[str | Path], progress: ProgressCallback | None, opts: ReadOptions) -> ReadResult:
-    files, problems = collect_files(paths)
-    res = ReadResult(problems=problems, files=len(files))
+    warnings: list[Problem] = []
+    files, problems = collect_files(paths, warnings)
+    res = ReadResult(problems=problems, files=len(files), warnings=warnings)
     if files and not loaded():
         report(progress, "loading language model", 0, 0)  # the CLI shows a spinner until "read" starts
         preload()
@@ -101,7 +104,7 @@ def ingest_paths(
     if not paths:
         raise InputError("no input paths given")
     res = _read_all(paths, progress, options or ReadOptions())
-    rep = IngestReport(files=res.files, read=len(res.items), encodings=res.encodings,
+    rep = IngestReport(files=res.files, read=len(res.items), encodings=res.encodings, warnings=res.warnings,
                        mixed_script=mixed_script_warnings(res.items))
     for kind in res.formats.values():
         rep.formats[kind] = rep.formats.get(kind, 0) + 1

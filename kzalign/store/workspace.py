@@ -212,6 +212,12 @@ def busy_timeout() -> float:
         return DEFAULT_BUSY_TIMEOUT
 
 
+def _writable(path: Path) -> bool:
+    """Whether this process may write ``path`` and create SQLite's -wal/-shm files beside it (False on a
+    read-only file system too, even for root)."""
+    return os.access(path, os.W_OK) and os.access(path.parent, os.W_OK | os.X_OK)
+
+
 def _is_busy(exc: sqlite3.OperationalError) -> bool:
     return "locked" in str(exc) or "busy" in str(exc)
 
@@ -231,13 +237,14 @@ class Workspace:
             raise WorkspaceError(f"{self.path}: is a folder, not a workspace file")
         if self.path.parent and not self.path.parent.exists():
             self.path.parent.mkdir(parents=True, exist_ok=True)
-        try:  # statements wait briefly for locks; write transactions wait longer in _begin()
-            self.conn = sqlite3.connect(str(self.path), isolation_level=None, timeout=min(self.timeout, 5.0))
-        except sqlite3.Error as exc:
-            raise WorkspaceError(f"{self.path}: cannot open the workspace ({exc})") from exc
+        #: True when the file or its folder cannot be written (a read-only file system, a shared copy): the
+        #: workspace is opened read-only, so reading commands work and writing ones say why they cannot.
+        self.read_only = self.path.exists() and not _writable(self.path)
+        self.conn = self._connect()
         try:
             self.conn.execute("PRAGMA foreign_keys = ON")
-            self._set_wal()
+            if not self.read_only:
+                self._set_wal()
             self._init_schema()
         except BaseException as exc:
             self.conn.close()
@@ -248,6 +255,30 @@ class Workspace:
             raise
 
     # -- lifecycle ---------------------------------------------------------------------------
+    def _connect(self) -> sqlite3.Connection:
+        """Open the file: read-write, or for a read-only workspace ``mode=ro`` (``immutable=1`` when SQLite
+        cannot even make its shared-memory file beside it and no write-ahead log is pending)."""
+        # statements wait briefly for locks; write transactions wait longer in _begin()
+        timeout = min(self.timeout, 5.0)
+        try:
+            if not self.read_only:
+                return sqlite3.connect(str(self.path), isolation_level=None, timeout=timeout)
+            uri = self.path.resolve().as_uri().replace("file://", "file:", 1).replace("?", "%3f").replace("#", "%23")
+            conn = sqlite3.connect(f"{uri}?mode=ro", uri=True, isolation_level=None, timeout=timeout)
+            try:
+                conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+                return conn
+            except sqlite3.OperationalError:
+                conn.close()
+                wal = self.path.with_name(self.path.name + "-wal")
+                if wal.exists() and wal.stat().st_size > 0:
+                    raise WorkspaceError(f"{self.path}: read-only, and its last changes are still in {wal.name}, "
+                                         "which SQLite cannot read without writing; open it once where it can be "
+                                         "written (any kzalign command) to fold them in") from None
+                return sqlite3.connect(f"{uri}?mode=ro&immutable=1", uri=True, isolation_level=None, timeout=timeout)
+        except sqlite3.Error as exc:
+            raise WorkspaceError(f"{self.path}: cannot open the workspace ({exc})") from exc
+
     def _set_wal(self) -> None:
         """WAL mode (persistent in the file): readers never block on a writer."""
         if self.conn.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
@@ -270,6 +301,11 @@ class Workspace:
                                  f"(v{SCHEMA_VERSION}); upgrade kzalign")
         if version == SCHEMA_VERSION:
             return
+        if self.read_only:
+            what = "is empty, not a kzalign workspace" if version is None else (
+                f"has schema v{version} and this kzalign needs v{SCHEMA_VERSION}; open it once where it can be "
+                "written to upgrade it")
+            raise WorkspaceError(f"{self.path}: read-only workspace that {what}")
         with self.transaction() as conn:
             version = self._schema_version()  # another process may have done it while we waited
             if version == SCHEMA_VERSION:
@@ -327,6 +363,9 @@ class Workspace:
                 self.conn.execute("COMMIT")
 
     def _begin(self) -> None:
+        if self.read_only:
+            raise WorkspaceError(f"{self.path}: the workspace is read-only (the file or its folder cannot be "
+                                 "written); this command changes it: copy it somewhere writable, or use --db")
         self._retry(lambda: self.conn.execute("BEGIN IMMEDIATE"))
 
     def _retry(self, op: Callable[[], object]) -> None:

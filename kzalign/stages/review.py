@@ -140,6 +140,8 @@ def proposals(ws: Workspace, what: str = "all", glossary: Glossary | None = None
         d = dec.get((r["kind"], r["row_id"]), {})
         for col in EDITABLE:
             r[col] = d.get(col, "")
+        if d.get("recheck"):  # decided on a text corrected since: the reviewer sees why to decide it again
+            r["flags"] = "; ".join(f for f in (str(r.get("flags") or ""), f"re-review: {d['recheck']}") if f)
     return rows
 
 

@@ -414,7 +414,7 @@ def test_quote_that_swallows_rows_is_named(filled, tmp_path):
     lines[4] = lines[4].replace(",", '",', 1)
     (tmp_path / "q.csv").write_bytes("\r\n".join(lines).encode("utf-8"))
     before = _state(filled)
-    with pytest.raises(InputError, match=r"q\.csv:4: \d+ cells but 16 columns in the header"):
+    with pytest.raises(InputError, match=r"q\.csv:4: \d+ cells but 17 columns in the header"):
         import_review(filled, tmp_path / "q.csv")
     assert _state(filled) == before
 

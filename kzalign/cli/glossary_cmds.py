@@ -141,9 +141,10 @@ def list_cmd(glossary: GlossaryChoice, kind: str | None, status: str | None, fmt
 
 @glossary_group.command("export")
 @glossary_option
-@click.option("--format", "fmt", type=click.Choice(["tbx", "omegat", "csv"]), required=True,
-              help="tbx: TBX-Basic (TBX v3) for Trados, memoQ, Phrase, OmegaT; omegat: OmegaT's tab-separated "
-                   "glossary (no header; name it .txt or .utf8); csv: the glossary columns.")
+@click.option("--format", "fmt", type=click.Choice(["tbx", "tbx2", "omegat", "csv"]), required=True,
+              help="tbx: TBX-Basic as TBX v3 (ISO 30042:2019); tbx2: TBX-Basic 2.0 (martif), what most CAT "
+                   "tools (Trados MultiTerm, memoQ, OmegaT) and translate-toolkit read; omegat: OmegaT's "
+                   "tab-separated glossary (no header; name it .txt or .utf8); csv: the glossary columns.")
 @click.option("--out", required=True, type=click.Path(dir_okay=False), help="File to write.")
 @click.option("--source-lang", default="ru", show_default=True, help="Language code of the Russian terms (e.g. ru-RU).")
 @click.option("--target-lang", default="en", show_default=True, help="Language code of the English terms (e.g. en-GB).")
@@ -151,7 +152,8 @@ def export_cmd(glossary: GlossaryChoice, fmt: str, out: str, source_lang: str, t
     """Write the glossary as terminology a CAT tool imports.
 
     \b
-    TBX: approved forms are preferred terms, variants admitted, forbidden spellings deprecated.
+    TBX: approved forms are preferred terms, variants admitted, forbidden spellings deprecated
+    (tbx2 when a tool refuses the TBX v3 root).
     OmegaT: one line per approved form and per variant; forbidden spellings in the comment.
 
     Example: kzalign glossary export --format tbx --out names.tbx --target-lang en-GB

@@ -53,7 +53,7 @@ from kzalign.glossary.entries import (
     validate_entries,
 )
 from kzalign.glossary.explain import explain_lines
-from kzalign.glossary.export import FORMATS, export_glossary, glossary_omegat, glossary_tbx
+from kzalign.glossary.export import FORMATS, export_glossary, glossary_omegat, glossary_tbx, glossary_tbx2
 from kzalign.glossary.extract import CANDIDATE_COLUMNS, extract_candidates, extract_to_file, write_candidates
 from kzalign.glossary.load import load_glossary
 from kzalign.glossary.locations import (
@@ -80,7 +80,7 @@ __all__ = [
     "legacy_glossary_hint", "remove_from_glossary",
     "default_glossary_location", "default_glossary_paths", "entry_row", "explain_lines", "export_glossary",
     "extract_candidates", "extract_to_file", "glossary_files", "glossary_omegat", "glossary_table",
-    "glossary_tbx", "load_glossary", "looks_foreign", "merge_candidates", "name_keys", "new_entry",
+    "glossary_tbx", "glossary_tbx2", "load_glossary", "looks_foreign", "merge_candidates", "name_keys", "new_entry",
     "read_glossary_file", "recover_latin", "refuse_bundled", "ru_forms", "ru_nominative", "ru_norms",
     "seed_folder", "target_file", "translit_names", "unknown_name_key", "user_glossary_dir",
     "validate_entries", "write_candidates",

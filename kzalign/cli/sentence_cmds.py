@@ -178,8 +178,11 @@ def eval_sentences_cmd(gold_dir: str, encoder_name: str | None, max_side: int | 
     enc = _encoder(encoder_name)
     res = eval_sentence_alignment(gold_dir, enc, _params(enc, max_side, overlaps))
     if as_json:
-        click.echo(json.dumps({"strict": res["strict"], "lax": res["lax"]}))
+        click.echo(json.dumps({k: res[k] for k in ("strict", "lax", "confusion", "docs")}))
         return
     click.echo(f"{res['docs']} documents")
     scores: dict[str, dict[str, float]] = {k: dict(res[k]) for k in ("strict", "lax")}  # type: ignore[call-overload]
     echo_table([{"": k, **{m: f"{v:.4f}" for m, v in scores[k].items()}} for k in ("strict", "lax")])
+    click.echo("groups by type (correct = predicted exactly as in the gold; missed = gold groups not predicted):")
+    conf: dict[str, dict[str, int]] = res["confusion"]  # type: ignore[assignment]
+    echo_table([{"type": t, **row} for t, row in conf.items()])

@@ -41,6 +41,8 @@ class AlignConfig:
     coarse_factor: int = 4  # sentences per block at each coarser level
     band: int = 64  # half-width (sentences) of the fine band around the projected coarse path
     background: int = 64  # sentences sampled from the other side for the background similarity
+    size_power: float = 1.0  # a group weighs 2·((a+b)/2)**size_power: 1 per sentence, 0 once per group (splits win)
+    margin: float = 0.0  # share of the local neighbour margin (Bertalign's) in a group's baseline; rest: background
 
 
 DEFAULT_CONFIG = AlignConfig()
@@ -164,6 +166,7 @@ def dp_band(ru: Side, en: Side, lo: np.ndarray, hi: np.ndarray, cfg: AlignConfig
         arg = np.full(j1 - j0 + 1, -1, dtype=np.int8)
         if i == 0 and j0 == 0:
             cand[0] = 0.0
+        near: dict[int, tuple[int, np.ndarray]] = {}  # per RU run length a: cosines of the run with EN sentences
         for t, (a, b) in enumerate(types):
             if a > i:
                 continue
@@ -172,15 +175,12 @@ def dp_band(ru: Side, en: Side, lo: np.ndarray, hi: np.ndarray, cfg: AlignConfig
             if s0 > s1:
                 continue
             prev = best[i - a][s0 - b - plo : s1 - b - plo + 1]
+            if cfg.margin and b and a not in near:
+                near[a] = _run_to_sentences(ru, en, i, a, plo, phi + cfg.max_side)
             if b == 0:
                 tot = prev - skip
             else:
-                e = slice(s0 - b, s1 - b + 1)
-                cos = en.spans[b - 1][e] @ ru.spans[a - 1][i - a]
-                z = (cos - 0.5 * (ru.back[a - 1][i - a] + en.back[b - 1][e])) / scale
-                lr = np.abs(np.log((en.lens[b - 1][e] + 10.0) / (ratio * ru.lens[a - 1][i - a] + 10.0)))
-                pen = cfg.merge * (a + b - 2) + (cfg.many if a > 1 and b > 1 else 0.0)
-                tot = prev + (a + b) * (z - cfg.floor - cfg.len_weight * lr) - pen
+                tot = prev + bead_values(ru, en, i, a, b, s0 - b, s1 - b + 1, cfg, scale, ratio, near)
             seg = cand[s0 - j0 : s1 - j0 + 1]
             better = tot > seg
             seg[better] = tot[better]
@@ -203,6 +203,58 @@ def dp_band(ru: Side, en: Side, lo: np.ndarray, hi: np.ndarray, cfg: AlignConfig
         beads.append(Bead(list(range(i, i + a)), list(range(j, j + b)), score))
     beads.reverse()
     return beads
+
+
+def _run_to_sentences(ru: Side, en: Side, i: int, a: int, lo: int, hi: int) -> tuple[int, np.ndarray]:
+    """Cosines of the RU run (a sentences ending before i) with EN sentences lo-1 .. hi (padded: offset, values)."""
+    x0, x1 = max(lo - 1, 0), min(hi + 1, en.n)
+    return x0, en.spans[0][x0:x1] @ ru.spans[a - 1][i - a]
+
+
+def _pick(vals: tuple[int, np.ndarray], idx: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """Values at sentence indices ``idx`` (0 outside 0..n-1) and whether each index is inside."""
+    x0, v = vals
+    ok = (idx >= 0) & (idx < n)
+    return np.where(ok, v[np.clip(idx - x0, 0, len(v) - 1)], 0.0), ok
+
+
+def local_margin(ru: Side, en: Side, i: int, a: int, b: int, cols: np.ndarray, near: tuple[int, np.ndarray],
+                 ru_nb: np.ndarray, fallback: np.ndarray) -> np.ndarray:
+    """Mean cosine of each group with the sentences just outside it on the other side (Bertalign's margin).
+
+    ``near``: the RU run's cosines with EN sentences; ``ru_nb``: (len(cols), 2) cosines of each EN run with
+    RU sentences i-a-1 and i. A group with no neighbour on either side falls back to ``fallback``.
+    """
+    left, okl = _pick(near, cols - 1, en.n)
+    right, okr = _pick(near, cols + b, en.n)
+    n_en = okl.astype(float) + okr
+    en_nb = (left + right) / np.maximum(n_en, 1)
+    okl2, okr2 = i - a - 1 >= 0, i < ru.n
+    n_ru = float(okl2) + float(okr2)
+    ru_side = (ru_nb[:, 0] * okl2 + ru_nb[:, 1] * okr2) / max(n_ru, 1)
+    both = np.where(n_en > 0, 0.5 * (en_nb + ru_side), ru_side) if n_ru else np.where(n_en > 0, en_nb, fallback)
+    return both
+
+
+def bead_values(ru: Side, en: Side, i: int, a: int, b: int, e0: int, e1: int, cfg: AlignConfig, scale: float,
+                ratio: float, near: dict[int, tuple[int, np.ndarray]]) -> np.ndarray:
+    """Values of the groups RU[i-a:i] with EN[e:e+b] for e in e0..e1-1 (see :func:`dp_band`)."""
+    e = slice(e0, e1)
+    span = en.spans[b - 1][e]
+    back = 0.5 * (ru.back[a - 1][i - a] + en.back[b - 1][e])
+    if cfg.margin:
+        nb_vecs = ru.spans[0][[max(i - a - 1, 0), min(i, ru.n - 1)]]
+        sims = span @ np.vstack([ru.spans[a - 1][i - a], nb_vecs]).T
+        cos = sims[:, 0]
+        nb = local_margin(ru, en, i, a, b, np.arange(e0, e1), near[a], sims[:, 1:], back)
+        base = cfg.margin * nb + (1.0 - cfg.margin) * back
+    else:
+        cos = span @ ru.spans[a - 1][i - a]
+        base = back
+    z = (cos - base) / scale
+    lr = np.abs(np.log((en.lens[b - 1][e] + 10.0) / (ratio * ru.lens[a - 1][i - a] + 10.0)))
+    pen = cfg.merge * (a + b - 2) + (cfg.many if a > 1 and b > 1 else 0.0)
+    return 2.0 * ((a + b) / 2.0) ** cfg.size_power * (z - cfg.floor - cfg.len_weight * lr) - pen
 
 
 # -- coarse to fine -------------------------------------------------------------------------------

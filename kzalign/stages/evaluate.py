@@ -120,6 +120,38 @@ def score_sentence_alignment(gold_list: list[Alignment], test_list: list[Alignme
     }
 
 
+#: Group types of the confusion report, in report order (``group_type`` names them).
+GROUP_TYPES = ("1-1", "1-2", "2-1", "1-0/0-1", "1-n", "many-to-many")
+
+
+def group_type(src: list[int], tgt: list[int]) -> str:
+    """Type of one alignment group: 1-1, 1-2, 2-1, 1-0/0-1 (a skip), 1-n (1:3+ or 3+:1) or many-to-many (2:2 …)."""
+    a, b = len(src), len(tgt)
+    if a == 0 or b == 0:
+        return "1-0/0-1"
+    if (a, b) in ((1, 1), (1, 2), (2, 1)):
+        return f"{a}-{b}"
+    return "1-n" if min(a, b) == 1 else "many-to-many"
+
+
+def group_confusion(gold_list: list[Alignment], test_list: list[Alignment]) -> dict[str, dict[str, int]]:
+    """Per group type: gold groups, predicted groups, predicted ones exactly in the gold (correct), gold ones not
+    predicted exactly (missed) — the diagnostic behind strict F1 (which types are over- or under-predicted)."""
+    out = {t: {"gold": 0, "predicted": 0, "correct": 0, "missed": 0} for t in GROUP_TYPES}
+    for gold, test in zip(gold_list, test_list, strict=True):
+        gold_set = {(tuple(x), tuple(y)) for x, y in gold if len(x) or len(y)}
+        test_set = {(tuple(x), tuple(y)) for x, y in test if len(x) or len(y)}
+        for g in gold_set:
+            row = out[group_type(list(g[0]), list(g[1]))]
+            row["gold"] += 1
+            row["missed"] += g not in test_set
+        for t in test_set:
+            row = out[group_type(list(t[0]), list(t[1]))]
+            row["predicted"] += 1
+            row["correct"] += t in gold_set
+    return out
+
+
 def read_sentalign_dir(gold_dir: str | Path) -> list[tuple[str, list[str], list[str], Alignment]]:
     """Documents of a vecalign-format gold folder: (name, ru lines, en lines, gold) sorted by name."""
     from kzalign.core.errors import InputError
@@ -164,6 +196,7 @@ def eval_sentence_alignment(gold_dir: str | Path, encoder: object, params: objec
     for _name, ru, en, _gold in docs:
         tests.append([(b.ru, b.en) for b in align_texts(ru, en, vec, params)])  # type: ignore[arg-type]
     scores: dict[str, object] = dict(score_sentence_alignment([d[3] for d in docs], tests))
+    scores["confusion"] = group_confusion([d[3] for d in docs], tests)
     scores["docs"] = len(docs)
     return scores
 

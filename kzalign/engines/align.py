@@ -43,6 +43,14 @@ class AlignConfig:
     background: int = 64  # sentences sampled from the other side for the background similarity
     size_power: float = 1.0  # a group weighs 2·((a+b)/2)**size_power: 1 per sentence, 0 once per group (splits win)
     margin: float = 0.0  # share of the local neighbour margin (Bertalign's) in a group's baseline; rest: background
+    # loose translations (literary: many splits and many-to-many groups) are detected from the first pass and
+    # re-aligned with ``loose`` (a group scored once, against its neighbours: averaging must not win merges)
+    detect: bool = True
+    loose_many: int = 3  # first-pass many-to-many groups (2:2, 2:3, 3:2) that mark a pair as loose …
+    loose_share: float = 0.03  # … when they are also at least this share of its groups
+    loose: tuple[tuple[str, float], ...] = (("size_power", 0.0), ("margin", 0.6), ("floor", 0.15), ("skip", 1.6),
+                                            ("merge", 0.35), ("many", 0.2), ("len_weight", 0.58))
+    guide_band: int = 8  # half-width of the band around the first-pass path that the second pass searches
 
 
 DEFAULT_CONFIG = AlignConfig()
@@ -80,7 +88,8 @@ def normalize(x: np.ndarray) -> np.ndarray:
 
 def make_side(vectors: np.ndarray, lengths: np.ndarray, max_side: int,
               overlaps: Mapping[int, np.ndarray] | None = None) -> Side:
-    """Span vectors and lengths of one side; runs without an encoded overlap vector use the normalised mean."""
+    """Span vectors and lengths of one side; runs without an encoded overlap vector (no matrix for that length,
+    or a NaN row: the cascade encodes only some runs) use the normalised mean of their sentence vectors."""
     vectors = normalize(vectors) if len(vectors) else np.zeros((0, max(vectors.shape[-1], 1)), np.float32)
     n, dim = vectors.shape
     csum = np.vstack([np.zeros((1, dim), np.float32), np.cumsum(vectors, axis=0, dtype=np.float32)])
@@ -92,7 +101,15 @@ def make_side(vectors: np.ndarray, lengths: np.ndarray, max_side: int,
         ln = np.zeros(n)
         if cnt:
             given = (overlaps or {}).get(k) if k > 1 else vectors
-            mat[:cnt] = normalize(given[:cnt]) if given is not None else normalize(csum[k:] - csum[:cnt])
+            mean = normalize(csum[k:] - csum[:cnt]) if given is None or k > 1 else None
+            if given is None:
+                mat[:cnt] = mean
+            else:
+                given = np.asarray(given[:cnt], dtype=np.float32)
+                missing = np.isnan(given).any(axis=1)
+                mat[:cnt] = normalize(np.where(missing[:, None], 0.0, given))
+                if missing.any() and mean is not None:
+                    mat[:cnt][missing] = mean[missing]
             ln[:cnt] = lcum[k:] - lcum[:cnt] + (k - 1)
         spans.append(mat)
         lens.append(ln)
@@ -246,7 +263,7 @@ def bead_values(ru: Side, en: Side, i: int, a: int, b: int, e0: int, e1: int, cf
         nb_vecs = ru.spans[0][[max(i - a - 1, 0), min(i, ru.n - 1)]]
         sims = span @ np.vstack([ru.spans[a - 1][i - a], nb_vecs]).T
         cos = sims[:, 0]
-        nb = local_margin(ru, en, i, a, b, np.arange(e0, e1), near[a], sims[:, 1:], back)
+        nb = local_margin(ru, en, i, a, b, np.arange(e0, e1), near[a], sims[:, 1:3], back)
         base = cfg.margin * nb + (1.0 - cfg.margin) * back
     else:
         cos = span @ ru.spans[a - 1][i - a]
@@ -255,6 +272,38 @@ def bead_values(ru: Side, en: Side, i: int, a: int, b: int, e0: int, e1: int, cf
     lr = np.abs(np.log((en.lens[b - 1][e] + 10.0) / (ratio * ru.lens[a - 1][i - a] + 10.0)))
     pen = cfg.merge * (a + b - 2) + (cfg.many if a > 1 and b > 1 else 0.0)
     return 2.0 * ((a + b) / 2.0) ** cfg.size_power * (z - cfg.floor - cfg.len_weight * lr) - pen
+
+
+# -- the cascade: encode only the runs that decide the groups in doubt ---------------------------------
+def in_doubt(bead: Bead) -> bool:
+    """Whether a group's decision rests on averaged vectors: a skip, or several sentences on one side."""
+    return len(bead.ru) != 1 or len(bead.en) != 1
+
+
+def doubtful_runs(beads: list[Bead], n: int, m: int, max_side: int) -> tuple[set[tuple[int, int]], set[tuple[int, int]]]:
+    """Runs (start, length ≥ 2) of the RU and EN side whose encoded vectors re-decide the groups in doubt.
+
+    A group is in doubt when it is a skip or has several sentences on a side; the groups beside a skip are
+    too (the skipped sentence may belong to them). For each, the runs of its two sides as they are and
+    grown or shrunk by one sentence at either end: the alternatives the DP weighs against it.
+    """
+    runs: tuple[set[tuple[int, int]], set[tuple[int, int]]] = (set(), set())
+    pos = [(0, 0)]
+    for b in beads:
+        pos.append((pos[-1][0] + len(b.ru), pos[-1][1] + len(b.en)))
+    doubt = [in_doubt(b) for b in beads]
+    for k, b in enumerate(beads):
+        if not (b.ru and b.en):
+            doubt[max(k - 1, 0)] = doubt[min(k + 1, len(beads) - 1)] = True
+    for k, b in enumerate(beads):
+        if not doubt[k] or not (b.ru and b.en):
+            continue
+        for side, size, total in ((0, len(b.ru), n), (1, len(b.en), m)):
+            s0, s1 = pos[k][side], pos[k][side] + size
+            for lo, hi in ((s0, s1), (s0 - 1, s1), (s0, s1 + 1), (s0 + 1, s1), (s0, s1 - 1)):
+                if lo >= 0 and hi <= total and 2 <= hi - lo <= max_side:
+                    runs[side].add((lo, hi - lo))
+    return runs
 
 
 # -- coarse to fine -------------------------------------------------------------------------------
@@ -287,20 +336,25 @@ def project_band(beads: list[Bead], f: int, n: int, m: int, width: int) -> tuple
     return lo, hi
 
 
-def search(ru: Side, en: Side, cfg: AlignConfig, scale: float, ratio: float) -> list[Bead]:
-    """Full DP on small pairs; on large ones align blocks first (recursively) and search a band around that."""
+def search(ru: Side, en: Side, cfg: AlignConfig, scale: float, ratio: float,
+           guide: list[Bead] | None = None) -> list[Bead]:
+    """Full DP on small pairs; on large ones align blocks first (recursively) and search a band around that.
+
+    ``guide``: a path of an earlier pass over the same sentences; the search keeps to a narrow band around it.
+    """
     n, m = ru.n, en.n
     if (n + 1) * (m + 1) <= cfg.full_cells or min(n, m) < 2 * cfg.coarse_factor:
         return dp_band(ru, en, np.zeros(n + 1, np.int64), np.full(n + 1, m, np.int64), cfg, scale, ratio)
-    f = cfg.coarse_factor
-    coarse_cfg = replace(cfg, max_side=2, max_total=3)
-    (rv, rl), (ev, el) = _blocks(ru, f), _blocks(en, f)
-    cru, cen = make_side(rv, rl, 2), make_side(ev, el, 2)
-    cscale, _ = calibrate(cru, cen, coarse_cfg)
-    coarse = search(cru, cen, coarse_cfg, cscale, ratio)
-    width = cfg.band
+    f, width = 1, cfg.guide_band
+    if guide is None:
+        f, width = cfg.coarse_factor, cfg.band
+        coarse_cfg = replace(cfg, max_side=2, max_total=3, margin=0.0)
+        (rv, rl), (ev, el) = _blocks(ru, f), _blocks(en, f)
+        cru, cen = make_side(rv, rl, 2), make_side(ev, el, 2)
+        cscale, _ = calibrate(cru, cen, coarse_cfg)
+        guide = search(cru, cen, coarse_cfg, cscale, ratio)
     for _ in range(3):  # a path that runs along the band's edge may want to leave it: widen and search again
-        lo, hi = project_band(coarse, f, n, m, width)
+        lo, hi = project_band(guide, f, n, m, width)
         beads = dp_band(ru, en, lo, hi, cfg, scale, ratio)
         if not touches_edge(beads, lo, hi, m):
             break
@@ -320,16 +374,42 @@ def touches_edge(beads: list[Bead], lo: np.ndarray, hi: np.ndarray, m: int, marg
 
 def align_sentences(ru_vecs: np.ndarray, en_vecs: np.ndarray, ru_lens: np.ndarray, en_lens: np.ndarray,
                     cfg: AlignConfig = DEFAULT_CONFIG, ru_overlaps: Mapping[int, np.ndarray] | None = None,
-                    en_overlaps: Mapping[int, np.ndarray] | None = None) -> list[Bead]:
+                    en_overlaps: Mapping[int, np.ndarray] | None = None, guide: list[Bead] | None = None
+                    ) -> list[Bead]:
     """Beads (1:1 … many-to-many, and 1:0 / 0:1 skips) covering every sentence of both sides once, in order.
 
     ``*_vecs``: normalised sentence vectors; ``*_lens``: their character lengths; ``*_overlaps``: optional
-    encoded vectors of runs of k consecutive sentences ({k: (n-k+1, dim)}), else means are used.
+    encoded vectors of runs of k consecutive sentences ({k: (n-k+1, dim)}, NaN rows: not encoded), else means
+    are used; ``guide``: an earlier pass's path to search around. A pair whose first pass looks like a loose
+    translation (:func:`is_loose`) is aligned again with :func:`loose_config`.
     """
+    return align_pair(ru_vecs, en_vecs, ru_lens, en_lens, cfg, ru_overlaps, en_overlaps, guide)[0]
+
+
+def align_pair(ru_vecs: np.ndarray, en_vecs: np.ndarray, ru_lens: np.ndarray, en_lens: np.ndarray,
+               cfg: AlignConfig = DEFAULT_CONFIG, ru_overlaps: Mapping[int, np.ndarray] | None = None,
+               en_overlaps: Mapping[int, np.ndarray] | None = None, guide: list[Bead] | None = None
+               ) -> tuple[list[Bead], AlignConfig]:
+    """:func:`align_sentences`, and the setting that produced the beads (``cfg`` or its loose setting)."""
     n, m = len(ru_vecs), len(en_vecs)
     if n == 0 or m == 0:
-        return [Bead([i], [], 0.0) for i in range(n)] + [Bead([], [j], 0.0) for j in range(m)]
+        return [Bead([i], [], 0.0) for i in range(n)] + [Bead([], [j], 0.0) for j in range(m)], cfg
     ru = make_side(ru_vecs, ru_lens, cfg.max_side, ru_overlaps)
     en = make_side(en_vecs, en_lens, cfg.max_side, en_overlaps)
     scale, ratio = calibrate(ru, en, cfg)
-    return search(ru, en, cfg, scale, ratio)
+    beads = search(ru, en, cfg, scale, ratio, guide)
+    if cfg.detect and is_loose(beads, cfg):
+        cfg = loose_config(cfg)
+        beads = search(ru, en, cfg, scale, ratio, beads)
+    return beads, cfg
+
+
+def is_loose(beads: list[Bead], cfg: AlignConfig) -> bool:
+    """Whether a first-pass alignment marks a loose translation: many many-to-many groups (see AlignConfig)."""
+    many = sum(1 for b in beads if len(b.ru) > 1 and len(b.en) > 1)
+    return many >= cfg.loose_many and many >= cfg.loose_share * len(beads)
+
+
+def loose_config(cfg: AlignConfig) -> AlignConfig:
+    """The setting for loose translations: ``cfg`` with its ``loose`` overrides, detection off."""
+    return replace(cfg, detect=False, **dict(cfg.loose))

@@ -10,7 +10,7 @@ import pytest
 from click.testing import CliRunner
 
 from kzalign.core.errors import InputError
-from kzalign.engines.align import DEFAULT_CONFIG, Bead, align_sentences
+from kzalign.engines.align import DEFAULT_CONFIG, Bead, align_sentences, is_loose
 from kzalign.stages.evaluate import (
     eval_sentence_alignment,
     parse_alignment_line,
@@ -79,20 +79,32 @@ def test_coarse_to_fine_search_matches_the_full_dp_on_a_long_pair():
     rng = np.random.default_rng(3)
     spec = [SPEC[k % len(SPEC)] for k in range(160)]  # ~200 sentences a side
     ru, en, rl, el = _synthetic_pair(rng, spec)
-    banded = align_sentences(ru, en, rl, el, replace(DEFAULT_CONFIG, full_cells=1000))
-    full = align_sentences(ru, en, rl, el, replace(DEFAULT_CONFIG, full_cells=10**9))
-    assert [(b.ru, b.en) for b in banded] == [(b.ru, b.en) for b in full] == _expected(spec)
+    # ten 2:2 groups mark this pair as a loose translation; the news setting (detection off) recovers it exactly
+    for detect in (False, True):
+        banded = align_sentences(ru, en, rl, el, replace(DEFAULT_CONFIG, full_cells=1000, detect=detect))
+        full = align_sentences(ru, en, rl, el, replace(DEFAULT_CONFIG, full_cells=10**9, detect=detect))
+        assert [(b.ru, b.en) for b in banded] == [(b.ru, b.en) for b in full]
+    assert [(b.ru, b.en) for b in align_sentences(ru, en, rl, el, replace(DEFAULT_CONFIG, full_cells=1000,
+                                                                          detect=False))] == _expected(spec)
 
 
 def test_coarse_to_fine_search_crosses_a_long_untranslated_stretch():
     rng = np.random.default_rng(5)
     spec = [SPEC[k % len(SPEC)] for k in range(60)] + [(0, 1)] * 40 + [SPEC[k % len(SPEC)] for k in range(60)]
     ru, en, rl, el = _synthetic_pair(rng, spec)
-    banded = [(b.ru, b.en) for b in align_sentences(ru, en, rl, el, replace(DEFAULT_CONFIG, full_cells=1000))]
-    full = [(b.ru, b.en) for b in align_sentences(ru, en, rl, el, replace(DEFAULT_CONFIG, full_cells=10**9))]
+    news = replace(DEFAULT_CONFIG, detect=False)
+    banded = [(b.ru, b.en) for b in align_sentences(ru, en, rl, el, replace(news, full_cells=1000))]
+    full = [(b.ru, b.en) for b in align_sentences(ru, en, rl, el, replace(news, full_cells=10**9))]
     assert banded == full
     assert sum(b in banded for b in _expected(spec)) >= 0.95 * len(spec)
     assert all(b in banded for b in _expected(spec)[60:100])  # the 40 untranslated EN sentences are skipped
+    # the pair's 2:2 groups mark it loose; the loose pass keeps the stretch skipped (only its ends may join groups)
+    assert is_loose(align_sentences(ru, en, rl, el, news), DEFAULT_CONFIG)
+    loose = [(b.ru, b.en) for b in align_sentences(ru, en, rl, el, replace(DEFAULT_CONFIG, full_cells=1000))]
+    assert sum(b in loose for b in _expected(spec)[60:100]) >= 30
+    unpinned = replace(DEFAULT_CONFIG, full_cells=1000, loose=DEFAULT_CONFIG.loose + (("keep_skips", 10**6),))
+    assert sum(b in [(x.ru, x.en) for x in align_sentences(ru, en, rl, el, unpinned)]
+               for b in _expected(spec)[60:100]) < 10
 
 
 def test_aligner_edge_cases():

@@ -41,10 +41,12 @@ def _params(encoder, max_side: int | None, overlaps: str):
 
 def aligner_options(fn):
     """--encoder, --max-side and --overlaps, shared by every sentence-alignment command."""
-    fn = click.option("--overlaps", type=click.Choice(["mean", "encode"]), default="mean", show_default=True,
-                      help="Vectors of runs of sentences: mean of the sentence vectors (no extra encoding), or "
-                           "encode the joined text (vecalign's overlaps; no better with use/e5, ~5x the "
-                           "encoding: see BENCHMARKS.md).")(fn)
+    fn = click.option("--overlaps", type=click.Choice(["mean", "cascade", "encode"]), default="mean",
+                      show_default=True,
+                      help="Vectors of runs of sentences: mean of the sentence vectors (no extra encoding); "
+                           "cascade: means first, then the joined text encoded only for the groups in doubt "
+                           "(skips, several sentences a side), which are re-decided; encode: every run's "
+                           "joined text (vecalign's overlaps, ~5x the encoding). See BENCHMARKS.md.")(fn)
     fn = click.option("--max-side", type=click.IntRange(1, 8), default=None,
                       help="Most sentences on one side of an aligned group (default 6: 1:1 … 1:6, 6:1; "
                            "2:2, 2:3, 3:2 too).")(fn)

@@ -43,6 +43,7 @@ class AlignConfig:
     background: int = 64  # sentences sampled from the other side for the background similarity
     size_power: float = 1.0  # a group weighs 2·((a+b)/2)**size_power: 1 per sentence, 0 once per group (splits win)
     margin: float = 0.0  # share of the local neighbour margin (Bertalign's) in a group's baseline; rest: background
+    len_factor: bool = False  # length evidence scales the similarity (log2(1 + shorter/longer), Bertalign's)
     # loose translations (literary: many splits and many-to-many groups) are detected from the first pass and
     # re-aligned with ``loose`` (a group scored once, against its neighbours: averaging must not win merges)
     detect: bool = True
@@ -51,6 +52,7 @@ class AlignConfig:
     loose: tuple[tuple[str, float], ...] = (("size_power", 0.0), ("margin", 0.6), ("floor", 0.15), ("skip", 1.6),
                                             ("merge", 0.35), ("many", 0.2), ("len_weight", 0.58))
     guide_band: int = 8  # half-width of the band around the first-pass path that the second pass searches
+    keep_skips: int = 3  # runs of at least this many first-pass skips (an untranslated stretch) are kept
 
 
 DEFAULT_CONFIG = AlignConfig()
@@ -269,8 +271,11 @@ def bead_values(ru: Side, en: Side, i: int, a: int, b: int, e0: int, e1: int, cf
         cos = span @ ru.spans[a - 1][i - a]
         base = back
     z = (cos - base) / scale
-    lr = np.abs(np.log((en.lens[b - 1][e] + 10.0) / (ratio * ru.lens[a - 1][i - a] + 10.0)))
     pen = cfg.merge * (a + b - 2) + (cfg.many if a > 1 and b > 1 else 0.0)
+    if cfg.len_factor:
+        le, lx = en.lens[b - 1][e] + 10.0, ratio * ru.lens[a - 1][i - a] + 10.0
+        z = z * np.log2(1.0 + np.minimum(le, lx) / np.maximum(le, lx))
+    lr = np.abs(np.log((en.lens[b - 1][e] + 10.0) / (ratio * ru.lens[a - 1][i - a] + 10.0)))
     return 2.0 * ((a + b) / 2.0) ** cfg.size_power * (z - cfg.floor - cfg.len_weight * lr) - pen
 
 
@@ -344,7 +349,10 @@ def search(ru: Side, en: Side, cfg: AlignConfig, scale: float, ratio: float,
     """
     n, m = ru.n, en.n
     if (n + 1) * (m + 1) <= cfg.full_cells or min(n, m) < 2 * cfg.coarse_factor:
-        return dp_band(ru, en, np.zeros(n + 1, np.int64), np.full(n + 1, m, np.int64), cfg, scale, ratio)
+        lo, hi = np.zeros(n + 1, np.int64), np.full(n + 1, m, np.int64)
+        if guide is not None:
+            pin_skip_runs(guide, lo, hi, cfg.keep_skips)
+        return dp_band(ru, en, lo, hi, cfg, scale, ratio)
     f, width = 1, cfg.guide_band
     if guide is None:
         f, width = cfg.coarse_factor, cfg.band
@@ -355,11 +363,35 @@ def search(ru: Side, en: Side, cfg: AlignConfig, scale: float, ratio: float,
         guide = search(cru, cen, coarse_cfg, cscale, ratio)
     for _ in range(3):  # a path that runs along the band's edge may want to leave it: widen and search again
         lo, hi = project_band(guide, f, n, m, width)
+        if f == 1:
+            pin_skip_runs(guide, lo, hi, cfg.keep_skips)
         beads = dp_band(ru, en, lo, hi, cfg, scale, ratio)
         if not touches_edge(beads, lo, hi, m):
             break
         width *= 4
     return beads
+
+
+def pin_skip_runs(guide: list[Bead], lo: np.ndarray, hi: np.ndarray, min_run: int) -> None:
+    """Narrow the band so the path crosses each run of ``min_run``+ consecutive skips of ``guide`` as it does.
+
+    A second pass whose scores favour groups (the loose setting) must not spread a long untranslated stretch
+    over the neighbouring groups; the band keeps it out of them (only its ends may still join a group).
+    """
+    i = j = k = 0
+    while k < len(guide):
+        k2, i2, j2 = k, i, j
+        while k2 < len(guide) and not (guide[k2].ru and guide[k2].en):
+            i2, j2, k2 = i2 + len(guide[k2].ru), j2 + len(guide[k2].en), k2 + 1
+        if k2 - k >= min_run:
+            hi[:i] = np.minimum(hi[:i], j)
+            lo[i : i2 + 1] = np.maximum(lo[i : i2 + 1], j)
+            hi[i : i2 + 1] = np.minimum(hi[i : i2 + 1], j2)
+            lo[i2 + 1 :] = np.maximum(lo[i2 + 1 :], j2)
+        if k2 == k:
+            i, j, k = i + len(guide[k].ru), j + len(guide[k].en), k + 1
+        else:
+            i, j, k = i2, j2, k2
 
 
 def touches_edge(beads: list[Bead], lo: np.ndarray, hi: np.ndarray, m: int, margin: int = 2) -> bool:

@@ -179,7 +179,7 @@ def eval_sentence_alignment(gold_dir: str | Path, encoder: object, params: objec
 
     Each line of NAME.ru / NAME.en is one sentence, as in vecalign's and Bertalign's data.
     """
-    from kzalign.stages.sentences import DEFAULT_PARAMS, align_texts, needed_texts
+    from kzalign.stages.sentences import DEFAULT_PARAMS, align_documents, needed_texts
 
     params = params or DEFAULT_PARAMS
     docs = read_sentalign_dir(gold_dir)[:: max(1, every)]
@@ -187,14 +187,16 @@ def eval_sentence_alignment(gold_dir: str | Path, encoder: object, params: objec
         from kzalign.core.errors import InputError
 
         raise InputError(f"{gold_dir}: every NAME.gold file is empty: nothing to score")
-    texts = needed_texts([side for _n, ru, en, _g in docs for side in (ru, en)], params)  # type: ignore[arg-type]
-    vecs = np.zeros((0, 1), np.float32)
-    if texts:
+
+    def encode(texts: list[str]) -> dict[str, np.ndarray]:
+        if not texts:
+            return {}
         vecs = np.asarray(encoder.encode(texts, kind="passage"), dtype=np.float32)  # type: ignore[attr-defined]
-    vec = dict(zip(texts, vecs, strict=True))
-    tests: list[Alignment] = []
-    for _name, ru, en, _gold in docs:
-        tests.append([(b.ru, b.en) for b in align_texts(ru, en, vec, params)])  # type: ignore[arg-type]
+        return dict(zip(texts, vecs, strict=True))
+
+    vec = encode(needed_texts([side for _n, ru, en, _g in docs for side in (ru, en)], params))  # type: ignore[arg-type]
+    aligned = align_documents([(ru, en) for _n, ru, en, _g in docs], vec, params, encode)  # type: ignore[arg-type]
+    tests: list[Alignment] = [[(b.ru, b.en) for b in beads] for beads in aligned]
     scores: dict[str, object] = dict(score_sentence_alignment([d[3] for d in docs], tests))
     scores["confusion"] = group_confusion([d[3] for d in docs], tests)
     scores["docs"] = len(docs)

@@ -43,7 +43,6 @@ class AlignConfig:
     background: int = 64  # sentences sampled from the other side for the background similarity
     size_power: float = 1.0  # a group weighs 2·((a+b)/2)**size_power: 1 per sentence, 0 once per group (splits win)
     margin: float = 0.0  # share of the local neighbour margin (Bertalign's) in a group's baseline; rest: background
-    len_factor: bool = False  # length evidence scales the similarity (log2(1 + shorter/longer), Bertalign's)
     # loose translations (literary: many splits and many-to-many groups) are detected from the first pass and
     # re-aligned with ``loose`` (a group scored once, against its neighbours: averaging must not win merges)
     detect: bool = True
@@ -74,6 +73,7 @@ class Side:
     spans: list[np.ndarray]  # spans[k-1][s]: vector of sentences s..s+k-1 (zero rows past the end)
     lens: list[np.ndarray]  # lens[k-1][s]: characters of that run
     back: list[np.ndarray] = field(default_factory=list)  # background similarity of each span
+    loglen: list[np.ndarray] = field(default_factory=list)  # log(length + 10), RU lengths times the EN/RU ratio
 
     @property
     def n(self) -> int:
@@ -176,6 +176,8 @@ def dp_band(ru: Side, en: Side, lo: np.ndarray, hi: np.ndarray, cfg: AlignConfig
     n, m = ru.n, en.n
     types = bead_types(cfg)
     skip, code01 = cfg.skip, len(types)
+    ru.loglen = [np.log(ratio * x + 10.0) for x in ru.lens]  # the length term compares these two
+    en.loglen = [np.log(x + 10.0) for x in en.lens]
     best: list[np.ndarray] = []
     back: list[np.ndarray] = []
     for i in range(n + 1):
@@ -185,7 +187,7 @@ def dp_band(ru: Side, en: Side, lo: np.ndarray, hi: np.ndarray, cfg: AlignConfig
         arg = np.full(j1 - j0 + 1, -1, dtype=np.int8)
         if i == 0 and j0 == 0:
             cand[0] = 0.0
-        near: dict[int, tuple[int, np.ndarray]] = {}  # per RU run length a: cosines of the run with EN sentences
+        near: dict[int, Near] = {}  # per RU run length a: what the local margin needs
         for t, (a, b) in enumerate(types):
             if a > i:
                 continue
@@ -195,11 +197,11 @@ def dp_band(ru: Side, en: Side, lo: np.ndarray, hi: np.ndarray, cfg: AlignConfig
                 continue
             prev = best[i - a][s0 - b - plo : s1 - b - plo + 1]
             if cfg.margin and b and a not in near:
-                near[a] = _run_to_sentences(ru, en, i, a, plo, phi + cfg.max_side)
+                near[a] = near_run(ru, en, i, a, plo, phi + cfg.max_side)
             if b == 0:
                 tot = prev - skip
             else:
-                tot = prev + bead_values(ru, en, i, a, b, s0 - b, s1 - b + 1, cfg, scale, ratio, near)
+                tot = prev + bead_values(ru, en, i, a, b, s0 - b, s1 - b + 1, cfg, scale, near)
             seg = cand[s0 - j0 : s1 - j0 + 1]
             better = tot > seg
             seg[better] = tot[better]
@@ -224,59 +226,61 @@ def dp_band(ru: Side, en: Side, lo: np.ndarray, hi: np.ndarray, cfg: AlignConfig
     return beads
 
 
-def _run_to_sentences(ru: Side, en: Side, i: int, a: int, lo: int, hi: int) -> tuple[int, np.ndarray]:
-    """Cosines of the RU run (a sentences ending before i) with EN sentences lo-1 .. hi (padded: offset, values)."""
-    x0, x1 = max(lo - 1, 0), min(hi + 1, en.n)
-    return x0, en.spans[0][x0:x1] @ ru.spans[a - 1][i - a]
+@dataclass
+class Near:
+    """What the local margin needs of one RU run (a sentences ending before row i), computed once per row."""
+
+    x0: int  # EN sentence index of vals[0]
+    vals: np.ndarray  # cosines of the run with EN sentences x0.. (0 outside the document)
+    valid: np.ndarray  # 1.0 where that EN sentence exists
+    vecs: np.ndarray  # (dim, 3): the run's vector and RU sentences i-a-1 and i (its neighbours)
+    ru_valid: tuple[bool, bool]
 
 
-def _pick(vals: tuple[int, np.ndarray], idx: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
-    """Values at sentence indices ``idx`` (0 outside 0..n-1) and whether each index is inside."""
-    x0, v = vals
-    ok = (idx >= 0) & (idx < n)
-    return np.where(ok, v[np.clip(idx - x0, 0, len(v) - 1)], 0.0), ok
+def near_run(ru: Side, en: Side, i: int, a: int, lo: int, hi: int) -> Near:
+    """:class:`Near` of the RU run ending before row i, for groups whose EN side starts in lo..hi."""
+    x0, x1 = lo - 1, hi + 2  # the EN neighbours left of lo and right of hi's longest group
+    idx = np.arange(x0, x1)
+    valid = ((idx >= 0) & (idx < en.n)).astype(np.float64)
+    run = ru.spans[a - 1][i - a]
+    vals = np.zeros(len(idx))
+    ok = valid > 0
+    vals[ok] = en.spans[0][idx[ok]] @ run
+    left, right = i - a - 1 >= 0, i < ru.n
+    vecs = np.stack([run, ru.spans[0][max(i - a - 1, 0)], ru.spans[0][min(i, ru.n - 1)]], axis=1)
+    return Near(x0, vals, valid, vecs, (left, right))
 
 
-def local_margin(ru: Side, en: Side, i: int, a: int, b: int, cols: np.ndarray, near: tuple[int, np.ndarray],
-                 ru_nb: np.ndarray, fallback: np.ndarray) -> np.ndarray:
-    """Mean cosine of each group with the sentences just outside it on the other side (Bertalign's margin).
-
-    ``near``: the RU run's cosines with EN sentences; ``ru_nb``: (len(cols), 2) cosines of each EN run with
-    RU sentences i-a-1 and i. A group with no neighbour on either side falls back to ``fallback``.
-    """
-    left, okl = _pick(near, cols - 1, en.n)
-    right, okr = _pick(near, cols + b, en.n)
-    n_en = okl.astype(float) + okr
-    en_nb = (left + right) / np.maximum(n_en, 1)
-    okl2, okr2 = i - a - 1 >= 0, i < ru.n
-    n_ru = float(okl2) + float(okr2)
-    ru_side = (ru_nb[:, 0] * okl2 + ru_nb[:, 1] * okr2) / max(n_ru, 1)
-    both = np.where(n_en > 0, 0.5 * (en_nb + ru_side), ru_side) if n_ru else np.where(n_en > 0, en_nb, fallback)
-    return both
+def local_margin(near: Near, b: int, e0: int, e1: int, ru_nb: np.ndarray, fallback: np.ndarray) -> np.ndarray:
+    """Mean cosine of each group (EN sentences e..e+b-1, e in e0..e1-1) with the sentences just outside it on the
+    other side (Bertalign's margin): the RU run with EN e-1 and e+b, each EN run with RU i-a-1 and i
+    (``ru_nb``, (len, 2)). A group with no neighbour at all falls back to ``fallback``."""
+    s = e0 - 1 - near.x0
+    cnt = near.valid[s : s + e1 - e0] + near.valid[s + b + 1 : s + b + 1 + e1 - e0]
+    en_nb = (near.vals[s : s + e1 - e0] + near.vals[s + b + 1 : s + b + 1 + e1 - e0]) / np.maximum(cnt, 1.0)
+    left, right = near.ru_valid
+    if not (left or right):
+        return np.where(cnt > 0, en_nb, fallback)
+    ru_side = (ru_nb[:, 0] * left + ru_nb[:, 1] * right) / (float(left) + float(right))
+    return np.where(cnt > 0, 0.5 * (en_nb + ru_side), ru_side)
 
 
 def bead_values(ru: Side, en: Side, i: int, a: int, b: int, e0: int, e1: int, cfg: AlignConfig, scale: float,
-                ratio: float, near: dict[int, tuple[int, np.ndarray]]) -> np.ndarray:
+                near: dict[int, Near]) -> np.ndarray:
     """Values of the groups RU[i-a:i] with EN[e:e+b] for e in e0..e1-1 (see :func:`dp_band`)."""
     e = slice(e0, e1)
     span = en.spans[b - 1][e]
-    back = 0.5 * (ru.back[a - 1][i - a] + en.back[b - 1][e])
+    back = en.back[b - 1][e] * 0.5 + 0.5 * ru.back[a - 1][i - a]
     if cfg.margin:
-        nb_vecs = ru.spans[0][[max(i - a - 1, 0), min(i, ru.n - 1)]]
-        sims = span @ np.vstack([ru.spans[a - 1][i - a], nb_vecs]).T
-        cos = sims[:, 0]
-        nb = local_margin(ru, en, i, a, b, np.arange(e0, e1), near[a], sims[:, 1:3], back)
-        base = cfg.margin * nb + (1.0 - cfg.margin) * back
+        sims = span @ near[a].vecs
+        nb = local_margin(near[a], b, e0, e1, sims[:, 1:3], back)
+        dev = sims[:, 0] - cfg.margin * nb - (1.0 - cfg.margin) * back
     else:
-        cos = span @ ru.spans[a - 1][i - a]
-        base = back
-    z = (cos - base) / scale
-    pen = cfg.merge * (a + b - 2) + (cfg.many if a > 1 and b > 1 else 0.0)
-    if cfg.len_factor:
-        le, lx = en.lens[b - 1][e] + 10.0, ratio * ru.lens[a - 1][i - a] + 10.0
-        z = z * np.log2(1.0 + np.minimum(le, lx) / np.maximum(le, lx))
-    lr = np.abs(np.log((en.lens[b - 1][e] + 10.0) / (ratio * ru.lens[a - 1][i - a] + 10.0)))
-    return 2.0 * ((a + b) / 2.0) ** cfg.size_power * (z - cfg.floor - cfg.len_weight * lr) - pen
+        dev = span @ ru.spans[a - 1][i - a] - back
+    weight = 2.0 * ((a + b) / 2.0) ** cfg.size_power
+    pen = cfg.merge * (a + b - 2) + (cfg.many if a > 1 and b > 1 else 0.0) + weight * cfg.floor
+    lr = np.abs(en.loglen[b - 1][e] - ru.loglen[a - 1][i - a])
+    return dev * (weight / scale) - (weight * cfg.len_weight) * lr - pen
 
 
 # -- the cascade: encode only the runs that decide the groups in doubt ---------------------------------

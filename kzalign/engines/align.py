@@ -135,10 +135,13 @@ def _sample(x: np.ndarray, k: int) -> np.ndarray:
 
 def _background(spans: np.ndarray, sample: np.ndarray) -> np.ndarray:
     """Median cosine of each span to the other side's sample, its best match left out (short documents)."""
-    if len(sample) < 2:
+    k = len(sample)
+    if k < 2:
         return np.zeros(len(spans))
-    sims = np.sort(spans @ sample.T, axis=1)[:, :-1]
-    return np.median(sims, axis=1)
+    sims = spans @ sample.T  # the median of the k-1 values below the best: ranks (k-2)//2 and (k-1)//2
+    lo, hi = (k - 2) // 2, (k - 1) // 2
+    part = np.partition(sims, [lo, hi], axis=1)
+    return 0.5 * (part[:, lo] + part[:, hi])
 
 
 def calibrate(ru: Side, en: Side, cfg: AlignConfig) -> tuple[float, float]:
@@ -240,15 +243,13 @@ class Near:
 def near_run(ru: Side, en: Side, i: int, a: int, lo: int, hi: int) -> Near:
     """:class:`Near` of the RU run ending before row i, for groups whose EN side starts in lo..hi."""
     x0, x1 = lo - 1, hi + 2  # the EN neighbours left of lo and right of hi's longest group
-    idx = np.arange(x0, x1)
-    valid = ((idx >= 0) & (idx < en.n)).astype(np.float64)
+    c0, c1 = max(x0, 0), min(x1, en.n)
     run = ru.spans[a - 1][i - a]
-    vals = np.zeros(len(idx))
-    ok = valid > 0
-    vals[ok] = en.spans[0][idx[ok]] @ run
-    left, right = i - a - 1 >= 0, i < ru.n
+    vals, valid = np.zeros(x1 - x0), np.zeros(x1 - x0)
+    vals[c0 - x0 : c1 - x0] = en.spans[0][c0:c1] @ run
+    valid[c0 - x0 : c1 - x0] = 1.0
     vecs = np.stack([run, ru.spans[0][max(i - a - 1, 0)], ru.spans[0][min(i, ru.n - 1)]], axis=1)
-    return Near(x0, vals, valid, vecs, (left, right))
+    return Near(x0, vals, valid, vecs, (i - a - 1 >= 0, i < ru.n))
 
 
 def local_margin(near: Near, b: int, e0: int, e1: int, ru_nb: np.ndarray, fallback: np.ndarray) -> np.ndarray:

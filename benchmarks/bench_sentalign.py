@@ -167,6 +167,20 @@ MODES = {
 }
 
 
+class TimedEncode:
+    """The cascade's encode callback over a live encoder, adding up its CPU seconds and texts."""
+
+    def __init__(self, enc) -> None:
+        self.enc, self.cpu, self.texts = enc, 0.0, 0
+
+    def __call__(self, texts: list[str]) -> dict[str, np.ndarray]:
+        t = time.process_time()
+        vecs = np.asarray(self.enc.encode(texts, kind="passage"), dtype=np.float32) if texts else []
+        self.cpu += time.process_time() - t
+        self.texts += len(texts)
+        return dict(zip(texts, vecs, strict=True))
+
+
 def modes_report(gold_dirs: list[str], encoder: str, modes: list[str]) -> None:
     """Each set aligned in each mode with a live encoder: F1, groups by type, CPU of encoding and aligning."""
     from kzalign.stages.evaluate import group_confusion
@@ -179,15 +193,7 @@ def modes_report(gold_dirs: list[str], encoder: str, modes: list[str]) -> None:
         print(f"== {gold_dir}: {len(docs)} docs, encoder {encoder}")
         for mode in modes:
             params = replace(params_for(enc), **MODES[mode])
-            spent = {"cpu": 0.0, "texts": 0}
-
-            def encode(texts: list[str]) -> dict[str, np.ndarray]:
-                t = time.process_time()
-                vecs = np.asarray(enc.encode(texts, kind="passage"), dtype=np.float32) if texts else []
-                spent["cpu"] += time.process_time() - t
-                spent["texts"] += len(texts)
-                return dict(zip(texts, vecs, strict=True))
-
+            encode = TimedEncode(enc)
             t0 = time.process_time()
             vec = encode(needed_texts([side for _n, ru, en, _g in docs for side in (ru, en)], params))
             aligned = align_documents([(ru, en) for _n, ru, en, _g in docs], vec, params, encode)
@@ -198,7 +204,7 @@ def modes_report(gold_dirs: list[str], encoder: str, modes: list[str]) -> None:
             conf = group_confusion(gold, tests)
             types = " ".join(f"{k} {v['predicted']}/{v['correct']}/{v['gold']}" for k, v in conf.items())
             print(f"  {mode:<8} strict {res['strict']['f1']:.4f} lax {res['lax']['f1']:.4f} | cpu encode "
-                  f"{spent['cpu']:.1f}s ({spent['texts']} texts) + align {total - spent['cpu']:.1f}s = {total:.1f}s",
+                  f"{encode.cpu:.1f}s ({encode.texts} texts) + align {total - encode.cpu:.1f}s = {total:.1f}s",
                   flush=True)
             print(f"           groups predicted/correct/gold: {types}", flush=True)
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 import numpy as np
 
@@ -449,4 +450,5 @@ def is_loose(beads: list[Bead], cfg: AlignConfig) -> bool:
 
 def loose_config(cfg: AlignConfig) -> AlignConfig:
     """The setting for loose translations: ``cfg`` with its ``loose`` overrides, detection off."""
-    return replace(cfg, detect=False, **dict(cfg.loose))
+    overrides: dict[str, Any] = dict(cfg.loose)
+    return replace(cfg, detect=False, **overrides)

@@ -15,8 +15,7 @@ import logging
 import math
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import replace
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -27,7 +26,14 @@ from kzalign.core.errors import InputError, KzalignError, Problem
 from kzalign.core.progress import ProgressCallback, report
 from kzalign.core.signature import make_signature
 from kzalign.core.text import script_counts, split_sentences
-from kzalign.engines.align import DEFAULT_CONFIG, AlignConfig, Bead, align_pair, align_sentences, doubtful_runs
+from kzalign.engines.align import (
+    DEFAULT_CONFIG,
+    AlignConfig,
+    Bead,
+    align_pair,
+    align_sentences,
+    doubtful_runs,
+)
 from kzalign.store.workspace import Workspace, link_key
 
 if TYPE_CHECKING:
@@ -93,7 +99,8 @@ def text_matrix(sents: Sequence[str], vec: dict[str, np.ndarray]) -> np.ndarray:
     return np.array([vec[t] for t in sents], dtype=np.float32)
 
 
-def _sides(ru: Sequence[str], en: Sequence[str], vec: dict[str, np.ndarray]) -> tuple[np.ndarray, ...]:
+def _sides(ru: Sequence[str], en: Sequence[str], vec: dict[str, np.ndarray]
+           ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Sentence vectors and character lengths of both sides."""
     return (text_matrix(ru, vec), text_matrix(en, vec), np.array([len(t) for t in ru], dtype=np.float64),
             np.array([len(t) for t in en], dtype=np.float64))

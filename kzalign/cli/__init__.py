@@ -125,6 +125,8 @@ class GlossaryChoice:
     glossary: Glossary
     paths: tuple[str, ...]
     explicit: bool
+    #: The files and folders loaded (the default glossary's when none was given): outputs never go there.
+    used: tuple[str, ...] = ()
 
     def describe(self) -> str:
         return ", ".join(self.paths) if self.paths else "the default glossary"
@@ -133,7 +135,8 @@ class GlossaryChoice:
 def _load_glossary(ctx: click.Context, param: click.Parameter, value: tuple[str, ...]) -> GlossaryChoice:
     from kzalign.glossary import default_glossary_paths, load_glossary
 
-    return GlossaryChoice(load_glossary(list(value) or default_glossary_paths()), tuple(value), bool(value))
+    used = list(value) or default_glossary_paths()
+    return GlossaryChoice(load_glossary(used), tuple(value), bool(value), tuple(map(str, used)))
 
 
 def glossary_option(fn: Callable[..., Any]) -> Callable[..., Any]:
@@ -268,7 +271,8 @@ def emit(rows: Any, fmt: str, columns: list[str] | None = None, table_columns: l
     \b
     table  aligned text for reading (``table_columns`` only, long cells cut)
     csv    the spreadsheet-safe dialect of every kzalign CSV: UTF-8 BOM, CRLF, formulas neutralised
-    tsv    for scripts: tab-separated, one row per line (tabs/newlines in cells become spaces), no BOM
+    tsv    for scripts: tab-separated, one row per line (tabs/newlines in cells become spaces), no BOM;
+           text cells a spreadsheet would run as formulas get a leading ' as in csv
     jsonl  one JSON object per line; NaN is null; lists, and ``*_idx`` columns, are JSON arrays
     """
     import pandas as pd
@@ -300,11 +304,15 @@ def emit(rows: Any, fmt: str, columns: list[str] | None = None, table_columns: l
 
 
 def _tsv_cell(v: Any) -> str:
+    """A TSV cell: one line, no tabs, and text a spreadsheet would run as a formula neutralised (as in CSV)."""
+    from kzalign.core.files import neutralize_formula
+
     if isinstance(v, (list, tuple)):
         v = "; ".join(map(str, v))
     if v is None or (isinstance(v, float) and v != v):
         return ""
-    return " ".join(str(v).replace("\t", " ").splitlines())
+    flat = " ".join(str(v).replace("\t", " ").splitlines())
+    return str(neutralize_formula(flat)) if isinstance(v, str) else flat
 
 
 def _json_value(key: str, v: Any) -> Any:

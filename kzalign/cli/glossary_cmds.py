@@ -34,12 +34,22 @@ def _write_target(target: str | None) -> tuple[Path, Path | None]:
     return (Path(target) if target else user_glossary_dir()), BUNDLED_DIR
 
 
-def _refuse_workspace(out: str, db: str) -> None:
-    """An --out that names the workspace file would destroy it: refuse before any work."""
-    from kzalign.core.errors import KzalignError
+def _guard(out: str | Path, db: str | None = None, glossary: GlossaryChoice | None = None,
+           edit: bool = False, inputs: tuple[str, ...] = ()) -> Path:
+    """The output guard for a glossary command's file: never the workspace, a database, a reviewed file, the
+    glossary in use or (``edit`` aside) a glossary folder."""
+    from kzalign.formats.guard import check_output
 
-    if Path(out).resolve() == Path(db).resolve():
-        raise KzalignError(f"{out}: is the workspace (--db); choose another --out")
+    return check_output(out, workspace=db, inputs=inputs, glossary_edit=edit,
+                        glossaries=glossary.used if glossary else ())
+
+
+def _guard_edit(target: Path, kinds: list[str]) -> None:
+    """Guard the files a glossary edit writes: ``target`` itself, or the kinds' files in a folder."""
+    from kzalign.glossary import target_file
+
+    for kind in dict.fromkeys(kinds):
+        _guard(target_file(target, kind), edit=True)
 
 
 def _say_seeded(seeded: list[str], folder: Path) -> None:
@@ -69,7 +79,7 @@ def check_cmd(inputs: tuple[str, ...], db: str, glossary: GlossaryChoice, out: s
     from kzalign.stages.glossary_check import CHECK_COLUMNS, check_inputs
 
     if out:
-        _refuse_workspace(out, db)
+        _guard(out, db, glossary, inputs=inputs)
     report = check_inputs(list(inputs), db, glossary.glossary)
     if out:
         write_csv(out, report, columns=CHECK_COLUMNS)
@@ -90,7 +100,7 @@ def extract_cmd(db: str, glossary: GlossaryChoice, out: str, min_score: float) -
     approved, then 'kzalign glossary merge OUT'. Approved entries are never overwritten."""
     from kzalign.glossary import extract_to_file
 
-    _refuse_workspace(out, db)
+    _guard(out, db, glossary)
     df = extract_to_file(db, glossary.glossary, out, min_score)
     if not len(df):
         click.echo(f"No new name pairs: every Russian name in the linked items is already in the glossary or "
@@ -139,8 +149,12 @@ def export_cmd(glossary: GlossaryChoice, fmt: str, out: str, source_lang: str, t
     """
     from kzalign.glossary import export_glossary
 
+    _guard(out, None, glossary)
     g = glossary.glossary
-    path = export_glossary(g, out, fmt, source_lang, target_lang)
+    warnings: list[str] = []
+    path = export_glossary(g, out, fmt, source_lang, target_lang, warnings=warnings)
+    for w in warnings:
+        click.secho(f"Warning: {w}", fg="yellow", err=True)
     click.echo(f"{len(g.entries)} entr{'y' if len(g.entries) == 1 else 'ies'} written to {path} ({fmt})")
 
 
@@ -166,6 +180,7 @@ def add_cmd(ru: str, en: str, kind: str, variants: str, forbidden: str, status: 
     from kzalign.glossary import add_to_glossary, new_entry
 
     folder, seed = _write_target(target)
+    _guard_edit(folder, [kind])
     rep = add_to_glossary(folder, new_entry(ru, en, kind, variants, forbidden, status, note, source), seed=seed)
     _say_seeded(rep.seeded, folder)
     click.echo(f"added {ru} → {en} to {rep.files[0]}")
@@ -181,9 +196,10 @@ def merge_cmd(candidates: str, target: str | None, take_all: bool) -> None:
 
     A folder without glossary files first gets a copy of the bundled glossary (nothing is hidden).
     """
-    from kzalign.glossary import merge_candidates
+    from kzalign.glossary import KINDS, merge_candidates
 
     folder, seed = _write_target(target)
+    _guard_edit(folder, list(KINDS))
     rep = merge_candidates(candidates, folder, only_approved=not take_all, seed=seed)
     _say_seeded(rep.seeded, folder)
     for e in rep.added:

@@ -135,10 +135,14 @@ def review_decisions_cmd(db: str, kind: str | None, fmt: str) -> None:
 
     with open_workspace(db) as ws:
         df = decisions_table(ws, kind)
-    emit(df, fmt, table_columns=["kind", "row_id", "decision", "reviewer", "decided_at", "ru_text",
-                                 "corrected_en"], max_width=40)
+    flagged = int((df["recheck"] != "").sum())
+    emit(df, fmt, table_columns=["kind", "row_id", "decision", "reviewer", "decided_at", "ru_text", "corrected_en",
+                                 *(["recheck"] if flagged else [])], max_width=40)
     if fmt == "table":
         click.echo(_decided(df["decision"].value_counts().to_dict(), "no decisions yet"), err=True)
+        if flagged:
+            click.echo(f"{plural(flagged, 'decision')} to re-review: made on a text that was corrected since "
+                       "(column recheck); export the review again and decide those rows.", err=True)
 
 
 def _decided(by_decision: dict[str, int], empty: str) -> str:

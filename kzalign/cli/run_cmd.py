@@ -66,7 +66,7 @@ def run(inputs: tuple[str, ...], out_dir: str, db: str, encoder_name: str | None
     opts = RunOptions(
         inputs=list(inputs), out_dir=Path(out_dir), glossary=glossary.glossary, skip_bad=skip_bad,
         encoder=encoder_name, threshold=threshold, max_days=max_days, translate=not no_translate,
-        pairs=not no_pairs, relink=relink or not glossary.explicit,
+        pairs=not no_pairs, relink=relink or not glossary.explicit, glossary_paths=list(glossary.used),
     )
     with Workspace(db) as ws, progress_bars(quiet) as bars:
         try:

@@ -72,15 +72,17 @@ def csv_text(
     columns: Sequence[str] | None = None,
     comments: Iterable[str] = (),
     spreadsheet: bool = True,
+    delimiter: str = ",",
 ) -> str:
-    """Render rows as CSV text; ``spreadsheet`` neutralises formulas. Comments go first as ``# ...`` lines."""
+    """Render rows as CSV text (or with another ``delimiter``: tab); ``spreadsheet`` neutralises formulas.
+    Comments go first as ``# ...`` lines."""
     df = rows if isinstance(rows, pd.DataFrame) else pd.DataFrame(list(rows), columns=columns)
     if columns is not None:
         df = df.reindex(columns=list(columns))
     buf = io.StringIO()
     for c in comments:
         buf.write(f"# {c}\n")
-    writer = csv.writer(buf, quoting=csv.QUOTE_MINIMAL, lineterminator="\r\n")
+    writer = csv.writer(buf, quoting=csv.QUOTE_MINIMAL, lineterminator="\r\n", delimiter=delimiter)
     writer.writerow(list(df.columns))
     for rec in df.itertuples(index=False, name=None):
         cells = []
@@ -97,13 +99,14 @@ def csv_text(
 def csv_bytes(
     rows: pd.DataFrame | Sequence[dict[str, object]],
     columns: Sequence[str] | None = None,
+    delimiter: str = ",",
 ) -> bytes:
     """The one CSV dialect kzalign writes, to a file or stdout: UTF-8 with BOM, CRLF, neutralised formulas.
 
     Excel and LibreOffice open it with Cyrillic intact and never run a cell as a formula; pandas, csv and
     translate-toolkit read it as they are (the BOM is read as part of UTF-8 by ``utf-8-sig``).
     """
-    return ("\ufeff" + csv_text(rows, columns=columns)).encode("utf-8")
+    return ("\ufeff" + csv_text(rows, columns=columns, delimiter=delimiter)).encode("utf-8")
 
 
 def write_csv(

@@ -22,6 +22,7 @@ INSTRUCTIONS = ("Fill in decision (accept, reject or fix), the right English in 
                 "and note; leave the other columns as they are. Then: kzalign review import FILE")
 XLSX_SUFFIXES = (".xlsx", ".xlsm")
 XLIFF_SUFFIXES = (".xlf", ".xliff", ".xlif")
+TSV_SUFFIXES = (".tsv", ".tab")
 
 
 @dataclass
@@ -38,11 +39,12 @@ class ReviewFile:
 
 
 def review_format(path: str | Path, fmt: str | None = None) -> str:
-    """csv, xlsx or xliff: ``fmt`` when given, else from the file name."""
+    """csv, tsv, xlsx or xliff: ``fmt`` when given, else from the file name (``rev.tsv`` is tab-separated)."""
     if fmt:
         return fmt
     suffix = Path(path).suffix.lower()
-    return "xlsx" if suffix in XLSX_SUFFIXES else "xliff" if suffix in XLIFF_SUFFIXES else "csv"
+    return ("xlsx" if suffix in XLSX_SUFFIXES else "xliff" if suffix in XLIFF_SUFFIXES else
+            "tsv" if suffix in TSV_SUFFIXES else "csv")
 
 
 def parse_sig(sig: str) -> dict[str, str]:

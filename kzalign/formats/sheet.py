@@ -22,6 +22,7 @@ from kzalign.core.files import (
     unneutralize_formula,
     write_atomic,
 )
+from kzalign.core.safexml import check_zip
 from kzalign.formats.schema import (
     INSTRUCTIONS,
     REQUIRED,
@@ -40,6 +41,12 @@ def _cells(rows: list[dict[str, Any]], signature: str) -> list[dict[str, Any]]:
 def write_review_csv(out: Path, rows: list[dict[str, Any]], signature: str) -> None:
     """The review table as spreadsheet-safe CSV (header first, signature column)."""
     write_atomic(out, csv_bytes(_cells(rows, signature), columns=REVIEW_COLUMNS))
+
+
+def write_review_tsv(out: Path, rows: list[dict[str, Any]], signature: str) -> None:
+    """The review table tab-separated (UTF-8 with BOM, CRLF, formulas neutralised as in the CSV); the importer
+    reads it back (it sniffs the tab)."""
+    write_atomic(out, csv_bytes(_cells(rows, signature), columns=REVIEW_COLUMNS, delimiter="\t"))
 
 
 def write_review_xlsx(out: Path, rows: list[dict[str, Any]], signature: str) -> None:
@@ -108,6 +115,7 @@ def read_csv(path: Path) -> ReviewFile:
 def read_xlsx(path: Path) -> ReviewFile:
     from openpyxl import load_workbook
 
+    check_zip(path, str(path), what="workbook")  # zip bombs and DTDs refused before openpyxl unpacks anything
     try:
         values = load_workbook(path, read_only=True, data_only=True)
         formulas = load_workbook(path, read_only=True, data_only=False)

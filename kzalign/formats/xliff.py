@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from kzalign.core.errors import InputError, Problem
+from kzalign.core.safexml import check_xml
 from kzalign.core.version import __version__
 from kzalign.formats.schema import INSTRUCTIONS, SIGNATURE_PREFIX, ReviewFile, parse_sig
 
@@ -72,8 +73,11 @@ def read_review_xliff(path: Path) -> ReviewFile:
     """Rows of a reviewed XLIFF 1.2 file, as the review table's cells; line numbers are the units' lines."""
     from lxml import etree
 
+    data = path.read_bytes()
+    check_xml(data, str(path), strict=True)  # a DTD or entity is refused, never dropped or kept as "&xxe;"
     try:
-        tree = etree.parse(str(path), etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False))
+        tree = etree.ElementTree(etree.fromstring(
+            data, etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False, load_dtd=False)))
     except etree.XMLSyntaxError as exc:
         raise InputError(Problem(str(path), exc.lineno, f"not well-formed XML: {exc.msg}")) from exc
     root = tree.getroot()

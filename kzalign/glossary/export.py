@@ -14,7 +14,7 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
-from kzalign.core.files import write_atomic, write_csv
+from kzalign.core.files import neutralize_formula, write_atomic, write_csv
 from kzalign.core.version import __version__
 from kzalign.glossary.edit import glossary_table
 from kzalign.glossary.entries import COLUMNS, Entry
@@ -83,27 +83,45 @@ def _cell(text: str) -> str:
     return " ".join(text.replace("\t", " ").split())
 
 
-def glossary_omegat(glossary: Glossary) -> str:
-    """The glossary as an OmegaT glossary (UTF-8, tab-separated, no header row)."""
+def glossary_omegat(glossary: Glossary, warnings: list[str] | None = None) -> str:
+    """The glossary as an OmegaT glossary (UTF-8, tab-separated, no header row).
+
+    Comments are protected as kzalign's CSV cells are (a leading ``'`` before ``=``, ``+``, ``-``, ``@``), so the
+    file is safe to open in a spreadsheet. Terms are not: a changed term would be a wrong entry in the TM, so a
+    term a spreadsheet would run as a formula is written as it is, flagged in its comment and reported in
+    ``warnings``.
+    """
     lines = []
+
+    def line(ru: str, en: str, comment: str) -> str:
+        risky = [t for t in (ru, en) if neutralize_formula(t) != t]
+        if risky:
+            comment = "; ".join(x for x in (comment, "kzalign: starts like a spreadsheet formula, do not open "
+                                                     "this file in a spreadsheet") if x)
+            if warnings is not None:
+                warnings.append(f"{ru} → {en}: a term starts with {risky[0][:1]!r}, which a spreadsheet runs as a "
+                                "formula; written unchanged for OmegaT and flagged in its comment")
+        return "\t".join([_cell(ru), _cell(en), str(neutralize_formula(_cell(comment)))])
+
     for e in glossary.entries:
         comment = [e.kind] + ([f"status: {e.status}"] if e.status != "approved" else [])
         if e.forbidden:
             comment.append("never: " + " | ".join(e.forbidden))
         if e.note:
             comment.append(e.note)
-        lines.append("\t".join([_cell(e.ru), _cell(e.en), _cell("; ".join(comment))]))
-        lines.extend("\t".join([_cell(e.ru), _cell(v), _cell(f"variant of {e.en}")]) for v in e.variants)
+        lines.append(line(e.ru, e.en, "; ".join(comment)))
+        lines.extend(line(e.ru, v, f"variant of {e.en}") for v in e.variants)
     return "\n".join(lines) + ("\n" if lines else "")
 
 
 def export_glossary(glossary: Glossary, out: str | Path, fmt: str, source_lang: str = "ru",
-                    target_lang: str = "en") -> Path:
-    """Write the glossary as ``tbx``, ``omegat`` (use a ``.txt``/``.utf8`` name) or ``csv`` (atomically)."""
+                    target_lang: str = "en", warnings: list[str] | None = None) -> Path:
+    """Write the glossary as ``tbx``, ``omegat`` (use a ``.txt``/``.utf8`` name) or ``csv`` (atomically);
+    what the caller should be told (an OmegaT term that starts like a formula) goes to ``warnings``."""
     if fmt == "tbx":
         return write_atomic(out, glossary_tbx(glossary, source_lang, target_lang))
     if fmt == "omegat":
-        return write_atomic(out, glossary_omegat(glossary))
+        return write_atomic(out, glossary_omegat(glossary, warnings))
     if fmt == "csv":
         return write_csv(out, glossary_table(glossary), columns=COLUMNS)
     raise ValueError(f"format {fmt!r} is not one of {', '.join(FORMATS)}")

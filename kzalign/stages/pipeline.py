@@ -17,6 +17,7 @@ import pandas as pd
 from kzalign.core.files import write_atomic, write_csv
 from kzalign.core.outputs import OutputSet
 from kzalign.core.progress import ProgressCallback
+from kzalign.formats.guard import check_output
 from kzalign.inputs.ingest import IngestReport, ingest_paths
 from kzalign.store.workspace import Workspace
 
@@ -49,6 +50,8 @@ class RunOptions:
     pairs: bool = True
     #: Accept a glossary other than the last link run's (False: refused, workspace unchanged).
     relink: bool = True
+    #: The glossary files and folders in use (given, or the default's): no output goes there.
+    glossary_paths: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -109,6 +112,9 @@ def run_pipeline(ws: Workspace, opts: RunOptions, progress: ProgressCallback | N
 
     outputs = OutputSet(opts.out_dir, OUTPUT_FILES if opts.pairs else [f for f in OUTPUT_FILES if f != "pairs.csv"],
                         protected=[ws.path])
+    for name in outputs.names:  # the output guard, before any work: `run news --out news` is refused here
+        check_output(outputs.target(name), workspace=ws.path, inputs=opts.inputs,
+                     glossaries=[*opts.glossary_paths, *(opts.glossary if isinstance(opts.glossary, list) else [])])
     outputs.check()
     glossary = _glossary(opts.glossary)
     with outputs.discard_on_error(), ws.transaction():

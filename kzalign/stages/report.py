@@ -20,6 +20,7 @@ import pandas as pd
 from kzalign.core.files import write_atomic
 from kzalign.core.text import plural
 from kzalign.core.version import __version__
+from kzalign.formats.guard import check_output
 from kzalign.store.workspace import Workspace, link_key
 
 if TYPE_CHECKING:
@@ -204,7 +205,8 @@ def build_report(ws: Workspace, glossary: Glossary | None = None) -> tuple[str, 
 
 
 def write_report(ws: Workspace, path: str | Path, glossary: Glossary | None = None) -> ReportStats:
-    """Write the report of ``ws`` to ``path`` atomically (see :func:`build_report`)."""
+    """Write the report of ``ws`` to ``path`` atomically (see :func:`build_report`), after the output guard."""
+    check_output(path, workspace=ws.path)
     page, stats = build_report(ws, glossary)
     stats.path = write_atomic(path, page)
     return stats

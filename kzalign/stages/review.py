@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from kzalign.core.errors import InputError, KzalignError, Problem
-from kzalign.core.files import lost_in_encoding, unneutralize_formula, write_atomic
+from kzalign.core.files import lost_in_encoding, neutralize_formula, unneutralize_formula, write_atomic
 from kzalign.core.signature import make_signature, parse_signature
 from kzalign.formats.guard import check_output
 from kzalign.formats.review_file import REVIEW_FORMATS, has_decisions, read_review_file
@@ -370,7 +370,7 @@ def _apply(ws: Workspace, p: _Planned, rep: ImportReport, who_default: str, file
     old = known.get((kind, key))
     old_payload: dict[str, Any] = dict(_decision_payload(old)) if old else {}
     same = old is not None and (old["decision"], old["corrected_en"], old["note"]) == (
-        p.decision, p.corrected, p.note) and p.reviewer in ("", old["reviewer"])
+        p.decision, p.corrected, p.note) and p.reviewer in ("", old["reviewer"]) and not old.get("recheck")
     payload = _payload(ws, p.cur, old_payload or None)
     if same:
         rep.unchanged += 1
@@ -408,7 +408,7 @@ def _user() -> str:
 
 # -- decisions as a table -------------------------------------------------------------------------
 DECISION_COLUMNS = ["kind", "row_id", "decision", "corrected_en", "reviewer", "decided_at", "review_file", "note",
-                    "ru_text", "en_text", "first_decided_at", "first_reviewer", "changes"]
+                    "ru_text", "en_text", "first_decided_at", "first_reviewer", "changes", "recheck"]
 
 
 def decisions_table(ws: Workspace, kind: str | None = None) -> pd.DataFrame:
@@ -422,7 +422,7 @@ def decisions_table(ws: Workspace, kind: str | None = None) -> pd.DataFrame:
                                                                      "decided_at", "review_file", "note")},
                      "ru_text": row.get("ru_text", ""), "en_text": row.get("en_text", ""),
                      "first_decided_at": hist[0].get("at", ""), "first_reviewer": hist[0].get("reviewer", ""),
-                     "changes": max(len(hist) - 1, 0)})
+                     "changes": max(len(hist) - 1, 0), "recheck": d.get("recheck", "")})
     df = pd.DataFrame(rows, columns=DECISION_COLUMNS)
     return df.sort_values(["decided_at", "kind", "row_id"], ascending=[False, True, True]).reset_index(drop=True)
 
@@ -508,10 +508,23 @@ def export_pairs(ws: Workspace, out: str | Path, fmt: str = "tmx", include_unrev
     df, warnings = _exportable(ws, include_unreviewed)
     sig = make_signature({"stage": "export", "ws": ws.workspace_id, "fmt": fmt, "units": len(df)})
     EXPORT_FORMATS[fmt][1](out, ws, df, sig, (source_lang, target_lang))
+    if fmt == "tsv":
+        warnings += _formula_warning(df)
     rep = PairsExport(out, len(df), fmt, warnings)
     if not len(df):
         rep.hint = _nothing_hint(ws, include_unreviewed)
     return rep
+
+
+def _formula_warning(df: pd.DataFrame) -> list[str]:
+    """A warning when sentences of a TSV export start like spreadsheet formulas (kept as they are: TM data)."""
+    risky = [r.pair_id for r in df.itertuples(index=False)
+             if neutralize_formula(_one_line(r.ru_text)) != _one_line(r.ru_text)
+             or neutralize_formula(_one_line(r.en_text)) != _one_line(r.en_text)]
+    if not risky:
+        return []
+    return [f"{len(risky)} pair(s) start with =, +, - or @ (e.g. {risky[0]}), which a spreadsheet runs as a formula; "
+            "written unchanged (translation-memory data): open this TSV in a text tool, not a spreadsheet"]
 
 
 def _nothing_hint(ws: Workspace, include_unreviewed: bool) -> str:

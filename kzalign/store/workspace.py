@@ -34,7 +34,7 @@ from kzalign.core.errors import WorkspaceError
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 7
 DEFAULT_DB = "kzalign.db"
 #: Seconds a writer waits for another writer before giving up (``$KZALIGN_BUSY_TIMEOUT`` overrides).
 DEFAULT_BUSY_TIMEOUT = 300.0
@@ -188,6 +188,15 @@ MIGRATIONS: list[tuple[int, str, str]] = [
     keys TEXT NOT NULL,
     PRIMARY KEY (cache, text_hash)
 );"""),
+    # -- What kind of link each link is (translation | same_event | follow_up, :data:`LINK_KINDS`). Existing
+    # -- links made by the follow-up rule become follow_up, the others same_event (the next link run decides).
+    (6, "links.kind: translation, same_event or follow_up",
+     "ALTER TABLE links ADD COLUMN kind TEXT;\n"
+     "UPDATE links SET kind = CASE WHEN evidence LIKE '%\"follow_up_of\"%' THEN 'follow_up' ELSE 'same_event' END;"),
+    # -- A decision made on a text that was corrected since (a corrected version of a report replaced it):
+    # -- why it needs re-review; '' when it does not. Recording the row's decision again clears it.
+    (7, "decisions.recheck: decisions to re-review after a corrected text",
+     "ALTER TABLE decisions ADD COLUMN recheck TEXT NOT NULL DEFAULT '';"),
 ]
 
 
@@ -201,6 +210,12 @@ def busy_timeout() -> float:
         return max(0.0, float(os.environ.get("KZALIGN_BUSY_TIMEOUT", DEFAULT_BUSY_TIMEOUT)))
     except ValueError:
         return DEFAULT_BUSY_TIMEOUT
+
+
+def _writable(path: Path) -> bool:
+    """Whether this process may write ``path`` and create SQLite's -wal/-shm files beside it (False on a
+    read-only file system too, even for root)."""
+    return os.access(path, os.W_OK) and os.access(path.parent, os.W_OK | os.X_OK)
 
 
 def _is_busy(exc: sqlite3.OperationalError) -> bool:
@@ -222,13 +237,14 @@ class Workspace:
             raise WorkspaceError(f"{self.path}: is a folder, not a workspace file")
         if self.path.parent and not self.path.parent.exists():
             self.path.parent.mkdir(parents=True, exist_ok=True)
-        try:  # statements wait briefly for locks; write transactions wait longer in _begin()
-            self.conn = sqlite3.connect(str(self.path), isolation_level=None, timeout=min(self.timeout, 5.0))
-        except sqlite3.Error as exc:
-            raise WorkspaceError(f"{self.path}: cannot open the workspace ({exc})") from exc
+        #: True when the file or its folder cannot be written (a read-only file system, a shared copy): the
+        #: workspace is opened read-only, so reading commands work and writing ones say why they cannot.
+        self.read_only = self.path.exists() and not _writable(self.path)
+        self.conn = self._connect()
         try:
             self.conn.execute("PRAGMA foreign_keys = ON")
-            self._set_wal()
+            if not self.read_only:
+                self._set_wal()
             self._init_schema()
         except BaseException as exc:
             self.conn.close()
@@ -239,6 +255,30 @@ class Workspace:
             raise
 
     # -- lifecycle ---------------------------------------------------------------------------
+    def _connect(self) -> sqlite3.Connection:
+        """Open the file: read-write, or for a read-only workspace ``mode=ro`` (``immutable=1`` when SQLite
+        cannot even make its shared-memory file beside it and no write-ahead log is pending)."""
+        # statements wait briefly for locks; write transactions wait longer in _begin()
+        timeout = min(self.timeout, 5.0)
+        try:
+            if not self.read_only:
+                return sqlite3.connect(str(self.path), isolation_level=None, timeout=timeout)
+            uri = self.path.resolve().as_uri().replace("file://", "file:", 1).replace("?", "%3f").replace("#", "%23")
+            conn = sqlite3.connect(f"{uri}?mode=ro", uri=True, isolation_level=None, timeout=timeout)
+            try:
+                conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+                return conn
+            except sqlite3.OperationalError:
+                conn.close()
+                wal = self.path.with_name(self.path.name + "-wal")
+                if wal.exists() and wal.stat().st_size > 0:
+                    raise WorkspaceError(f"{self.path}: read-only, and its last changes are still in {wal.name}, "
+                                         "which SQLite cannot read without writing; open it once where it can be "
+                                         "written (any kzalign command) to fold them in") from None
+                return sqlite3.connect(f"{uri}?mode=ro&immutable=1", uri=True, isolation_level=None, timeout=timeout)
+        except sqlite3.Error as exc:
+            raise WorkspaceError(f"{self.path}: cannot open the workspace ({exc})") from exc
+
     def _set_wal(self) -> None:
         """WAL mode (persistent in the file): readers never block on a writer."""
         if self.conn.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
@@ -261,6 +301,11 @@ class Workspace:
                                  f"(v{SCHEMA_VERSION}); upgrade kzalign")
         if version == SCHEMA_VERSION:
             return
+        if self.read_only:
+            what = "is empty, not a kzalign workspace" if version is None else (
+                f"has schema v{version} and this kzalign needs v{SCHEMA_VERSION}; open it once where it can be "
+                "written to upgrade it")
+            raise WorkspaceError(f"{self.path}: read-only workspace that {what}")
         with self.transaction() as conn:
             version = self._schema_version()  # another process may have done it while we waited
             if version == SCHEMA_VERSION:
@@ -278,7 +323,11 @@ class Workspace:
             if target <= version:
                 continue
             for stmt in _statements(sql):
-                self.conn.execute(stmt)
+                try:
+                    self.conn.execute(stmt)
+                except sqlite3.OperationalError as exc:  # ADD COLUMN of a column there already: IF NOT EXISTS
+                    if not (" ADD COLUMN " in stmt.upper() and "duplicate column name" in str(exc)):
+                        raise
             log.info("%s: workspace schema v%d -> v%d (%s)", self.path, target - 1, target, what)
         self.set_meta("schema_version", str(SCHEMA_VERSION))
 
@@ -314,6 +363,9 @@ class Workspace:
                 self.conn.execute("COMMIT")
 
     def _begin(self) -> None:
+        if self.read_only:
+            raise WorkspaceError(f"{self.path}: the workspace is read-only (the file or its folder cannot be "
+                                 "written); this command changes it: copy it somewhere writable, or use --db")
         self._retry(lambda: self.conn.execute("BEGIN IMMEDIATE"))
 
     def _retry(self, op: Callable[[], object]) -> None:
@@ -425,8 +477,19 @@ class Workspace:
         )
         return bool(cur.rowcount)
 
+    def item_version_hashes(self) -> dict[str, set[str]]:
+        """``id -> content hashes`` of every version of each item's text seen so far (current, kept revisions, and
+        the copies merged into it): a version already seen is never taken for a correction."""
+        out: dict[str, set[str]] = {}
+        for sql in ("SELECT id, content_hash FROM items", "SELECT item_id, content_hash FROM item_revisions",
+                    "SELECT item_id, content_hash FROM item_sources"):
+            for item_id, h in self.conn.execute(sql):
+                out.setdefault(item_id, set()).add(h)
+        return out
+
     def supersede_item(self, item_id: str, row: dict[str, object], kept_at: str) -> None:
-        """Replace an item's text by a longer version; the current text is kept as a revision with its date."""
+        """Replace an item's text by a longer or corrected version; the current text is kept as a revision with
+        its date."""
         title, text, date, content_hash = self.conn.execute(
             "SELECT title, text, date, content_hash FROM items WHERE id=?", (item_id,)).fetchone()
         first = self.conn.execute("SELECT MIN(source) FROM item_sources WHERE item_id=?", (item_id,)).fetchone()[0]
@@ -493,20 +556,23 @@ class Workspace:
         return {k: d for k, d in rows}
 
     def replace_links(self, rows: Iterable[Mapping[str, object] | Sequence[object]]) -> int:
-        """Replace the ``links`` table: rows as dicts or tuples (ru_id, en_id, score, rank, evidence, signature).
+        """Replace the ``links`` table: rows as dicts or tuples (ru_id, en_id, score, rank, evidence, signature
+        [, kind]); a missing kind is :data:`DEFAULT_LINK_KIND`.
 
         ``evidence`` may be a dict (stored as sorted JSON, so identical runs give identical bytes).
         """
-        cols = ("ru_id", "en_id", "score", "rank", "evidence", "signature")
         out = []
         for r in rows:
-            rec = [r.get(c) for c in cols] if isinstance(r, Mapping) else list(r)
+            rec = [r.get(c) for c in LINK_FIELDS] if isinstance(r, Mapping) else list(r)
+            rec += [None] * (len(LINK_FIELDS) - len(rec))
             if not isinstance(rec[4], str):
                 rec[4] = json.dumps(rec[4] or {}, ensure_ascii=False, sort_keys=True, default=str)
+            rec[6] = check_link_kind(rec[6] or DEFAULT_LINK_KIND)
             out.append(tuple(rec))
         self.conn.execute("DELETE FROM links")
         self.conn.executemany(
-            "INSERT INTO links(ru_id, en_id, score, rank, evidence, signature) VALUES (?, ?, ?, ?, ?, ?)", out)
+            "INSERT INTO links(ru_id, en_id, score, rank, evidence, signature, kind) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            out)
         return len(out)
 
     def count_pairs(self) -> int:
@@ -521,8 +587,8 @@ class Workspace:
         return out
 
     def link_scores(self) -> pd.DataFrame:
-        """Current links (ru_id, en_id, score), best first."""
-        return self.query_df("SELECT ru_id, en_id, score FROM links ORDER BY score DESC, ru_id, en_id")
+        """Current links (ru_id, en_id, score, kind), best first."""
+        return self.query_df("SELECT ru_id, en_id, score, kind FROM links ORDER BY score DESC, ru_id, en_id")
 
     def replace_pairs(self, rows: Iterable[Mapping[str, object]], signature: str,
                       links: Iterable[tuple[str, str]] | None = None) -> int:
@@ -613,25 +679,35 @@ class Workspace:
             out.append(pair)
         return sorted(set(out))
 
-    def link_inputs_digest(self) -> str:
+    def link_inputs_digest(self, items: Iterable[Sequence[object]] | None = None) -> str:
         """Digest of what a link run reads and writes here: items (id, lang, title, text, date), link decisions
-        and the links table. Two equal digests, with the same run settings, mean a re-link would change nothing."""
+        and the links table. Two equal digests, with the same run settings, mean a re-link would change nothing.
+
+        ``items`` are the (id, lang, title, text, date) rows a run actually scored; without them the items table
+        is read now. A run records the digest of *its* items, so a report ingested while it ran (and not
+        scored) makes the next run's digest differ and gets linked then.
+        """
         h = hashlib.sha256()
-        for sql in ("SELECT id, lang, title, text, date FROM items ORDER BY id",
-                    "SELECT key, decision, payload FROM decisions WHERE kind='link' ORDER BY key",
-                    "SELECT ru_id, en_id, score, rank, evidence, signature FROM links ORDER BY ru_id, en_id"):
+        item_sql = "SELECT id, lang, title, text, date FROM items ORDER BY id"
+        rows: Iterable[Sequence[object]] = (self.conn.execute(item_sql) if items is None
+                                            else sorted(items, key=lambda r: str(r[0])))
+        h.update(item_sql.encode())
+        for row in rows:
+            h.update(json.dumps(list(row), ensure_ascii=False).encode() + b"\n")
+        for sql in ("SELECT key, decision, payload FROM decisions WHERE kind='link' ORDER BY key",
+                    "SELECT ru_id, en_id, score, rank, evidence, signature, kind FROM links ORDER BY ru_id, en_id"):
             h.update(sql.encode())
             for row in self.conn.execute(sql):
                 h.update(json.dumps(row, ensure_ascii=False).encode() + b"\n")
         return h.hexdigest()
 
-    def link_rows(self) -> dict[tuple[str, str], tuple[float, int, str, str]]:
-        """{(ru_id, en_id): (score, rank, evidence, signature)} of the current links."""
-        rows = self.conn.execute("SELECT ru_id, en_id, score, rank, evidence, signature FROM links").fetchall()
-        return {(r, e): (s, k, ev, sig) for r, e, s, k, ev, sig in rows}
+    def link_rows(self) -> dict[tuple[str, str], tuple[float, int, str, str, str]]:
+        """{(ru_id, en_id): (score, rank, evidence, signature, kind)} of the current links."""
+        rows = self.conn.execute("SELECT ru_id, en_id, score, rank, evidence, signature, kind FROM links").fetchall()
+        return {(r, e): (s, k, ev, sig, kind) for r, e, s, k, ev, sig, kind in rows}
 
-    def update_links(self, rows: list[tuple[str, str, float, int, str, str]]) -> tuple[int, int, int]:
-        """Make the links table exactly ``rows`` (ru_id, en_id, score, rank, evidence, signature), writing only
+    def update_links(self, rows: list[tuple[str, str, float, int, str, str, str]]) -> tuple[int, int, int]:
+        """Make the links table exactly ``rows`` (ru_id, en_id, score, rank, evidence, signature, kind), writing only
         rows that differ (what :meth:`replace_links` does, for an incremental re-link). Returns (added,
         changed, removed)."""
         old = self.link_rows()
@@ -640,8 +716,8 @@ class Workspace:
         put = [(*k, *v) for k, v in new.items() if old.get(k) != v]
         self.conn.executemany("DELETE FROM links WHERE ru_id=? AND en_id=?", gone)
         self.conn.executemany(
-            "INSERT OR REPLACE INTO links(ru_id, en_id, score, rank, evidence, signature) VALUES (?, ?, ?, ?, ?, ?)",
-            put,
+            "INSERT OR REPLACE INTO links(ru_id, en_id, score, rank, evidence, signature, kind) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?)", put,
         )
         changed = sum(1 for k in new if k in old and old[k] != new[k])
         return len(put) - changed, changed, len(gone)
@@ -650,7 +726,7 @@ class Workspace:
         """The links joined with their items' titles, texts and dates (for :func:`kzalign.stages.link.links_table`)."""
         return self.query_df(
             "SELECT l.ru_id, l.en_id, l.score, l.rank, r.title AS ru_t, r.text AS ru_x, e.title AS en_t, "
-            "e.text AS en_x, r.date AS ru_date, e.date AS en_date, l.evidence, l.signature "
+            "e.text AS en_x, r.date AS ru_date, e.date AS en_date, l.evidence, l.signature, l.kind "
             "FROM links l LEFT JOIN items r ON r.id = l.ru_id LEFT JOIN items e ON e.id = l.en_id "
             "ORDER BY l.ru_id, l.rank, l.en_id"
         )
@@ -681,12 +757,13 @@ class Workspace:
     # -- review decisions (kzalign.stages.review) -------------------------------------------------------
     def decision_map(self, kind: str | None = None) -> dict[tuple[str, str], dict[str, object]]:
         """Decisions as {(kind, key): {decision, corrected_en, reviewer, note, payload (dict), review_file,
-        decided_at}}, of one kind or all."""
-        sql = "SELECT kind, key, decision, corrected_en, reviewer, note, payload, review_file, decided_at FROM decisions"
+        decided_at, recheck}}, of one kind or all (``recheck``: why the decision needs re-review, else "")."""
+        sql = ("SELECT kind, key, decision, corrected_en, reviewer, note, payload, review_file, decided_at, recheck "
+               "FROM decisions")
         rows = self.conn.execute(sql + (" WHERE kind=?" if kind else ""), (kind,) if kind else ()).fetchall()
         return {(k, key): {"decision": d, "corrected_en": c, "reviewer": r, "note": n,
-                           "payload": json.loads(p or "{}"), "review_file": f, "decided_at": at}
-                for k, key, d, c, r, n, p, f, at in rows}
+                           "payload": json.loads(p or "{}"), "review_file": f, "decided_at": at, "recheck": rc}
+                for k, key, d, c, r, n, p, f, at, rc in rows}
 
     def record_decision(self, kind: str, key: str, decision: str, corrected_en: str = "", reviewer: str = "",
                         note: str = "", payload: dict[str, object] | None = None, review_file: str = "",
@@ -698,6 +775,32 @@ class Workspace:
             (kind, key, decision, corrected_en, reviewer, note,
              json.dumps(payload or {}, ensure_ascii=False, default=str), review_file, decided_at or now_iso()),
         )
+
+    def flag_decisions(self, reasons: Mapping[str, str]) -> int:
+        """Mark every link and sentence-pair decision about the items of ``reasons`` (item id -> why) for
+        re-review: the decision stays in force, and recording the row's decision again clears the mark. Returns
+        how many decisions were marked."""
+        if not reasons:
+            return 0
+        ids = set(reasons)
+        about = {link_key(r, e): (r, e) for r, e in self.conn.execute("SELECT ru_id, en_id FROM links")
+                 if r in ids or e in ids}
+        about.update({p: (r, e) for p, r, e in self.conn.execute("SELECT id, ru_id, en_id FROM pairs")
+                      if r in ids or e in ids})
+        marks: list[tuple[str, str, str]] = []
+        for kind, key, payload in self.conn.execute(
+                "SELECT kind, key, payload FROM decisions WHERE kind IN ('link', 'pair')").fetchall():
+            try:
+                pay = json.loads(payload or "{}")
+                row = pay.get("row") if isinstance(pay.get("row"), dict) else {}
+                named = [pay.get("ru_id"), pay.get("en_id"), row.get("ru_id"), row.get("en_id")]
+            except (ValueError, AttributeError):
+                named = []
+            hit = [i for i in (*named, *about.get(key, ())) if i in ids]
+            if hit:
+                marks.append(("; ".join(dict.fromkeys(reasons[i] for i in hit)), kind, key))
+        self.conn.executemany("UPDATE decisions SET recheck=? WHERE kind=? AND key=?", marks)
+        return len(marks)
 
     def remember_review_rows(self, rows: list[tuple[str, str, dict[str, object]]]) -> None:
         """Keep what each exported review row was (kind, key, payload), newest export winning."""
@@ -713,7 +816,7 @@ class Workspace:
         return {(k, key): json.loads(p) for k, key, p in rows}
 
     def link_record(self, ru_id: str, en_id: str) -> dict[str, object] | None:
-        row = self.conn.execute("SELECT ru_id, en_id, score, rank, evidence, signature FROM links "
+        row = self.conn.execute(f"SELECT {', '.join(LINK_FIELDS)} FROM links "
                                 "WHERE ru_id=? AND en_id=?", (ru_id, en_id)).fetchone()
         return dict(zip(LINK_FIELDS, row, strict=True)) if row else None
 
@@ -724,8 +827,9 @@ class Workspace:
     def restore_link(self, rec: dict[str, object]) -> bool:
         """Put a link back (a reviewer accepted it after rejecting it); False when it is there already."""
         cur = self.conn.execute(
-            "INSERT OR IGNORE INTO links(ru_id, en_id, score, rank, evidence, signature) VALUES (?,?,?,?,?,?)",
-            tuple(rec.get(f, d) for f, d in zip(LINK_FIELDS, ("", "", 0.0, 1, "{}", "review"), strict=True)))
+            f"INSERT OR IGNORE INTO links({', '.join(LINK_FIELDS)}) VALUES (?,?,?,?,?,?,?)",
+            tuple(rec.get(f, d) for f, d in zip(LINK_FIELDS, ("", "", 0.0, 1, "{}", "review", DEFAULT_LINK_KIND),
+                                                 strict=True)))
         return cur.rowcount > 0
 
     def restore_pair(self, rec: dict[str, object]) -> bool:
@@ -748,7 +852,20 @@ class Workspace:
 
 
 
-LINK_FIELDS = ("ru_id", "en_id", "score", "rank", "evidence", "signature")
+LINK_FIELDS = ("ru_id", "en_id", "score", "rank", "evidence", "signature", "kind")
+#: What a link says about its two reports: one renders the other (``translation``), both report the same
+#: concrete event (``same_event``), or the English one reports a later event that refers back to the Russian
+#: one's (``follow_up``).
+LINK_KINDS = ("translation", "same_event", "follow_up")
+#: The kind of a link stored without one (a review file's or a caller's row that names none).
+DEFAULT_LINK_KIND = "same_event"
+
+
+def check_link_kind(kind: object) -> str:
+    """``kind`` when it is one of :data:`LINK_KINDS`; anything else is a ValueError naming the allowed kinds."""
+    if kind not in LINK_KINDS:
+        raise ValueError(f"unknown link kind {kind!r} (use one of {', '.join(LINK_KINDS)})")
+    return str(kind)
 PAIR_FIELDS = ("id", "ru_id", "en_id", "ru_idx", "en_idx", "ru_text", "en_text", "mt_en", "score", "regime", "flags",
                "signature")
 

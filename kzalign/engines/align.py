@@ -236,9 +236,7 @@ class Near:
 
     x0: int  # EN sentence index of vals[0]
     vals: np.ndarray  # cosines of the run with EN sentences x0.. (0 outside the document)
-    valid: np.ndarray  # 1.0 where that EN sentence exists
-    vecs: np.ndarray  # (dim, 3): the run's vector and RU sentences i-a-1 and i (its neighbours)
-    ru_valid: tuple[bool, bool]
+    vecs: np.ndarray  # (dim, 3): the run's vector and RU sentences i-a-1 and i, its neighbours (0 if none)
 
 
 def near_run(ru: Side, en: Side, i: int, a: int, lo: int, hi: int) -> Near:
@@ -246,25 +244,23 @@ def near_run(ru: Side, en: Side, i: int, a: int, lo: int, hi: int) -> Near:
     x0, x1 = lo - 1, hi + 2  # the EN neighbours left of lo and right of hi's longest group
     c0, c1 = max(x0, 0), min(x1, en.n)
     run = ru.spans[a - 1][i - a]
-    vals, valid = np.zeros(x1 - x0), np.zeros(x1 - x0)
+    vals = np.zeros(x1 - x0)
     vals[c0 - x0 : c1 - x0] = en.spans[0][c0:c1] @ run
-    valid[c0 - x0 : c1 - x0] = 1.0
-    vecs = np.stack([run, ru.spans[0][max(i - a - 1, 0)], ru.spans[0][min(i, ru.n - 1)]], axis=1)
-    return Near(x0, vals, valid, vecs, (i - a - 1 >= 0, i < ru.n))
+    vecs = np.zeros((run.shape[0], 3), np.float32)
+    vecs[:, 0] = run
+    if i - a - 1 >= 0:
+        vecs[:, 1] = ru.spans[0][i - a - 1]
+    if i < ru.n:
+        vecs[:, 2] = ru.spans[0][i]
+    return Near(x0, vals, vecs)
 
 
-def local_margin(near: Near, b: int, e0: int, e1: int, ru_nb: np.ndarray, fallback: np.ndarray) -> np.ndarray:
-    """Mean cosine of each group (EN sentences e..e+b-1, e in e0..e1-1) with the sentences just outside it on the
-    other side (Bertalign's margin): the RU run with EN e-1 and e+b, each EN run with RU i-a-1 and i
-    (``ru_nb``, (len, 2)). A group with no neighbour at all falls back to ``fallback``."""
-    s = e0 - 1 - near.x0
-    cnt = near.valid[s : s + e1 - e0] + near.valid[s + b + 1 : s + b + 1 + e1 - e0]
-    en_nb = (near.vals[s : s + e1 - e0] + near.vals[s + b + 1 : s + b + 1 + e1 - e0]) / np.maximum(cnt, 1.0)
-    left, right = near.ru_valid
-    if not (left or right):
-        return np.where(cnt > 0, en_nb, fallback)
-    ru_side = (ru_nb[:, 0] * left + ru_nb[:, 1] * right) / (float(left) + float(right))
-    return np.where(cnt > 0, 0.5 * (en_nb + ru_side), ru_side)
+def local_margin(near: Near, b: int, e0: int, e1: int, sims: np.ndarray) -> np.ndarray:
+    """Mean cosine of each group (EN sentences e..e+b-1, e in e0..e1-1) with the four sentences just outside it on
+    the other side (Bertalign's margin): the RU run with EN e-1 and e+b, each EN run with RU i-a-1 and i
+    (``sims[:, 1:3]``). A neighbour past a document edge counts as 0."""
+    s, n = e0 - 1 - near.x0, e1 - e0
+    return 0.25 * (near.vals[s : s + n] + near.vals[s + b + 1 : s + b + 1 + n] + sims[:, 1] + sims[:, 2])
 
 
 def bead_values(ru: Side, en: Side, i: int, a: int, b: int, e0: int, e1: int, cfg: AlignConfig, scale: float,
@@ -275,7 +271,7 @@ def bead_values(ru: Side, en: Side, i: int, a: int, b: int, e0: int, e1: int, cf
     back = en.back[b - 1][e] * 0.5 + 0.5 * ru.back[a - 1][i - a]
     if cfg.margin:
         sims = span @ near[a].vecs
-        nb = local_margin(near[a], b, e0, e1, sims[:, 1:3], back)
+        nb = local_margin(near[a], b, e0, e1, sims)
         dev = sims[:, 0] - cfg.margin * nb - (1.0 - cfg.margin) * back
     else:
         dev = span @ ru.spans[a - 1][i - a] - back

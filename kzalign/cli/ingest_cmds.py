@@ -19,7 +19,7 @@ from kzalign.cli import (
 )
 from kzalign.inputs.ingest import IngestReport, ReadOptions, ingest_paths
 from kzalign.inputs.readers import READERS
-from kzalign.store.workspace import Workspace, open_workspace
+from kzalign.store.workspace import Workspace, new_or_existing_workspace, open_workspace
 
 _ENCODING_NAMES = {"utf-8-sig": "UTF-8 with BOM", "cp1251": "Windows-1251", "utf-16": "UTF-16",
                    "utf-16-le": "UTF-16 (little-endian, no BOM)", "utf-16-be": "UTF-16 (big-endian, no BOM)"}
@@ -99,7 +99,7 @@ def ingest(paths: tuple[str, ...], db: str, skip_bad: bool, max_item_chars: int,
     Example: kzalign ingest seeds/ saved-pages/ releases.docx --db news.db
     """
     opts = ReadOptions(max_item_chars=max_item_chars, max_file_bytes=max_file_mb * 2**20)
-    with Workspace(db) as ws, progress_bars() as bars:
+    with new_or_existing_workspace(db) as ws, progress_bars() as bars:
         rep = ingest_paths(ws, list(paths), skip_bad=skip_bad, progress=bars, options=opts)
     echo_ingest_report(rep)
 
@@ -160,9 +160,12 @@ def report_cmd(db: str, out: str, glossary: GlossaryChoice) -> None:
     """Write an HTML report of the links and sentence pairs in the workspace.
 
     \b
-    For each Russian item: its linked English items with score, status and evidence, and
-    the aligned sentence pairs side by side with glossary names highlighted and QA flags.
-    Filter by status, score and date, or search; prints cleanly. No network needed.
+    Links: for each Russian item its linked English items with score, kind, status, evidence
+      and reviewers, and the aligned sentence pairs side by side (glossary names highlighted,
+      QA flags, fixes); filter by status (proposed/accepted/rejected/fixed), kind, score, date.
+    Stories: each Russian report with its linked reports on a time axis, by link kind.
+    No English yet: Russian reports without an English counterpart (as 'kzalign gaps').
+    Over time: links per month by kind (inline SVG). One offline page; prints cleanly.
 
     Example: kzalign report --db news.db --out report.html
     """
@@ -170,7 +173,7 @@ def report_cmd(db: str, out: str, glossary: GlossaryChoice) -> None:
     from kzalign.stages.report import write_report
 
     check_output(out, workspace=db, glossaries=glossary.used)
-    with open_workspace(db) as ws:
-        stats = write_report(ws, out, glossary=glossary.glossary)
+    with open_workspace(db) as ws, progress_bars() as bars:
+        stats = write_report(ws, out, glossary=glossary.glossary, progress=bars)
     click.echo(f"Wrote {stats.path}: {plural(stats.ru_items, 'Russian item')}, {plural(stats.links, 'link')}, "
-               f"{plural(stats.pairs, 'sentence pair')}.")
+               f"{plural(stats.pairs, 'sentence pair')}, {plural(stats.gaps, 'Russian report')} with no English yet.")

@@ -12,8 +12,10 @@ from pathlib import Path
 from kzalign.core.errors import Problem
 from kzalign.core.signature import parse_signature
 
+#: ``link_kind``: the kind of the link a row is (or whose sentences a pair row holds): translation, same_event or
+#: follow_up; pairs of the last two are not translations (also flagged ``not-translation:``).
 REVIEW_COLUMNS = ["row_id", "kind", "ru_id", "en_id", "ru_text", "mt_en", "en_text", "score", "evidence", "flags",
-                  "check", "decision", "corrected_en", "reviewer", "note", "signature"]
+                  "link_kind", "check", "decision", "corrected_en", "reviewer", "note", "signature"]
 EDITABLE = ("decision", "corrected_en", "reviewer", "note")
 REQUIRED = ("row_id", "check", "decision")
 DECISIONS = ("accept", "reject", "fix")

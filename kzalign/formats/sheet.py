@@ -73,7 +73,7 @@ def write_review_xlsx(out: Path, rows: list[dict[str, Any]], signature: str) -> 
                 if cell.column_letter in wrap:
                     cell.alignment = Alignment(wrap_text=True, vertical="top")
     widths = {"row_id": 15, "kind": 9, "ru_id": 14, "en_id": 14, "ru_text": 55, "mt_en": 45, "en_text": 55,
-              "score": 8, "evidence": 35, "flags": 20, "check": 13, "decision": 11, "corrected_en": 50,
+              "score": 8, "evidence": 35, "flags": 20, "link_kind": 12, "check": 13, "decision": 11, "corrected_en": 50,
               "reviewer": 12, "note": 30, "signature": 20}
     for c, w in widths.items():
         sh.column_dimensions[letter[c]].width = w

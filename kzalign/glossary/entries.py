@@ -15,7 +15,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from kzalign.core.errors import InputError, Problem
-from kzalign.core.files import decode_text, sniff_delimiter, unneutralize_formula, write_csv
+from kzalign.core.files import decode_text, garbled_text, sniff_delimiter, unneutralize_formula, write_csv
 from kzalign.core.translit import strip_accents
 
 COLUMNS = ["ru", "en", "kind", "variants", "forbidden", "status", "note", "source"]
@@ -90,6 +90,9 @@ def _row_problems(path: Path, line: int, cell: dict[str, str], e: Entry) -> list
         if len(value) > MAX_CELL_CHARS:
             out.append(Problem(str(path), line, f"column {col!r} has {len(value):,} characters; "
                                                 f"at most {MAX_CELL_CHARS:,} per cell"))
+        elif (what := garbled_text(value)) is not None:
+            out.append(Problem(str(path), line, f"column {col!r}: {value[:60]!r} has {what}: the file was saved in "
+                                                "an encoding that lost characters; save it as UTF-8 CSV"))
     return out
 
 

@@ -16,7 +16,7 @@ import pandas as pd
 
 from kzalign.core.files import write_atomic, write_csv
 from kzalign.core.outputs import OutputSet
-from kzalign.core.progress import ProgressCallback
+from kzalign.core.progress import ProgressCallback, report
 from kzalign.formats.guard import check_output
 from kzalign.inputs.ingest import IngestReport, ingest_paths
 from kzalign.store.workspace import Workspace
@@ -75,6 +75,8 @@ def _translate(ws: Workspace, opts: RunOptions, rep: RunReport, glossary: Glossa
     """Translate the workspace's Russian items when a model is installed: (translator, item drafts)."""
     from kzalign.engines.translate import item_translations, load_translator, mt_status, translate_workspace
 
+    if opts.translate:
+        report(progress, "loading translation model", 0, 0)  # a spinner while CTranslate2 loads
     translator = load_translator(beam_size=opts.beam_size) if opts.translate else None
     rep.mt_status = mt_status() if opts.translate else "MT is off (--no-translate)."
     if translator is None:
@@ -135,7 +137,7 @@ def run_pipeline(ws: Workspace, opts: RunOptions, progress: ProgressCallback | N
         rep.signature = rep.link.signature
         sig_text = "\n".join([rep.signature, rep.mt_status, f"glossary:{glossary.signature}", ""])
         _stage_outputs(outputs, items, links, pairs if opts.pairs else None, sig_text)
-        outputs.stage("report.html", lambda p: write_report(ws, p, glossary=glossary).path)
+        outputs.stage("report.html", lambda p: write_report(ws, p, glossary=glossary, progress=progress).path)
     published = outputs.publish()
     rep.outputs = {name.split(".")[0]: path for name, path in published.items()}
     rep.counts = {

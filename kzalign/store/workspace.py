@@ -34,7 +34,7 @@ from kzalign.core.errors import WorkspaceError
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 7
+SCHEMA_VERSION = 8
 DEFAULT_DB = "kzalign.db"
 #: Seconds a writer waits for another writer before giving up (``$KZALIGN_BUSY_TIMEOUT`` overrides).
 DEFAULT_BUSY_TIMEOUT = 300.0
@@ -197,6 +197,42 @@ MIGRATIONS: list[tuple[int, str, str]] = [
     # -- why it needs re-review; '' when it does not. Recording the row's decision again clears it.
     (7, "decisions.recheck: decisions to re-review after a corrected text",
      "ALTER TABLE decisions ADD COLUMN recheck TEXT NOT NULL DEFAULT '';"),
+    # -- Every decision ever recorded, with the one it replaced (decisions keeps only the latest): who changed
+    # -- whose decision, and when. Filled from the history kept in the decisions' payloads (json_each), the
+    # -- replaced decision being the previous entry of the same row (LAG).
+    (8, "decision_history: every review decision and the one it replaced",
+     """CREATE TABLE IF NOT EXISTS decision_history (
+    kind TEXT NOT NULL,
+    key TEXT NOT NULL,
+    decision TEXT NOT NULL,
+    corrected_en TEXT NOT NULL DEFAULT '',
+    reviewer TEXT NOT NULL DEFAULT '',
+    note TEXT NOT NULL DEFAULT '',
+    review_file TEXT NOT NULL DEFAULT '',
+    decided_at TEXT NOT NULL,
+    replaced_decision TEXT NOT NULL DEFAULT '',
+    replaced_reviewer TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX IF NOT EXISTS decision_history_row ON decision_history(kind, key);
+INSERT INTO decision_history(kind, key, decision, reviewer, review_file, decided_at, replaced_decision,
+                             replaced_reviewer)
+SELECT kind, key, decision, reviewer, review_file, decided_at,
+       COALESCE(LAG(decision) OVER w, ''), COALESCE(LAG(reviewer) OVER w, '')
+FROM (SELECT d.kind AS kind, d.key AS key, COALESCE(json_extract(h.value, '$.decision'), d.decision) AS decision,
+             COALESCE(json_extract(h.value, '$.reviewer'), '') AS reviewer,
+             COALESCE(json_extract(h.value, '$.file'), '') AS review_file,
+             COALESCE(json_extract(h.value, '$.at'), d.decided_at) AS decided_at, h.key AS n
+      FROM decisions d, json_each(d.payload, '$.history') h
+      UNION ALL
+      SELECT kind, key, decision, reviewer, review_file, decided_at, 0 FROM decisions
+      WHERE json_type(payload, '$.history') IS NOT 'array' OR json_array_length(payload, '$.history') = 0)
+WINDOW w AS (PARTITION BY kind, key ORDER BY n);
+UPDATE decision_history SET corrected_en = (SELECT d.corrected_en FROM decisions d WHERE d.kind = decision_history.kind
+       AND d.key = decision_history.key AND d.decided_at = decision_history.decided_at), note = (SELECT d.note
+       FROM decisions d WHERE d.kind = decision_history.kind AND d.key = decision_history.key
+       AND d.decided_at = decision_history.decided_at)
+WHERE EXISTS (SELECT 1 FROM decisions d WHERE d.kind = decision_history.kind AND d.key = decision_history.key
+       AND d.decided_at = decision_history.decided_at);"""),
 ]
 
 
@@ -521,6 +557,12 @@ class Workspace:
         ).fetchone()
         return (row[0], json.loads(row[1])) if row else None
 
+    def ran_after(self, stage: str, other: str) -> bool:
+        """Whether ``stage`` last ran after the last run of ``other`` (False when ``stage`` never ran)."""
+        row = self.conn.execute("SELECT (SELECT MAX(rowid) FROM runs WHERE stage=?), "
+                                "(SELECT MAX(rowid) FROM runs WHERE stage=?)", (stage, other)).fetchone()
+        return row[0] is not None and (row[1] is None or row[0] > row[1])
+
     # -- vector cache ------------------------------------------------------------------------
     def get_vectors(self, encoder: str, hashes: list[str]) -> dict[str, np.ndarray]:
         """Cached vectors for the given text hashes (missing ones are absent from the dict)."""
@@ -739,6 +781,12 @@ class Workspace:
         ).fetchall()
         return {k: {"decision": d, "corrected_en": c, "payload": json.loads(p or "{}")} for k, d, c, p in rows}
 
+    def link_kinds(self) -> dict[tuple[str, str], str]:
+        """(ru_id, en_id) -> the link's kind (translation, same_event, follow_up; :data:`DEFAULT_LINK_KIND` when
+        a link has none)."""
+        rows = self.conn.execute("SELECT ru_id, en_id, kind FROM links")
+        return {(r, e): k or DEFAULT_LINK_KIND for r, e, k in rows}
+
     def links_for_pairs(self) -> pd.DataFrame:
         """Current links (ru_id, en_id, score, evidence) in the order sentence pairs are built."""
         return self.query_df("SELECT ru_id, en_id, score, evidence FROM links ORDER BY ru_id, rank, en_id")
@@ -767,14 +815,34 @@ class Workspace:
 
     def record_decision(self, kind: str, key: str, decision: str, corrected_en: str = "", reviewer: str = "",
                         note: str = "", payload: dict[str, object] | None = None, review_file: str = "",
-                        decided_at: str | None = None) -> None:
-        """Store (replace) the decision about one review row (``decided_at`` defaults to now)."""
+                        decided_at: str | None = None) -> tuple[str, str] | None:
+        """Store (replace) the decision about one review row (``decided_at`` defaults to now), and add it to the
+        history with the decision it replaced; returns that replaced (decision, reviewer), or None."""
+        at = decided_at or now_iso()
+        old = self.conn.execute("SELECT decision, reviewer FROM decisions WHERE kind=? AND key=?",
+                                (kind, key)).fetchone()
         self.conn.execute(
             "INSERT OR REPLACE INTO decisions(kind, key, decision, corrected_en, reviewer, note, payload, "
             "review_file, decided_at) VALUES (?,?,?,?,?,?,?,?,?)",
             (kind, key, decision, corrected_en, reviewer, note,
-             json.dumps(payload or {}, ensure_ascii=False, default=str), review_file, decided_at or now_iso()),
+             json.dumps(payload or {}, ensure_ascii=False, default=str), review_file, at),
         )
+        self.conn.execute(
+            "INSERT INTO decision_history(kind, key, decision, corrected_en, reviewer, note, review_file, decided_at, "
+            "replaced_decision, replaced_reviewer) VALUES (?,?,?,?,?,?,?,?,?,?)",
+            (kind, key, decision, corrected_en, reviewer, note, review_file, at, old[0] if old else "",
+             old[1] if old else ""),
+        )
+        return (old[0], old[1]) if old else None
+
+    def decision_history(self, kind: str | None = None) -> pd.DataFrame:
+        """Every decision recorded (of one kind, or all), oldest first, with the decision each replaced."""
+        sql = ("SELECT kind, key, decision, corrected_en, reviewer, note, review_file, decided_at, replaced_decision, "
+               "replaced_reviewer FROM decision_history")
+        args: tuple[str, ...] = ()
+        if kind:
+            sql, args = sql + " WHERE kind=?", (kind,)
+        return self.query_df(sql + " ORDER BY decided_at, rowid", args)
 
     def flag_decisions(self, reasons: Mapping[str, str]) -> int:
         """Mark every link and sentence-pair decision about the items of ``reasons`` (item id -> why) for
@@ -889,3 +957,32 @@ def decisions(ws: Workspace, kind: str) -> pd.DataFrame:
 def open_workspace(path: str | Path = DEFAULT_DB, create: bool = False) -> Workspace:
     """Open a workspace; with ``create=False`` a missing file is a clear error, not a new empty one."""
     return Workspace(path, create=create)
+
+
+@contextmanager
+def new_or_existing_workspace(path: str | Path = DEFAULT_DB) -> Iterator[Workspace]:
+    """Open (creating it if needed) a workspace for a command that fills it; when the file was new and the
+    command fails or is interrupted, the new file (and its -wal/-shm, and folders made for it) is removed,
+    so a failed first ingest leaves nothing behind."""
+    path = Path(path)
+    new, made = not path.exists(), [d for d in path.parents if not d.exists()]  # folders made for it, nearest first
+    ws: Workspace | None = None
+    try:
+        ws = Workspace(path)
+        yield ws
+    except BaseException:
+        kept = False
+        if ws is not None:
+            try:  # another process that opened the new file meanwhile may have committed items: keep them
+                kept = bool(sum(ws.count_items().values()))
+            except sqlite3.Error:
+                kept = False
+            ws.close()
+        if new and not kept:
+            for f in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+                f.unlink(missing_ok=True)
+            for d in made:
+                if d.is_dir() and not any(d.iterdir()):
+                    d.rmdir()
+        raise
+    ws.close()

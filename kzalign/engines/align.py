@@ -10,7 +10,12 @@ The aligner follows vecalign (Thompson & Koehn 2019) and Bertalign (Liu & Zhu 20
   (median best 1:1 similarity), so the floor and skip costs mean the same with any encoder; the length prior
   is the pair's own character-length ratio;
 * near-linear search: long documents are block-averaged and aligned coarse to fine (vecalign's recursive DP):
-  each finer level searches a narrow band around the coarser path, so time and memory grow linearly.
+  each finer level searches a narrow band around the coarser path, so time and memory grow linearly;
+* two settings, chosen per pair (issue 24): groups are valued per sentence (close translations: news); a pair
+  whose first pass finds many many-to-many groups (a loose, literary translation, where averaged vectors make
+  merging look good) is aligned again near that path with each group valued once against its neighbours
+  (Bertalign's local margin), so splits win unless the merged group really is better;
+* the cascade's groups in doubt (:func:`doubtful_runs`): the runs whose encoded vectors re-decide them.
 """
 
 from __future__ import annotations
@@ -26,7 +31,8 @@ NEG = -1e18
 
 @dataclass(frozen=True)
 class AlignConfig:
-    """Constants of the aligner (chosen on the harder dev set; see BENCHMARKS.md, "Sentence alignment")."""
+    """Constants of the aligner (news: chosen on the harder dev set; loose: on the peers' dev documents and that
+    set; see BENCHMARKS.md, "Sentence alignment")."""
 
     max_side: int = 6  # at most this many sentences on one side of a bead (1:1 … 1:6, 6:1)
     max_total: int = 5  # beads with several sentences on both sides: at most this many in all (2:2, 2:3, 3:2)
@@ -173,8 +179,8 @@ def dp_band(ru: Side, en: Side, lo: np.ndarray, hi: np.ndarray, cfg: AlignConfig
             ratio: float) -> list[Bead]:
     """Best monotone alignment inside the band ``lo[i] <= j <= hi[i]`` (row i = RU sentences consumed).
 
-    Bead value: (a+b)·(z − floor − len_weight·|log length ratio|) − merge·(a+b−2), z the normalised
-    similarity; each skipped sentence costs ``skip``. Rows are filled one at a time with vector
+    Bead value: w·(z − floor − len_weight·|log length ratio|) − merge·(a+b−2) (− many), w = 2·((a+b)/2)^size_power,
+    z the normalised similarity (:func:`bead_values`); each skipped sentence costs ``skip``. Rows are filled one at a time with vector
     operations; the 0:1 skip inside a row is a running maximum.
     """
     n, m = ru.n, en.n

@@ -58,7 +58,8 @@ def test_date_distance_is_evidence_both_ways_and_undated_pairs_say_so(tmp_path, 
         with Workspace(tmp_path / f"{label}.db") as w:
             res[label] = _link_pair(w, *dates, encoder=use_encoder)
     assert min(res["same"]["score"], res["undated"]["score"]) >= L.THRESHOLD
-    assert max(res["later"]["score"], res["earlier"]["score"]) < 0.1
+    # not linked, and far from it (0.16 with the CV-chosen model, whose date prior is hand-set: far -8)
+    assert max(res["later"]["score"], res["earlier"]["score"]) < L.THRESHOLD / 2
     assert res["undated"].get("undated") is True and "undated" in L.evidence_text(res["undated"])
     assert res["later"]["days"] == 184 and res["earlier"]["days"] == -184
 

@@ -4,9 +4,12 @@ Runs ``link_workspace`` end to end on ``../shared/eval/stream`` (Russian TV repo
 at 120 lower-cased characters, dated; gold with a kind column): the dev stream alone, then with the
 distractors (the same sources' other years) added, scoring only links that touch a labelled item.
 ``--fit`` fits the link model's weights on a mix of the dev stream, WMT docalign and comparable, and the seeds
-(pairs scored by the library itself) and prints them for ``kzalign/engines/scoring.py``.
+(pairs scored by the library itself) and prints them for ``kzalign/engines/scoring.py`` with cross-validated F1
+beside in-sample F1: 5-fold CV by Russian report (5 shuffles) and leave-one-year-out, per threshold; ``--spec``
+chooses the model families (``SPECS``), ``--cv`` stops after the fits.
 
-Usage: python benchmarks/bench_link_stream.py [--fit] [--stream DIR] [--encoder use|e5]
+Usage: python benchmarks/bench_link_stream.py [--fit [--cv] [--spec NAME ...] [--l2 X]] [--stream DIR]
+       [--encoder use|e5]
 ``--stream DIR`` measures another stream folder of the same layout (the held-out years are measured that way).
 """
 

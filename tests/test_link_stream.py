@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
 import pandas as pd
 from click.testing import CliRunner
 
@@ -167,3 +168,19 @@ def test_close_items_sharing_a_person_are_always_candidates():
     pairs = close_pairs(ru_days, en_days, ru_names, en_names, lambda k: k != "Kazakhstan")
     # a day apart with Putin; 3 days apart with Lavrov; not 18 days apart, not undated, not by a topical name
     assert pairs == {(0, 0), (1, 2)}
+
+
+def test_date_evidence_of_the_shipped_model_falls_with_the_distance_both_ways():
+    """The date part of a dated pair's score (hand-set priors, chosen by cross-validation) never rises as the
+    two items move apart, whichever is later, and a year apart outweighs a shared participant and event type."""
+    from kzalign.engines import scoring as S
+
+    w = S.MODELS["use"].base
+    date_w = {k: w[k] for k in ("dated", "near", "far")}
+    for sign in (1, -1):
+        days = np.arange(0, 800, 3) * sign
+        feats = dict(zip(("dated", "near", "far"), np.array([EV.date_features(float(d)) for d in days]).T,
+                         strict=True))
+        z = S.linear(feats, date_w)
+        assert (np.diff(z) <= 1e-12).all()
+        assert z[0] - z[365 // 3] > w["actors"] + w["type_match"]

@@ -29,7 +29,7 @@ import pandas as pd
 
 from kzalign.core.errors import KzalignError
 from kzalign.core.progress import ProgressCallback
-from kzalign.core.signature import make_signature
+from kzalign.core.signature import make_signature, settings_digest
 from kzalign.core.text import MAX_SENTENCE_CHARS, bounded_pieces, split_sentences, text_hash
 from kzalign.core.version import __version__
 from kzalign.engines import candidates as C
@@ -54,7 +54,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-__all__ = ["THRESHOLD", "GlossaryChanged", "LinkReport", "evidence_text", "item_units", "item_vectors",
+__all__ = ["THRESHOLD", "GlossaryChanged", "LinkReport", "LinkSettings", "evidence_text", "item_units", "item_vectors",
            "link_workspace", "links_table", "pool_units", "reliable_mt", "score_pairs"]
 
 #: Weight of the headline in the item vector (sentences weigh 1 each); 2 and 3 measured worse on comparable.
@@ -244,15 +244,17 @@ class LinkReport:
 
 
 def link_signature(encoder: Encoder, threshold: float, max_days: int | None, glossary: Glossary,
-                   mt_encoder: Encoder | None, mt_model: str | None = None, background: str = "ws") -> str:
-    """Signature of a link run: encoders, translator, threshold, date rule, glossary, background, idf table and
-    the field's reference (names and event lexicons)."""
+                   mt_encoder: Encoder | None, mt_model: str | None = None, background: str = "ws",
+                   model: Model | None = None) -> str:
+    """Signature of a link run: encoders, translator, threshold, date rule, glossary, background, idf table,
+    the field's reference (names and event lexicons) and ``model:``, a digest of every fitted weight."""
     mt_sig = (mt_model or "unknown").replace("|", "+") if mt_encoder else None
     return make_signature({
         "stage": "link", "enc": encoder.signature, "mt": mt_sig,
         "mtenc": mt_encoder.signature if mt_encoder else None,
         "k": C.K_NEIGHBOURS, "thr": float(threshold), "days": max_days, "gloss": glossary.signature,
         "bg": background, "idf": key_weights_signature(), "dom": EV.reference_signature(),
+        "model": settings_digest(model) if model is not None else None,
     })
 
 
@@ -338,7 +340,7 @@ class _Run:
     @property
     def signature(self) -> str:
         return link_signature(self.encoder, self.threshold, self.max_days, self.glossary, self.mt_encoder,
-                              self.mt_model, self.background.signature if self.background else "ws")
+                              self.mt_model, self.background.signature if self.background else "ws", self.model)
 
 
 def _prepare(ws: Workspace, encoder: Encoder | str | None, glossary: Glossary | None, threshold: float | None,
@@ -407,30 +409,43 @@ def _participant(key: str) -> bool:
     return EV.field_names().classes.get(key) in ("person", "body", EV.RECURRING)
 
 
-def link_workspace(
-    ws: Workspace,
-    *,
-    encoder: Encoder | str | None = None,
-    glossary: Glossary | None = None,
-    threshold: float | None = None,
-    max_days: int | None = None,
-    mt: pd.DataFrame | None = None,
-    mt_encoder: Encoder | str | None = None,
-    mt_model: str | None = None,
-    workspace_mt: bool = False,
-    relink: bool = True,
-    progress: ProgressCallback | None = None,
-) -> LinkReport:
-    """Link every Russian item to the English items on the same story; rewrite only the links that change.
+@dataclass(frozen=True)
+class LinkSettings:
+    """The choices of a link run (what ``kzalign link``'s options set). The run resolves them (encoders loaded,
+    the encoder's fitted model and background found) and its signature is built from the resolved fields.
 
-    ``glossary`` is the loaded glossary (None: no glossary, signature ``gloss:none``; the library never
-    looks for one). With ``relink=False`` a glossary other than the last link run's is refused
-    (:class:`GlossaryChanged`) and nothing is written. A Russian item may get several links (follow-ups,
-    copies) or none. ``mt`` (columns id, mt_en and optionally flagged_share, from
+    ``glossary`` is the loaded glossary (None: no glossary, signature ``gloss:none``; the library never looks
+    for one). ``mt`` (columns id, mt_en and optionally flagged_share, from
     :func:`kzalign.engines.translate.item_translations`) made by ``mt_model`` adds MT-English scoring; with
     ``workspace_mt`` and no ``mt``, the drafts of the workspace's last ``kzalign translate`` run are used.
-    Reviewer decisions are re-read inside the write transaction, so one recorded meanwhile is honoured.
+    With ``relink=False`` a glossary other than the last link run's is refused (:class:`GlossaryChanged`).
     """
+
+    encoder: Encoder | str | None = None
+    glossary: Glossary | None = None
+    threshold: float | None = None
+    max_days: int | None = None
+    mt: pd.DataFrame | None = field(default=None, compare=False, repr=False)
+    mt_encoder: Encoder | str | None = None
+    mt_model: str | None = None
+    workspace_mt: bool = False
+    relink: bool = True
+
+
+def link_workspace(ws: Workspace, settings: LinkSettings | None = None, *,
+                   progress: ProgressCallback | None = None, **choices: Any) -> LinkReport:
+    """Link every Russian item to the English items on the same story; rewrite only the links that change.
+
+    ``settings`` (or the same fields as keywords, e.g. ``encoder="use", glossary=g``) say how
+    (:class:`LinkSettings`). A Russian item may get several links (follow-ups, copies) or none. Reviewer
+    decisions are re-read inside the write transaction, so one recorded meanwhile is honoured.
+    """
+    if settings is not None and choices:
+        raise TypeError("give either a LinkSettings or its fields as keywords, not both")
+    st = settings if settings is not None else LinkSettings(**choices)
+    encoder, glossary, threshold, max_days = st.encoder, st.glossary, st.threshold, st.max_days
+    mt, mt_encoder, mt_model = st.mt, st.mt_encoder, st.mt_model
+    workspace_mt, relink = st.workspace_mt, st.relink
     encoder = resolve(encoder)  # an unknown encoder name is the first error a user sees
     _check_inputs(ws, threshold, max_days)
     if mt is None and workspace_mt:

@@ -54,11 +54,12 @@ def _add(best: dict[tuple[str, str], dict[str, object]], link: _Link, m: NameMat
 
 
 def _drop_tails(best: dict[tuple[str, str], dict[str, object]]) -> None:
-    """Drop a candidate whose words are the tail of a longer one with the same English tail (А.Турганбеков)."""
-    keys = list(best)
-    for ru, en in keys:
-        if any((ru2, en2) != (ru, en) and ru2.endswith(" " + ru) and en2.endswith(" " + en) for ru2, en2 in keys):
-            best.pop((ru, en), None)
+    """Drop a candidate whose words are the tail of a longer one with the same English tail (А.Турганбеков).
+    Linear in the candidates: each candidate lists the (Russian, English) word tails it covers."""
+    tails = {(ru[i + 1:], en[j + 1:]) for ru, en in best for i, c in enumerate(ru) if c == " "
+             for j, d in enumerate(en) if d == " "}
+    for key in [k for k in best if k in tails]:
+        best.pop(key, None)
 
 
 def extract_candidates(ws: Workspace, glossary: Glossary, min_score: float = 0.75) -> pd.DataFrame:
@@ -69,12 +70,18 @@ def extract_candidates(ws: Workspace, glossary: Glossary, min_score: float = 0.7
         return pd.DataFrame(columns=CANDIDATE_COLUMNS)
     items = ws.items().set_index("id")
     best: dict[tuple[str, str], dict[str, object]] = {}
+    windows_of: dict[str, list[tuple[str, ...]]] = {}  # an item linked several times is read once
+    names_of: dict[str, list[NameMatch]] = {}
     for ru_id, en_id, score in links[["ru_id", "en_id", "score"]].itertuples(index=False, name=None):
         if ru_id not in items.index or en_id not in items.index:
             continue
         link = _Link(str(ru_id), str(en_id), float(score))
-        windows = en_windows(glossary, str(items.at[en_id, "text"]))
-        for m in glossary.ru_names(str(items.at[ru_id, "text"])):
+        if en_id not in windows_of:
+            windows_of[en_id] = en_windows(glossary, str(items.at[en_id, "text"]))
+        if ru_id not in names_of:
+            names_of[ru_id] = glossary.ru_names(str(items.at[ru_id, "text"]))
+        windows = windows_of[en_id]
+        for m in names_of[ru_id]:
             if m.entry is not None:
                 continue
             cand = _candidate(m, windows, min_score)

@@ -1,5 +1,5 @@
-"""The compact vector store: float16 chunks that read back exactly as stored, and the v6 upgrade that converts a
-workspace's float32 vectors in place (issue 27)."""
+"""Archive scale (issue 27): the compact vector store (float16 chunks that read back exactly as stored, the v6
+upgrade converting float32 vectors in place) and the stages that work a block at a time (same results)."""
 
 from __future__ import annotations
 
@@ -87,14 +87,16 @@ class _Encoder:
 
     name, signature, dim = "toy", "toy-v1", 16
 
-    def __init__(self) -> None:
+    def __init__(self, same: dict[str, str] | None = None) -> None:
         self.calls: list[int] = []
+        self.same = same or {}  # texts that get the vector of another text (a "translation")
 
     def encode(self, texts: list[str], *, kind: str = "passage", batch_size: int = 64) -> np.ndarray:
         import zlib
 
         self.calls.append(len(texts))
-        v = np.array([np.random.default_rng(zlib.crc32(t.encode())).standard_normal(self.dim) for t in texts],
+        v = np.array([np.random.default_rng(zlib.crc32(self.same.get(t, t).encode())).standard_normal(self.dim)
+                      for t in texts],
                      dtype=np.float32).reshape(len(texts), self.dim)
         return v / np.linalg.norm(v, axis=1, keepdims=True)
 
@@ -118,3 +120,27 @@ def test_item_vectors_in_blocks_equal_one_block_and_a_cached_rerun(tmp_path: Pat
         again = link.item_vectors(ws, enc, items)
         assert len(enc.calls) == 5
     assert np.array_equal(whole, blocks) and np.array_equal(blocks, again)
+
+
+def test_pairs_in_blocks_equal_pairs_in_one_block(tmp_path: Path, monkeypatch) -> None:
+    """The sentence stage aligns links a block at a time (bounded memory): the pairs do not depend on it."""
+    from kzalign.stages import sentences
+
+    ru = [["Президент встретился с министром.", "Они обсудили торговлю.", "Встреча прошла в Астане."],
+          ["Погода будет тёплой.", "Дожди ожидаются в горах."]]
+    en = [["The president met the minister.", "They discussed trade.", "The meeting was in Astana."],
+          ["The weather will be warm.", "Rain is expected in the mountains."]]
+    same = {e: r for rs, es in zip(ru, en, strict=True) for r, e in zip(rs, es, strict=True)}
+
+    def pairs(db: Path) -> list[tuple[object, ...]]:
+        with Workspace(db) as ws:
+            ws.add_items([{"id": f"r{i}", "lang": "ru", "text": " ".join(t)} for i, t in enumerate(ru)]
+                         + [{"id": f"e{i}", "lang": "en", "text": " ".join(t)} for i, t in enumerate(en)])
+            with ws.transaction():
+                ws.replace_links([(f"r{i}", f"e{j}", 0.9, 1, "{}", "s") for i in range(2) for j in range(2)])
+            assert sentences.align_workspace(ws, encoder=_Encoder(same)).links == 4
+            return sorted(tuple(r) for r in sentences.pairs_table(ws).itertuples(index=False))
+
+    whole = pairs(tmp_path / "a.db")
+    monkeypatch.setattr(sentences, "LINK_BLOCK", 1)
+    assert whole and pairs(tmp_path / "b.db") == whole

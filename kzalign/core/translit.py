@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import re
 import unicodedata
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache, lru_cache
 from importlib import resources
@@ -381,6 +381,13 @@ def name_similarities(ru: str, candidates: Sequence[str]) -> list[float]:
             _SIMS.clear()
         _SIMS.update(zip(((ru, c) for c in todo), map(float, rank_similarity(ru, todo)), strict=True))
     return [_SIMS[(ru, c)] for c in candidates]
+
+
+def remember_similarities(wanted: Mapping[str, Iterable[str]]) -> None:
+    """Compute ahead the similarities a batch of work will ask for ({Russian spelling: Latin spellings}),
+    one vectorised call per Russian spelling: many short calls cost mostly numpy's per-call overhead."""
+    for ru, latin in wanted.items():
+        name_similarities(ru, list(latin))
 
 
 #: Cheap edits between folded letters: vowels for vowels, voiced/voiceless pairs, sibilants.

@@ -91,7 +91,7 @@ def density(vecs: np.ndarray, reference: np.ndarray, k: int = K_NEIGHBOURS) -> n
     return knn_mean(neighbour_sims(vecs, reference, ids), k).astype(np.float32)
 
 
-def neighbour_sims(vecs: np.ndarray, reference: np.ndarray, ids: np.ndarray, block: int = 2048) -> np.ndarray:
+def neighbour_sims(vecs: np.ndarray, reference: np.ndarray, ids: np.ndarray, block: int = 512) -> np.ndarray:
     """Similarities of each vector to its neighbours ``reference[ids[i]]``, recomputed row by row in blocks:
     BLAS results vary in the last bits with the number of threads, and a re-link must reproduce its scores."""
     vecs = np.asarray(vecs, np.float32)
@@ -102,7 +102,7 @@ def neighbour_sims(vecs: np.ndarray, reference: np.ndarray, ids: np.ndarray, blo
     return out
 
 
-def pair_cos(a: np.ndarray, b: np.ndarray, ru: np.ndarray, en: np.ndarray, chunk: int = 65536) -> np.ndarray:
+def pair_cos(a: np.ndarray, b: np.ndarray, ru: np.ndarray, en: np.ndarray, chunk: int = 4096) -> np.ndarray:
     """Cosines of given (ru, en) index pairs, computed row by row (no matrix)."""
     out = np.empty(len(ru), np.float32)
     for s in range(0, len(ru), chunk):

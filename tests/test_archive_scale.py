@@ -1,4 +1,4 @@
-"""Archive scale (issue 27): the compact vector store (float16 chunks that read back exactly as stored, the v6
+"""Archive scale (issue 27): the compact vector store (float16 chunks that read back exactly as stored, the v7
 upgrade converting float32 vectors in place) and the stages that work a block at a time (same results)."""
 
 from __future__ import annotations

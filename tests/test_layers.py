@@ -123,3 +123,16 @@ def test_no_import_cycles() -> None:
 def test_few_flat_modules() -> None:
     flat = sorted(p.name for p in PKG.glob("*.py"))
     assert len(flat) <= MAX_FLAT_MODULES, flat
+
+
+
+def test_no_function_over_60_lines() -> None:
+    """House rule (CONTRIBUTING.md): a function that does not fit a screen is split at its seams."""
+    long = []
+    for path in sorted(PKG.rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                n = (node.end_lineno or node.lineno) - node.lineno + 1
+                if n > 60:
+                    long.append(f"{module_name(path)}.{node.name}: {n} lines")
+    assert not long, "\n".join(long)

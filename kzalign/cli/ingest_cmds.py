@@ -18,6 +18,7 @@ from kzalign.cli import (
     progress_bars,
 )
 from kzalign.inputs.ingest import IngestReport, ReadOptions, ingest_paths
+from kzalign.inputs.readers import READERS
 from kzalign.store.workspace import Workspace, open_workspace
 
 _ENCODING_NAMES = {"utf-8-sig": "UTF-8 with BOM", "cp1251": "Windows-1251", "utf-16": "UTF-16",
@@ -68,15 +69,7 @@ def ingest(paths: tuple[str, ...], db: str, skip_bad: bool, max_item_chars: int,
 
     \b
     Formats (chosen by content and file name; they must agree):
-      *.txt         news digests: reports start at a headline (a short line with no final
-                    period); "DD.MM.YYYY, HH:MM views" lines and " date YYYY-MM-DD" headers give dates
-      *.html *.htm  saved news pages: main text, title and date (menus, share buttons, counters
-                    dropped); a page holding several reports gives several items
-      *.docx        Word documents (paragraphs; manual line breaks never glue words)
-      *.pdf         PDFs with a text layer (a scanned PDF is refused: run OCR first)
-      *.rss *.atom *.xml   RSS 2.0 / Atom feeds: one item per entry
-      *.jsonl       one JSON object a line: id, lang (ru|en), text [, title, date, url, source]
-      *.csv         the same columns, with a header row
+    {formats}
     Text may be UTF-8 (with or without BOM), UTF-16 or Windows-1251. Folders are read
     recursively. Only Russian and English reports are kept (Ukrainian, Bulgarian, Kazakh...
     are refused by name).
@@ -93,6 +86,21 @@ def ingest(paths: tuple[str, ...], db: str, skip_bad: bool, max_item_chars: int,
     with Workspace(db) as ws, progress_bars() as bars:
         rep = ingest_paths(ws, list(paths), skip_bad=skip_bad, progress=bars, options=opts)
     echo_ingest_report(rep)
+
+
+def formats_help() -> str:
+    """The input formats of :data:`kzalign.inputs.readers.READERS`, one line each, for ``ingest --help``."""
+    import textwrap
+
+    lines = []
+    for r in READERS.values():
+        names = " ".join(f"*{s}" for s in r.suffixes if s)
+        lines += textwrap.wrap(r.help, 88, initial_indent=f"  {names:22s}", subsequent_indent=" " * 24,
+                               break_on_hyphens=False)
+    return "\n    ".join(lines)
+
+
+ingest.help = (ingest.help or "").replace("{formats}", formats_help())
 
 
 def items_frame(ws: Workspace, lang: str | None) -> pd.DataFrame:

@@ -66,7 +66,7 @@ def link(db: str, encoder_name: str | None, glossary: GlossaryChoice, threshold:
             raise glossary_refused(db, glossary, exc) from exc
         table = links_table(ws)
     echo_link_report(rep)
-    echo_table(table, ["ru_id", "en_id", "score", "rank", "en_title", "evidence"])
+    echo_table(table, ["ru_id", "en_id", "kind", "score", "rank", "en_title", "evidence"])
     click.echo(f"signature: {rep.signature}")
 
 
@@ -117,26 +117,41 @@ def echo_mt_use(rep: LinkReport) -> None:
 @db_option
 @format_option(EMIT_FORMATS, "table")
 def links(db: str, fmt: str) -> None:
-    """List the links of the last 'kzalign link' run with titles, dates and evidence."""
+    """List the links of the last 'kzalign link' run with their kind, titles, dates and evidence.
+
+    kind: translation (one text renders the other), same_event (both report the same event) or follow_up (a
+    later event whose report refers back to the Russian one)."""
     from kzalign.stages.link import links_table
 
     with open_workspace(db) as ws:
         df = links_table(ws)
-    emit(df, fmt, table_columns=["ru_id", "en_id", "score", "rank", "ru_title", "en_title", "evidence", "status"])
+    emit(df, fmt, table_columns=["ru_id", "en_id", "kind", "score", "rank", "ru_title", "en_title", "evidence",
+                                 "status"])
 
 
 @main.command("eval")
 @click.argument("gold", type=click.Path(dir_okay=False))
 @db_option
-@click.option("--json", "as_json", is_flag=True, help="Print one JSON object: precision, recall, f1, tp, fp, fn.")
+@click.option("--json", "as_json", is_flag=True,
+              help="Print one JSON object: precision, recall, f1, tp, fp, fn (and 'kinds' with a kind column).")
 def eval_cmd(gold: str, db: str, as_json: bool) -> None:
-    """Precision, recall and F1 of the workspace's links against GOLD (TSV with header ru_id<TAB>en_id)."""
+    """Precision, recall and F1 of the workspace's links against GOLD (TSV with header ru_id<TAB>en_id, and
+    optionally a third column kind: translation, same_event or follow_up, scored per kind too)."""
     from kzalign.stages.evaluate import eval_links
 
     with open_workspace(db) as ws:
         res = eval_links(ws, gold)
     if as_json:
         click.echo(json.dumps(res))
-    else:
-        click.echo(f"precision {res['precision']:.4f}  recall {res['recall']:.4f}  F1 {res['f1']:.4f}  "
-                   f"(tp {res['tp']}, fp {res['fp']}, fn {res['fn']})")
+        return
+    click.echo(_score_line("overall", res))
+    kinds = res.get("kinds")
+    if isinstance(kinds, dict):
+        for kind, r in kinds.items():
+            click.echo(_score_line(kind, r))
+
+
+def _score_line(label: str, res: dict[str, object]) -> str:
+    """One line of P/R/F1 and counts."""
+    return (f"{label:<10} precision {float(res['precision']):.4f}  recall {float(res['recall']):.4f}  "  # type: ignore[arg-type]
+            f"F1 {float(res['f1']):.4f}  (tp {res['tp']}, fp {res['fp']}, fn {res['fn']})")  # type: ignore[arg-type]

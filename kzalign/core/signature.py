@@ -8,7 +8,9 @@ and reproduced.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
+import json
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -23,6 +25,15 @@ def make_signature(fields: Mapping[str, object]) -> str:
             value = f"{value:.4g}"
         parts.append(f"{key}:{'none' if value is None else value}")
     return "|".join(parts)
+
+
+def settings_digest(settings: object, length: int = 10) -> str:
+    """Short hash of every field of a settings dataclass (nested dataclasses too), so that no setting can be
+    left out of a signature by hand: a new field changes the digest by itself."""
+    if not dataclasses.is_dataclass(settings) or isinstance(settings, type):
+        raise TypeError(f"settings_digest takes a dataclass instance, not {type(settings).__name__}")
+    canon = json.dumps({"type": type(settings).__name__, **dataclasses.asdict(settings)}, sort_keys=True, default=str)
+    return hashlib.sha1(canon.encode()).hexdigest()[:length]
 
 
 def parse_signature(sig: str) -> dict[str, str]:

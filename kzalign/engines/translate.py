@@ -29,7 +29,7 @@ import logging
 import operator
 import re
 import time
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
@@ -187,7 +187,26 @@ class ArgosTranslator:
         return [self.detokenize(p) if s.strip() else "" for s, p in zip(sentences, pieces, strict=True)]
 
 
-def load_translator(
+@dataclass(frozen=True)
+class TranslatorEngine:
+    """A kind of translator kzalign can load: ``load(from_code, to_code, **settings)`` gives one, or None when
+    nothing usable is installed (then MT is off, and :data:`MT_OFF` says how to turn it on)."""
+
+    name: str
+    description: str
+    load: Callable[..., Translator | None]
+
+
+def load_translator(from_code: str = "ru", to_code: str = "en", engine: str = "argos", **settings: Any
+                    ) -> Translator | None:
+    """The translator of the registered ``engine`` (:data:`TRANSLATORS`) for this pair, or None when none is
+    usable; ``settings`` go to the engine's loader (argos: :func:`load_argos`'s beam_size, batch_size...)."""
+    if engine not in TRANSLATORS:
+        raise KzalignError(f"unknown translator {engine!r}; choose one of {', '.join(TRANSLATORS)}")
+    return TRANSLATORS[engine].load(from_code, to_code, **settings)
+
+
+def load_argos(
     from_code: str = "ru",
     to_code: str = "en",
     beam_size: int = 2,
@@ -216,6 +235,13 @@ def load_translator(
                       (pkg, tuple(sorted(tr.options.items()))))
     remote = eng.remote(spec)
     return ClusterTranslator(remote, tr) if remote is not None else tr
+
+
+#: The translators kzalign can load, by name (``kzalign models`` lists them; tests plug a tiny argos package).
+TRANSLATORS: dict[str, TranslatorEngine] = {
+    "argos": TranslatorEngine("argos", "an installed argostranslate package (CTranslate2 + SentencePiece), offline",
+                              load_argos),
+}
 
 
 def build_translator(package: ArgosPackage, options: tuple[tuple[str, Any], ...]) -> ArgosTranslator:

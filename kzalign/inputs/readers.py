@@ -403,6 +403,8 @@ class Reader:
     description: str
     suffixes: tuple[str, ...]
     parse: Callable[[bytes, str, str, list[Problem]], list[RawItem]]
+    #: what a user should know about the format (``kzalign ingest --help`` lists it)
+    help: str = ""
 
 
 def _text(data: bytes, text: str, where: str, problems: list[Problem]) -> list[RawItem]:
@@ -429,13 +431,21 @@ def _document(kind: str) -> Callable[[bytes, str, str, list[Problem]], list[RawI
 
 #: The input formats kzalign reads, by kind: ``kzalign ingest --help`` and the format sniffing read it.
 READERS: dict[str, Reader] = {r.kind: r for r in (
-    Reader("text", "plain text", (".txt", ".text", ".md", ""), _text),
-    Reader("jsonl", "JSONL", (".jsonl", ".ndjson"), _jsonl),
-    Reader("csv", "CSV", (".csv",), _csv),
-    Reader("html", "an HTML page", (".html", ".htm", ".xhtml"), _document("html")),
-    Reader("docx", "a Word document", (".docx",), _document("docx")),
-    Reader("pdf", "a PDF", (".pdf",), _document("pdf")),
-    Reader("feed", "an RSS/Atom feed", (".rss", ".atom", ".xml"), _document("feed")),
+    Reader("text", "plain text", (".txt", ".text", ".md", ""), _text,
+           "news digests: reports start at a headline (a short line with no final period); "
+           '"DD.MM.YYYY, HH:MM views" lines and " date YYYY-MM-DD" headers give dates'),
+    Reader("html", "an HTML page", (".html", ".htm", ".xhtml"), _document("html"),
+           "saved news pages: main text, title and date (menus, share buttons, counters dropped); a page "
+           "holding several reports gives several items"),
+    Reader("docx", "a Word document", (".docx",), _document("docx"),
+           "Word documents (paragraphs; manual line breaks never glue words)"),
+    Reader("pdf", "a PDF", (".pdf",), _document("pdf"),
+           "PDFs with a text layer (a scanned PDF is refused: run OCR first)"),
+    Reader("feed", "an RSS/Atom feed", (".rss", ".atom", ".xml"), _document("feed"),
+           "RSS 2.0 / Atom feeds: one item per entry"),
+    Reader("jsonl", "JSONL", (".jsonl", ".ndjson"), _jsonl,
+           "one JSON object a line: id, lang (ru|en), text [, title, date, url, source]"),
+    Reader("csv", "CSV", (".csv",), _csv, "the same columns, with a header row"),
 )}
 #: File name endings and the format each names.
 SUFFIX_KINDS = {suffix: r.kind for r in READERS.values() for suffix in r.suffixes}

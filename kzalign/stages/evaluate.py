@@ -171,37 +171,61 @@ def eval_sentence_alignment(gold_dir: str | Path, encoder: object, params: objec
 # -- item links (precision / recall / F1 against a gold TSV) ------------------------------------------
 def read_gold_links(path: str | Path, known_ru: set[str] | None = None,
                     known_en: set[str] | None = None) -> set[tuple[str, str]]:
-    """Gold (ru_id, en_id) pairs from a TSV with header ``ru_id<TAB>en_id``; bad rows and unknown ids are errors."""
+    """Gold (ru_id, en_id) pairs from a TSV with header ``ru_id<TAB>en_id[<TAB>kind]``; bad rows, unknown ids
+    and unknown kinds are errors naming the row."""
+    return set(read_gold_kinds(path, known_ru, known_en)[0])
+
+
+def _gold_lines(path: str | Path) -> list[str]:
+    """The lines of a gold file (a missing or undecodable file is an InputError naming it)."""
     from kzalign.core.errors import InputError, Problem
 
     p = Path(path)
     if not p.is_file():
         raise InputError(Problem(str(path), None, "gold file not found"))
     try:
-        lines = p.read_text(encoding="utf-8-sig").splitlines()
+        return p.read_text(encoding="utf-8-sig").splitlines()
     except UnicodeDecodeError as exc:
         raise InputError(Problem(str(path), None, f"not UTF-8 text ({exc.reason})")) from exc
-    if not lines or [c.strip() for c in lines[0].split("\t")] != ["ru_id", "en_id"]:
+
+
+def read_gold_kinds(path: str | Path, known_ru: set[str] | None = None, known_en: set[str] | None = None
+                    ) -> tuple[dict[tuple[str, str], str | None], bool]:
+    """({(ru_id, en_id): kind or None}, whether the file has a ``kind`` column) of a gold TSV.
+
+    The header is ``ru_id<TAB>en_id`` with an optional third column ``kind`` (translation, same_event or
+    follow_up, :data:`kzalign.store.workspace.LINK_KINDS`); a row with another kind is refused, naming the row.
+    """
+    from kzalign.core.errors import InputError, Problem
+    from kzalign.store.workspace import LINK_KINDS
+
+    lines = _gold_lines(path)
+    header = [c.strip() for c in lines[0].split("\t")] if lines else []
+    if header not in (["ru_id", "en_id"], ["ru_id", "en_id", "kind"]):
         got = lines[0][:60] if lines else "an empty file"
-        raise InputError(Problem(str(path), 1, f"header must be 'ru_id<TAB>en_id', got {got!r}"))
+        raise InputError(Problem(str(path), 1, f"header must be 'ru_id<TAB>en_id' (optionally <TAB>kind), got {got!r}"))
     problems: list[Problem] = []
-    gold: set[tuple[str, str]] = set()
+    gold: dict[tuple[str, str], str | None] = {}
     for n, line in enumerate(lines[1:], start=2):
         if not line.strip():
             continue
         cells = [c.strip() for c in line.split("\t")]
-        if len(cells) != 2 or not all(cells):
-            problems.append(Problem(str(path), n, f"expected two tab-separated ids, got {line[:60]!r}"))
+        if len(cells) != len(header) or not all(cells):
+            what = "two tab-separated ids" if len(header) == 2 else "two tab-separated ids and a kind"
+            problems.append(Problem(str(path), n, f"expected {what}, got {line[:60]!r}"))
             continue
-        ru, en = cells
+        ru, en = cells[0], cells[1]
+        kind = cells[2] if len(cells) == 3 else None
+        if kind is not None and kind not in LINK_KINDS:
+            problems.append(Problem(str(path), n, f"unknown kind {kind!r} (use one of {', '.join(LINK_KINDS)})"))
         if known_ru is not None and ru not in known_ru:
             problems.append(Problem(str(path), n, f"unknown Russian item id {ru!r}"))
         if known_en is not None and en not in known_en:
             problems.append(Problem(str(path), n, f"unknown English item id {en!r}"))
-        gold.add((ru, en))
+        gold[(ru, en)] = kind
     if problems:
         raise InputError(problems, hint="ids must be the item ids of the workspace (as given in JSONL input)")
-    return gold
+    return gold, len(header) == 3
 
 
 def link_scores(pred: set[tuple[str, str]], gold: set[tuple[str, str]]) -> dict[str, float | int]:
@@ -215,10 +239,25 @@ def link_scores(pred: set[tuple[str, str]], gold: set[tuple[str, str]]) -> dict[
             "tp": tp, "fp": fp, "fn": fn}
 
 
-def eval_links(ws: Workspace, gold_path: str | Path) -> dict[str, float | int]:
-    """Score the workspace's current links against a gold TSV (``ru_id<TAB>en_id``)."""
+def kind_scores(pred: dict[tuple[str, str], str], gold: dict[tuple[str, str], str | None]) -> dict[str, object]:
+    """Overall P/R/F1 (a link is right when its pair is in the gold, whatever its kind) and, per kind, P/R/F1
+    of the links predicted with that kind against the gold links of that kind."""
+    res: dict[str, object] = dict(link_scores(set(pred), set(gold)))
+    from kzalign.store.workspace import LINK_KINDS
+
+    res["kinds"] = {k: link_scores({p for p, v in pred.items() if v == k}, {p for p, v in gold.items() if v == k})
+                    for k in LINK_KINDS}
+    return res
+
+
+def eval_links(ws: Workspace, gold_path: str | Path) -> dict[str, object]:
+    """Score the workspace's current links against a gold TSV (``ru_id<TAB>en_id[<TAB>kind]``): precision,
+    recall, F1, tp, fp, fn; with a ``kind`` column also ``kinds``: the same figures per kind of link."""
     ids = ws.item_ids()
-    gold = read_gold_links(gold_path, ids.get("ru", set()), ids.get("en", set()))
+    gold, has_kind = read_gold_kinds(gold_path, ids.get("ru", set()), ids.get("en", set()))
     links = ws.link_scores()
-    pred = set(zip(links["ru_id"], links["en_id"], strict=True))
-    return link_scores(pred, gold)
+    pred = {(str(r), str(e)): str(k or "same_event")
+            for r, e, k in zip(links["ru_id"], links["en_id"], links["kind"], strict=True)}
+    if has_kind:
+        return kind_scores(pred, gold)
+    return dict(link_scores(set(pred), set(gold)))

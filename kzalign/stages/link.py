@@ -38,7 +38,7 @@ from kzalign.engines.background import Background, key_weights_signature, load_b
 from kzalign.engines.embed import DEFAULT_EN_ENCODER, Encoder, embed_texts, resolve
 from kzalign.engines.keys import KEYS_VERSION, ItemKeys, build_item_keys, cached_key_sets
 from kzalign.engines.scoring import THRESHOLD, Model, combine, follow_ups, linear, model_for, pair_features
-from kzalign.store.workspace import Workspace, link_key
+from kzalign.store.workspace import LINK_KINDS, Workspace, link_key
 
 if TYPE_CHECKING:
     from kzalign.glossary import Glossary
@@ -60,6 +60,12 @@ SENTENCES_VERSION = "s1"
 ITEM_BLOCK = 2000
 #: Shared keys shown per kind in a link's evidence.
 EVIDENCE_KEYS = 12
+#: A link is a ``translation`` when its items are this close (cosine of the item vectors) and about as long
+#: (Russian characters per English character within :data:`TRANSLATION_LENGTH`): on the dev sets, 95 % of
+#: docalign's translations have cosine ≥ 0.74 and ratio 0.83–1.07, while half of comparable's same-story halves
+#: have cosine ≤ 0.44 (BENCHMARKS.md, "Kinds of link").
+TRANSLATION_COS = 0.65
+TRANSLATION_LENGTH = (0.7, 1.45)
 
 
 # -- item texts and vectors -----------------------------------------------------------------------
@@ -489,12 +495,23 @@ def _evidence(run: _Run, sp: ScoredPairs, n: int, days: int | None, decision: st
     return ev
 
 
-def _decide(ws: Workspace, run: _Run, sp: ScoredPairs, rep: LinkReport) -> list[tuple[str, str, float, int, str, str]]:
+def link_kind(cos: float, ru_chars: int, en_chars: int, follow_up: bool) -> str:
+    """The kind of a link (:data:`kzalign.store.workspace.LINK_KINDS`): ``follow_up`` when the follow-up rule
+    made it, ``translation`` when its items are about as long and very close, ``same_event`` otherwise."""
+    if follow_up:
+        return "follow_up"
+    ratio = ru_chars / max(1, en_chars)
+    lo, hi = TRANSLATION_LENGTH
+    return "translation" if cos >= TRANSLATION_COS and lo <= ratio <= hi else "same_event"
+
+
+def _decide(ws: Workspace, run: _Run, sp: ScoredPairs, rep: LinkReport) -> list[tuple[str, str, float, int, str, str, str]]:
     """The link rows: scored pairs over the threshold or follow-ups, with the decisions read now (inside
     the write transaction): rejected ones left out, accepted ones kept; ranked per Russian item."""
     dec = _link_decisions(ws)
     ru_ids, en_ids = run.ru["id"].astype(str).tolist(), run.en["id"].astype(str).tolist()
     ru_days, en_days = [_day(d) for d in run.ru["date"]], [_day(d) for d in run.en["date"]]
+    ru_len, en_len = run.ru["text"].astype(str).str.len().tolist(), run.en["text"].astype(str).str.len().tolist()
     rows: dict[tuple[str, str], tuple[float, dict[str, object]]] = {}
     for n, (r, e) in enumerate(zip(sp.ru.tolist(), sp.en.tolist(), strict=True)):
         rid, eid = ru_ids[r], en_ids[e]
@@ -516,6 +533,7 @@ def _decide(ws: Workspace, run: _Run, sp: ScoredPairs, rep: LinkReport) -> list[
         else:
             rep.kept_accepted += 1
         ev = _evidence(run, sp, n, days, decision, fu)
+        ev["kind"] = link_kind(float(sp.feats["cos"][n]), ru_len[r], en_len[e], fu is not None)
         rows[(rid, eid)] = (round(float(sp.prob[n]), 6), ev)
     rows.update(_accepted_meanwhile(ws, dec, rows, rep))
     return _ranked(rows, run.signature)
@@ -530,37 +548,46 @@ def _accepted_meanwhile(ws: Workspace, dec: dict[str, str], rows: dict[tuple[str
                         rep: LinkReport) -> dict[tuple[str, str], tuple[float, dict[str, object]]]:
     """Existing links a reviewer accepted while this run was scoring (not among its scored pairs): kept."""
     out: dict[tuple[str, str], tuple[float, dict[str, object]]] = {}
-    for (r, e), (score, _rank, evidence, _sig) in ws.link_rows().items():
+    for (r, e), (score, _rank, evidence, _sig, kind) in ws.link_rows().items():
         if (r, e) not in rows and dec.get(link_key(r, e)) == "accept":
             ev = json.loads(evidence or "{}")
             ev["decision"] = "accept"
+            ev.setdefault("kind", kind or "same_event")
             out[(r, e)] = (float(score), ev)
             rep.kept_accepted += 1
     return out
 
 
 def _ranked(rows: dict[tuple[str, str], tuple[float, dict[str, object]]],
-            signature: str) -> list[tuple[str, str, float, int, str, str]]:
-    """Rows with their rank among their Russian item's links (best first; ties by English id)."""
+            signature: str) -> list[tuple[str, str, float, int, str, str, str]]:
+    """Rows with their rank among their Russian item's links (best first; ties by English id) and their kind
+    (stored in the evidence too, so the evidence text can name it)."""
     order = sorted(rows.items(), key=lambda kv: (kv[0][0], -kv[1][0], kv[0][1]))
-    out: list[tuple[str, str, float, int, str, str]] = []
+    out: list[tuple[str, str, float, int, str, str, str]] = []
     prev, rank = None, 0
     for (rid, eid), (score, ev) in order:
         rank = rank + 1 if rid == prev else 1
         prev = rid
-        out.append((rid, eid, score, rank, json.dumps(ev, ensure_ascii=False, sort_keys=True), signature))
+        kind = str(ev.get("kind") or "same_event")
+        out.append((rid, eid, score, rank, json.dumps(ev, ensure_ascii=False, sort_keys=True), signature, kind))
     return out
 
 
 # -- reading links back ---------------------------------------------------------------------------
-LINK_COLUMNS = ["ru_id", "en_id", "score", "rank", "ru_title", "en_title", "ru_date", "en_date", "evidence",
+LINK_COLUMNS = ["ru_id", "en_id", "score", "rank", "kind", "ru_title", "en_title", "ru_date", "en_date", "evidence",
                 "signature", "status"]
+
+
+#: How the evidence text names each kind of link.
+KIND_LABELS = {"translation": "translation", "same_event": "same event", "follow_up": "follow-up"}
 
 
 def evidence_text(evidence: str | dict[str, Any]) -> str:
     """The evidence of a link as one line a translator can read."""
     ev: dict[str, Any] = json.loads(evidence) if isinstance(evidence, str) else dict(evidence)
     parts = []
+    if ev.get("kind") in LINK_KINDS:
+        parts.append(KIND_LABELS[ev["kind"]])
     if ev.get("follow_up_of"):
         anchors = ", ".join(str(x).lstrip("~") for x in ev.get("anchors", []))
         parts.append(f"follow-up of {ev['follow_up_of']} (shared: {anchors})")
@@ -592,7 +619,8 @@ def _first_line(title: object, text: object, limit: int = 160) -> str:
 
 
 def links_table(ws: Workspace) -> pd.DataFrame:
-    """The links with titles, dates, readable evidence and review status (proposed|accepted)."""
+    """The links with their kind (translation|same_event|follow_up), titles, dates, readable evidence and review
+    status (proposed|accepted)."""
     df = ws.links_with_items()
     if df.empty:
         return pd.DataFrame(columns=LINK_COLUMNS)
@@ -601,6 +629,7 @@ def links_table(ws: Workspace) -> pd.DataFrame:
     df["en_title"] = [_first_line(t, x) for t, x in zip(df["en_t"], df["en_x"], strict=True)]
     df["evidence"] = [evidence_text(e) for e in df["evidence"]]
     df["score"] = df["score"].round(4)
+    df["kind"] = df["kind"].fillna("same_event").astype(str)
     df["status"] = [
         {"accept": "accepted"}.get(dec.get(link_key(r, e), ""), "proposed")
         for r, e in zip(df["ru_id"], df["en_id"], strict=True)

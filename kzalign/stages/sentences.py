@@ -24,7 +24,7 @@ import pandas as pd
 
 from kzalign.core.errors import InputError, KzalignError, Problem
 from kzalign.core.progress import ProgressCallback, report
-from kzalign.core.signature import make_signature
+from kzalign.core.signature import make_signature, settings_digest
 from kzalign.core.text import script_counts, split_sentences
 from kzalign.engines.align import DEFAULT_CONFIG, AlignConfig, Bead, align_sentences
 from kzalign.store.workspace import Workspace, link_key
@@ -63,6 +63,17 @@ class AlignParams:
     parallel_coverage: float = 0.7
     parallel_sim: float = 0.5
     parallel_min_beads: int = 3
+
+    def signature(self, encoder: str, regime: str, mt: str | None) -> str:
+        """Signature of a pairs run with these settings: the readable ones, then ``cfg:`` a digest of every
+        field (the aligner's too), so a setting added later can never be left out of it."""
+        c = self.align
+        return make_signature({
+            "stage": "pairs", "enc": encoder, "regime": regime, "mt": mt,
+            "beads": f"{c.max_side}/{c.max_total}", "ov": self.overlaps,
+            "costs": "adaptive" if c.adaptive else "raw", "floor": c.floor, "skip": c.skip, "mine": self.mine_margin,
+            "cfg": settings_digest(self),
+        })
 
 
 DEFAULT_PARAMS = AlignParams()
@@ -393,13 +404,8 @@ def _apply_decisions(rows: list[dict[str, Any]], pair_dec: dict[str, dict[str, A
 
 
 def _signature(encoder: Encoder, regime: str, translator: Translator | None, params: AlignParams) -> str:
-    c = params.align
-    return make_signature({
-        "stage": "pairs", "enc": encoder.signature, "regime": regime,
-        "mt": getattr(translator, "signature", None) if translator is not None else None,
-        "beads": f"{c.max_side}/{c.max_total}", "ov": params.overlaps,
-        "costs": "adaptive" if c.adaptive else "raw", "floor": c.floor, "skip": c.skip, "mine": params.mine_margin,
-    })
+    return params.signature(encoder.signature, regime,
+                            getattr(translator, "signature", None) if translator is not None else None)
 
 
 def align_workspace(

@@ -2,15 +2,18 @@
 
 from kzalign.store.workspace import (
     DEFAULT_DB,
+    DEFAULT_LINK_KIND,
     LINK_FIELDS,
+    LINK_KINDS,
     PAIR_FIELDS,
     SCHEMA_VERSION,
     Workspace,
     WorkspaceBusyError,
+    check_link_kind,
     link_key,
     now_iso,
     open_workspace,
 )
 
-__all__ = ["DEFAULT_DB", "LINK_FIELDS", "PAIR_FIELDS", "SCHEMA_VERSION", "Workspace", "WorkspaceBusyError",
-           "link_key", "now_iso", "open_workspace"]
+__all__ = ["DEFAULT_DB", "DEFAULT_LINK_KIND", "LINK_FIELDS", "LINK_KINDS", "PAIR_FIELDS", "SCHEMA_VERSION", "Workspace",
+           "WorkspaceBusyError", "check_link_kind", "link_key", "now_iso", "open_workspace"]

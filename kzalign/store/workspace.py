@@ -34,7 +34,7 @@ from kzalign.core.errors import WorkspaceError
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 6
+SCHEMA_VERSION = 7
 DEFAULT_DB = "kzalign.db"
 #: Seconds a writer waits for another writer before giving up (``$KZALIGN_BUSY_TIMEOUT`` overrides).
 DEFAULT_BUSY_TIMEOUT = 300.0
@@ -167,7 +167,7 @@ def stored_vectors(vectors: np.ndarray) -> np.ndarray:
 
 
 def _compact_vectors(conn: sqlite3.Connection) -> None:
-    """Schema v6: the float32 vector-per-row ``embeddings`` table becomes an index (encoder, text_hash) ->
+    """Schema v7: the float32 vector-per-row ``embeddings`` table becomes an index (encoder, text_hash) ->
     (chunk, position) into float16 ``vector_chunks`` (see :data:`VECTOR_CHUNK`); cached vectors are converted."""
     conn.execute("ALTER TABLE embeddings RENAME TO embeddings_v5")
     for stmt in _statements(_VECTOR_SCHEMA):
@@ -196,7 +196,7 @@ def _put_chunks(conn: sqlite3.Connection, encoder: str, hashes: Sequence[str], s
                          [(encoder, h, cur.lastrowid, n) for n, h in enumerate(hashes[s : s + VECTOR_CHUNK])])
 
 
-#: The compact vector store (schema v6; see :func:`_compact_vectors`).
+#: The compact vector store (schema v7; see :func:`_compact_vectors`).
 _VECTOR_SCHEMA = """
 -- Embedding cache, chunked: each row of vector_chunks holds up to VECTOR_CHUNK vectors of one encoder.
 CREATE TABLE vector_chunks (
@@ -257,10 +257,15 @@ MIGRATIONS: list[tuple[int, str, str | Callable[[sqlite3.Connection], None]]] = 
     keys TEXT NOT NULL,
     PRIMARY KEY (cache, text_hash)
 );"""),
-    (6, "vector_chunks: the embedding cache as float16 chunks (cached vectors converted)", _compact_vectors),
+    # -- What kind of link each link is (translation | same_event | follow_up, :data:`LINK_KINDS`). Existing
+    # -- links made by the follow-up rule become follow_up, the others same_event (the next link run decides).
+    (6, "links.kind: translation, same_event or follow_up",
+     "ALTER TABLE links ADD COLUMN kind TEXT;\n"
+     "UPDATE links SET kind = CASE WHEN evidence LIKE '%\"follow_up_of\"%' THEN 'follow_up' ELSE 'same_event' END;"),
+    (7, "vector_chunks: the embedding cache as float16 chunks (cached vectors converted)", _compact_vectors),
 ]
 #: The step that converts cached vectors (a workspace that had some is vacuumed after it).
-_COMPACT_VERSION = 6
+_COMPACT_VERSION = 7
 
 
 class WorkspaceBusyError(WorkspaceError):
@@ -609,20 +614,23 @@ class Workspace:
         return {k: d for k, d in rows}
 
     def replace_links(self, rows: Iterable[Mapping[str, object] | Sequence[object]]) -> int:
-        """Replace the ``links`` table: rows as dicts or tuples (ru_id, en_id, score, rank, evidence, signature).
+        """Replace the ``links`` table: rows as dicts or tuples (ru_id, en_id, score, rank, evidence, signature
+        [, kind]); a missing kind is :data:`DEFAULT_LINK_KIND`.
 
         ``evidence`` may be a dict (stored as sorted JSON, so identical runs give identical bytes).
         """
-        cols = ("ru_id", "en_id", "score", "rank", "evidence", "signature")
         out = []
         for r in rows:
-            rec = [r.get(c) for c in cols] if isinstance(r, Mapping) else list(r)
+            rec = [r.get(c) for c in LINK_FIELDS] if isinstance(r, Mapping) else list(r)
+            rec += [None] * (len(LINK_FIELDS) - len(rec))
             if not isinstance(rec[4], str):
                 rec[4] = json.dumps(rec[4] or {}, ensure_ascii=False, sort_keys=True, default=str)
+            rec[6] = check_link_kind(rec[6] or DEFAULT_LINK_KIND)
             out.append(tuple(rec))
         self.conn.execute("DELETE FROM links")
         self.conn.executemany(
-            "INSERT INTO links(ru_id, en_id, score, rank, evidence, signature) VALUES (?, ?, ?, ?, ?, ?)", out)
+            "INSERT INTO links(ru_id, en_id, score, rank, evidence, signature, kind) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            out)
         return len(out)
 
     def count_pairs(self) -> int:
@@ -637,8 +645,8 @@ class Workspace:
         return out
 
     def link_scores(self) -> pd.DataFrame:
-        """Current links (ru_id, en_id, score), best first."""
-        return self.query_df("SELECT ru_id, en_id, score FROM links ORDER BY score DESC, ru_id, en_id")
+        """Current links (ru_id, en_id, score, kind), best first."""
+        return self.query_df("SELECT ru_id, en_id, score, kind FROM links ORDER BY score DESC, ru_id, en_id")
 
     def replace_pairs(self, rows: Iterable[Mapping[str, object]], signature: str,
                       links: Iterable[tuple[str, str]] | None = None) -> int:
@@ -735,19 +743,19 @@ class Workspace:
         h = hashlib.sha256()
         for sql in ("SELECT id, lang, title, text, date FROM items ORDER BY id",
                     "SELECT key, decision, payload FROM decisions WHERE kind='link' ORDER BY key",
-                    "SELECT ru_id, en_id, score, rank, evidence, signature FROM links ORDER BY ru_id, en_id"):
+                    "SELECT ru_id, en_id, score, rank, evidence, signature, kind FROM links ORDER BY ru_id, en_id"):
             h.update(sql.encode())
             for row in self.conn.execute(sql):
                 h.update(json.dumps(row, ensure_ascii=False).encode() + b"\n")
         return h.hexdigest()
 
-    def link_rows(self) -> dict[tuple[str, str], tuple[float, int, str, str]]:
-        """{(ru_id, en_id): (score, rank, evidence, signature)} of the current links."""
-        rows = self.conn.execute("SELECT ru_id, en_id, score, rank, evidence, signature FROM links").fetchall()
-        return {(r, e): (s, k, ev, sig) for r, e, s, k, ev, sig in rows}
+    def link_rows(self) -> dict[tuple[str, str], tuple[float, int, str, str, str]]:
+        """{(ru_id, en_id): (score, rank, evidence, signature, kind)} of the current links."""
+        rows = self.conn.execute("SELECT ru_id, en_id, score, rank, evidence, signature, kind FROM links").fetchall()
+        return {(r, e): (s, k, ev, sig, kind) for r, e, s, k, ev, sig, kind in rows}
 
-    def update_links(self, rows: list[tuple[str, str, float, int, str, str]]) -> tuple[int, int, int]:
-        """Make the links table exactly ``rows`` (ru_id, en_id, score, rank, evidence, signature), writing only
+    def update_links(self, rows: list[tuple[str, str, float, int, str, str, str]]) -> tuple[int, int, int]:
+        """Make the links table exactly ``rows`` (ru_id, en_id, score, rank, evidence, signature, kind), writing only
         rows that differ (what :meth:`replace_links` does, for an incremental re-link). Returns (added,
         changed, removed)."""
         old = self.link_rows()
@@ -756,8 +764,8 @@ class Workspace:
         put = [(*k, *v) for k, v in new.items() if old.get(k) != v]
         self.conn.executemany("DELETE FROM links WHERE ru_id=? AND en_id=?", gone)
         self.conn.executemany(
-            "INSERT OR REPLACE INTO links(ru_id, en_id, score, rank, evidence, signature) VALUES (?, ?, ?, ?, ?, ?)",
-            put,
+            "INSERT OR REPLACE INTO links(ru_id, en_id, score, rank, evidence, signature, kind) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?)", put,
         )
         changed = sum(1 for k in new if k in old and old[k] != new[k])
         return len(put) - changed, changed, len(gone)
@@ -766,7 +774,7 @@ class Workspace:
         """The links joined with their items' titles, texts and dates (for :func:`kzalign.stages.link.links_table`)."""
         return self.query_df(
             "SELECT l.ru_id, l.en_id, l.score, l.rank, r.title AS ru_t, r.text AS ru_x, e.title AS en_t, "
-            "e.text AS en_x, r.date AS ru_date, e.date AS en_date, l.evidence, l.signature "
+            "e.text AS en_x, r.date AS ru_date, e.date AS en_date, l.evidence, l.signature, l.kind "
             "FROM links l LEFT JOIN items r ON r.id = l.ru_id LEFT JOIN items e ON e.id = l.en_id "
             "ORDER BY l.ru_id, l.rank, l.en_id"
         )
@@ -829,7 +837,7 @@ class Workspace:
         return {(k, key): json.loads(p) for k, key, p in rows}
 
     def link_record(self, ru_id: str, en_id: str) -> dict[str, object] | None:
-        row = self.conn.execute("SELECT ru_id, en_id, score, rank, evidence, signature FROM links "
+        row = self.conn.execute(f"SELECT {', '.join(LINK_FIELDS)} FROM links "
                                 "WHERE ru_id=? AND en_id=?", (ru_id, en_id)).fetchone()
         return dict(zip(LINK_FIELDS, row, strict=True)) if row else None
 
@@ -840,8 +848,9 @@ class Workspace:
     def restore_link(self, rec: dict[str, object]) -> bool:
         """Put a link back (a reviewer accepted it after rejecting it); False when it is there already."""
         cur = self.conn.execute(
-            "INSERT OR IGNORE INTO links(ru_id, en_id, score, rank, evidence, signature) VALUES (?,?,?,?,?,?)",
-            tuple(rec.get(f, d) for f, d in zip(LINK_FIELDS, ("", "", 0.0, 1, "{}", "review"), strict=True)))
+            f"INSERT OR IGNORE INTO links({', '.join(LINK_FIELDS)}) VALUES (?,?,?,?,?,?,?)",
+            tuple(rec.get(f, d) for f, d in zip(LINK_FIELDS, ("", "", 0.0, 1, "{}", "review", DEFAULT_LINK_KIND),
+                                                 strict=True)))
         return cur.rowcount > 0
 
     def restore_pair(self, rec: dict[str, object]) -> bool:
@@ -864,7 +873,20 @@ class Workspace:
 
 
 
-LINK_FIELDS = ("ru_id", "en_id", "score", "rank", "evidence", "signature")
+LINK_FIELDS = ("ru_id", "en_id", "score", "rank", "evidence", "signature", "kind")
+#: What a link says about its two reports: one renders the other (``translation``), both report the same
+#: concrete event (``same_event``), or the English one reports a later event that refers back to the Russian
+#: one's (``follow_up``).
+LINK_KINDS = ("translation", "same_event", "follow_up")
+#: The kind of a link stored without one (a review file's or a caller's row that names none).
+DEFAULT_LINK_KIND = "same_event"
+
+
+def check_link_kind(kind: object) -> str:
+    """``kind`` when it is one of :data:`LINK_KINDS`; anything else is a ValueError naming the allowed kinds."""
+    if kind not in LINK_KINDS:
+        raise ValueError(f"unknown link kind {kind!r} (use one of {', '.join(LINK_KINDS)})")
+    return str(kind)
 PAIR_FIELDS = ("id", "ru_id", "en_id", "ru_idx", "en_idx", "ru_text", "en_text", "mt_en", "score", "regime", "flags",
                "signature")
 

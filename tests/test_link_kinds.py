@@ -1,0 +1,86 @@
+"""The kind of a link (translation | same_event | follow_up): stored, listed, named in the evidence, scored."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+
+import pytest
+from click.testing import CliRunner
+
+from kzalign.cli import main
+from kzalign.core.errors import InputError
+from kzalign.stages import link as L
+from kzalign.stages.evaluate import eval_links
+from kzalign.store.workspace import LINK_KINDS, SCHEMA_VERSION, Workspace
+
+
+def test_links_table_and_cli_show_the_kind(seeds_linked_db):
+    with Workspace(seeds_linked_db) as w:
+        table = L.links_table(w)
+        rows = w.link_rows()
+    assert "kind" in table.columns and set(table["kind"]) <= set(LINK_KINDS)
+    for (_r, _e), (_s, _rank, evidence, _sig, kind) in rows.items():
+        assert json.loads(evidence)["kind"] == kind
+    for kind, text in zip(table["kind"], table["evidence"], strict=True):
+        assert text.startswith(L.KIND_LABELS[kind])
+    out = CliRunner().invoke(main, ["links", "--db", str(seeds_linked_db), "--format", "csv"])
+    assert out.exit_code == 0 and out.output.startswith("\ufeffru_id,en_id,score,rank,kind,")
+
+
+def test_link_kind_rule():
+    assert L.link_kind(0.85, 1000, 1000, False) == "translation"
+    assert L.link_kind(0.85, 1000, 1000, True) == "follow_up"
+    assert L.link_kind(0.40, 1000, 1000, False) == "same_event"  # same story, other sentences
+    assert L.link_kind(0.85, 400, 120, False) == "same_event"  # a report and a short post about it
+
+
+def test_old_workspace_gets_kinds_on_open(tmp_path):
+    """A v5 workspace's links get a kind when it is opened: follow-ups by their evidence, the rest same_event."""
+    db = tmp_path / "old.db"
+    with Workspace(db) as w:
+        w.conn.execute("CREATE TABLE links_old AS SELECT ru_id, en_id, score, rank, evidence, signature FROM links")
+    con = sqlite3.connect(db)
+    con.executescript("DROP TABLE links; ALTER TABLE links_old RENAME TO links;"
+                      "UPDATE meta SET value='5' WHERE key='schema_version';")
+    con.executemany("INSERT INTO links VALUES (?,?,?,?,?,?)", [
+        ("r", "e1", 0.9, 1, "{}", "s"), ("r", "e2", 0.3, 2, json.dumps({"follow_up_of": "e1"}), "s")])
+    con.commit()
+    con.close()
+    with Workspace(db) as w:
+        assert w.conn.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()[0] == str(SCHEMA_VERSION)
+        kinds = {k: v[4] for k, v in w.link_rows().items()}
+    assert kinds == {("r", "e1"): "same_event", ("r", "e2"): "follow_up"}
+
+
+def test_replace_links_refuses_an_unknown_kind(ws):
+    with pytest.raises(ValueError, match="unknown link kind 'sequel'"):
+        ws.replace_links([("r", "e", 0.9, 1, {}, "s", "sequel")])
+    ws.replace_links([("r", "e", 0.9, 1, {}, "s")])
+    assert ws.link_rows()[("r", "e")][4] == "same_event"
+
+
+def test_eval_reports_each_kind_and_refuses_unknown_kinds(seeds_linked_db, tmp_path):
+    with Workspace(seeds_linked_db) as w:
+        links = w.link_scores()
+        ids = w.item_ids()
+    made = dict(zip(zip(links["ru_id"], links["en_id"], strict=True), links["kind"], strict=True))
+    (r1, e1), k1 = next(iter(made.items()))
+    other = next(k for k in LINK_KINDS if k != k1)
+    unlinked = sorted(ids["en"] - {e for _, e in made})[0]
+    gold = tmp_path / "gold.tsv"
+    gold.write_text(f"ru_id\ten_id\tkind\n{r1}\t{e1}\t{k1}\n{r1}\t{unlinked}\t{other}\n", encoding="utf-8")
+    with Workspace(seeds_linked_db) as w:
+        res = eval_links(w, gold)
+    assert res["tp"] == 1 and res["fn"] == 1
+    kinds = res["kinds"]
+    assert isinstance(kinds, dict) and set(kinds) == set(LINK_KINDS)
+    assert kinds[k1]["tp"] == 1 and kinds[other]["fn"] == 1 and kinds[other]["tp"] == 0
+    r = CliRunner().invoke(main, ["eval", str(gold), "--db", str(seeds_linked_db)])
+    assert r.exit_code == 0 and all(k in r.output for k in LINK_KINDS) and r.output.startswith("overall")
+    bad = tmp_path / "bad.tsv"
+    bad.write_text(f"ru_id\ten_id\tkind\n{r1}\t{e1}\tsequel\n", encoding="utf-8")
+    with Workspace(seeds_linked_db) as w, pytest.raises(InputError, match="bad.tsv:2: unknown kind 'sequel'"):
+        eval_links(w, bad)
+    r = CliRunner().invoke(main, ["eval", str(bad), "--db", str(seeds_linked_db)])
+    assert r.exit_code == 1 and "bad.tsv:2" in r.output and "unknown kind" in r.output

@@ -29,13 +29,20 @@ def _faiss() -> ModuleType | None:
     return faiss
 
 
+#: Search methods: ``auto`` is exact up to :data:`EXACT_MAX_PAIRS` pairs, IVF beyond (measured in BENCHMARKS.md,
+#: "Archive scale": benchmarks/bench_candidates.py); ``ivf`` and ``hnsw`` force an approximate faiss index.
+METHODS = ("auto", "exact", "ivf", "hnsw")
+
+
 def topk(queries: np.ndarray, base: np.ndarray, k: int, block: int = 1024,
-         exact_max_pairs: int = EXACT_MAX_PAIRS) -> tuple[np.ndarray, np.ndarray]:
+         exact_max_pairs: int = EXACT_MAX_PAIRS, method: str = "auto") -> tuple[np.ndarray, np.ndarray]:
     """The ``k`` largest inner products of each query row with ``base`` (values, indices), best first.
 
     Works block by block, so memory stays at ``block × len(base)`` floats; beyond
-    ``exact_max_pairs`` pairs an approximate faiss IVF index is used.
+    ``exact_max_pairs`` pairs (or with ``method`` ivf or hnsw) an approximate faiss index is used.
     """
+    if method not in METHODS:
+        raise ValueError(f"unknown candidate search {method!r}; use one of {', '.join(METHODS)}")
     n, m = len(queries), len(base)
     k = min(k, m)
     if n == 0 or k == 0:
@@ -44,7 +51,9 @@ def topk(queries: np.ndarray, base: np.ndarray, k: int, block: int = 1024,
     base = np.ascontiguousarray(base, dtype=np.float32)
     faiss = _faiss()
     if faiss is not None:
-        if n * m > exact_max_pairs:
+        if method == "hnsw":
+            return _hnsw_search(faiss, queries, base, k)
+        if method == "ivf" or (method == "auto" and n * m > exact_max_pairs):
             return _ivf_search(faiss, queries, base, k)
         index = faiss.IndexFlatIP(base.shape[1])
         index.add(base)
@@ -73,6 +82,16 @@ def _ivf_search(faiss: ModuleType, queries: np.ndarray, base: np.ndarray, k: int
     index.train(train)
     index.add(base)
     index.nprobe = max(8, nlist // 32)
+    sims, idx = index.search(queries, k)
+    return sims, idx.astype(np.int64)
+
+
+def _hnsw_search(faiss: ModuleType, queries: np.ndarray, base: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """Approximate top-k with a graph index (HNSW, 32 links a node; exact inner products of what it finds)."""
+    index = faiss.IndexHNSWFlat(base.shape[1], 32, faiss.METRIC_INNER_PRODUCT)
+    index.hnsw.efConstruction = 80
+    index.add(base)
+    index.hnsw.efSearch = max(64, 8 * k)
     sims, idx = index.search(queries, k)
     return sims, idx.astype(np.int64)
 
@@ -129,10 +148,10 @@ class Candidates:
 
 
 def candidate_pairs(ru_vecs: np.ndarray, en_vecs: np.ndarray, k: int = K_CANDIDATES,
-                    exact_max_pairs: int = EXACT_MAX_PAIRS) -> Candidates:
+                    exact_max_pairs: int = EXACT_MAX_PAIRS, method: str = "auto") -> Candidates:
     """Union of each RU item's ``k`` nearest EN items and each EN item's ``k`` nearest RU items."""
-    s_ru, i_ru = topk(ru_vecs, en_vecs, k, exact_max_pairs=exact_max_pairs)
-    s_en, i_en = topk(en_vecs, ru_vecs, k, exact_max_pairs=exact_max_pairs)
+    s_ru, i_ru = topk(ru_vecs, en_vecs, k, exact_max_pairs=exact_max_pairs, method=method)
+    s_en, i_en = topk(en_vecs, ru_vecs, k, exact_max_pairs=exact_max_pairs, method=method)
     kr, ke = i_ru.shape[1], i_en.shape[1]
     ru_idx = np.concatenate([np.repeat(np.arange(len(ru_vecs)), kr), i_en.ravel()])
     en_idx = np.concatenate([i_ru.ravel(), np.repeat(np.arange(len(en_vecs)), ke)])

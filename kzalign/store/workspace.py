@@ -19,6 +19,7 @@ import json
 import logging
 import os
 import sqlite3
+import sys
 import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -709,7 +710,7 @@ class Workspace:
                 f"SELECT text_hash, keys FROM item_keys WHERE cache=? AND text_hash IN ({marks})", (cache, *chunk)
             ).fetchall()
             for h, blob in rows:
-                out[h] = {k: set(v) for k, v in json.loads(blob).items()}
+                out[h] = {k: set(map(sys.intern, v)) for k, v in json.loads(blob).items()}
         return out
 
     def put_item_keys(self, cache: str, keys: dict[str, dict[str, set[str]]]) -> None:

@@ -99,8 +99,7 @@ def main() -> None:
         sizes(args.sizes, methods)
     if args.workspace:
         for m in methods:
-            if m != "exact":
-                workspace(args.workspace, m)
+            workspace(args.workspace, m)
 
 
 if __name__ == "__main__":

@@ -17,8 +17,10 @@ import numpy as np
 #: Neighbours used for the margin denominator and for candidate generation.
 K_NEIGHBOURS = 4
 K_CANDIDATES = 8
-#: Above this many RU×EN pairs the candidate search uses an approximate faiss IVF index.
-EXACT_MAX_PAIRS = 2_000_000_000
+#: Above this many RU×EN pairs (20,000 a side) the candidate search uses an approximate faiss IVF index: on a
+#: 10,000-a-side archive it finds 0.998 of exact search's links, and at 30,000 a side it takes 2/3 of the CPU
+#: (BENCHMARKS.md, "Archive scale"; exact search grows as n²).
+EXACT_MAX_PAIRS = 400_000_000
 
 
 def _faiss() -> ModuleType | None:
@@ -74,7 +76,7 @@ def topk(queries: np.ndarray, base: np.ndarray, k: int, block: int = 1024,
 def _ivf_search(faiss: ModuleType, queries: np.ndarray, base: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
     """Approximate top-k with an inverted-file index (exact inner products inside the probed lists)."""
     m, d = base.shape
-    nlist = int(min(4096, max(64, 4 * math.sqrt(m))))
+    nlist = int(min(4096, max(64, 4 * math.sqrt(m)), max(1, m // 40)))  # ≥ 40 training points a list (faiss)
     quant = faiss.IndexFlatIP(d)
     index = faiss.IndexIVFFlat(quant, d, nlist, faiss.METRIC_INNER_PRODUCT)
     rng = np.random.default_rng(0)

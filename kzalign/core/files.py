@@ -75,17 +75,13 @@ def csv_text(
     spreadsheet: bool = True,
 ) -> str:
     """Render rows as CSV text; ``spreadsheet`` neutralises formulas. Comments go first as ``# ...`` lines."""
-    df = rows if isinstance(rows, pd.DataFrame) else pd.DataFrame(list(rows), columns=columns)
-    if columns is not None:
-        df = df.reindex(columns=list(columns))
     buf = io.StringIO()
     for c in comments:
         buf.write(f"# {c}\n")
     writer = csv.writer(buf, quoting=csv.QUOTE_MINIMAL, lineterminator="\r\n")
-    writer.writerow(list(df.columns))
-    # whole columns as Python lists: iterating pandas' string arrays cell by cell cost most of a large export
-    data = [df.iloc[:, k].tolist() for k in range(df.shape[1])]
-    for rec in zip(*data, strict=True):
+    header, records = _records(rows, columns)
+    writer.writerow(header)
+    for rec in records:
         cells = []
         for v in rec:
             if v is None or (isinstance(v, float) and pd.isna(v)):
@@ -95,6 +91,16 @@ def csv_text(
             cells.append(neutralize_formula(v) if spreadsheet else v)
         writer.writerow(cells)
     return buf.getvalue()
+
+
+def _records(rows: pd.DataFrame | Sequence[dict[str, object]], columns: Sequence[str] | None
+             ) -> tuple[list[str], Iterable[Sequence[object]]]:
+    """Header and value rows, through a table (so values take its column types), its whole columns read as
+    lists: pandas' string arrays read cell by cell cost most of a large export."""
+    df = rows if isinstance(rows, pd.DataFrame) else pd.DataFrame(list(rows), columns=columns)
+    if columns is not None:
+        df = df.reindex(columns=list(columns))
+    return list(df.columns), zip(*[df.iloc[:, k].tolist() for k in range(df.shape[1])], strict=True)
 
 
 def csv_bytes(

@@ -144,3 +144,13 @@ def test_pairs_in_blocks_equal_pairs_in_one_block(tmp_path: Path, monkeypatch) -
     whole = pairs(tmp_path / "a.db")
     monkeypatch.setattr(sentences, "LINK_BLOCK", 1)
     assert whole and pairs(tmp_path / "b.db") == whole
+
+
+def test_a_compact_workspace_marked_older_is_left_as_it_is(tmp_path: Path) -> None:
+    """The v7 step converts only the old layout: a workspace whose version mark is older than its tables opens."""
+    db = tmp_path / "w.db"
+    with Workspace(db) as ws, ws.transaction():
+        ws.put_vectors("enc", ["a"], _unit(1))
+        ws.set_meta("schema_version", "6")
+    with Workspace(db) as ws:
+        assert ws.count_vectors() == 1 and ws.get_vectors("enc", ["a"])["a"].shape == (512,)

@@ -170,6 +170,8 @@ def stored_vectors(vectors: np.ndarray) -> np.ndarray:
 def _compact_vectors(conn: sqlite3.Connection) -> None:
     """Schema v7: the float32 vector-per-row ``embeddings`` table becomes an index (encoder, text_hash) ->
     (chunk, position) into float16 ``vector_chunks`` (see :data:`VECTOR_CHUNK`); cached vectors are converted."""
+    if "chunk" in {r[1] for r in conn.execute("PRAGMA table_info(embeddings)")}:
+        return  # already compact (a workspace marked with an older version than its tables)
     conn.execute("ALTER TABLE embeddings RENAME TO embeddings_v5")
     for stmt in _statements(_VECTOR_SCHEMA):
         conn.execute(stmt)

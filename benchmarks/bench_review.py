@@ -1,7 +1,9 @@
 """Review round trip at scale: export a review CSV, decide every row, import it, export TMX.
 
-A synthetic workspace with N links of 5 sentence pairs each (no models needed). Prints seconds per stage
-for two sizes and the per-row time ratio (≈1 when the round trip is linear in the number of rows).
+A synthetic workspace with N links of 5 sentence pairs each (no models needed). Prints CPU seconds per stage
+for two sizes and the per-row time ratio (≈1 when the round trip is linear in the number of rows). "second"
+is a second reviewer's file deciding every row the other way (each import replacing a decision is recorded in
+the decision history and reported).
 
     python benchmarks/bench_review.py --links 200 1000
 """
@@ -40,29 +42,40 @@ def build(path: Path, n_links: int, per_link: int = 5) -> Workspace:
     return ws
 
 
-def run(n_links: int, folder: Path) -> dict[str, float]:
-    ws = build(folder / f"ws{n_links}.db", n_links)
-    t = {}
-    t0 = time.perf_counter()
-    export_review(ws, folder / f"r{n_links}.csv", what="pairs")
-    t["export"] = time.perf_counter() - t0
-    rows = list(csv.DictReader(io.StringIO((folder / f"r{n_links}.csv").read_text(encoding="utf-8-sig"))))
+def _decided(folder: Path, name: str, rows: list[dict[str, str]], choices: tuple[str, ...], who: str) -> Path:
     for k, r in enumerate(rows):
-        r["decision"] = ("accept", "reject", "fix")[k % 3]
-        r["corrected_en"] = "Fixed." if k % 3 == 2 else ""
+        r["decision"] = choices[k % 3]
+        r["corrected_en"] = "Fixed." if r["decision"] == "fix" else ""
+        r["reviewer"] = who
     buf = io.StringIO()
     w = csv.DictWriter(buf, fieldnames=list(rows[0]), lineterminator="\r\n")
     w.writeheader()
     w.writerows(rows)
-    (folder / f"d{n_links}.csv").write_text("\ufeff" + buf.getvalue(), encoding="utf-8")
-    t0 = time.perf_counter()
-    rep = import_review(ws, folder / f"d{n_links}.csv")
-    t["import"] = time.perf_counter() - t0
-    t0 = time.perf_counter()
+    (folder / name).write_text("\ufeff" + buf.getvalue(), encoding="utf-8")
+    return folder / name
+
+
+def run(n_links: int, folder: Path) -> dict[str, float]:
+    ws = build(folder / f"ws{n_links}.db", n_links)
+    t = {}
+    t0 = time.process_time()
+    export_review(ws, folder / f"r{n_links}.csv", what="pairs")
+    t["export"] = time.process_time() - t0
+    rows = list(csv.DictReader(io.StringIO((folder / f"r{n_links}.csv").read_text(encoding="utf-8-sig"))))
+    first = _decided(folder, f"d{n_links}.csv", rows, ("accept", "reject", "fix"), "aigerim")
+    t0 = time.process_time()
+    rep = import_review(ws, first)
+    t["import"] = time.process_time() - t0
+    second = _decided(folder, f"e{n_links}.csv", rows, ("reject", "fix", "accept"), "dana")
+    t0 = time.process_time()
+    rep2 = import_review(ws, second)
+    t["second"] = time.process_time() - t0
+    t0 = time.process_time()
     out = export_pairs(ws, folder / f"m{n_links}.tmx")
-    t["tmx"] = time.perf_counter() - t0
+    t["tmx"] = time.process_time() - t0
     t["rows"] = len(rows)
-    assert rep.applied == len(rows) and out.units == sum(1 for k in range(len(rows)) if k % 3 != 1)
+    assert rep.applied == len(rows) and rep2.applied == len(rows) == len(rep2.replaced)
+    assert out.units == sum(1 for k in range(len(rows)) if k % 3 != 0)
     ws.close()
     return t
 
@@ -74,9 +87,10 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as d:
         res = [run(n, Path(d)) for n in args.links]
     for r in res:
-        print(f"{int(r['rows'])} rows: export {r['export']:.2f}s, import {r['import']:.2f}s, TMX {r['tmx']:.2f}s")
+        print(f"{int(r['rows'])} rows, CPU: export {r['export']:.2f}s, import {r['import']:.2f}s, second reviewer "
+              f"{r['second']:.2f}s, TMX {r['tmx']:.2f}s")
     small, big = res
-    total = [sum(r[k] for k in ("export", "import", "tmx")) / r["rows"] for r in res]
+    total = [sum(r[k] for k in ("export", "import", "second", "tmx")) / r["rows"] for r in res]
     print(f"per-row time ratio ({int(big['rows'])} vs {int(small['rows'])} rows): {total[1] / total[0]:.2f}")
 
 

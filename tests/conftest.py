@@ -11,9 +11,29 @@ ROOT = Path(__file__).resolve().parent.parent
 SEEDS = ROOT / "seeds"
 EVAL = Path(os.environ.get("KZALIGN_EVAL", ROOT.parent / "shared" / "eval"))
 
+# Glossary upkeep in the tests writes to a throwaway kzalign home, never to the developer's own glossary or
+# into the checkout (tests/test_glossary_upkeep.py checks that the checkout stays clean).
+import tempfile as _tempfile  # noqa: E402
+
+os.environ["KZALIGN_HOME"] = _tempfile.mkdtemp(prefix="kzalign-home-")
+os.environ.pop("KZALIGN_GLOSSARY", None)
+
 # Nothing in the tests may reach a model hub.
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+
+
+def _glossary_files_state() -> dict[str, bytes]:
+    folders = [ROOT / "glossaries", ROOT / "kzalign" / "data" / "glossaries"]
+    return {str(f): f.read_bytes() for d in folders if d.is_dir() for f in sorted(d.iterdir()) if f.is_file()}
+
+
+@pytest.fixture(scope="session", autouse=True)
+def checkout_glossaries_stay_clean():
+    """The suite never writes into the checkout's glossaries (issue 25 #6): checked once, after every test."""
+    before = _glossary_files_state()
+    yield
+    assert _glossary_files_state() == before, "a test wrote into glossaries/ or kzalign/data/glossaries/"
 
 
 @pytest.fixture(scope="session")
@@ -52,8 +72,6 @@ def sentence_encoder():
 # -- translation (tests/test_translate.py; tiny random-weight argos package) -----------------------
 # Every test sees an empty argos package folder unless it installs into its own: a model installed
 # in the developer's home never changes what the tests do, and the tests never write there.
-import tempfile as _tempfile  # noqa: E402
-
 os.environ["ARGOS_PACKAGES_DIR"] = _tempfile.mkdtemp(prefix="kzalign-argos-empty-")
 
 

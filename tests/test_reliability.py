@@ -325,6 +325,7 @@ def _bundled_state() -> dict[str, bytes]:
 def test_glossary_add_in_a_new_folder_keeps_the_bundled_entries(tmp_path: Path, monkeypatch) -> None:
     monkeypatch.chdir(tmp_path)
     monkeypatch.delenv("KZALIGN_GLOSSARY", raising=False)
+    monkeypatch.setenv("KZALIGN_HOME", str(tmp_path))
     before = _bundled_state()
     runner = CliRunner()
     r = runner.invoke(main, ["glossary", "add", "Айгерим Сейсенова", "Aigerim Seissenova", "--kind", "person",
@@ -333,7 +334,7 @@ def test_glossary_add_in_a_new_folder_keeps_the_bundled_entries(tmp_path: Path, 
     assert "copied the bundled glossary" in r.output
     g = load_glossary([tmp_path / "glossaries"])
     assert len(g.entries) == N_BUNDLED + 1 and N_BUNDLED == 84
-    r = runner.invoke(main, ["glossary", "list", "--format", "jsonl"])  # the default now reads ./glossaries
+    r = runner.invoke(main, ["glossary", "list", "--format", "jsonl"])  # the default now reads $KZALIGN_HOME/glossaries
     assert len(r.output.splitlines()) == N_BUNDLED + 1
     assert _bundled_state() == before  # the installed package is never written
 

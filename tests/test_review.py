@@ -29,8 +29,8 @@ def _fill(ws: Workspace) -> None:
             {"id": "e2", "lang": "en", "title": "Weather in Astana", "text": "Snow is expected.",
              "date": "2026-02-25"},
         ])
-        ws.replace_links([("r1", "e1", 0.91, 1, '{"title_sim": 0.8}', "linksig"),
-                          ("r1", "e2", 0.41, 2, "{}", "linksig")])
+        ws.replace_links([("r1", "e1", 0.91, 1, '{"title_sim": 0.8}', "linksig", "translation"),
+                          ("r1", "e2", 0.41, 2, "{}", "linksig", "same_event")])
         ws.replace_pairs([{"id": pair_key("r1", "e1", [i + 1], [i + 1]), "ru_id": "r1", "en_id": "e1",
                            "ru_idx": f"[{i + 1}]", "en_idx": f"[{i + 1}]", "ru_text": RU[i], "en_text": EN[i],
                            "mt_en": "", "score": 0.9 - i / 10, "regime": "parallel", "flags": ""} for i in range(2)],

@@ -286,9 +286,12 @@ def test_reject_then_accept_brings_the_pair_back_at_once(filled, tmp_path):
 
 
 def test_export_hints_and_warnings(filled, tmp_path):
-    r = CliRunner().invoke(main, ["export", "--db", str(filled.path), "--out", str(tmp_path / "m.tmx")])
-    assert r.exit_code == 0 and "wrote 0 sentence pairs" in r.output
-    assert "no accepted or fixed sentence pairs yet" in r.output and "--unreviewed" in r.output
+    for fmt in ("tmx", "tsv", "jsonl"):  # an empty export writes nothing and fails (issue 25 #8)
+        r = CliRunner().invoke(main, ["export", "--db", str(filled.path), "--format", fmt,
+                                      "--out", str(tmp_path / f"m.{fmt}")])
+        assert r.exit_code == 1 and "nothing to export" in r.output and "not written" in r.output, r.output
+        assert "no accepted or fixed sentence pairs yet" in r.output and "--unreviewed" in r.output
+        assert not (tmp_path / f"m.{fmt}").exists()
     with filled.transaction():  # an accepted pair whose text the workspace no longer has
         filled.record_decision("pair", "Pgone", "accept", "", "x", "", {"row": {}}, "old.csv", now_iso())
     r = CliRunner().invoke(main, ["export", "--db", str(filled.path), "--out", str(tmp_path / "m2.tmx")])
@@ -411,7 +414,7 @@ def test_quote_that_swallows_rows_is_named(filled, tmp_path):
     lines[4] = lines[4].replace(",", '",', 1)
     (tmp_path / "q.csv").write_bytes("\r\n".join(lines).encode("utf-8"))
     before = _state(filled)
-    with pytest.raises(InputError, match=r"q\.csv:4: \d+ cells but 16 columns in the header"):
+    with pytest.raises(InputError, match=r"q\.csv:4: \d+ cells but 17 columns in the header"):
         import_review(filled, tmp_path / "q.csv")
     assert _state(filled) == before
 

@@ -245,7 +245,8 @@ def linked_ws(ws):
         for iid, lang, text in (("r1", "ru", RU_PAR), ("e1", "en", EN_PAR), ("r2", "ru", RU_CMP),
                                 ("e2", "en", EN_CMP)):
             _add_item(ws, iid, lang, text)
-        ws.replace_links([(r, e, 0.8, 1, "{}", "test") for r, e in (("r1", "e1"), ("r2", "e2"))])
+        # both translation links: the auto regime tells the parallel one from the comparable one
+        ws.replace_links([(r, e, 0.8, 1, "{}", "test", "translation") for r, e in (("r1", "e1"), ("r2", "e2"))])
     return ws
 
 
@@ -263,7 +264,8 @@ def test_align_workspace_regimes_and_decisions(linked_ws, sentence_encoder):
     assert [(json.loads(a), json.loads(b)) for a, b in zip(cmp_["ru_idx"], cmp_["en_idx"], strict=True)] == [
         ([1], [2])]
     assert (df["link_id"] == [link_key(r, e) for r, e in zip(df["ru_id"], df["en_id"], strict=True)]).all()
-    assert df["flags"].eq("").all()
+    assert par["flags"].eq("").all()  # no QA findings; the comparable pair is marked as not a translation
+    assert cmp_["flags"].tolist() == ["not-translation:comparable"] and df["link_kind"].eq("translation").all()
 
     # a rejected pair is not proposed again; an accepted one survives a much stricter re-run
     rejected = pair_key("r1", "e1", [2], [2])
@@ -292,7 +294,7 @@ def test_number_flag_reaches_pairs_table(ws, sentence_encoder):
     with ws.transaction():
         _add_item(ws, "r", "ru", "Власти подготовили около 800 убежищ для населения.")
         _add_item(ws, "e", "en", "Authorities have set up approximately 900 shelters for the population.")
-        ws.replace_links([("r", "e", 0.9, 1, '{"regime": "parallel"}', "t")])
+        ws.replace_links([("r", "e", 0.9, 1, '{"regime": "parallel"}', "t", "translation")])
     align_workspace(ws, encoder=sentence_encoder)
     df = pairs_table(ws)
     assert list(df["flags"]) == ["number:800"]

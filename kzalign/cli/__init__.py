@@ -58,11 +58,65 @@ class KzGroup(click.Group):
     def list_commands(self, ctx: click.Context) -> list[str]:
         return list(self.commands)  # keep the order in which commands were registered
 
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        """The global options (``--db``, ``-v``, ``-q``) are read wherever they stand on the command line."""
+        if ctx.parent is None:
+            args = hoist_global_options(self, args)
+        return super().parse_args(ctx, args)
+
+
+#: Options of the main group that may also be written after the sub-command (``kzalign links --db x -v``).
+GLOBAL_FLAGS = frozenset({"-q", "--quiet", "--verbose"})
+
+
+def _takes_value(cmd: click.Command, token: str) -> bool:
+    """Whether ``token`` is an option of ``cmd`` that takes the next token as its value."""
+    if "=" in token or not token.startswith("-"):
+        return False
+    for param in cmd.params:
+        if isinstance(param, click.Option) and token in (*param.opts, *param.secondary_opts):
+            return not param.is_flag and not param.count
+    return False
+
+
+def hoist_global_options(group: click.Group, args: list[str]) -> list[str]:
+    """``args`` with ``--db PATH``, ``-v``/``-vv``/``--verbose`` and ``-q``/``--quiet`` moved to the front, where
+    the main group parses them; option values of the sub-commands and anything after ``--`` stay as they are."""
+    front: list[str] = []
+    rest: list[str] = []
+    cmd: click.Command = group
+    i = 0
+    while i < len(args):
+        tok = args[i]
+        if tok == "--":
+            rest.extend(args[i:])
+            break
+        if tok in GLOBAL_FLAGS or (len(tok) > 1 and tok.strip("v") == "-"):
+            front.append(tok)
+        elif tok == "--db" and i + 1 < len(args):
+            front += [tok, args[i + 1]]
+            i += 1
+        elif tok.startswith("--db="):
+            front.append(tok)
+        elif _takes_value(cmd, tok) and i + 1 < len(args):
+            rest += [tok, args[i + 1]]
+            i += 1
+        else:
+            if isinstance(cmd, click.Group) and not tok.startswith("-") and tok in cmd.commands:
+                cmd = cmd.commands[tok]
+            rest.append(tok)
+        i += 1
+    return front + rest
+
 
 @click.group(cls=KzGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(__version__, prog_name="kzalign")
-@click.option("-v", "--verbose", count=True, help="More log output (-v info, -vv debug).")
-def main(verbose: int) -> None:
+@click.option("-v", "--verbose", count=True, help="More log output (-v info, -vv debug). Also after the command.")
+@click.option("-q", "--quiet", is_flag=True, help="No progress bars or spinners. Also after the command.")
+@click.option("--db", "db", type=click.Path(dir_okay=False), default=None, metavar="PATH",
+              help="Workspace file for every command (default kzalign.db, or $KZALIGN_DB). Also after the command.")
+@click.pass_context
+def main(ctx: click.Context, verbose: int, quiet: bool, db: str | None) -> None:
     """kzalign: link Russian and English news reports, translate offline, align sentences, review.
 
     \b
@@ -70,6 +124,8 @@ def main(verbose: int) -> None:
       kzalign run seeds/ --out out/        ingest, translate (if a model is installed), link, align
       kzalign review export --out review.csv   open in a spreadsheet, fill in "decision"
       kzalign review import review.csv     bring the decisions back
+      kzalign gaps                         Russian reports with no English counterpart yet
+      kzalign report --out report.html     links, stories, gaps and a chart in one offline page
       kzalign export --format tmx --out memory.tmx
 
     Everything is kept in a workspace file (kzalign.db by default; --db elsewhere), so
@@ -77,6 +133,9 @@ def main(verbose: int) -> None:
     """
     level = logging.WARNING if verbose == 0 else logging.INFO if verbose == 1 else logging.DEBUG
     logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
+    logging.getLogger("kzalign").setLevel(level)
+    ctx.meta["kzalign.quiet"] = quiet
+    ctx.meta["kzalign.db"] = db
     _quick_exit_collection()
 
 
@@ -88,8 +147,14 @@ def _quick_exit_collection() -> None:
     atexit.register(gc.freeze)
 
 
+def _global_db(ctx: click.Context, param: click.Parameter, value: str) -> str:
+    """The workspace a command uses: ``--db`` wherever it was given (the main group reads it), else
+    $KZALIGN_DB, else ``kzalign.db``."""
+    return ctx.find_root().meta.get("kzalign.db") or value
+
+
 def db_option(fn: Callable[..., Any]) -> Callable[..., Any]:
-    """The ``--db`` option every workspace command shares."""
+    """The ``--db`` option every workspace command shows in its help (given anywhere, the main group reads it)."""
     return click.option(
         "--db",
         "db",
@@ -97,8 +162,15 @@ def db_option(fn: Callable[..., Any]) -> Callable[..., Any]:
         default=DEFAULT_DB,
         show_default=True,
         envvar="KZALIGN_DB",
+        callback=_global_db,
         help="Workspace file (SQLite). Also read from $KZALIGN_DB.",
     )(fn)
+
+
+def quiet_given() -> bool:
+    """Whether ``-q``/``--quiet`` was given (anywhere on the command line)."""
+    ctx = click.get_current_context(silent=True)
+    return bool(ctx is not None and ctx.find_root().meta.get("kzalign.quiet"))
 
 
 def format_option(choices: list[str], default: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
@@ -125,15 +197,21 @@ class GlossaryChoice:
     glossary: Glossary
     paths: tuple[str, ...]
     explicit: bool
+    #: The files and folders loaded (the default glossary's when none was given): outputs never go there.
+    used: tuple[str, ...] = ()
 
     def describe(self) -> str:
         return ", ".join(self.paths) if self.paths else "the default glossary"
 
 
 def _load_glossary(ctx: click.Context, param: click.Parameter, value: tuple[str, ...]) -> GlossaryChoice:
-    from kzalign.glossary import default_glossary_paths, load_glossary
+    from kzalign.glossary import default_glossary_paths, legacy_glossary_hint, load_glossary
 
-    return GlossaryChoice(load_glossary(list(value) or default_glossary_paths()), tuple(value), bool(value))
+    hint = None if value else legacy_glossary_hint()
+    if hint:
+        click.secho(f"warning: {hint}", fg="yellow", err=True)
+    used = list(value) or default_glossary_paths()
+    return GlossaryChoice(load_glossary(used), tuple(value), bool(value), tuple(map(str, used)))
 
 
 def glossary_option(fn: Callable[..., Any]) -> Callable[..., Any]:
@@ -141,8 +219,9 @@ def glossary_option(fn: Callable[..., Any]) -> Callable[..., Any]:
     the same default for every command (:func:`kzalign.glossary.default_glossary_paths`)."""
     return click.option(
         "--glossary", "glossary", multiple=True, type=click.Path(), callback=_load_glossary, metavar="PATH",
-        help="Glossary CSV file or folder (repeatable; default: $KZALIGN_GLOSSARY or ./glossaries when they hold "
-             "glossary files, else the bundled glossary). A missing path is an error.",
+        help="Glossary CSV file or folder (repeatable; default: your glossary folder, $KZALIGN_GLOSSARY or "
+             "glossaries/ in $KZALIGN_HOME or the user data folder, when it holds glossary files, else the bundled "
+             "glossary). A missing path is an error.",
     )(fn)
 
 
@@ -150,7 +229,7 @@ def glossary_option(fn: Callable[..., Any]) -> Callable[..., Any]:
 STAGE_NAMES = {
     "read": "reading files", "de-duplicate": "merging duplicates", "embed": "embedding texts",
     "translate": "translating", "link": "linking", "align": "aligning sentences",
-    "keys": "finding names and numbers",
+    "keys": "finding names and numbers", "report": "writing the report",
 }
 
 
@@ -159,10 +238,11 @@ class _Spinner:
 
     FRAMES = "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏"
 
-    def __init__(self, label: str) -> None:
+    def __init__(self, label: str, delay: float = 0.0) -> None:
         import threading
 
         self.label = label
+        self.delay = delay  # draw nothing for this long (a step that ends sooner shows no spinner)
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._spin, daemon=True)
         if sys.stderr.isatty():
@@ -173,6 +253,8 @@ class _Spinner:
 
         start, i = time.monotonic(), 0
         while not self._stop.wait(0.1):
+            if time.monotonic() - start < self.delay:
+                continue
             sys.stderr.write(f"\r{self.FRAMES[i % len(self.FRAMES)]} {self.label}… {time.monotonic() - start:.0f}s ")
             sys.stderr.flush()
             i += 1
@@ -189,16 +271,37 @@ class _Bars:
     """Progress callback that draws one tqdm bar per stage on stderr (hidden when not a TTY in CI).
 
     A stage reported with ``total == 0`` (``progress("loading model use", 0, 0)``) has no count: it
-    shows a spinner until the next report. :meth:`ingest_done` prints the ingest summary as soon as
-    ingest ends (``on_ingest`` is set by the ingest commands).
+    shows a spinner until the next report. After a stage's bar completes, a "working" spinner appears if
+    nothing is reported for a second (the unreported work between stages). :meth:`ingest_done` prints the
+    ingest summary as soon as ingest ends (``on_ingest`` is set by the ingest commands).
     """
 
     on_ingest: Callable[[Any], None] | None = None
 
     def __init__(self, quiet: bool = False):
+        import threading
+
         self.quiet = quiet
         self.bars: dict[str, Any] = {}
         self.spinner: _Spinner | None = None
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._ticker: threading.Thread | None = None
+
+    def _tick(self) -> None:
+        """Redraw open bars twice a second, so a bar waiting for a long chunk still shows its time running."""
+        while not self._stop.wait(0.5):
+            with self._lock:
+                if self.spinner is None:
+                    for bar in list(self.bars.values()):
+                        bar.refresh()
+
+    def _start_ticker(self) -> None:
+        import threading
+
+        if self._ticker is None and sys.stderr.isatty():
+            self._ticker = threading.Thread(target=self._tick, daemon=True)
+            self._ticker.start()
 
     def ingest_done(self, rep: Any) -> None:
         """Called by the ingest stage with its report: close the bars and print the summary now."""
@@ -210,6 +313,10 @@ class _Bars:
     def __call__(self, stage: str, done: int, total: int) -> None:
         if self.quiet:
             return
+        with self._lock:
+            self._report(stage, done, total)
+
+    def _report(self, stage: str, done: int, total: int) -> None:
         from tqdm import tqdm
 
         if self.spinner is not None:
@@ -223,6 +330,7 @@ class _Bars:
             bar = tqdm(total=total, desc=STAGE_NAMES.get(stage, stage), unit=STAGE_UNITS.get(stage, ""),
                        file=sys.stderr, leave=False, dynamic_ncols=True, disable=None, smoothing=0.1)
             self.bars[stage] = bar
+            self._start_ticker()
         if total != bar.total:
             bar.total = total
         bar.n = done
@@ -230,20 +338,39 @@ class _Bars:
         if done >= total:
             bar.close()
             self.bars.pop(stage, None)
+            if not self.bars:  # the work between two reported stages gets a spinner once it lasts a second
+                self.spinner = _Spinner("working", delay=1.0)
 
     def close(self) -> None:
+        self._stop.set()
+        if self._ticker is not None:
+            self._ticker.join()
+            self._ticker = None
         if self.spinner is not None:
             self.spinner.stop()
             self.spinner = None
         for bar in self.bars.values():
             bar.close()
         self.bars.clear()
+        self._stop.clear()
+
+
+@contextmanager
+def busy(label: str) -> Iterator[None]:
+    """A spinner on stderr while a step without a count runs (drawn once it lasts a second; TTY only; none with
+    ``-q``), for commands whose library call reports no progress (checks, review files, exports)."""
+    spinner = None if quiet_given() else _Spinner(label, delay=1.0)
+    try:
+        yield
+    finally:
+        if spinner is not None:
+            spinner.stop()
 
 
 @contextmanager
 def progress_bars(quiet: bool = False) -> Iterator[_Bars]:
     """Context manager yielding a progress callback for library stages."""
-    bars = _Bars(quiet)
+    bars = _Bars(quiet or quiet_given())
     try:
         yield bars
     finally:
@@ -268,7 +395,8 @@ def emit(rows: Any, fmt: str, columns: list[str] | None = None, table_columns: l
     \b
     table  aligned text for reading (``table_columns`` only, long cells cut)
     csv    the spreadsheet-safe dialect of every kzalign CSV: UTF-8 BOM, CRLF, formulas neutralised
-    tsv    for scripts: tab-separated, one row per line (tabs/newlines in cells become spaces), no BOM
+    tsv    for scripts: tab-separated, one row per line (tabs/newlines in cells become spaces), no BOM;
+           text cells a spreadsheet would run as formulas get a leading ' as in csv
     jsonl  one JSON object per line; NaN is null; lists, and ``*_idx`` columns, are JSON arrays
     """
     import pandas as pd
@@ -300,11 +428,15 @@ def emit(rows: Any, fmt: str, columns: list[str] | None = None, table_columns: l
 
 
 def _tsv_cell(v: Any) -> str:
+    """A TSV cell: one line, no tabs, and text a spreadsheet would run as a formula neutralised (as in CSV)."""
+    from kzalign.core.files import neutralize_formula
+
     if isinstance(v, (list, tuple)):
         v = "; ".join(map(str, v))
     if v is None or (isinstance(v, float) and v != v):
         return ""
-    return " ".join(str(v).replace("\t", " ").splitlines())
+    flat = " ".join(str(v).replace("\t", " ").splitlines())
+    return str(neutralize_formula(flat)) if isinstance(v, str) else flat
 
 
 def _json_value(key: str, v: Any) -> Any:
@@ -379,7 +511,7 @@ def engine_options(fn: Callable[..., Any]) -> Callable[..., Any]:
 
 #: Units shown by the progress bars of each stage (counts and rates read "1200/5000 texts, 85.3 texts/s").
 STAGE_UNITS = {"embed": " texts", "translate": " sentences", "read": " files", "align": " links",
-               "keys": " items"}
+               "keys": " items", "report": " items"}
 
 
 def _register() -> None:

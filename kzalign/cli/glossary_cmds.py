@@ -1,21 +1,24 @@
-"""``kzalign glossary ...`` (check, extract, list, export, add, merge) and ``kzalign translit``.
+"""``kzalign glossary ...`` (check, extract, list, export, add, merge, remove, edit) and ``kzalign translit``.
 
 Where the glossary is, when no ``--glossary`` is given, is decided here (the library takes paths):
-``$KZALIGN_GLOSSARY`` or ``./glossaries`` when it holds glossary files, else the bundled glossary.
-New entries go to ``$KZALIGN_GLOSSARY`` or ``./glossaries``; the first one copies the bundled files
-there, so the bundled entries stay in use.
+the user glossary folder (``$KZALIGN_GLOSSARY``, else ``glossaries`` in ``$KZALIGN_HOME`` or the
+platform's user data folder) when it holds glossary files, else the bundled glossary. Upkeep writes
+only to the user folder (never into the package or a source checkout); the first write copies the
+bundled files there, so the bundled entries stay in use.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import Any
 
 import click
 
 from kzalign.cli import (
     EMIT_FORMATS,
     GlossaryChoice,
+    busy,
     db_option,
     echo_table,
     emit,
@@ -24,8 +27,8 @@ from kzalign.cli import (
     plural,
 )
 
-if TYPE_CHECKING:
-    pass
+_WHERE = "Default: $KZALIGN_GLOSSARY, else glossaries/ in $KZALIGN_HOME or the user data folder."
+
 
 def _write_target(target: str | None) -> tuple[Path, Path | None]:
     """Where new entries go (``--to``/``--into`` or the user folder) and the glossary to copy in first."""
@@ -34,12 +37,22 @@ def _write_target(target: str | None) -> tuple[Path, Path | None]:
     return (Path(target) if target else user_glossary_dir()), BUNDLED_DIR
 
 
-def _refuse_workspace(out: str, db: str) -> None:
-    """An --out that names the workspace file would destroy it: refuse before any work."""
-    from kzalign.core.errors import KzalignError
+def _guard(out: str | Path, db: str | None = None, glossary: GlossaryChoice | None = None,
+           edit: bool = False, inputs: tuple[str, ...] = ()) -> Path:
+    """The output guard for a glossary command's file: never the workspace, a database, a reviewed file, the
+    glossary in use or (``edit`` aside) a glossary folder."""
+    from kzalign.formats.guard import check_output
 
-    if Path(out).resolve() == Path(db).resolve():
-        raise KzalignError(f"{out}: is the workspace (--db); choose another --out")
+    return check_output(out, workspace=db, inputs=inputs, glossary_edit=edit,
+                        glossaries=glossary.used if glossary else ())
+
+
+def _guard_edit(target: Path, kinds: list[str]) -> None:
+    """Guard the files a glossary edit writes: ``target`` itself, or the kinds' files in a folder."""
+    from kzalign.glossary import target_file
+
+    for kind in dict.fromkeys(kinds):
+        _guard(target_file(target, kind), edit=True)
 
 
 def _say_seeded(seeded: list[str], folder: Path) -> None:
@@ -69,8 +82,9 @@ def check_cmd(inputs: tuple[str, ...], db: str, glossary: GlossaryChoice, out: s
     from kzalign.stages.glossary_check import CHECK_COLUMNS, check_inputs
 
     if out:
-        _refuse_workspace(out, db)
-    report = check_inputs(list(inputs), db, glossary.glossary)
+        _guard(out, db, glossary, inputs=inputs)
+    with busy("checking names"):
+        report = check_inputs(list(inputs), db, glossary.glossary)
     if out:
         write_csv(out, report, columns=CHECK_COLUMNS)
         click.echo(f"{plural(len(report), 'finding')} written to {out}")
@@ -82,16 +96,21 @@ def check_cmd(inputs: tuple[str, ...], db: str, glossary: GlossaryChoice, out: s
 @glossary_group.command("extract")
 @db_option
 @glossary_option
-@click.option("--out", type=click.Path(dir_okay=False), default="glossaries/candidates.csv", show_default=True,
-              help="Candidates CSV (glossary columns plus score and evidence).")
+@click.option("--out", type=click.Path(dir_okay=False), default=None,
+              help="Candidates CSV (glossary columns plus score and evidence). Default: candidates.csv in your "
+                   "glossary folder ($KZALIGN_GLOSSARY, else glossaries/ in $KZALIGN_HOME or the user data folder).")
 @click.option("--min-score", type=float, default=0.75, show_default=True, help="Least transliteration similarity.")
-def extract_cmd(db: str, glossary: GlossaryChoice, out: str, min_score: float) -> None:
+def extract_cmd(db: str, glossary: GlossaryChoice, out: str | None, min_score: float) -> None:
     """Propose ru↔en name pairs from linked items (status=candidate); review them, set status to
     approved, then 'kzalign glossary merge OUT'. Approved entries are never overwritten."""
-    from kzalign.glossary import extract_to_file
+    from kzalign.glossary import CANDIDATES_FILE, extract_to_file, refuse_bundled
+    from kzalign.glossary.locations import user_folder
 
-    _refuse_workspace(out, db)
-    df = extract_to_file(db, glossary.glossary, out, min_score)
+    out = out or str(user_folder() / CANDIDATES_FILE)
+    refuse_bundled(out)
+    _guard(out, db, glossary)
+    with busy("finding name pairs"):
+        df = extract_to_file(db, glossary.glossary, out, min_score)
     if not len(df):
         click.echo(f"No new name pairs: every Russian name in the linked items is already in the glossary or "
                    f"has no English match with similarity ≥ {min_score:g}. (Empty {out} written.)")
@@ -122,9 +141,10 @@ def list_cmd(glossary: GlossaryChoice, kind: str | None, status: str | None, fmt
 
 @glossary_group.command("export")
 @glossary_option
-@click.option("--format", "fmt", type=click.Choice(["tbx", "omegat", "csv"]), required=True,
-              help="tbx: TBX-Basic (TBX v3) for Trados, memoQ, Phrase, OmegaT; omegat: OmegaT's tab-separated "
-                   "glossary (no header; name it .txt or .utf8); csv: the glossary columns.")
+@click.option("--format", "fmt", type=click.Choice(["tbx", "tbx2", "omegat", "csv"]), required=True,
+              help="tbx: TBX-Basic as TBX v3 (ISO 30042:2019); tbx2: TBX-Basic 2.0 (martif), what most CAT "
+                   "tools (Trados MultiTerm, memoQ, OmegaT) and translate-toolkit read; omegat: OmegaT's "
+                   "tab-separated glossary (no header; name it .txt or .utf8); csv: the glossary columns.")
 @click.option("--out", required=True, type=click.Path(dir_okay=False), help="File to write.")
 @click.option("--source-lang", default="ru", show_default=True, help="Language code of the Russian terms (e.g. ru-RU).")
 @click.option("--target-lang", default="en", show_default=True, help="Language code of the English terms (e.g. en-GB).")
@@ -132,15 +152,20 @@ def export_cmd(glossary: GlossaryChoice, fmt: str, out: str, source_lang: str, t
     """Write the glossary as terminology a CAT tool imports.
 
     \b
-    TBX: approved forms are preferred terms, variants admitted, forbidden spellings deprecated.
+    TBX: approved forms are preferred terms, variants admitted, forbidden spellings deprecated
+    (tbx2 when a tool refuses the TBX v3 root).
     OmegaT: one line per approved form and per variant; forbidden spellings in the comment.
 
     Example: kzalign glossary export --format tbx --out names.tbx --target-lang en-GB
     """
     from kzalign.glossary import export_glossary
 
+    _guard(out, None, glossary)
     g = glossary.glossary
-    path = export_glossary(g, out, fmt, source_lang, target_lang)
+    warnings: list[str] = []
+    path = export_glossary(g, out, fmt, source_lang, target_lang, warnings=warnings)
+    for w in warnings:
+        click.secho(f"Warning: {w}", fg="yellow", err=True)
     click.echo(f"{len(g.entries)} entr{'y' if len(g.entries) == 1 else 'ies'} written to {path} ({fmt})")
 
 
@@ -155,7 +180,7 @@ def export_cmd(glossary: GlossaryChoice, fmt: str, out: str, source_lang: str, t
 @click.option("--source", default="", help="Where the official spelling comes from.")
 @click.option("--to", "target", type=click.Path(), default=None,
               help="Glossary CSV, or a folder (the kind's file: people.csv, organisations.csv, places.csv, "
-                   "other.csv). Default: $KZALIGN_GLOSSARY, else ./glossaries.")
+                   "other.csv). " + _WHERE)
 def add_cmd(ru: str, en: str, kind: str, variants: str, forbidden: str, status: str, note: str, source: str,
             target: str | None) -> None:
     """Add one entry by hand (validated against the whole glossary first).
@@ -166,6 +191,7 @@ def add_cmd(ru: str, en: str, kind: str, variants: str, forbidden: str, status: 
     from kzalign.glossary import add_to_glossary, new_entry
 
     folder, seed = _write_target(target)
+    _guard_edit(folder, [kind])
     rep = add_to_glossary(folder, new_entry(ru, en, kind, variants, forbidden, status, note, source), seed=seed)
     _say_seeded(rep.seeded, folder)
     click.echo(f"added {ru} → {en} to {rep.files[0]}")
@@ -174,16 +200,17 @@ def add_cmd(ru: str, en: str, kind: str, variants: str, forbidden: str, status: 
 @glossary_group.command("merge")
 @click.argument("candidates", type=click.Path(exists=True, dir_okay=False))
 @click.option("--into", "target", type=click.Path(), default=None,
-              help="Glossary CSV or folder to merge into. Default: $KZALIGN_GLOSSARY, else ./glossaries.")
+              help="Glossary CSV or folder to merge into. " + _WHERE)
 @click.option("--all", "take_all", is_flag=True, help="Merge every row, not only those marked approved.")
 def merge_cmd(candidates: str, target: str | None, take_all: bool) -> None:
     """Merge reviewed candidates (rows whose status you set to approved) into the glossary.
 
     A folder without glossary files first gets a copy of the bundled glossary (nothing is hidden).
     """
-    from kzalign.glossary import merge_candidates
+    from kzalign.glossary import KINDS, merge_candidates
 
     folder, seed = _write_target(target)
+    _guard_edit(folder, list(KINDS))
     rep = merge_candidates(candidates, folder, only_approved=not take_all, seed=seed)
     _say_seeded(rep.seeded, folder)
     for e in rep.added:
@@ -191,6 +218,63 @@ def merge_cmd(candidates: str, target: str | None, take_all: bool) -> None:
     for ru, why in rep.skipped:
         click.echo(f"skipped {ru}: {why}")
     click.echo(f"{len(rep.added)} added, {len(rep.skipped)} skipped" + (f" ({', '.join(rep.files)})" if rep.files else ""))
+
+
+def _in_option(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """``--in PATH``: the glossary ``remove``/``edit`` change (default: the user glossary folder)."""
+    return click.option("--in", "target", type=click.Path(), default=None,
+                        help="Glossary CSV or folder to change. " + _WHERE)(fn)
+
+
+@glossary_group.command("remove")
+@click.argument("ru")
+@_in_option
+def remove_cmd(ru: str, target: str | None) -> None:
+    """Remove the entry for the Russian name RU (case and ё/е ignored) from your glossary.
+
+    Removing a bundled entry from a folder without glossary files first copies the bundled
+    glossary there, so only that entry goes. An unknown name is an error; nothing is written.
+
+    Example: kzalign glossary remove "Айгерим Сейсенова"
+    """
+    from kzalign.glossary import KINDS, remove_from_glossary
+
+    folder, seed = _write_target(target)
+    _guard_edit(folder, list(KINDS))
+    rep = remove_from_glossary(folder, ru, seed=seed)
+    _say_seeded(rep.seeded, folder)
+    click.echo(f"removed {rep.old.ru} → {rep.old.en} from {rep.files[0]}")
+
+
+@glossary_group.command("edit")
+@click.argument("ru")
+@click.option("--en", default=None, help="New approved English form.")
+@click.option("--kind", type=click.Choice(["person", "org", "place", "title", "other"]), default=None)
+@click.option("--variants", default=None, help="Accepted English alternates, |-separated (replaces the old list).")
+@click.option("--forbidden", default=None, help="English spellings never to use, |-separated (replaces the old list).")
+@click.option("--status", type=click.Choice(["approved", "candidate"]), default=None)
+@click.option("--note", default=None)
+@click.option("--source", default=None, help="Where the official spelling comes from.")
+@_in_option
+def edit_cmd(ru: str, en: str | None, kind: str | None, variants: str | None, forbidden: str | None,
+             status: str | None, note: str | None, source: str | None, target: str | None) -> None:
+    """Change fields of the entry for the Russian name RU; fields not given stay as they are.
+
+    The whole glossary is validated before anything is written (a forbidden spelling that is
+    another entry's approved form is refused with its file and row).
+
+    Example: kzalign glossary edit "Ержан Ашикбаев" --variants "Yerzhan Ashikbayev|Erzhan Ashikbaev"
+    """
+    from kzalign.glossary import KINDS, edit_entry
+
+    given = {"en": en, "kind": kind, "variants": variants, "forbidden": forbidden, "status": status, "note": note,
+             "source": source}
+    folder, seed = _write_target(target)
+    _guard_edit(folder, list(KINDS))
+    rep = edit_entry(folder, ru, {k: v for k, v in given.items() if v is not None}, seed=seed)
+    _say_seeded(rep.seeded, folder)
+    changed = [k for k in given if given[k] is not None]
+    click.echo(f"changed {', '.join(changed)} of {rep.old.ru} ({' and '.join(rep.files)})")
 
 
 @main.command("translit")

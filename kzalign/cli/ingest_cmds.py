@@ -19,7 +19,7 @@ from kzalign.cli import (
 )
 from kzalign.inputs.ingest import IngestReport, ReadOptions, ingest_paths
 from kzalign.inputs.readers import READERS
-from kzalign.store.workspace import Workspace, open_workspace
+from kzalign.store.workspace import Workspace, new_or_existing_workspace, open_workspace
 
 _ENCODING_NAMES = {"utf-8-sig": "UTF-8 with BOM", "cp1251": "Windows-1251", "utf-16": "UTF-16",
                    "utf-16-le": "UTF-16 (little-endian, no BOM)", "utf-16-be": "UTF-16 (big-endian, no BOM)"}
@@ -44,9 +44,25 @@ def echo_ingest_report(rep: IngestReport) -> None:
                    "revisions. Nothing is dropped: 'kzalign items --revisions' lists them.")
         for item_id, where in rep.superseded_items[:10]:
             click.echo(f"    {item_id}: longer version from {where}")
+    if rep.corrected_items:
+        click.echo(f"  {plural(len(rep.corrected_items), 'item')} replaced by a corrected version (the old text kept "
+                   "as a revision).")
+        for item_id, where in rep.corrected_items[:10]:
+            click.echo(f"    {item_id}: corrected version from {where}")
+    if rep.flagged_decisions:
+        click.secho(f"  {plural(rep.flagged_decisions, 'review decision')} made on a text that changed "
+                    "marked for re-review: 'kzalign review decisions' shows them (column recheck).", fg="yellow")
+    if rep.mixed_script:
+        click.secho(f"Warning: {plural(len(rep.mixed_script), 'report')} with words mixing Cyrillic and Latin "
+                    "letters (ingested as written; glossary names in them are matched after folding):",
+                    fg="yellow", err=True)
+        for p in rep.mixed_script[:10]:
+            click.echo(f"  {p}", err=True)
     odd = {f: e for f, e in rep.encodings.items() if e != "utf-8"}
     for f, enc in odd.items():
         click.echo(f"  {f}: decoded as {_ENCODING_NAMES.get(enc, enc)}")
+    for w in rep.warnings:
+        click.secho(f"Warning: {w}", fg="yellow", err=True)
     if rep.skipped:
         click.secho(f"Skipped {plural(len(rep.skipped), 'bad input')}:", fg="yellow", err=True)
         for p in rep.skipped:
@@ -83,7 +99,7 @@ def ingest(paths: tuple[str, ...], db: str, skip_bad: bool, max_item_chars: int,
     Example: kzalign ingest seeds/ saved-pages/ releases.docx --db news.db
     """
     opts = ReadOptions(max_item_chars=max_item_chars, max_file_bytes=max_file_mb * 2**20)
-    with Workspace(db) as ws, progress_bars() as bars:
+    with new_or_existing_workspace(db) as ws, progress_bars() as bars:
         rep = ingest_paths(ws, list(paths), skip_bad=skip_bad, progress=bars, options=opts)
     echo_ingest_report(rep)
 
@@ -144,17 +160,20 @@ def report_cmd(db: str, out: str, glossary: GlossaryChoice) -> None:
     """Write an HTML report of the links and sentence pairs in the workspace.
 
     \b
-    For each Russian item: its linked English items with score, status and evidence, and
-    the aligned sentence pairs side by side with glossary names highlighted and QA flags.
-    Filter by status, score and date, or search; prints cleanly. No network needed.
+    Links: for each Russian item its linked English items with score, kind, status, evidence
+      and reviewers, and the aligned sentence pairs side by side (glossary names highlighted,
+      QA flags, fixes); filter by status (proposed/accepted/rejected/fixed), kind, score, date.
+    Stories: each Russian report with its linked reports on a time axis, by link kind.
+    No English yet: Russian reports without an English counterpart (as 'kzalign gaps').
+    Over time: links per month by kind (inline SVG). One offline page; prints cleanly.
 
     Example: kzalign report --db news.db --out report.html
     """
     from kzalign.formats.guard import check_output
     from kzalign.stages.report import write_report
 
-    check_output(out, workspace=db)
-    with open_workspace(db) as ws:
-        stats = write_report(ws, out, glossary=glossary.glossary)
+    check_output(out, workspace=db, glossaries=glossary.used)
+    with open_workspace(db) as ws, progress_bars() as bars:
+        stats = write_report(ws, out, glossary=glossary.glossary, progress=bars)
     click.echo(f"Wrote {stats.path}: {plural(stats.ru_items, 'Russian item')}, {plural(stats.links, 'link')}, "
-               f"{plural(stats.pairs, 'sentence pair')}.")
+               f"{plural(stats.pairs, 'sentence pair')}, {plural(stats.gaps, 'Russian report')} with no English yet.")

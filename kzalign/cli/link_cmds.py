@@ -129,6 +129,32 @@ def links(db: str, fmt: str) -> None:
                                  "status"])
 
 
+@main.command()
+@db_option
+@format_option(EMIT_FORMATS, "table")
+@click.option("--since", default=None, metavar="YYYY-MM-DD",
+              help="Only reports dated that day or later (e.g. this week's queue).")
+def gaps(db: str, fmt: str, since: str | None) -> None:
+    """List the Russian reports with no English counterpart yet: the press officer's to-do queue, newest first.
+
+    \b
+    A report counts as covered once 'kzalign link' links it to an English report; candidates a
+    reviewer rejected do not count (rejected_links says how many). mt_title is the machine
+    translation of the title when 'kzalign translate' has run; an untitled report shows its
+    first sentence (untitled is true). The HTML report lists the same under "No English yet".
+
+    Example: kzalign gaps --db news.db --since 2026-03-01 --format csv > todo.csv
+    """
+    from kzalign.stages.gaps import GAP_COLUMNS, gaps_table
+
+    with open_workspace(db) as ws:
+        df = gaps_table(ws, since=since)
+    emit(df, fmt, columns=GAP_COLUMNS, table_columns=["date", "ru_id", "title", "mt_title", "rejected_links"],
+         max_width=56)
+    if fmt == "table":
+        click.echo(f"{plural(len(df), 'Russian report')} with no English counterpart yet", err=True)
+
+
 @main.command("eval")
 @click.argument("gold", type=click.Path(dir_okay=False))
 @db_option

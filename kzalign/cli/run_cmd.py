@@ -19,7 +19,7 @@ from kzalign.cli import (
 )
 from kzalign.cli.ingest_cmds import echo_ingest_report
 from kzalign.cli.link_cmds import echo_mt_use, glossary_refused
-from kzalign.store.workspace import Workspace
+from kzalign.store.workspace import new_or_existing_workspace
 
 #: Links shown in the summary table at the end of a run (all of them are in links.csv).
 SUMMARY_ROWS = 20
@@ -41,10 +41,9 @@ SUMMARY_ROWS = 20
 @click.option("--no-translate", is_flag=True, help="Skip machine translation even if a model is installed.")
 @click.option("--no-pairs", is_flag=True, help="Skip sentence pairs.")
 @click.option("--skip-bad", is_flag=True, help="Skip unreadable inputs instead of failing (they are listed).")
-@click.option("-q", "--quiet", is_flag=True, help="No progress bars.")
 def run(inputs: tuple[str, ...], out_dir: str, db: str, encoder_name: str | None, threshold: float | None,
         max_days: int | None, glossary: GlossaryChoice, relink: bool, no_translate: bool, no_pairs: bool,
-        skip_bad: bool, quiet: bool) -> None:
+        skip_bad: bool) -> None:
     """Ingest INPUTS, translate, link, align sentences and write the results to --out.
 
     \b
@@ -66,9 +65,9 @@ def run(inputs: tuple[str, ...], out_dir: str, db: str, encoder_name: str | None
     opts = RunOptions(
         inputs=list(inputs), out_dir=Path(out_dir), glossary=glossary.glossary, skip_bad=skip_bad,
         encoder=encoder_name, threshold=threshold, max_days=max_days, translate=not no_translate,
-        pairs=not no_pairs, relink=relink or not glossary.explicit,
+        pairs=not no_pairs, relink=relink or not glossary.explicit, glossary_paths=list(glossary.used),
     )
-    with Workspace(db) as ws, progress_bars(quiet) as bars:
+    with new_or_existing_workspace(db) as ws, progress_bars() as bars:
         try:
             rep = run_pipeline(ws, opts, progress=bars)
         except GlossaryChanged as exc:

@@ -11,6 +11,7 @@ import click
 from kzalign.cli import (
     EMIT_FORMATS,
     GlossaryChoice,
+    busy,
     db_option,
     echo_table,
     emit,
@@ -85,7 +86,8 @@ def pairs_cmd(db: str, fmt: str, regime: str, encoder_name: str | None, max_side
             if not no_translate:
                 from kzalign.engines.translate import load_translator
 
-                translator = load_translator()
+                with busy("loading translation model"):
+                    translator = load_translator()
             enc = _encoder(encoder_name)
             with progress_bars() as bars:
                 rep = align_workspace(ws, encoder=enc, regime=regime, translator=translator,
@@ -112,10 +114,9 @@ def pairs_cmd(db: str, fmt: str, regime: str, encoder_name: str | None, max_side
               help="Refuse longer documents (a side) instead of encoding for a long time.")
 @click.option("--source-lang", default="ru-RU", show_default=True, help="Language code of the Russian side in TMX.")
 @click.option("--target-lang", default="en-GB", show_default=True, help="Language code of the English side in TMX.")
-@click.option("-q", "--quiet", is_flag=True, help="No progress bars.")
 def align_cmd(ru_file: str, en_file: str, out_dir: str | None, fmt: str, encoder_name: str | None,
               max_side: int | None, overlaps: str, lines: bool, max_sentences: int, source_lang: str,
-              target_lang: str, quiet: bool) -> None:
+              target_lang: str) -> None:
     """Align the sentences of one Russian document and its English translation (no linking, no workspace).
 
     \b
@@ -141,7 +142,7 @@ def align_cmd(ru_file: str, en_file: str, out_dir: str | None, fmt: str, encoder
         targets = [check_output(Path(out_dir) / name, inputs=(ru_file, en_file))
                    for name in ("pairs.csv", "pairs.tmx", "signature.txt")]
     enc = _encoder(encoder_name)
-    with progress_bars(quiet) as bars:
+    with progress_bars() as bars:
         res = align_document_pair(ru_file, en_file, enc, split=not lines, max_sentences=max_sentences,
                                   params=_params(enc, max_side, overlaps), progress=bars)
     types = ", ".join(f"{k} {v}" for k, v in sorted(res.bead_types.items(), key=lambda kv: -kv[1]))

@@ -92,10 +92,11 @@ def translate(db: str, force: bool, beam_size: int, batch_size: int, glossary: G
     """
     from kzalign.engines.translate import load_translator, mt_status, translate_workspace
 
-    translator = load_translator(beam_size=beam_size, batch_size=batch_size)
-    if translator is None:
-        raise KzalignError(mt_status())
     with Workspace(db, create=False) as ws, progress_bars() as bars:
+        bars("loading translation model", 0, 0)
+        translator = load_translator(beam_size=beam_size, batch_size=batch_size)
+        if translator is None:
+            raise KzalignError(mt_status())
         rep = translate_workspace(ws, translator, glossary=glossary.glossary, force=force, progress=bars)
     click.echo(
         f"Translated {plural(rep.translated, 'sentence')}, {rep.cached} from the cache, of "

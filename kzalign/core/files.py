@@ -73,12 +73,14 @@ def csv_text(
     columns: Sequence[str] | None = None,
     comments: Iterable[str] = (),
     spreadsheet: bool = True,
+    delimiter: str = ",",
 ) -> str:
-    """Render rows as CSV text; ``spreadsheet`` neutralises formulas. Comments go first as ``# ...`` lines."""
+    """Render rows as CSV text (or with another ``delimiter``: tab); ``spreadsheet`` neutralises formulas.
+    Comments go first as ``# ...`` lines."""
     buf = io.StringIO()
     for c in comments:
         buf.write(f"# {c}\n")
-    writer = csv.writer(buf, quoting=csv.QUOTE_MINIMAL, lineterminator="\r\n")
+    writer = csv.writer(buf, quoting=csv.QUOTE_MINIMAL, lineterminator="\r\n", delimiter=delimiter)
     header, records = _records(rows, columns)
     writer.writerow(header)
     for rec in records:
@@ -106,13 +108,14 @@ def _records(rows: pd.DataFrame | Sequence[dict[str, object]], columns: Sequence
 def csv_bytes(
     rows: pd.DataFrame | Sequence[dict[str, object]],
     columns: Sequence[str] | None = None,
+    delimiter: str = ",",
 ) -> bytes:
     """The one CSV dialect kzalign writes, to a file or stdout: UTF-8 with BOM, CRLF, neutralised formulas.
 
     Excel and LibreOffice open it with Cyrillic intact and never run a cell as a formula; pandas, csv and
     translate-toolkit read it as they are (the BOM is read as part of UTF-8 by ``utf-8-sig``).
     """
-    return ("\ufeff" + csv_text(rows, columns=columns)).encode("utf-8")
+    return ("\ufeff" + csv_text(rows, columns=columns, delimiter=delimiter)).encode("utf-8")
 
 
 def write_csv(
@@ -244,3 +247,33 @@ def looks_mojibake(header_cell: str, cells: Iterable[str]) -> bool:
     if header_cell.startswith(_MOJIBAKE_BOM):
         return True
     return any(re.search("[А-Яа-яЁё]{2}", repair_mojibake(c)) for c in cells if _MOJIBAKE.search(c))
+
+
+# -- text a lossy save garbled ---------------------------------------------------------------------------
+_QMARK_IN_WORD = re.compile(r"(?<=\w)\?+(?=\w)")
+_URLISH = re.compile(r"://|^www\.|[=&/]")
+
+
+def garbled_text(text: str) -> str | None:
+    """What shows that ``text`` (a cell a person typed) was garbled by a lossy save, else None.
+
+    A ``?`` standing inside a word or U+FFFD is a letter the encoding could not hold (Excel's "CSV" in a
+    Russian locale turns "Aníbal" into "An?bal"); UTF-8 read as Windows-1252 or -1251 ("AnÃ­bal", "AnГ­bal")
+    is mojibake, named with what it should read. A ``?`` in a URL's query is not counted.
+    """
+    if "\ufffd" in text:
+        return "a replacement character (\ufffd) where a letter was lost"
+    for tok in text.split():
+        if _QMARK_IN_WORD.search(tok) and not _URLISH.search(tok):
+            return f"a ? inside the word {tok!r}, where the encoding lost a letter"
+    fixed = repair_mojibake(text)
+    if fixed != text:
+        return f"mojibake (UTF-8 read as Windows-1252; it should read {fixed!r})"
+    if any(ord(c) > 127 for c in text):
+        try:
+            fixed = text.encode("cp1251").decode("utf-8")
+        except UnicodeError:
+            return None
+        if fixed != text:
+            return f"mojibake (UTF-8 read as Windows-1251; it should read {fixed!r})"
+    return None

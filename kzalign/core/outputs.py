@@ -19,6 +19,7 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
+import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -32,6 +33,43 @@ class OutputError(KzalignError):
 
 def _why(exc: OSError) -> str:
     return exc.strerror or str(exc)
+
+
+#: Staging folders are named ``.kzalign-staging-PID-XXXX`` (the PID of the run that writes them).
+STAGING_PREFIX = ".kzalign-staging-"
+#: A staging folder without a PID in its name (kzalign before 0.2) is stale after this many seconds.
+_LEGACY_STALE_SECONDS = 3600
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def clean_stale_staging(folder: Path) -> list[Path]:
+    """Remove staging folders that a killed run left in ``folder`` (its process is gone); returns them.
+
+    A live run's staging folder (another ``kzalign run`` writing here now) is left alone.
+    """
+    removed = []
+    for d in folder.glob(STAGING_PREFIX + "*"):
+        pid_part = d.name[len(STAGING_PREFIX):].split("-", 1)[0]
+        if pid_part.isdigit() and "-" in d.name[len(STAGING_PREFIX):]:
+            stale = int(pid_part) != os.getpid() and not _alive(int(pid_part))
+        else:
+            try:
+                stale = time.time() - d.stat().st_mtime > _LEGACY_STALE_SECONDS
+            except OSError:
+                continue
+        if stale and d.is_dir() and not d.is_symlink():
+            shutil.rmtree(d, ignore_errors=True)
+            removed.append(d)
+    return removed
 
 
 class OutputSet:
@@ -84,7 +122,8 @@ class OutputSet:
                 missing = [p for p in [self.folder, *self.folder.parents] if not p.exists()]
                 self.folder.mkdir(parents=True, exist_ok=True)
                 self._created = missing
-                self.staging = Path(tempfile.mkdtemp(prefix=".kzalign-staging-", dir=self.folder))
+                clean_stale_staging(self.folder)
+                self.staging = Path(tempfile.mkdtemp(prefix=f"{STAGING_PREFIX}{os.getpid()}-", dir=self.folder))
             path = write(self.staging / name)
         except OSError as exc:
             self.discard(failed=True)

@@ -56,6 +56,64 @@ def has_cyrillic(text: str) -> bool:
     return _CYR.search(text) is not None
 
 
+# -- mixed alphabets -----------------------------------------------------------------------------------
+#: Latin letters drawn like Cyrillic ones, and their Cyrillic twins: a word typed with both keyboards
+#: ("Тургaнбeкoв" with Latin a, e, o) reads right but matches nothing.
+_LOOKALIKE_LAT = "aceopxyiABCEHKMOPTXI"
+_LOOKALIKE_CYR = "асеорхуіАВСЕНКМОРТХІ"
+_TO_CYR = str.maketrans(_LOOKALIKE_LAT, _LOOKALIKE_CYR)
+_TO_LAT = str.maketrans(_LOOKALIKE_CYR, _LOOKALIKE_LAT)
+_LAT_RUN = re.compile(r"[A-Za-z]+")
+_LETTER_RUN = re.compile(r"[^\W\d_]+")
+
+
+def mixed_script_words(text: str) -> list[tuple[int, int, str]]:
+    """(start, end, folded) of each word of ``text`` that mixes Cyrillic and Latin letters; ``folded`` is the
+    word with the look-alike letters of its minority alphabet turned into the majority's (same length)."""
+    if text.isascii() or _LAT.search(text) is None or _CYR.search(text) is None:
+        return []
+    out: list[tuple[int, int, str]] = []
+    end = 0
+    for run in _LAT_RUN.finditer(text):  # every mixed word has a Latin run: visit only those words
+        if run.start() < end:
+            continue
+        start = run.start()
+        while start > 0 and (text[start - 1].isalpha()):
+            start -= 1
+        word = _LETTER_RUN.match(text, start)
+        if word is None:
+            continue
+        end = word.end()
+        cyr, lat = script_counts(word.group())
+        if cyr and lat:
+            out.append((start, end, word.group().translate(_TO_CYR if cyr >= lat else _TO_LAT)))
+    return out
+
+
+def mixed_script_note(word: str, folded: str) -> str:
+    """What is mixed in ``word``: ``Latin a, e, o in a Cyrillic word (read as 'Турганбеков')``."""
+    cyr, lat = script_counts(word)
+    minority = "Latin" if cyr >= lat else "Cyrillic"
+    odd = [c for c in dict.fromkeys(word) if (c.isascii() if minority == "Latin" else not c.isascii()) and c.isalpha()]
+    major = "Cyrillic" if minority == "Latin" else "Latin"
+    return f"{minority} {', '.join(odd)} in a {major} word (read as {folded!r})"
+
+
+def fold_lookalikes(text: str) -> str:
+    """``text`` with every mixed-alphabet word folded to its majority alphabet (:func:`mixed_script_words`);
+    the same length, so positions found in the folded text hold in ``text``."""
+    mixed = mixed_script_words(text)
+    if not mixed:
+        return text
+    parts: list[str] = []
+    pos = 0
+    for start, end, folded in mixed:
+        parts += [text[pos:start], folded]
+        pos = end
+    parts.append(text[pos:])
+    return "".join(parts)
+
+
 @lru_cache(maxsize=1)
 def _razdel_sentenize():
     from razdel import sentenize
@@ -170,6 +228,32 @@ def _join_wrapped(text: str) -> list[str]:
     return out
 
 
+#: Longest piece of text handed on as one sentence (to the encoder, the translator, the aligner): a longer run
+#: without a sentence break (a report pasted as one line, a flattened table) is cut at spaces into pieces of at
+#: most this many characters, so memory stays linear in the text with a small constant (issue 26; the longest
+#: sentence of the eval data has 458 characters).
+MAX_SENTENCE_CHARS = 1000
+
+
+def bounded_pieces(text: str, limit: int = MAX_SENTENCE_CHARS) -> list[str]:
+    """``text`` cut into pieces of at most ``limit`` characters, at the last space of each piece's second half
+    (where there is none, a word is cut at the limit); a text within the limit is returned whole."""
+    if len(text) <= limit:
+        return [text]
+    out: list[str] = []
+    start, n = 0, len(text)
+    while n - start > limit:
+        cut = text.rfind(" ", start + limit // 2, start + limit + 1)
+        if cut <= start:
+            cut = start + limit
+        if piece := text[start:cut].strip():
+            out.append(piece)
+        start = cut
+    if tail := text[start:].strip():
+        out.append(tail)
+    return out
+
+
 def split_sentences(text: str, lang: str = "ru") -> list[str]:
     """Split text into sentences a translation memory can trust; linear in the length of ``text``.
 
@@ -177,7 +261,8 @@ def split_sentences(text: str, lang: str = "ru") -> list[str]:
     or PDF line breaks) is joined to the next; razdel splits inside a line, then its boundaries after
     abbreviations and initials (Jan., No., St., U.S., г., им., т.е., К.-Ж. Токаев) and inside
     ``, - said X. - speech`` are undone, semicolons do not end sentences, and ``2015 г. Документы``
-    is split. Measured in BENCHMARKS.md (benchmarks/bench_textsplit.py).
+    is split. A sentence longer than :data:`MAX_SENTENCE_CHARS` is cut into pieces (:func:`bounded_pieces`).
+    Measured in BENCHMARKS.md (benchmarks/bench_textsplit.py).
     """
     out: list[str] = []
     for line in _join_wrapped(text):
@@ -192,7 +277,9 @@ def split_sentences(text: str, lang: str = "ru") -> list[str]:
                     spans[-1][1] = y
                 else:
                     spans.append([x, y])
-        out.extend(t for a, b in spans if (t := line[a:b].strip()))
+        for a, b in spans:
+            if t := line[a:b].strip():
+                out.extend(bounded_pieces(t))
     return out
 
 

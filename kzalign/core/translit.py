@@ -22,6 +22,15 @@ from kzalign.core.errors import KzalignError
 
 DEFAULT_SCHEME = "kazakh"
 _CYR_WORD = re.compile(r"[А-Яа-яЁёӘәҒғҚқҢңӨөҰұҮүҺһІі]+")
+#: Invisible characters a name copied from a web page may hold (zero-width space, non-joiner and joiner, word
+#: joiner, soft hyphen, byte-order mark): dropped before transliterating, so they neither split a word (and its
+#: rules) nor reach the output.
+_INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\u00ad\ufeff"))
+
+
+def drop_invisible(text: str) -> str:
+    """``text`` without zero-width characters and soft hyphens."""
+    return text if text.isascii() else text.translate(_INVISIBLE)
 
 
 @dataclass(frozen=True)
@@ -126,7 +135,9 @@ def _word_out(scheme: _Scheme, word: str) -> tuple[str, list[Step]]:
 
 
 def explain(text: str, scheme: str = DEFAULT_SCHEME) -> list[Step]:
-    """Transliterate ``text`` piece by piece, saying which rule produced each piece."""
+    """Transliterate ``text`` piece by piece, saying which rule produced each piece (invisible characters
+    dropped)."""
+    text = drop_invisible(text)
     if scheme not in _own_schemes():
         schema = _iuliia(scheme)
         out: list[Step] = []
@@ -154,8 +165,9 @@ def explain(text: str, scheme: str = DEFAULT_SCHEME) -> list[Step]:
 
 @lru_cache(maxsize=65536)
 def transliterate(text: str, scheme: str = DEFAULT_SCHEME) -> str:
-    """Romanise Cyrillic in ``text`` with the named scheme (``kazakh`` or any iuliia schema name)."""
-    return translator(scheme)(text)
+    """Romanise Cyrillic in ``text`` with the named scheme (``kazakh`` or any iuliia schema name); zero-width
+    characters and soft hyphens are dropped."""
+    return translator(scheme)(drop_invisible(text))
 
 
 def transliterate_reference(text: str, scheme: str = DEFAULT_SCHEME) -> str:

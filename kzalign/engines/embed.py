@@ -100,6 +100,15 @@ class _Lazy:
             self._model = self._load()
         return self._model
 
+    @property
+    def loaded(self) -> bool:
+        """Whether the model is in memory (it loads on first use, or with :meth:`load`)."""
+        return self._model is not None
+
+    def load(self) -> None:
+        """Load the model now (so a caller can show that it is loading)."""
+        self._model = self.model
+
     def _thread_pools(self) -> object | None:
         """threadpoolctl's view of the loaded BLAS/OpenMP libraries, taken once the model is loaded."""
         if self._pools is None:
@@ -425,6 +434,14 @@ def encode_chunks(enc: Encoder, chunks: list[list[str]], *, kind: str = "passage
         yield i, enc.encode(chunk, kind=kind, batch_size=batch_size)
 
 
+def ensure_loaded(enc: Encoder, progress: ProgressCallback | None = None) -> None:
+    """Load a lazy encoder's model now, reporting ``loading model NAME`` with no count first (the CLI shows a
+    spinner: loading e5 or USE takes seconds); a loaded, cluster or plain encoder is left alone."""
+    if isinstance(enc, _Lazy) and not enc.loaded:
+        report(progress, f"loading model {enc.name}", 0, 0)
+        enc.load()
+
+
 def embed_texts(
     ws: Workspace,
     encoder: Encoder | str | None,
@@ -451,6 +468,7 @@ def embed_texts(
     if todo:
         log.info("embedding %d new texts with %s (%d cached)", len(todo), enc.signature, len(found))
         todo_h = list(todo)
+        ensure_loaded(enc, progress)
         report(progress, "embed", 0, len(todo_h))
         step = max(batch_size, CHUNK)
         chunks = [todo_h[s : s + step] for s in range(0, len(todo_h), step)]

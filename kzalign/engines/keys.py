@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     from kzalign.store.workspace import Workspace
 
 #: Bump when a key function changes: cached keys of another version are recomputed.
-KEYS_VERSION = "k1"
+KEYS_VERSION = "k2"  # k2: glossary names typed with look-alike letters of the other alphabet are found
 KINDS = ("names", "numbers", "cognates")
 
 #: A number: digits grouped by spaces, or plain digits; either may have a decimal part. Each branch starts

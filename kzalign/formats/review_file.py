@@ -34,6 +34,10 @@ def _write_csv(out: Path, rows: list[dict[str, Any]], signature: str, source_lan
     sheet.write_review_csv(out, rows, signature)
 
 
+def _write_tsv(out: Path, rows: list[dict[str, Any]], signature: str, source_lang: str, target_lang: str) -> None:
+    sheet.write_review_tsv(out, rows, signature)
+
+
 def _write_xlsx(out: Path, rows: list[dict[str, Any]], signature: str, source_lang: str, target_lang: str) -> None:
     sheet.write_review_xlsx(out, rows, signature)
 
@@ -46,6 +50,8 @@ def _write_xliff(out: Path, rows: list[dict[str, Any]], signature: str, source_l
 REVIEW_FORMATS: dict[str, ReviewFormat] = {f.name: f for f in (
     ReviewFormat("csv", "spreadsheet-safe CSV (UTF-8 with BOM, header first)", (".csv", ".txt"),
                  sheet.read_csv, _write_csv),
+    ReviewFormat("tsv", "tab-separated, as the CSV otherwise (UTF-8 with BOM, header first)", (".tsv", ".tab"),
+                 sheet.read_csv, _write_tsv),
     ReviewFormat("xlsx", "Excel workbook with a decision drop-down", (".xlsx", ".xlsm"), sheet.read_xlsx, _write_xlsx),
     ReviewFormat("xliff", "XLIFF 1.2 for CAT tools (memoQ, Trados, OmegaT)", (".xlf", ".xliff", ".xlif"),
                  xliff.read_review_xliff, _write_xliff),

@@ -12,8 +12,10 @@ from pathlib import Path
 from kzalign.core.errors import Problem
 from kzalign.core.signature import parse_signature
 
+#: ``link_kind``: the kind of the link a row is (or whose sentences a pair row holds): translation, same_event or
+#: follow_up; pairs of the last two are not translations (also flagged ``not-translation:``).
 REVIEW_COLUMNS = ["row_id", "kind", "ru_id", "en_id", "ru_text", "mt_en", "en_text", "score", "evidence", "flags",
-                  "check", "decision", "corrected_en", "reviewer", "note", "signature"]
+                  "link_kind", "check", "decision", "corrected_en", "reviewer", "note", "signature"]
 EDITABLE = ("decision", "corrected_en", "reviewer", "note")
 REQUIRED = ("row_id", "check", "decision")
 DECISIONS = ("accept", "reject", "fix")
@@ -22,6 +24,7 @@ INSTRUCTIONS = ("Fill in decision (accept, reject or fix), the right English in 
                 "and note; leave the other columns as they are. Then: kzalign review import FILE")
 XLSX_SUFFIXES = (".xlsx", ".xlsm")
 XLIFF_SUFFIXES = (".xlf", ".xliff", ".xlif")
+TSV_SUFFIXES = (".tsv", ".tab")
 
 
 @dataclass
@@ -38,11 +41,12 @@ class ReviewFile:
 
 
 def review_format(path: str | Path, fmt: str | None = None) -> str:
-    """csv, xlsx or xliff: ``fmt`` when given, else from the file name."""
+    """csv, tsv, xlsx or xliff: ``fmt`` when given, else from the file name (``rev.tsv`` is tab-separated)."""
     if fmt:
         return fmt
     suffix = Path(path).suffix.lower()
-    return "xlsx" if suffix in XLSX_SUFFIXES else "xliff" if suffix in XLIFF_SUFFIXES else "csv"
+    return ("xlsx" if suffix in XLSX_SUFFIXES else "xliff" if suffix in XLIFF_SUFFIXES else
+            "tsv" if suffix in TSV_SUFFIXES else "csv")
 
 
 def parse_sig(sig: str) -> dict[str, str]:

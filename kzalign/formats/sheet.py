@@ -22,6 +22,7 @@ from kzalign.core.files import (
     unneutralize_formula,
     write_atomic,
 )
+from kzalign.core.safexml import check_zip
 from kzalign.formats.schema import (
     INSTRUCTIONS,
     REQUIRED,
@@ -40,6 +41,12 @@ def _cells(rows: list[dict[str, Any]], signature: str) -> list[dict[str, Any]]:
 def write_review_csv(out: Path, rows: list[dict[str, Any]], signature: str) -> None:
     """The review table as spreadsheet-safe CSV (header first, signature column)."""
     write_atomic(out, csv_bytes(_cells(rows, signature), columns=REVIEW_COLUMNS))
+
+
+def write_review_tsv(out: Path, rows: list[dict[str, Any]], signature: str) -> None:
+    """The review table tab-separated (UTF-8 with BOM, CRLF, formulas neutralised as in the CSV); the importer
+    reads it back (it sniffs the tab)."""
+    write_atomic(out, csv_bytes(_cells(rows, signature), columns=REVIEW_COLUMNS, delimiter="\t"))
 
 
 def write_review_xlsx(out: Path, rows: list[dict[str, Any]], signature: str) -> None:
@@ -66,7 +73,7 @@ def write_review_xlsx(out: Path, rows: list[dict[str, Any]], signature: str) -> 
                 if cell.column_letter in wrap:
                     cell.alignment = Alignment(wrap_text=True, vertical="top")
     widths = {"row_id": 15, "kind": 9, "ru_id": 14, "en_id": 14, "ru_text": 55, "mt_en": 45, "en_text": 55,
-              "score": 8, "evidence": 35, "flags": 20, "check": 13, "decision": 11, "corrected_en": 50,
+              "score": 8, "evidence": 35, "flags": 20, "link_kind": 12, "check": 13, "decision": 11, "corrected_en": 50,
               "reviewer": 12, "note": 30, "signature": 20}
     for c, w in widths.items():
         sh.column_dimensions[letter[c]].width = w
@@ -108,6 +115,7 @@ def read_csv(path: Path) -> ReviewFile:
 def read_xlsx(path: Path) -> ReviewFile:
     from openpyxl import load_workbook
 
+    check_zip(path, str(path), what="workbook")  # zip bombs and DTDs refused before openpyxl unpacks anything
     try:
         values = load_workbook(path, read_only=True, data_only=True)
         formulas = load_workbook(path, read_only=True, data_only=False)

@@ -44,12 +44,27 @@ def target_file(target: str | Path, kind: str) -> Path:
     return target
 
 
+#: The package folder (never written) and, in a source checkout, its tracked project glossary.
+PACKAGE_DIR = BUNDLED_DIR.parent.parent
+
+
+def checkout_glossary() -> Path | None:
+    """The tracked ``glossaries/`` folder when kzalign runs from a source checkout (None when installed)."""
+    root = PACKAGE_DIR.parent
+    return root / "glossaries" if (root / "pyproject.toml").is_file() and (root / "glossaries").is_dir() else None
+
+
 def refuse_bundled(target: str | Path) -> None:
-    """Raise when ``target`` is inside kzalign's own (installed, read-only) glossary folder."""
+    """Raise when ``target`` is inside kzalign's package (its bundled glossary) or a checkout's tracked
+    ``glossaries/``: glossary upkeep writes to a user glossary folder, never into kzalign itself."""
     t = Path(target).resolve()
-    if t == BUNDLED_DIR or BUNDLED_DIR in t.parents:
-        raise KzalignError(f"{target}: is kzalign's bundled glossary, which is never edited; add to your own "
-                           "glossary folder (./glossaries or $KZALIGN_GLOSSARY, or --to PATH)")
+    checkout = checkout_glossary()
+    for protected, what in ((PACKAGE_DIR, "kzalign's bundled glossary (inside the package)"),
+                            (checkout, "the project glossary tracked in kzalign's source checkout")):
+        if protected is not None and (t == protected.resolve() or protected.resolve() in t.parents):
+            raise KzalignError(f"{target}: is {what}, which glossary commands never edit; use your own glossary "
+                               "folder ($KZALIGN_GLOSSARY, else glossaries/ in $KZALIGN_HOME or the user data "
+                               "folder; or --to PATH)")
 
 
 def _folder_of(target: Path) -> Path:
@@ -161,6 +176,92 @@ def merge_candidates(candidates: str | Path | pd.DataFrame, target: str | Path,
     if pending:
         _write_pending(target, dict(pending), seed, rep)
     return rep
+
+
+@dataclass
+class EditReport:
+    """What ``glossary remove``/``edit`` did: the entry before and after (None when removed), the files
+    rewritten and the bundled files copied in first."""
+
+    old: Entry
+    new: Entry | None
+    files: list[str] = field(default_factory=list)
+    seeded: list[str] = field(default_factory=list)
+
+
+def _locate(target: Path, ru: str, seed: Path | None) -> tuple[list[Located], int]:
+    """The rows of the glossary at ``target`` (the seed's when still to be seeded) and the index of ``ru``'s row."""
+    rows = _existing_rows(target, seed)
+    key = norm_ru(ru)
+    found = [i for i, (_, _, e) in enumerate(rows) if norm_ru(e.ru) == key]
+    if not found:
+        raise KzalignError(f"{ru!r} is not in the glossary at {target}; 'kzalign glossary list' shows its entries")
+    return rows, found[0]
+
+
+def _home_file(target: Path, path: str, seeding: bool) -> Path:
+    """Where a row read from ``path`` lives once the folder is seeded (the copy of the seed file)."""
+    return _folder_of(target) / Path(path).name if seeding else Path(path)
+
+
+def _rewrite(target: Path, seed: Path | None, rows: list[Located], i: int, new: Entry | None) -> EditReport:
+    """Validate the glossary with row ``i`` replaced by ``new`` (or removed), seed if needed, then write."""
+    src, _, old = rows[i]
+    seeding = _needs_seed(target, seed) and seed is not None
+    old_file = _home_file(target, src, seeding)
+    new_file = old_file
+    if new is not None and new.kind != old.kind and old_file.name == KIND_FILES.get(old.kind):
+        new_file = target_file(_folder_of(target), new.kind)  # a kind's own file follows the kind
+    after = rows[:i] + rows[i + 1:] + ([(str(new_file), None, new)] if new is not None else [])
+    validate_entries(after)
+    rep = EditReport(old=old, new=new)
+    if seeding and seed is not None:
+        rep.seeded = [str(p) for p in seed_folder(_folder_of(target), seed)]
+    key = norm_ru(old.ru)
+    entries = [e for _, e in read_glossary_file(old_file)]
+    if new is not None and new_file == old_file:  # edited in place
+        entries = [new if norm_ru(e.ru) == key else e for e in entries]
+    else:  # removed, or moved to its new kind's file
+        entries = [e for e in entries if norm_ru(e.ru) != key]
+    write_entries(old_file, entries)
+    rep.files.append(str(old_file))
+    if new is not None and new_file != old_file:
+        moved = [e for _, e in read_glossary_file(new_file)] if new_file.exists() else []
+        write_entries(new_file, moved + [new])
+        rep.files.append(str(new_file))
+    return rep
+
+
+def remove_from_glossary(target: str | Path, ru: str, seed: Path | None = None) -> EditReport:
+    """Remove the entry for the Russian name ``ru`` (case and ё ignored) from the glossary at ``target``.
+
+    With ``seed``, a folder without glossary files first receives the seed's files, so removing a
+    bundled entry hides only that entry. An unknown name is an error and nothing is written.
+    """
+    refuse_bundled(target)
+    rows, i = _locate(Path(target), ru, seed)
+    return _rewrite(Path(target), seed, rows, i, None)
+
+
+#: Fields ``edit_entry`` may change (variants/forbidden as |-separated text).
+EDITABLE = ("en", "kind", "variants", "forbidden", "status", "note", "source")
+
+
+def edit_entry(target: str | Path, ru: str, changes: dict[str, str], seed: Path | None = None) -> EditReport:
+    """Change fields of the entry for ``ru`` (``changes``: field -> new value, see :data:`EDITABLE`); the
+    whole glossary is validated first, and nothing is written when it would be invalid."""
+    unknown = sorted(set(changes) - set(EDITABLE))
+    if unknown or not changes:
+        raise KzalignError(f"glossary edit {ru!r}: give at least one of {', '.join(EDITABLE)}"
+                           + (f" (not {', '.join(unknown)})" if unknown else ""))
+    refuse_bundled(target)
+    rows, i = _locate(Path(target), ru, seed)
+    cells = {**entry_row(rows[i][2]), **changes}
+    if cells["kind"] not in KINDS or cells["status"] not in STATUSES or not cells["en"].strip():
+        raise InputError(f"entry {ru!r}: need en, kind in {KINDS} and status in {STATUSES}")
+    new = new_entry(cells["ru"], cells["en"].strip(), cells["kind"], cells["variants"], cells["forbidden"],
+                    cells["status"], cells["note"], cells["source"])
+    return _rewrite(Path(target), seed, rows, i, new)
 
 
 def glossary_table(glossary: Glossary, kind: str | None = None, status: str | None = None) -> pd.DataFrame:

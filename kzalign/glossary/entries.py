@@ -15,7 +15,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from kzalign.core.errors import InputError, Problem
-from kzalign.core.files import unneutralize_formula, write_csv
+from kzalign.core.files import decode_text, garbled_text, sniff_delimiter, unneutralize_formula, write_csv
 from kzalign.core.translit import strip_accents
 
 COLUMNS = ["ru", "en", "kind", "variants", "forbidden", "status", "note", "source"]
@@ -63,10 +63,13 @@ def norm_ru(s: str) -> str:
 
 
 def _read_text(path: Path) -> str:
+    """The file's text, decoded as the review importer decodes what spreadsheets save (UTF-8 with or without
+    BOM, UTF-16, Windows-1251/1252)."""
     try:
-        return path.read_text(encoding="utf-8-sig")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(Problem(str(path), None, f"cannot read glossary ({exc})")) from exc
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise InputError(Problem(str(path), None, f"cannot read glossary ({exc.strerror or exc})")) from exc
+    return decode_text(raw, str(path))[0]
 
 
 def _row_problems(path: Path, line: int, cell: dict[str, str], e: Entry) -> list[Problem]:
@@ -87,13 +90,18 @@ def _row_problems(path: Path, line: int, cell: dict[str, str], e: Entry) -> list
         if len(value) > MAX_CELL_CHARS:
             out.append(Problem(str(path), line, f"column {col!r} has {len(value):,} characters; "
                                                 f"at most {MAX_CELL_CHARS:,} per cell"))
+        elif (what := garbled_text(value)) is not None:
+            out.append(Problem(str(path), line, f"column {col!r}: {value[:60]!r} has {what}: the file was saved in "
+                                                "an encoding that lost characters; save it as UTF-8 CSV"))
     return out
 
 
 def _records(path: Path, text: str) -> Iterable[tuple[int, dict[str, str]]]:
     """(line, cells) of each row; a CSV syntax error or a huge field names its line."""
     lines = [ln if not ln.lstrip().startswith("#") else "" for ln in text.splitlines()]
-    reader = csv.DictReader(io.StringIO("\n".join(lines)))
+    header = next((ln for ln in lines if ln.strip()), "")
+    # Excel saves "CSV" with ";" in many locales and "Unicode Text" with tabs: the review importer's sniffing
+    reader = csv.DictReader(io.StringIO("\n".join(lines)), delimiter=sniff_delimiter(header))
     try:
         fields = [f.strip() for f in reader.fieldnames or []]
         missing = [c for c in ("ru", "en", "kind") if c not in fields]

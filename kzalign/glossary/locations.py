@@ -2,8 +2,11 @@
 
 * the **bundled** glossary ships inside the package (:data:`~kzalign.glossary.entries.BUNDLED_DIR`)
   and is never written to;
-* the **user** glossary folder is ``$KZALIGN_GLOSSARY`` when set, else ``./glossaries``. Accepted
-  entries go there; the first write copies the bundled files in, so nothing is hidden.
+* the **user** glossary folder is ``$KZALIGN_GLOSSARY`` when set, else ``glossaries`` in kzalign's home
+  (``$KZALIGN_HOME``, else the platform's user data folder: ``~/.local/share/kzalign`` on Linux,
+  ``~/Library/Application Support/kzalign`` on macOS, ``%APPDATA%\\kzalign`` on Windows). Accepted
+  entries go there, never into the package or a checkout; the first write copies the bundled files in,
+  so nothing is hidden.
 
 Commands read the user folder when it holds glossary files, otherwise the bundled glossary.
 """
@@ -11,18 +14,42 @@ Commands read the user folder when it holds glossary files, otherwise the bundle
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 from kzalign.core.errors import InputError, Problem
 from kzalign.glossary.entries import BUNDLED_DIR, glossary_files
 
 ENV_VAR = "KZALIGN_GLOSSARY"
+HOME_VAR = "KZALIGN_HOME"
+#: Where earlier kzalign versions kept the user glossary (relative to the current folder); no longer read by default.
+LEGACY_DIR = Path("glossaries")
+
+
+def kzalign_home() -> Path:
+    """kzalign's per-user folder: ``$KZALIGN_HOME``, else the platform's user data folder + ``kzalign``."""
+    env = os.environ.get(HOME_VAR)
+    if env:
+        return Path(env)
+    if sys.platform == "win32":
+        base = Path(os.environ.get("APPDATA") or Path.home() / "AppData" / "Roaming")
+    elif sys.platform == "darwin":
+        base = Path.home() / "Library" / "Application Support"
+    else:
+        base = Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share")
+    return base / "kzalign"
 
 
 def user_glossary_dir() -> Path:
-    """The folder (or file) accepted entries go to: ``$KZALIGN_GLOSSARY``, else ``./glossaries``."""
+    """The folder (or file) accepted entries go to: ``$KZALIGN_GLOSSARY``, else ``<kzalign home>/glossaries``."""
     env = os.environ.get(ENV_VAR)
-    return Path(env) if env else Path("glossaries")
+    return Path(env) if env else kzalign_home() / "glossaries"
+
+
+def user_folder() -> Path:
+    """The folder of the user glossary (its parent when ``$KZALIGN_GLOSSARY`` names a file)."""
+    user = user_glossary_dir()
+    return user.parent if user.suffix else user
 
 
 def _has_glossary(path: Path) -> bool:
@@ -39,6 +66,19 @@ def default_glossary_paths() -> list[Path]:
     if os.environ.get(ENV_VAR) and not user.exists():
         raise InputError(Problem(str(user), None, f"${ENV_VAR} names a glossary file or folder that does not exist"))
     return [user] if _has_glossary(user) else [BUNDLED_DIR]
+
+
+def legacy_glossary_hint() -> str | None:
+    """A warning when ``./glossaries`` holds a glossary that differs from the bundled one (earlier kzalign versions
+    wrote there; it is not read by default any more), so entries added there are not silently ignored."""
+    if os.environ.get(ENV_VAR) or not LEGACY_DIR.is_dir() or LEGACY_DIR.resolve() == user_folder().resolve():
+        return None
+    files = glossary_files([LEGACY_DIR])
+    bundled = {f.name: f.read_bytes() for f in glossary_files([BUNDLED_DIR])}
+    if not files or all(bundled.get(f.name) == f.read_bytes() for f in files):
+        return None
+    return (f"{LEGACY_DIR}/ holds a glossary that is not read by default any more: use --glossary {LEGACY_DIR}, "
+            f"or move its files to your glossary folder {user_glossary_dir()} (or set ${ENV_VAR})")
 
 
 def default_glossary_location() -> Path:

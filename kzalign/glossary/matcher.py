@@ -13,6 +13,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 
+from kzalign.core.text import fold_lookalikes
 from kzalign.core.translit import Step, name_similarities, phonetic_key, strip_accents, transliterate
 from kzalign.glossary.entries import Entry, norm_ru
 from kzalign.glossary.morph import (
@@ -249,7 +250,9 @@ class Glossary:
         return best
 
     def find_ru(self, text: str) -> list[NameMatch]:
-        """Glossary names in Russian text, in any case and form (longest match wins)."""
+        """Glossary names in Russian text, in any case and form (longest match wins); a name typed with Latin
+        look-alike letters ("Тургaнбeкoв") is found too (matched after folding them, surface as written)."""
+        written, text = text, fold_lookalikes(text)
         words = (_RU_UPPER_TOKEN if self._ru_capitals_only else RU_TOKEN).findall(text)
         hits = self._ru_hits(set(words))
         out: list[NameMatch] = []
@@ -264,7 +267,7 @@ class Glossary:
             if pat.partial:
                 start = _with_initials(text, start)
             e = self.entries[pat.entry]
-            out.append(NameMatch(start, end, text[start:end], e.en, e, e.status == "approved"))
+            out.append(NameMatch(start, end, written[start:end], e.en, e, e.status == "approved"))
             after = end
         return out
 
@@ -342,8 +345,9 @@ class Glossary:
         return words & starters
 
     def find_en(self, text: str) -> list[NameMatch]:
-        """Approved, variant and forbidden spellings of glossary names in English text."""
-        plain = strip_accents(text)
+        """Approved, variant and forbidden spellings of glossary names in English text (Cyrillic look-alike
+        letters in a Latin word folded first)."""
+        plain = fold_lookalikes(strip_accents(text))
         out: list[NameMatch] = []
         last_end = 0
         for pos, word in _token_positions(plain, self._en_hits(set(_WORD.findall(plain))), _WORD_CHAR):
@@ -504,8 +508,9 @@ def recover_latin(words: list[str], windows: list[tuple[str, ...]], min_score: f
 def translit_names(text: str, scheme: str = "kazakh", glossary: Glossary | None = None) -> tuple[str, list[Step]]:
     """Glossary names in ``text`` become their approved English form; the rest is transliterated.
     Returns the output and the steps (which glossary entry or rule produced each piece)."""
-    from kzalign.core.translit import explain
+    from kzalign.core.translit import drop_invisible, explain
 
+    text = drop_invisible(text)  # a zero-width space inside a name must not split it (nor reach the output)
     matches = glossary.find_ru(text) if glossary is not None else []
     steps: list[Step] = []
     pos = 0

@@ -14,6 +14,7 @@ from datetime import date
 
 from kzalign.core.dates import parse_date
 from kzalign.core.errors import InputError, Problem
+from kzalign.core.safexml import MAX_UNZIPPED_BYTES, check_html, check_xml, check_zip
 from kzalign.core.text import clean
 from kzalign.inputs.digest import RawItem, parse_digest
 
@@ -46,6 +47,7 @@ def read_html(html: str, where: str) -> list[RawItem]:
     """Main text, title and date of a saved news page (trafilatura); menus, share buttons, counters dropped."""
     import trafilatura
 
+    check_html(html, where)
     try:
         doc = trafilatura.bare_extraction(html, with_metadata=True, favor_recall=True, include_comments=False,
                                           include_tables=True, deduplicate=False,
@@ -99,6 +101,7 @@ def read_feed(text: str, where: str) -> list[RawItem]:
     """One item per entry of an RSS 2.0 or Atom feed (feedparser): title, date, link, content or summary."""
     import feedparser
 
+    check_xml(text, where, allow_doctype=True)  # old RSS 0.91 has a bare <!DOCTYPE rss>; entities never
     feed = feedparser.parse(text)
     entries = list(feed.entries)
     if not entries:
@@ -138,8 +141,13 @@ def unwrap(lines: list[str]) -> list[str]:
     return out
 
 
-def read_docx(data: bytes, where: str) -> list[RawItem]:
-    """Paragraphs (and table cells) of a Word document; manual line breaks never glue words together."""
+def read_docx(data: bytes, where: str, max_bytes: int = MAX_UNZIPPED_BYTES) -> list[RawItem]:
+    """Paragraphs (and table cells) of a Word document; manual line breaks never glue words together.
+
+    The ZIP container and its XML parts pass :func:`kzalign.core.safexml.check_zip` first: a zip bomb (over
+    ``max_bytes`` unpacked, or compressed like one) or a part with a DTD is refused naming the file.
+    """
+    check_zip(data, where, max_bytes=max_bytes, what="Word document")
     try:
         import docx
 

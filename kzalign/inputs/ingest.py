@@ -17,6 +17,7 @@ from pathlib import Path
 from kzalign.core.dates import dateline_date, parse_date
 from kzalign.core.errors import InputError, Problem
 from kzalign.core.progress import ProgressCallback, report
+from kzalign.core.text import mixed_script_note, mixed_script_words
 from kzalign.inputs.dedup import Planned, plan_items, shingles
 from kzalign.inputs.digest import RawItem, is_headline, parse_digest
 from kzalign.inputs.langid import detect_lang, loaded, preload
@@ -53,8 +54,17 @@ class IngestReport:
     encodings: dict[str, str] = field(default_factory=dict)
     formats: dict[str, int] = field(default_factory=dict)
     skipped: list[Problem] = field(default_factory=list)
+    #: Inputs skipped without failing (a symlink leading out of an input folder) and other notes to show.
+    warnings: list[Problem] = field(default_factory=list)
     item_ids: list[str] = field(default_factory=list)
     superseded_items: list[tuple[str, str]] = field(default_factory=list)
+    #: Reports holding words that mix Cyrillic and Latin look-alike letters (ingested as written; names in them
+    #: are matched after folding): one warning per report.
+    mixed_script: list[Problem] = field(default_factory=list)
+    #: Items of an earlier ingest whose text a corrected version replaced: (item id, where the version was read).
+    corrected_items: list[tuple[str, str]] = field(default_factory=list)
+    #: Link and sentence-pair decisions made on a text that changed, marked for re-review.
+    flagged_decisions: int = 0
 
 
 def read_inputs(
@@ -66,8 +76,9 @@ def read_inputs(
 
 
 def _read_all(paths: Sequence[str | Path], progress: ProgressCallback | None, opts: ReadOptions) -> ReadResult:
-    files, problems = collect_files(paths)
-    res = ReadResult(problems=problems, files=len(files))
+    warnings: list[Problem] = []
+    files, problems = collect_files(paths, warnings)
+    res = ReadResult(problems=problems, files=len(files), warnings=warnings)
     if files and not loaded():
         report(progress, "loading language model", 0, 0)  # the CLI shows a spinner until "read" starts
         preload()
@@ -93,14 +104,16 @@ def ingest_paths(
     if not paths:
         raise InputError("no input paths given")
     res = _read_all(paths, progress, options or ReadOptions())
-    rep = IngestReport(files=res.files, read=len(res.items), encodings=res.encodings)
+    rep = IngestReport(files=res.files, read=len(res.items), encodings=res.encodings, warnings=res.warnings,
+                       mixed_script=mixed_script_warnings(res.items))
     for kind in res.formats.values():
         rep.formats[kind] = rep.formats.get(kind, 0) + 1
     problems = res.problems
     with ws.transaction():
         given_problems: list[Problem] = []
         report(progress, "de-duplicate", 0, len(res.items))
-        plan = plan_items(res.items, ws.given_item_hashes(), ws.derived_item_texts(), given_problems)
+        plan = plan_items(res.items, ws.given_item_hashes(), ws.derived_item_texts(), given_problems,
+                          ws.item_version_hashes())
         problems.extend(given_problems)
         if problems and not skip_bad:
             raise InputError(problems, hint="Nothing was ingested. Fix these, or pass --skip-bad to ingest the rest.")
@@ -114,25 +127,42 @@ def ingest_paths(
     return rep
 
 
+def mixed_script_warnings(items: Sequence[RawItem], shown: int = 3) -> list[Problem]:
+    """One warning per report whose title or text has words mixing Cyrillic and Latin letters (look-alikes such
+    as a/а, e/е, o/о typed with the other keyboard), naming the first ``shown`` words and how they read."""
+    out: list[Problem] = []
+    for r in items:
+        text = f"{r.title}\n{r.text}"
+        mixed = mixed_script_words(text)
+        if mixed:
+            words = [f"{text[a:b]!r}: {mixed_script_note(text[a:b], f)}" for a, b, f in mixed[:shown]]
+            more = f" and {len(mixed) - shown} more" if len(mixed) > shown else ""
+            out.append(Problem(r.path, r.line, "words mixing Cyrillic and Latin letters: " + "; ".join(words) + more))
+    return out
+
+
 def _row(r: RawItem) -> dict[str, object]:
     return {"lang": r.lang, "title": r.title, "text": r.text, "date": r.date, "url": r.url,
             "source": r.source or r.where, "content_hash": r.content_hash}
 
 
 def _apply(ws: Workspace, plan: list[Planned], rep: IngestReport) -> None:
-    """Write the planned items, sources and revisions (inside the caller's transaction)."""
+    """Write the planned items, sources and revisions (inside the caller's transaction); decisions made on a text
+    that a longer or corrected version replaced are marked for re-review."""
     ts = now_iso()
     touched: dict[str, None] = {}
+    changed: dict[str, str] = {}
     for p in plan:
         r = p.item
         if p.action == "new":
             ws.insert_item(p.target, {**_row(r), "source": r.source}, r.given_id is not None, ts)
             rep.added += 1
             rep.by_lang[r.lang] = rep.by_lang.get(r.lang, 0) + 1
-        elif p.action == "supersede":
+        elif p.action in ("supersede", "correct"):
             ws.supersede_item(p.target, _row(r), ts)
-            rep.superseded += 1
-            rep.superseded_items.append((p.target, r.where))
+            rep.superseded += p.action == "supersede"
+            (rep.superseded_items if p.action == "supersede" else rep.corrected_items).append((p.target, r.where))
+            changed[p.target] = f"text {'corrected' if p.action == 'correct' else 'lengthened'} by {r.where} at {ts}"
         else:
             # a copy of an item we already have: fill in what the first copy lacked, keep a differing text
             ws.fill_item(p.target, r.title, r.date)
@@ -146,3 +176,4 @@ def _apply(ws: Workspace, plan: list[Planned], rep: IngestReport) -> None:
                 rep.already_present += 1
         touched[p.target] = None
     rep.item_ids = list(touched)
+    rep.flagged_decisions = ws.flag_decisions(changed)

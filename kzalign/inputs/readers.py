@@ -14,12 +14,14 @@ import io
 import json
 import os
 import re
+import stat
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from kzalign.core.dates import parse_date
 from kzalign.core.errors import InputError, Problem
+from kzalign.core.safexml import check_zip
 from kzalign.core.text import clean, script_counts
 from kzalign.inputs.digest import RawItem, parse_digest
 from kzalign.inputs.langid import detect_lang
@@ -46,6 +48,9 @@ class ReadResult:
     encodings: dict[str, str] = field(default_factory=dict)
     formats: dict[str, str] = field(default_factory=dict)
     files: int = 0
+    #: Inputs skipped without failing the read (symlinks leading out of an input folder, pipes), and notes
+    #: such as a stated language the text contradicts.
+    warnings: list[Problem] = field(default_factory=list)
 
 
 def display_path(path: Path) -> str:
@@ -57,8 +62,14 @@ def display_path(path: Path) -> str:
     return str(path) if rel.startswith("..") else rel
 
 
-def collect_files(paths: Sequence[str | Path]) -> tuple[list[Path], list[Problem]]:
-    """Expand folders recursively into their supported files (sorted, hidden ones ignored); report missing paths."""
+def collect_files(paths: Sequence[str | Path],
+                  warnings: list[Problem] | None = None) -> tuple[list[Path], list[Problem]]:
+    """Expand folders recursively into their supported files (sorted, hidden ones ignored); report missing paths.
+
+    Inside a folder, a symlink that leads outside it (``ln -s /etc/passwd news.txt``) and a file that is not a
+    regular file (a pipe, a device) are skipped, each with a warning in ``warnings``; a path given by name is
+    read wherever it leads, but only if it is a regular file (:func:`read_file` refuses ``/dev/zero``).
+    """
     files: list[Path] = []
     problems: list[Problem] = []
     for p in paths:
@@ -66,11 +77,7 @@ def collect_files(paths: Sequence[str | Path]) -> tuple[list[Path], list[Problem
         if not path.exists():
             problems.append(Problem(str(p), None, "no such file or folder"))
         elif path.is_dir():
-            found = sorted(
-                f for f in path.rglob("*")
-                if f.is_file() and not any(part.startswith(".") for part in f.relative_to(path).parts)
-                and f.suffix.lower() in SUFFIX_KINDS and f.suffix
-            )
+            found = _folder_files(path, warnings if warnings is not None else [])
             if not found:
                 problems.append(Problem(str(p), None, "folder holds no supported files "
                                         "(.txt, .jsonl, .csv, .html, .docx, .pdf, .rss/.atom/.xml)"))
@@ -85,6 +92,25 @@ def collect_files(paths: Sequence[str | Path]) -> tuple[list[Path], list[Problem
             seen.add(r)
             unique.append(f)
     return unique, problems
+
+
+def _folder_files(folder: Path, warnings: list[Problem]) -> list[Path]:
+    """The supported regular files under ``folder`` that stay inside it (see :func:`collect_files`)."""
+    root = folder.resolve()
+    found = []
+    for f in sorted(folder.rglob("*")):
+        if any(part.startswith(".") for part in f.relative_to(folder).parts) or not f.suffix \
+                or f.suffix.lower() not in SUFFIX_KINDS or f.is_dir():
+            continue
+        where = display_path(f)
+        if f.is_symlink() and root not in f.resolve().parents:
+            warnings.append(Problem(where, None, f"skipped: a symlink to {f.resolve()}, outside the input folder "
+                                                 f"{display_path(folder)}"))
+        elif not f.is_file():
+            warnings.append(Problem(where, None, "skipped: not a regular file (a pipe, device or broken link)"))
+        else:
+            found.append(f)
+    return found
 
 
 # -- decoding and sniffing ----------------------------------------------------------------------------
@@ -344,8 +370,59 @@ def assign_languages(items: list[RawItem], problems: list[Problem]) -> list[RawI
     return kept
 
 
+#: Least letters in a report before its script may contradict the ``lang`` it states (a name alone may not).
+_MIN_LETTERS_FOR_SCRIPT = 40
+
+
+def stated_language_warning(item: RawItem) -> Problem | None:
+    """A warning when a record's stated ``lang`` (JSONL/CSV) is clearly the other language: "ru" over text with
+    (almost) no Cyrillic letters, "en" over mostly Cyrillic text. The stated language is kept (it may be a
+    quotation-heavy report); the warning asks the user to check the field."""
+    if item.lang not in ("ru", "en"):
+        return None
+    cyr, lat = script_counts(item.text)
+    if cyr + lat < _MIN_LETTERS_FOR_SCRIPT:
+        return None
+    if item.lang == "ru" and cyr < 0.1 * (cyr + lat):
+        other = "Latin letters (English?)"
+    elif item.lang == "en" and cyr > 0.5 * (cyr + lat):
+        other = "Cyrillic letters (Russian?)"
+    else:
+        return None
+    return Problem(item.path, item.line, f"lang is '{item.lang}' but the text is written in {other}; kept as "
+                                         f"'{item.lang}': check the lang field")
+
+
 def _parse(kind: str, data: bytes, text: str, where: str, problems: list[Problem]) -> list[RawItem]:
     return READERS[kind].parse(data, text, where, problems)
+
+
+def read_bounded(path: Path, max_bytes: int) -> bytes:
+    """The bytes of a regular file of at most ``max_bytes`` (``--max-file-mb``); a device, pipe or socket, or a
+    file that grows past the limit while read, is refused naming it, never read until memory runs out."""
+    where = display_path(path)
+    limit = f"over the limit of {max_bytes / 2**20:.0f} MB (--max-file-mb)"
+    not_regular = Problem(where, None, "not a regular file (a device, pipe or socket); kzalign reads files only")
+    try:
+        if not stat.S_ISREG(os.stat(path).st_mode):  # before open(): opening a pipe would wait for a writer
+            raise InputError(not_regular)
+        with open(path, "rb") as fh:
+            st = os.fstat(fh.fileno())
+            if not stat.S_ISREG(st.st_mode):
+                raise InputError(not_regular)
+            if st.st_size > max_bytes:
+                raise InputError(Problem(where, None, f"file is {st.st_size / 2**20:.0f} MB, {limit}"))
+            data = fh.read(st.st_size + 1)  # read(n) allocates n bytes up front: ask for what the file holds
+            while len(data) <= max_bytes:  # the file grew while read (a log being written): on to the limit
+                more = fh.read(min(2**20, max_bytes + 1 - len(data)))
+                if not more:
+                    break
+                data += more
+    except OSError as exc:
+        raise InputError(Problem(where, None, f"cannot read file ({exc.strerror})")) from exc
+    if len(data) > max_bytes:
+        raise InputError(Problem(where, None, f"file grew past {max_bytes / 2**20:.0f} MB while read, {limit}"))
+    return data
 
 
 def read_file(path: Path, result: ReadResult, opts: ReadOptions) -> list[RawItem]:
@@ -353,14 +430,9 @@ def read_file(path: Path, result: ReadResult, opts: ReadOptions) -> list[RawItem
     where = display_path(path)
     problems = result.problems
     try:
-        size = path.stat().st_size
-        if size > opts.max_file_bytes:
-            problems.append(Problem(where, None, f"file is {size / 2**20:.0f} MB, over the limit of "
-                                    f"{opts.max_file_bytes / 2**20:.0f} MB (--max-file-mb)"))
-            return []
-        data = path.read_bytes()
-    except OSError as exc:
-        problems.append(Problem(where, None, f"cannot read file ({exc.strerror})"))
+        data = read_bounded(path, opts.max_file_bytes)
+    except InputError as exc:
+        problems.extend(exc.problems)
         return []
     kind, text, message = kind_of(path, data)
     if message is None and text is not None:
@@ -376,6 +448,8 @@ def read_file(path: Path, result: ReadResult, opts: ReadOptions) -> list[RawItem
         return []
     result.formats[where] = kind
     try:
+        if kind == "docx":  # --max-file-mb bounds what a Word document unpacks to, too (zip bombs)
+            check_zip(data, where, max_bytes=opts.max_file_bytes, xml_parts=False, what="Word document")
         items = _parse(kind, data, text or "", where, problems)
     except InputError as exc:
         problems.extend(exc.problems)
@@ -387,6 +461,7 @@ def read_file(path: Path, result: ReadResult, opts: ReadOptions) -> list[RawItem
                                     f"limit of {opts.max_item_chars:,} (--max-item-chars)"))
         else:
             kept.append(it)
+    result.warnings.extend(filter(None, map(stated_language_warning, kept)))
     kept = assign_languages(kept, problems)
     if not kept and not any(p.path == where for p in problems):
         problems.append(Problem(where, None, "no reports found in file"))

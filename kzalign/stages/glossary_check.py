@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
+from kzalign.core.text import mixed_script_note, mixed_script_words
 from kzalign.core.translit import strip_accents
 from kzalign.glossary.matcher import EN_TOKEN, Glossary, en_parts
 
@@ -98,6 +99,23 @@ def _ru_findings(row: Record, text: str, glossary: Glossary, mt_text: str | None
     return out
 
 
+def _mixed_findings(row: Record, text: str, glossary: Glossary) -> list[Row]:
+    """Words mixing Cyrillic and Latin letters ("Тургaнбeкoв" with Latin a, e, o): they read right and match
+    nothing as written; the glossary name they match once folded is the expected form."""
+    mixed = mixed_script_words(text)
+    if not mixed:
+        return []
+    lang = str(row["lang"])
+    names = glossary.find_ru(text) if lang == "ru" else glossary.find_en(text)
+    out: list[Row] = []
+    for start, end, folded in mixed:
+        word = text[start:end]
+        e = next((m.entry for m in names if m.entry is not None and m.start <= start < m.end), None)
+        out.append(_finding(row["id"], lang, _sources(row), "mixed_script", word, e.en if e else folded,
+                            e.ru if e else "", "look-alike letters: " + mixed_script_note(word, folded)))
+    return out
+
+
 def _inconsistent_spellings(items: pd.DataFrame, glossary: Glossary) -> list[Row]:
     approved_tokens = {t.casefold(): t for e in glossary.entries for t in en_parts(e.en)}
     by_key, items_of, occ = _proper_tokens(items[items["lang"] == "en"])
@@ -116,12 +134,14 @@ def _inconsistent_spellings(items: pd.DataFrame, glossary: Glossary) -> list[Row
 
 
 def check_items(items: pd.DataFrame, glossary: Glossary, mt: Mapping[str, str] | None = None) -> pd.DataFrame:
-    """QA report, one row per finding: forbidden/variant spellings, inconsistent spellings across items,
-    Russian names with no entry, machine translations missing a glossary name."""
+    """QA report, one row per finding: words mixing Cyrillic and Latin look-alike letters, forbidden/variant
+    spellings, inconsistent spellings across items, Russian names with no entry, machine translations missing a
+    glossary name."""
     rows: list[Row] = []
     for row in items.to_dict("records"):
         title, body = row.get("title") or "", str(row["text"])
         text = f"{title}\n{body}" if title and title not in body else body
+        rows.extend(_mixed_findings(row, text, glossary))
         if row["lang"] == "en":
             rows.extend(_en_findings(row, text, glossary))
         else:

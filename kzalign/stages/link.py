@@ -31,7 +31,7 @@ import pandas as pd
 from kzalign.core.errors import KzalignError
 from kzalign.core.progress import ProgressCallback
 from kzalign.core.signature import make_signature
-from kzalign.core.text import split_sentences, text_hash
+from kzalign.core.text import MAX_SENTENCE_CHARS, bounded_pieces, split_sentences, text_hash
 from kzalign.core.version import __version__
 from kzalign.engines import candidates as C
 from kzalign.engines.background import Background, key_weights_signature, load_background, load_key_weights
@@ -55,7 +55,7 @@ HEAD_WEIGHT = 1.0
 #: model must not pull links down (with a random-weight model every draft is flagged and set aside).
 MT_MAX_FLAGGED = 0.5
 #: Bump when :func:`item_units` or the sentence splitter changes: cached item vectors are then recomputed.
-SENTENCES_VERSION = "s1"
+SENTENCES_VERSION = "s2"  # s2: sentences and headlines longer than MAX_SENTENCE_CHARS cut into pieces
 #: New items embedded and pooled at a time (bounds a cold link's memory to one block's sentence vectors).
 ITEM_BLOCK = 2000
 #: Shared keys shown per kind in a link's evidence.
@@ -78,8 +78,9 @@ def item_units(title: str | None, text: str, lang: str) -> list[str]:
         if len(lines) > 1:
             title, body = lines[0].strip(), "\n".join(lines[1:])
     sents = split_sentences(body, lang)
-    units = ([title] if title else []) + [s for s in sents if s != title]
-    return units or [title or body or " "]
+    head = bounded_pieces(title) if title else []  # a headline of megabytes is cut like a sentence
+    units = head + [s for s in sents if s != title]
+    return units or [body[:MAX_SENTENCE_CHARS] or " "]
 
 
 def pool_units(vecs: np.ndarray, counts: Sequence[int], head_weight: float = HEAD_WEIGHT,
@@ -446,8 +447,16 @@ def _inputs(ws: Workspace, run: _Run) -> str:
     h = hashlib.sha256(f"{run.signature}|{KEYS_VERSION}|{run.model!r}".encode())
     for item_id in sorted(run.mt_map):
         h.update(f"{item_id}\t{run.mt_map[item_id]}\n".encode())
-    h.update(ws.link_inputs_digest().encode())
+    h.update(ws.link_inputs_digest(_scored_items(run)).encode())
     return h.hexdigest()
+
+
+def _scored_items(run: _Run) -> list[tuple[str | None, ...]]:
+    """(id, lang, title, text, date) of the items the run read and scored, not of the items table at write time:
+    a report ingested while the run scored must leave the recorded digest different from the next run's."""
+    cols = ["id", "lang", "title", "text", "date"]
+    return [tuple(v if isinstance(v, str) else None for v in rec)
+            for df in (run.ru, run.en) for rec in df[cols].itertuples(index=False, name=None)]
 
 
 def _unchanged_report(stats: dict[str, object]) -> LinkReport:

@@ -16,7 +16,8 @@ import pandas as pd
 
 from kzalign.core.files import write_atomic, write_csv
 from kzalign.core.outputs import OutputSet
-from kzalign.core.progress import ProgressCallback
+from kzalign.core.progress import ProgressCallback, report
+from kzalign.formats.guard import check_output
 from kzalign.inputs.ingest import IngestReport, ingest_paths
 from kzalign.store.workspace import Workspace
 
@@ -49,6 +50,8 @@ class RunOptions:
     pairs: bool = True
     #: Accept a glossary other than the last link run's (False: refused, workspace unchanged).
     relink: bool = True
+    #: The glossary files and folders in use (given, or the default's): no output goes there.
+    glossary_paths: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -72,6 +75,8 @@ def _translate(ws: Workspace, opts: RunOptions, rep: RunReport, glossary: Glossa
     """Translate the workspace's Russian items when a model is installed: (translator, item drafts)."""
     from kzalign.engines.translate import item_translations, load_translator, mt_status, translate_workspace
 
+    if opts.translate:
+        report(progress, "loading translation model", 0, 0)  # a spinner while CTranslate2 loads
     translator = load_translator(beam_size=opts.beam_size) if opts.translate else None
     rep.mt_status = mt_status() if opts.translate else "MT is off (--no-translate)."
     if translator is None:
@@ -109,6 +114,9 @@ def run_pipeline(ws: Workspace, opts: RunOptions, progress: ProgressCallback | N
 
     outputs = OutputSet(opts.out_dir, OUTPUT_FILES if opts.pairs else [f for f in OUTPUT_FILES if f != "pairs.csv"],
                         protected=[ws.path])
+    for name in outputs.names:  # the output guard, before any work: `run news --out news` is refused here
+        check_output(outputs.target(name), workspace=ws.path, inputs=opts.inputs,
+                     glossaries=[*opts.glossary_paths, *(opts.glossary if isinstance(opts.glossary, list) else [])])
     outputs.check()
     glossary = _glossary(opts.glossary)
     with outputs.discard_on_error(), ws.transaction():
@@ -129,7 +137,7 @@ def run_pipeline(ws: Workspace, opts: RunOptions, progress: ProgressCallback | N
         rep.signature = rep.link.signature
         sig_text = "\n".join([rep.signature, rep.mt_status, f"glossary:{glossary.signature}", ""])
         _stage_outputs(outputs, items, links, pairs if opts.pairs else None, sig_text)
-        outputs.stage("report.html", lambda p: write_report(ws, p, glossary=glossary).path)
+        outputs.stage("report.html", lambda p: write_report(ws, p, glossary=glossary, progress=progress).path)
     published = outputs.publish()
     rep.outputs = {name.split(".")[0]: path for name, path in published.items()}
     rep.counts = {

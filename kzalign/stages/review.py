@@ -22,7 +22,13 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from kzalign.core.errors import InputError, KzalignError, Problem
-from kzalign.core.files import lost_in_encoding, unneutralize_formula, write_atomic
+from kzalign.core.files import (
+    garbled_text,
+    lost_in_encoding,
+    neutralize_formula,
+    unneutralize_formula,
+    write_atomic,
+)
 from kzalign.core.signature import make_signature, parse_signature
 from kzalign.formats.guard import check_output
 from kzalign.formats.review_file import REVIEW_FORMATS, has_decisions, read_review_file
@@ -35,8 +41,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-__all__ = ["DECISIONS", "EDITABLE", "REVIEW_COLUMNS", "ReviewFile", "export_pairs", "export_review", "has_decisions",
-           "import_review", "read_review_file"]
+__all__ = ["DECISIONS", "EDITABLE", "REVIEW_COLUMNS", "ReviewFile", "decision_history", "decisions_table",
+           "export_pairs", "export_review", "has_decisions", "import_review", "read_review_file"]
 
 WHAT = ("links", "pairs", "glossary", "all")
 ROW_FIELDS = [c for c in REVIEW_COLUMNS if c not in EDITABLE and c not in ("check", "signature")]
@@ -60,13 +66,15 @@ def _link_rows(ws: Workspace) -> list[dict[str, Any]]:
     from kzalign.stages.link import evidence_text
 
     df = ws.links_with_items()
+    kinds = ws.link_kinds()
     rows = []
     for rec in df.itertuples(index=False):
         ru = (rec.ru_t or "").strip() or (rec.ru_x or "").strip().split("\n")[0]
         en = (rec.en_t or "").strip() or (rec.en_x or "").strip().split("\n")[0]
         rows.append({"row_id": link_key(rec.ru_id, rec.en_id), "kind": "link", "ru_id": rec.ru_id,
                      "en_id": rec.en_id, "ru_text": ru, "mt_en": "", "en_text": en, "score": round(rec.score, 4),
-                     "evidence": evidence_text(rec.evidence) if rec.evidence else "", "flags": ""})
+                     "evidence": evidence_text(rec.evidence) if rec.evidence else "", "flags": "",
+                     "link_kind": kinds.get((rec.ru_id, rec.en_id), "translation")})
     return rows
 
 
@@ -78,7 +86,7 @@ def _pair_rows(ws: Workspace) -> list[dict[str, Any]]:
         rows.append({"row_id": rec.pair_id, "kind": "pair", "ru_id": rec.ru_id, "en_id": rec.en_id,
                      "ru_text": rec.ru_text, "mt_en": rec.mt_en, "en_text": rec.en_original, "score": rec.score,
                      "evidence": f"link {rec.link_id}, {rec.regime}, RU sentence(s) {rec.ru_idx}, "
-                                 f"EN sentence(s) {rec.en_idx}", "flags": rec.flags})
+                                 f"EN sentence(s) {rec.en_idx}", "flags": rec.flags, "link_kind": rec.link_kind})
     return rows
 
 
@@ -132,6 +140,8 @@ def proposals(ws: Workspace, what: str = "all", glossary: Glossary | None = None
         d = dec.get((r["kind"], r["row_id"]), {})
         for col in EDITABLE:
             r[col] = d.get(col, "")
+        if d.get("recheck"):  # decided on a text corrected since: the reviewer sees why to decide it again
+            r["flags"] = "; ".join(f for f in (str(r.get("flags") or ""), f"re-review: {d['recheck']}") if f)
     return rows
 
 
@@ -173,6 +183,15 @@ class ReviewExport:
     signature: str
     fmt: str = "csv"
 
+    def notices(self) -> list[str]:
+        """What a reviewer should know about the file: in XLIFF, link units are locked."""
+        n = self.by_kind.get("link", 0)
+        if self.fmt != "xliff" or not n:
+            return []
+        return [f"{n} link unit{'s are' if n != 1 else ' is'} locked (translate=\"no\": a CAT tool never puts a "
+                "title against a lead into a TM); decide links in a CSV or XLSX review "
+                "(kzalign review export --what links --out links.xlsx)"]
+
 
 def export_review(ws: Workspace, out: str | Path, what: str = "all", xlsx: bool | None = None,
                   glossary: Glossary | None = None, fmt: str | None = None, source_lang: str = "ru-RU",
@@ -211,6 +230,48 @@ class ImportReport:
     problems: list[Problem] = field(default_factory=list)
     glossary_added: int = 0
     restored: int = 0
+    #: XLIFF units a translator confirmed (state translated, memoQ Confirmed, Trados Translated) but nobody
+    #: approved, and units whose target was edited without any status (OmegaT keeps states as they were):
+    #: recorded only with ``accept_confirmed``; ``confirmed_how`` says what the file said.
+    confirmed: int = 0
+    confirmed_how: list[str] = field(default_factory=list)
+    edited: int = 0
+    accepted_confirmed: bool = False
+    #: Decisions of another reviewer this import replaced: (kind, row id, old decision, old reviewer, new
+    #: decision, new reviewer); the full history is :func:`decision_history`.
+    replaced: list[tuple[str, str, str, str, str, str]] = field(default_factory=list)
+
+    def notices(self) -> list[str]:
+        """Plain sentences on what the file said but the import did not take as a decision (or took only
+        because of ``accept_confirmed``), for the command line and reports."""
+        out = []
+        if self.replaced:
+            by: dict[str, int] = {}
+            for r in self.replaced:
+                by[r[3] or "unknown"] = by.get(r[3] or "unknown", 0) + 1
+            n = len(self.replaced)
+            names = ", ".join(f"{who} ({k})" for who, k in sorted(by.items(), key=lambda x: (-x[1], x[0])))
+            first = self.replaced[0]
+            out.append(f"replaced {n} decision{'s' if n != 1 else ''} of another reviewer: {names}; e.g. {first[1]}: "
+                       f"{first[3] or 'unknown'}'s {first[2]} -> {first[5]}'s {first[4]}. History: kzalign review "
+                       "decisions --history")
+        how = f" ({', '.join(self.confirmed_how)})" if self.confirmed_how else ""
+        if self.confirmed and self.accepted_confirmed:
+            out.append(f"{_units(self.confirmed)} confirmed but not approved{how} taken as accepted "
+                       "(--accept-confirmed)")
+        elif self.confirmed:
+            out.append(f"{_units(self.confirmed)} confirmed but not approved{how}: nothing recorded for "
+                       f"{'them' if self.confirmed > 1 else 'it'}. Approve them in the CAT tool (approved=yes or "
+                       "state final/signed-off; memoQ: Reviewer 1 confirmed; Trados: Approved) and import "
+                       "again, or import with --accept-confirmed to take confirmed units as accepted")
+        if self.edited and self.accepted_confirmed:
+            out.append(f"{_units(self.edited)} with an edited target but no status taken as fixed "
+                       "(--accept-confirmed)")
+        elif self.edited:
+            out.append(f"{_units(self.edited)} with an edited target but no status (OmegaT saves targets without "
+                       "changing states): nothing recorded; import with --accept-confirmed to take the edits "
+                       "as fixes")
+        return out
 
 
 @dataclass
@@ -225,21 +286,25 @@ class _Planned:
 
 def import_review(ws: Workspace, path: str | Path, partial: bool = False, reviewer: str | None = None,
                   glossary: Glossary | None = None, glossary_target: str | Path | None = None,
-                  glossary_seed: Path | None = None) -> ImportReport:
+                  glossary_seed: Path | None = None, accept_confirmed: bool = False) -> ImportReport:
     """Validate every row of a reviewed file, then store its decisions (all or nothing unless ``partial``).
 
     Accepted glossary candidates are merged into ``glossary_target`` (a folder without glossary files is
     first seeded with ``glossary_seed``'s, so nothing is hidden); ``glossary`` is the one they came from.
+    ``accept_confirmed``: XLIFF units only confirmed, or edited without a status, count as approved.
     """
     path = Path(path)
     rf = read_review_file(path)
     _check_workspace(rf, ws)
-    plan, problems = _validate(rf, _known_rows(ws, rf, glossary))
+    known_rows = _known_rows(ws, rf, glossary)
+    rep = ImportReport(accepted_confirmed=accept_confirmed)
+    _confirmed_units(rf, known_rows, rep)
+    plan, problems = _validate(rf, known_rows)
     problems = rf.problems + problems
     if problems and not partial:
         raise InputError(problems, hint="nothing was imported; fix the rows above (or use --partial to apply the "
                                         "rows without problems)" + _encoding_hint(problems))
-    rep = ImportReport(problems=problems)
+    rep.problems = problems
     plan.sort(key=lambda p: p.cur["kind"] == "link")  # pair and glossary decisions first: see module docstring
     who = reviewer or _user()
     with ws.transaction():
@@ -250,10 +315,36 @@ def import_review(ws: Workspace, path: str | Path, partial: bool = False, review
 
             if glossary_target is None:
                 raise KzalignError("accepted glossary candidates need a glossary folder to go into "
-                                   "(glossary_target; the CLI uses --glossary, $KZALIGN_GLOSSARY or ./glossaries)")
+                                   "(glossary_target; the CLI uses --glossary, $KZALIGN_GLOSSARY or glossaries/ in $KZALIGN_HOME)")
             added = merge_candidates(pd.DataFrame(accepted_glossary), glossary_target, seed=glossary_seed).added
             rep.glossary_added = len(added)
     return rep
+
+
+def _units(n: int) -> str:
+    return f"{n} XLIFF unit{'s' if n != 1 else ''}"
+
+
+def _confirmed_units(rf: ReviewFile, known: dict[str, dict[str, Any]], rep: ImportReport) -> None:
+    """Count XLIFF units confirmed but not approved, or edited without a status; with ``accept_confirmed`` give
+    them the decision accept (a fix where the target was edited)."""
+    how: dict[str, int] = {}
+    for _n, cells in rf.rows:
+        if not cells.get("_xliff") or cells.get("decision"):
+            continue
+        cur = known.get(cells.get("row_id", "").strip())
+        if cur is None or cur["kind"] == "link":
+            continue  # links are locked in CAT tools: a confirmation there says nothing
+        if cells.get("_status") == "confirmed":
+            rep.confirmed += 1
+            how[cells["_said"]] = how.get(cells["_said"], 0) + 1
+        elif not cells.get("_status") and not _same_text(cells.get("corrected_en", ""), cur["en_text"]):
+            rep.edited += 1
+        else:
+            continue
+        if rep.accepted_confirmed:
+            cells["decision"] = "accept"
+    rep.confirmed_how = sorted(how, key=lambda k: -how[k])
 
 
 def _encoding_hint(problems: list[Problem]) -> str:
@@ -337,6 +428,7 @@ def _check_row(rf: ReviewFile, rid: str, cells: dict[str, str], decision: str,
     sig = cells.get("signature", "").strip()
     if sig and parse_signature(sig).get("ws") not in (None, rf.signature.get("ws")):
         bad.append("row pasted from another workspace's review file")
+    bad.extend(_garbled_cells(cells, cur))
     if bad:
         return bad, None
     ru, en = cells.get("ru_text", cur["ru_text"]), cells.get("en_text", cur["en_text"])
@@ -355,6 +447,27 @@ def _check_row(rf: ReviewFile, rid: str, cells: dict[str, str], decision: str,
                          note)
 
 
+#: The cells a reviewer types (the others are kzalign's and are checked against the workspace instead).
+USER_CELLS = ("corrected_en", "reviewer", "note")
+_XLIFF_PLACE = {"corrected_en": "<target>", "reviewer": "the reviewer's name", "note": "<note>"}
+
+
+def _garbled_cells(cells: dict[str, str], cur: dict[str, Any]) -> list[str]:
+    """A problem for each cell the reviewer wrote that a lossy save garbled (nothing of the row is applied)."""
+    bad = []
+    for col in USER_CELLS:
+        value = cells.get(col, "").strip()
+        if not value or (col == "corrected_en" and _same_text(value, cur["en_text"])):
+            continue  # an XLIFF target left as exported is kzalign's text, not the reviewer's
+        what = garbled_text(value)
+        if what:
+            shown = value if len(value) <= 60 else value[:59] + "…"
+            where = _XLIFF_PLACE.get(col, col) if cells.get("_xliff") else f"column {col}"
+            bad.append(f"{where}: {shown!r} has {what}: the file was saved in an encoding that lost "
+                       "characters; save it as UTF-8 CSV or XLSX and import again")
+    return bad
+
+
 def _same_text(a: str, b: str) -> bool:
     """Equal but for whitespace (what spreadsheets and CAT tools may change around or inside a cell), or for the
     formula-neutralising apostrophe a workbook made from our CSV keeps as text."""
@@ -371,7 +484,7 @@ def _apply(ws: Workspace, p: _Planned, rep: ImportReport, who_default: str, file
     old = known.get((kind, key))
     old_payload: dict[str, Any] = dict(_decision_payload(old)) if old else {}
     same = old is not None and (old["decision"], old["corrected_en"], old["note"]) == (
-        p.decision, p.corrected, p.note) and p.reviewer in ("", old["reviewer"])
+        p.decision, p.corrected, p.note) and p.reviewer in ("", old["reviewer"]) and not old.get("recheck")
     payload = _payload(ws, p.cur, old_payload or None)
     if same:
         rep.unchanged += 1
@@ -381,6 +494,9 @@ def _apply(ws: Workspace, p: _Planned, rep: ImportReport, who_default: str, file
         history = list(old_payload.get("history", []))
         payload["history"] = [*history, {"decision": p.decision, "reviewer": who, "at": at, "file": file_name}]
         ws.record_decision(kind, key, p.decision, p.corrected, who, p.note, payload, file_name, at)
+        if old is not None and old["reviewer"] != who and (old["decision"], old["corrected_en"]) != (
+                p.decision, p.corrected):
+            rep.replaced.append((kind, key, str(old["decision"]), str(old["reviewer"]), p.decision, who))
         rep.applied += 1
         rep.by_decision[p.decision] = rep.by_decision.get(p.decision, 0) + 1
     if kind == "link" and p.decision == "reject":
@@ -409,23 +525,47 @@ def _user() -> str:
 
 # -- decisions as a table -------------------------------------------------------------------------
 DECISION_COLUMNS = ["kind", "row_id", "decision", "corrected_en", "reviewer", "decided_at", "review_file", "note",
-                    "ru_text", "en_text", "first_decided_at", "first_reviewer", "changes"]
+                    "ru_text", "en_text", "first_decided_at", "first_reviewer", "changes", "reviewers", "recheck"]
+HISTORY_COLUMNS = ["kind", "row_id", "decided_at", "decision", "corrected_en", "reviewer", "replaced_decision",
+                   "replaced_reviewer", "review_file", "note", "ru_text", "en_text"]
 
 
 def decisions_table(ws: Workspace, kind: str | None = None) -> pd.DataFrame:
-    """Every decision (of one kind, or all) with the texts it is about and its history, newest first."""
+    """Every decision (of one kind, or all) with the texts it is about and its history (first decision, number of
+    changes, every reviewer in order), newest first."""
+    hist: dict[tuple[str, str], list[dict[str, Any]]] = {}
+    for h in decision_history(ws, kind).to_dict("records"):
+        hist.setdefault((h["kind"], h["row_id"]), []).append(h)
     rows = []
     for (k, key), d in ws.decision_map(kind).items():
-        pay: dict[str, Any] = d["payload"]  # type: ignore[assignment]
-        row = pay.get("row") or {}
-        hist = pay.get("history") or [{"at": d["decided_at"], "reviewer": d["reviewer"]}]
+        row = _decision_payload(d).get("row") or {}
+        hs = hist.get((k, key)) or [{"decided_at": d["decided_at"], "reviewer": d["reviewer"]}]
         rows.append({"kind": k, "row_id": key, **{c: d[c] for c in ("decision", "corrected_en", "reviewer",
                                                                      "decided_at", "review_file", "note")},
                      "ru_text": row.get("ru_text", ""), "en_text": row.get("en_text", ""),
-                     "first_decided_at": hist[0].get("at", ""), "first_reviewer": hist[0].get("reviewer", ""),
-                     "changes": max(len(hist) - 1, 0)})
+                     "first_decided_at": hs[0]["decided_at"], "first_reviewer": hs[0]["reviewer"],
+                     "changes": len(hs) - 1, "reviewers": " > ".join(dict.fromkeys(h["reviewer"] for h in hs)),
+                     "recheck": d.get("recheck", "")})
     df = pd.DataFrame(rows, columns=DECISION_COLUMNS)
     return df.sort_values(["decided_at", "kind", "row_id"], ascending=[False, True, True]).reset_index(drop=True)
+
+
+def decision_history(ws: Workspace, kind: str | None = None) -> pd.DataFrame:
+    """Every decision ever recorded (of one kind, or all), oldest first: who decided what, when, in which file,
+    and whose decision it replaced, with the texts of the row. For ``review decisions --history`` and reports."""
+    df = ws.decision_history(kind).rename(columns={"key": "row_id"})
+    texts: dict[tuple[str, str], dict[str, Any]] = {}
+    for (k, key), pay in ws.review_rows().items():
+        exported = pay.get("row")
+        if isinstance(exported, dict):
+            texts[(k, key)] = exported
+    for (k, key), d in ws.decision_map(kind).items():
+        row = _decision_payload(d).get("row")
+        if isinstance(row, dict):
+            texts[(k, key)] = row
+    for col in ("ru_text", "en_text"):
+        df[col] = [str(texts.get((k, key), {}).get(col, "")) for k, key in zip(df["kind"], df["row_id"], strict=True)]
+    return df.reindex(columns=HISTORY_COLUMNS).reset_index(drop=True)
 
 
 # -- export for reuse -----------------------------------------------------------------------------
@@ -463,12 +603,20 @@ class PairsExport:
 
 
 def accepted_pairs(ws: Workspace, include_unreviewed: bool = False) -> pd.DataFrame:
-    """Accepted and fixed pairs (fixed ones with the corrected English); optionally unreviewed ones too."""
+    """Accepted and fixed pairs (fixed ones with the corrected English); optionally unreviewed ones too (only
+    translations, as :func:`export_pairs` writes them)."""
     return _exportable(ws, include_unreviewed)[0]
 
 
-def _exportable(ws: Workspace, include_unreviewed: bool) -> tuple[pd.DataFrame, list[str]]:
-    """The pairs to export, plus a warning for each accepted/fixed pair that cannot be exported."""
+#: Link kinds whose accepted pairs a TMX takes by default: translations and reports of the same event (a
+#: reviewer's accept says the sentences match); follow-ups only when asked for.
+TM_LINK_KINDS = ("translation", "same_event")
+
+
+def _exportable(ws: Workspace, include_unreviewed: bool,
+                link_kinds: tuple[str, ...] = TM_LINK_KINDS) -> tuple[pd.DataFrame, list[str]]:
+    """The pairs to export, plus a warning for each accepted/fixed pair that cannot be exported and for pairs
+    left out as not translations (unreviewed ones never go in; accepted ones of other link kinds)."""
     from kzalign.stages.sentences import pairs_table
 
     df = pairs_table(ws)
@@ -476,9 +624,32 @@ def _exportable(ws: Workspace, include_unreviewed: bool) -> tuple[pd.DataFrame, 
     if include_unreviewed:
         keep |= df["decision"] == ""
     df = df[keep]
-    have = set(df["pair_id"])
+    extra, warnings = _decided_missing(ws, set(df["pair_id"]))
+    if extra:
+        df = pd.concat([df, pd.DataFrame(extra)], ignore_index=True)
+    decided = df["decision"].isin(["accept", "fix"])
+    not_translation = df["flags"].fillna("").str.contains("not-translation:", regex=False)
+    kind_ok = df["link_kind"].fillna("translation").isin(link_kinds)
+    for kind, n in df[decided & ~kind_ok]["link_kind"].value_counts().sort_index().items():
+        warnings.append(f"{n} accepted pair{'s' if n != 1 else ''} from {kind} links left out (not translations; "
+                        f"add --link-kind {kind} to export them)")
+    n = int((~decided & not_translation).sum())
+    if n:
+        what = "pair that is not a translation" if n == 1 else "pairs that are not translations"
+        warnings.append(f"{n} unreviewed {what} (comparable texts, or links of another kind) left out; accept "
+                        f"{'it' if n == 1 else 'them'} in a review to export {'it' if n == 1 else 'them'}")
+    df = df[(decided & kind_ok) | (~decided & ~not_translation)]
+    return df.sort_values(["ru_id", "en_id", "pair_id"]).reset_index(drop=True), warnings
+
+
+def _decided_missing(ws: Workspace, have: set[str]) -> tuple[list[dict[str, Any]], list[str]]:
+    """Accepted/fixed pairs missing from the pairs table, rebuilt from their decisions (with a warning for
+    those whose text the workspace no longer keeps)."""
+    from kzalign.stages.sentences import kind_flag
+
     extra, warnings = [], []
-    for (_k, key), d in ws.decision_map("pair").items():  # decided pairs missing from the pairs table
+    kinds = ws.link_kinds()
+    for (_k, key), d in ws.decision_map("pair").items():
         if d["decision"] not in ("accept", "fix") or key in have:
             continue
         pay: dict[str, Any] = d["payload"]  # type: ignore[assignment]
@@ -486,33 +657,53 @@ def _exportable(ws: Workspace, include_unreviewed: bool) -> tuple[pd.DataFrame, 
             warnings.append(f"pair {key} was {d['decision']}ed ({d['review_file']}) but its text is not kept in "
                             "the workspace; re-run 'kzalign pairs' and review it again")
             continue
+        row = pay.get("row")
+        kind = (kinds.get((pay["ru_id"], pay["en_id"])) or (row.get("link_kind") if isinstance(row, dict) else "")
+                or "translation")
         extra.append({"pair_id": key, "link_id": link_key(pay["ru_id"], pay["en_id"]), "ru_id": pay["ru_id"],
                       "en_id": pay["en_id"], "ru_idx": pay.get("ru_idx", "[]"), "en_idx": pay.get("en_idx", "[]"),
                       "ru_text": pay["ru_text"], "mt_en": pay.get("mt_en", ""),
                       "en_text": d["corrected_en"] if d["decision"] == "fix" else pay["en_text"],
                       "en_original": pay["en_text"], "score": pay.get("score", 0.0), "regime": pay.get("regime", ""),
-                      "flags": "", "decision": d["decision"], "reviewer": d["reviewer"], "ru_date": None,
-                      "en_date": None})
-    if extra:
-        df = pd.concat([df, pd.DataFrame(extra)], ignore_index=True)
-    return df.sort_values(["ru_id", "en_id", "pair_id"]).reset_index(drop=True), warnings
+                      "flags": kind_flag(kind, str(pay.get("regime", ""))), "decision": d["decision"],
+                      "reviewer": d["reviewer"], "ru_date": None, "en_date": None, "link_kind": kind})
+    return extra, warnings
 
 
 def export_pairs(ws: Workspace, out: str | Path, fmt: str = "tmx", include_unreviewed: bool = False,
-                 source_lang: str = "ru-RU", target_lang: str = "en-GB") -> PairsExport:
-    """Write accepted sentence pairs as TMX 1.4b, TSV (ru, en) or JSONL for translation memories and MT."""
+                 source_lang: str = "ru-RU", target_lang: str = "en-GB",
+                 link_kinds: tuple[str, ...] = TM_LINK_KINDS) -> PairsExport:
+    """Write accepted sentence pairs as TMX 1.4b, TSV (ru, en) or JSONL for translation memories and MT.
+
+    Only translations go in: accepted pairs of links of ``link_kinds``, and (``include_unreviewed``) unreviewed
+    pairs that are translations (a translation link, not mined from comparable texts).
+    """
     if fmt not in EXPORT_FORMATS:
         raise KzalignError(f"unknown format {fmt!r}; choose one of {', '.join(EXPORT_FORMATS)}")
     check_lang(source_lang, "--source-lang")
     check_lang(target_lang, "--target-lang")
     out = check_output(out, workspace=ws.path)
-    df, warnings = _exportable(ws, include_unreviewed)
-    sig = make_signature({"stage": "export", "ws": ws.workspace_id, "fmt": fmt, "units": len(df)})
+    df, warnings = _exportable(ws, include_unreviewed, tuple(link_kinds))
+    if not len(df):  # an empty memory is never written: it would look like a successful export
+        raise KzalignError("\n  ".join([f"nothing to export, {out} not written: {_nothing_hint(ws, include_unreviewed)}",
+                                        *(f"warning: {w}" for w in warnings)]))
+    sig = make_signature({"stage": "export", "ws": ws.workspace_id, "fmt": fmt, "units": len(df),
+                          "kinds": "+".join(sorted(link_kinds))})
     EXPORT_FORMATS[fmt][1](out, ws, df, sig, (source_lang, target_lang))
-    rep = PairsExport(out, len(df), fmt, warnings)
-    if not len(df):
-        rep.hint = _nothing_hint(ws, include_unreviewed)
-    return rep
+    if fmt == "tsv":
+        warnings += _formula_warning(df)
+    return PairsExport(out, len(df), fmt, warnings)
+
+
+def _formula_warning(df: pd.DataFrame) -> list[str]:
+    """A warning when sentences of a TSV export start like spreadsheet formulas (kept as they are: TM data)."""
+    risky = [r.pair_id for r in df.itertuples(index=False)
+             if neutralize_formula(_one_line(r.ru_text)) != _one_line(r.ru_text)
+             or neutralize_formula(_one_line(r.en_text)) != _one_line(r.en_text)]
+    if not risky:
+        return []
+    return [f"{len(risky)} pair(s) start with =, +, - or @ (e.g. {risky[0]}), which a spreadsheet runs as a formula; "
+            "written unchanged (translation-memory data): open this TSV in a text tool, not a spreadsheet"]
 
 
 def _nothing_hint(ws: Workspace, include_unreviewed: bool) -> str:
@@ -520,7 +711,7 @@ def _nothing_hint(ws: Workspace, include_unreviewed: bool) -> str:
     if n_pairs == 0:
         return "the workspace has no sentence pairs: run 'kzalign pairs' (or 'kzalign run') first"
     if include_unreviewed:
-        return "every sentence pair was rejected"
+        return "every sentence pair was rejected, or is not a translation and not accepted"
     return ("no accepted or fixed sentence pairs yet: review them "
             "('kzalign review export --what pairs --out review.csv', then 'kzalign review import review.csv'), "
             "or add --unreviewed to export unreviewed pairs too")
@@ -529,7 +720,7 @@ def _nothing_hint(ws: Workspace, include_unreviewed: bool) -> str:
 def _jsonl_record(r: Any) -> dict[str, Any]:
     return {"id": r.pair_id, "link_id": r.link_id, "ru_id": r.ru_id, "en_id": r.en_id,
             "ru_idx": _idx(r.ru_idx), "en_idx": _idx(r.en_idx), "ru": r.ru_text, "en": r.en_text, "mt_en": r.mt_en,
-            "score": r.score, "regime": r.regime, "decision": r.decision or None, "ru_date": r.ru_date,
+            "score": r.score, "regime": r.regime, "link_kind": r.link_kind, "decision": r.decision or None, "ru_date": r.ru_date,
             "en_date": r.en_date}
 
 
@@ -555,7 +746,7 @@ def _tmx_units(ws: Workspace, df: pd.DataFrame) -> list[dict[str, Any]]:
             "creationid": first.get("reviewer", ""), "creationdate": first.get("at") or first.get("decided_at"),
             "changeid": d["reviewer"] if d else "", "changedate": d["decided_at"] if d else None,
             "props": {"x-score": f"{float(r.score):.4f}", "x-link-id": r.link_id, "x-ru-id": r.ru_id,
-                      "x-en-id": r.en_id, "x-ru-date": r.ru_date, "x-en-date": r.en_date, "x-regime": r.regime,
+                      "x-en-id": r.en_id, "x-ru-date": r.ru_date, "x-en-date": r.en_date, "x-regime": r.regime, "x-link-kind": r.link_kind,
                       "x-decision": r.decision},
         })
     return units

@@ -39,6 +39,8 @@ log = logging.getLogger(__name__)
 REGIMES = ("auto", "parallel", "comparable")
 #: Links aligned at a time: memory holds one block's sentence vectors, never every linked item's.
 LINK_BLOCK = 2000
+#: The link kind of translations; pairs of other kinds (same_event, follow_up) are not translations.
+TRANSLATION = "translation"
 #: How vectors of runs of consecutive sentences are made: mean of the sentence vectors (no encoding),
 #: or the encoder run on the joined text (vecalign's overlaps: no better with use/e5, ~5x the encoding).
 OVERLAPS = ("mean", "encode")
@@ -320,9 +322,11 @@ def _translate(ws: Workspace, translator: Translator | None, glossary: Glossary 
 
 
 def _live_links(ws: Workspace) -> pd.DataFrame:
-    """Links that a reviewer has not rejected."""
+    """Links that a reviewer has not rejected, with their kind."""
     link_dec = ws.decided("link")
     links = ws.links_for_pairs()
+    kinds = ws.link_kinds()
+    links["kind"] = [kinds.get((r, e), TRANSLATION) for r, e in zip(links["ru_id"], links["en_id"], strict=True)]
     keep = [link_dec.get(link_key(r, e), {}).get("decision") != "reject"
             for r, e in zip(links["ru_id"], links["en_id"], strict=True)]
     return links[pd.Series(keep, index=links.index, dtype=bool)]
@@ -371,6 +375,8 @@ def _align_links(links: pd.DataFrame, sents: dict[str, list[str]], vec: dict[str
             evidence = {}
         reg = _choose_regime(regime, evidence if isinstance(evidence, dict) else {}, beads,
                              len(ru_s), len(en_s), params)
+        if rec.kind == "follow_up":
+            reg = "comparable"  # a later report on a later event: never parallel, whatever the alignment says
         if reg == "comparable":
             beads = mine_comparable(text_matrix(ru_s, vec), text_matrix(en_s, vec), params)
         rep.regimes[reg] = rep.regimes.get(reg, 0) + 1
@@ -453,7 +459,15 @@ def align_workspace(
 
 
 PAIR_COLUMNS = ["pair_id", "link_id", "ru_id", "en_id", "ru_idx", "en_idx", "ru_text", "mt_en", "en_text",
-                "en_original", "score", "regime", "flags", "decision", "reviewer", "ru_date", "en_date"]
+                "en_original", "score", "regime", "flags", "decision", "reviewer", "ru_date", "en_date", "link_kind"]
+
+
+def kind_flag(link_kind: str, regime: str) -> str:
+    """The QA flag of a pair that is not a translation: from a same_event/follow_up link, or mined from comparable
+    texts; "" for a translation."""
+    if link_kind and link_kind != TRANSLATION:
+        return f"not-translation:{link_kind}"
+    return "not-translation:comparable" if regime == "comparable" else ""
 
 
 def pairs_table(ws: Workspace) -> pd.DataFrame:
@@ -462,6 +476,10 @@ def pairs_table(ws: Workspace) -> pd.DataFrame:
     if df.empty:
         return pd.DataFrame(columns=PAIR_COLUMNS)
     df["link_id"] = [link_key(r, e) for r, e in zip(df["ru_id"], df["en_id"], strict=True)]
+    kinds = ws.link_kinds()
+    df["link_kind"] = [kinds.get((r, e), TRANSLATION) for r, e in zip(df["ru_id"], df["en_id"], strict=True)]
+    df["flags"] = ["; ".join(x for x in (f, kind_flag(k, g)) if x)
+                   for f, k, g in zip(df["flags"], df["link_kind"], df["regime"], strict=True)]
     df["en_original"] = df["en_text"]
     fixed = (df["decision"] == "fix") & (df["corr"] != "")
     df.loc[fixed, "en_text"] = df.loc[fixed, "corr"]
@@ -518,6 +536,9 @@ def align_document_pair(ru_path: str | Path, en_path: str | Path, encoder: Encod
     if ws is not None:
         vec, _ = _vectors(ws, encoder, texts, progress)
     else:
+        from kzalign.engines.embed import ensure_loaded
+
+        ensure_loaded(encoder, progress)
         report(progress, "embed", 0, len(texts))
         vec = dict(zip(texts, np.asarray(encoder.encode(texts, kind="passage"), np.float32), strict=True))
         report(progress, "embed", len(texts), len(texts))
@@ -528,6 +549,7 @@ def align_document_pair(ru_path: str | Path, en_path: str | Path, encoder: Encod
     df["link_id"] = link_key(ru_id, en_id)
     for col in ("mt_en", "flags", "decision", "reviewer", "ru_date", "en_date"):
         df[col] = ""
+    df["link_kind"] = TRANSLATION  # a document pair the user gave as a translation
     df["en_original"] = df["en_text"]
     df["flags"] = [qa_flags(r, e) for r, e in zip(df["ru_text"], df["en_text"], strict=True)]
     types: dict[str, int] = {}

@@ -35,7 +35,7 @@ from kzalign.core.errors import WorkspaceError
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 7
+SCHEMA_VERSION = 9
 DEFAULT_DB = "kzalign.db"
 #: Seconds a writer waits for another writer before giving up (``$KZALIGN_BUSY_TIMEOUT`` overrides).
 DEFAULT_BUSY_TIMEOUT = 300.0
@@ -168,7 +168,7 @@ def stored_vectors(vectors: np.ndarray) -> np.ndarray:
 
 
 def _compact_vectors(conn: sqlite3.Connection) -> None:
-    """Schema v7: the float32 vector-per-row ``embeddings`` table becomes an index (encoder, text_hash) ->
+    """Schema v9: the float32 vector-per-row ``embeddings`` table becomes an index (encoder, text_hash) ->
     (chunk, position) into float16 ``vector_chunks`` (see :data:`VECTOR_CHUNK`); cached vectors are converted."""
     if "chunk" in {r[1] for r in conn.execute("PRAGMA table_info(embeddings)")}:
         return  # already compact (a workspace marked with an older version than its tables)
@@ -199,7 +199,7 @@ def _put_chunks(conn: sqlite3.Connection, encoder: str, hashes: Sequence[str], s
                          [(encoder, h, cur.lastrowid, n) for n, h in enumerate(hashes[s : s + VECTOR_CHUNK])])
 
 
-#: The compact vector store (schema v7; see :func:`_compact_vectors`).
+#: The compact vector store (schema v9; see :func:`_compact_vectors`).
 _VECTOR_SCHEMA = """
 -- Embedding cache, chunked: each row of vector_chunks holds up to VECTOR_CHUNK vectors of one encoder.
 CREATE TABLE vector_chunks (
@@ -265,10 +265,50 @@ MIGRATIONS: list[tuple[int, str, str | Callable[[sqlite3.Connection], None]]] = 
     (6, "links.kind: translation, same_event or follow_up",
      "ALTER TABLE links ADD COLUMN kind TEXT;\n"
      "UPDATE links SET kind = CASE WHEN evidence LIKE '%\"follow_up_of\"%' THEN 'follow_up' ELSE 'same_event' END;"),
-    (7, "vector_chunks: the embedding cache as float16 chunks (cached vectors converted)", _compact_vectors),
+    # -- A decision made on a text that was corrected since (a corrected version of a report replaced it):
+    # -- why it needs re-review; '' when it does not. Recording the row's decision again clears it.
+    (7, "decisions.recheck: decisions to re-review after a corrected text",
+     "ALTER TABLE decisions ADD COLUMN recheck TEXT NOT NULL DEFAULT '';"),
+    # -- Every decision ever recorded, with the one it replaced (decisions keeps only the latest): who changed
+    # -- whose decision, and when. Filled from the history kept in the decisions' payloads (json_each), the
+    # -- replaced decision being the previous entry of the same row (LAG).
+    (8, "decision_history: every review decision and the one it replaced",
+     """CREATE TABLE IF NOT EXISTS decision_history (
+    kind TEXT NOT NULL,
+    key TEXT NOT NULL,
+    decision TEXT NOT NULL,
+    corrected_en TEXT NOT NULL DEFAULT '',
+    reviewer TEXT NOT NULL DEFAULT '',
+    note TEXT NOT NULL DEFAULT '',
+    review_file TEXT NOT NULL DEFAULT '',
+    decided_at TEXT NOT NULL,
+    replaced_decision TEXT NOT NULL DEFAULT '',
+    replaced_reviewer TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX IF NOT EXISTS decision_history_row ON decision_history(kind, key);
+INSERT INTO decision_history(kind, key, decision, reviewer, review_file, decided_at, replaced_decision,
+                             replaced_reviewer)
+SELECT kind, key, decision, reviewer, review_file, decided_at,
+       COALESCE(LAG(decision) OVER w, ''), COALESCE(LAG(reviewer) OVER w, '')
+FROM (SELECT d.kind AS kind, d.key AS key, COALESCE(json_extract(h.value, '$.decision'), d.decision) AS decision,
+             COALESCE(json_extract(h.value, '$.reviewer'), '') AS reviewer,
+             COALESCE(json_extract(h.value, '$.file'), '') AS review_file,
+             COALESCE(json_extract(h.value, '$.at'), d.decided_at) AS decided_at, h.key AS n
+      FROM decisions d, json_each(d.payload, '$.history') h
+      UNION ALL
+      SELECT kind, key, decision, reviewer, review_file, decided_at, 0 FROM decisions
+      WHERE json_type(payload, '$.history') IS NOT 'array' OR json_array_length(payload, '$.history') = 0)
+WINDOW w AS (PARTITION BY kind, key ORDER BY n);
+UPDATE decision_history SET corrected_en = (SELECT d.corrected_en FROM decisions d WHERE d.kind = decision_history.kind
+       AND d.key = decision_history.key AND d.decided_at = decision_history.decided_at), note = (SELECT d.note
+       FROM decisions d WHERE d.kind = decision_history.kind AND d.key = decision_history.key
+       AND d.decided_at = decision_history.decided_at)
+WHERE EXISTS (SELECT 1 FROM decisions d WHERE d.kind = decision_history.kind AND d.key = decision_history.key
+       AND d.decided_at = decision_history.decided_at);"""),
+    (9, "vector_chunks: the embedding cache as float16 chunks (cached vectors converted)", _compact_vectors),
 ]
 #: The step that converts cached vectors (a workspace that had some is vacuumed after it).
-_COMPACT_VERSION = 7
+_COMPACT_VERSION = 9
 
 
 class WorkspaceBusyError(WorkspaceError):
@@ -281,6 +321,12 @@ def busy_timeout() -> float:
         return max(0.0, float(os.environ.get("KZALIGN_BUSY_TIMEOUT", DEFAULT_BUSY_TIMEOUT)))
     except ValueError:
         return DEFAULT_BUSY_TIMEOUT
+
+
+def _writable(path: Path) -> bool:
+    """Whether this process may write ``path`` and create SQLite's -wal/-shm files beside it (False on a
+    read-only file system too, even for root)."""
+    return os.access(path, os.W_OK) and os.access(path.parent, os.W_OK | os.X_OK)
 
 
 def _is_busy(exc: sqlite3.OperationalError) -> bool:
@@ -302,13 +348,14 @@ class Workspace:
             raise WorkspaceError(f"{self.path}: is a folder, not a workspace file")
         if self.path.parent and not self.path.parent.exists():
             self.path.parent.mkdir(parents=True, exist_ok=True)
-        try:  # statements wait briefly for locks; write transactions wait longer in _begin()
-            self.conn = sqlite3.connect(str(self.path), isolation_level=None, timeout=min(self.timeout, 5.0))
-        except sqlite3.Error as exc:
-            raise WorkspaceError(f"{self.path}: cannot open the workspace ({exc})") from exc
+        #: True when the file or its folder cannot be written (a read-only file system, a shared copy): the
+        #: workspace is opened read-only, so reading commands work and writing ones say why they cannot.
+        self.read_only = self.path.exists() and not _writable(self.path)
+        self.conn = self._connect()
         try:
             self.conn.execute("PRAGMA foreign_keys = ON")
-            self._set_wal()
+            if not self.read_only:
+                self._set_wal()
             self._init_schema()
         except BaseException as exc:
             self.conn.close()
@@ -319,6 +366,30 @@ class Workspace:
             raise
 
     # -- lifecycle ---------------------------------------------------------------------------
+    def _connect(self) -> sqlite3.Connection:
+        """Open the file: read-write, or for a read-only workspace ``mode=ro`` (``immutable=1`` when SQLite
+        cannot even make its shared-memory file beside it and no write-ahead log is pending)."""
+        # statements wait briefly for locks; write transactions wait longer in _begin()
+        timeout = min(self.timeout, 5.0)
+        try:
+            if not self.read_only:
+                return sqlite3.connect(str(self.path), isolation_level=None, timeout=timeout)
+            uri = self.path.resolve().as_uri().replace("file://", "file:", 1).replace("?", "%3f").replace("#", "%23")
+            conn = sqlite3.connect(f"{uri}?mode=ro", uri=True, isolation_level=None, timeout=timeout)
+            try:
+                conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+                return conn
+            except sqlite3.OperationalError:
+                conn.close()
+                wal = self.path.with_name(self.path.name + "-wal")
+                if wal.exists() and wal.stat().st_size > 0:
+                    raise WorkspaceError(f"{self.path}: read-only, and its last changes are still in {wal.name}, "
+                                         "which SQLite cannot read without writing; open it once where it can be "
+                                         "written (any kzalign command) to fold them in") from None
+                return sqlite3.connect(f"{uri}?mode=ro&immutable=1", uri=True, isolation_level=None, timeout=timeout)
+        except sqlite3.Error as exc:
+            raise WorkspaceError(f"{self.path}: cannot open the workspace ({exc})") from exc
+
     def _set_wal(self) -> None:
         """WAL mode (persistent in the file): readers never block on a writer."""
         if self.conn.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
@@ -341,6 +412,11 @@ class Workspace:
                                  f"(v{SCHEMA_VERSION}); upgrade kzalign")
         if version == SCHEMA_VERSION:
             return
+        if self.read_only:
+            what = "is empty, not a kzalign workspace" if version is None else (
+                f"has schema v{version} and this kzalign needs v{SCHEMA_VERSION}; open it once where it can be "
+                "written to upgrade it")
+            raise WorkspaceError(f"{self.path}: read-only workspace that {what}")
         with self.transaction() as conn:
             version = self._schema_version()  # another process may have done it while we waited
             if version == SCHEMA_VERSION:
@@ -370,9 +446,12 @@ class Workspace:
                 continue
             if callable(sql):  # a step that converts data, not only the schema
                 sql(self.conn)
-            else:
-                for stmt in _statements(sql):
+            for stmt in [] if callable(sql) else _statements(sql):
+                try:
                     self.conn.execute(stmt)
+                except sqlite3.OperationalError as exc:  # ADD COLUMN of a column there already: IF NOT EXISTS
+                    if not (" ADD COLUMN " in stmt.upper() and "duplicate column name" in str(exc)):
+                        raise
             log.info("%s: workspace schema v%d -> v%d (%s)", self.path, target - 1, target, what)
         self.set_meta("schema_version", str(SCHEMA_VERSION))
 
@@ -408,6 +487,9 @@ class Workspace:
                 self.conn.execute("COMMIT")
 
     def _begin(self) -> None:
+        if self.read_only:
+            raise WorkspaceError(f"{self.path}: the workspace is read-only (the file or its folder cannot be "
+                                 "written); this command changes it: copy it somewhere writable, or use --db")
         self._retry(lambda: self.conn.execute("BEGIN IMMEDIATE"))
 
     def _retry(self, op: Callable[[], object]) -> None:
@@ -519,8 +601,19 @@ class Workspace:
         )
         return bool(cur.rowcount)
 
+    def item_version_hashes(self) -> dict[str, set[str]]:
+        """``id -> content hashes`` of every version of each item's text seen so far (current, kept revisions, and
+        the copies merged into it): a version already seen is never taken for a correction."""
+        out: dict[str, set[str]] = {}
+        for sql in ("SELECT id, content_hash FROM items", "SELECT item_id, content_hash FROM item_revisions",
+                    "SELECT item_id, content_hash FROM item_sources"):
+            for item_id, h in self.conn.execute(sql):
+                out.setdefault(item_id, set()).add(h)
+        return out
+
     def supersede_item(self, item_id: str, row: dict[str, object], kept_at: str) -> None:
-        """Replace an item's text by a longer version; the current text is kept as a revision with its date."""
+        """Replace an item's text by a longer or corrected version; the current text is kept as a revision with
+        its date."""
         title, text, date, content_hash = self.conn.execute(
             "SELECT title, text, date, content_hash FROM items WHERE id=?", (item_id,)).fetchone()
         first = self.conn.execute("SELECT MIN(source) FROM item_sources WHERE item_id=?", (item_id,)).fetchone()[0]
@@ -551,6 +644,12 @@ class Workspace:
             "SELECT signature, stats FROM runs WHERE stage=? ORDER BY rowid DESC LIMIT 1", (stage,)
         ).fetchone()
         return (row[0], json.loads(row[1])) if row else None
+
+    def ran_after(self, stage: str, other: str) -> bool:
+        """Whether ``stage`` last ran after the last run of ``other`` (False when ``stage`` never ran)."""
+        row = self.conn.execute("SELECT (SELECT MAX(rowid) FROM runs WHERE stage=?), "
+                                "(SELECT MAX(rowid) FROM runs WHERE stage=?)", (stage, other)).fetchone()
+        return row[0] is not None and (row[1] is None or row[0] > row[1])
 
     # -- vector cache ------------------------------------------------------------------------
     def get_vectors(self, encoder: str, hashes: list[str]) -> dict[str, np.ndarray]:
@@ -740,12 +839,22 @@ class Workspace:
             out.append(pair)
         return sorted(set(out))
 
-    def link_inputs_digest(self) -> str:
+    def link_inputs_digest(self, items: Iterable[Sequence[object]] | None = None) -> str:
         """Digest of what a link run reads and writes here: items (id, lang, title, text, date), link decisions
-        and the links table. Two equal digests, with the same run settings, mean a re-link would change nothing."""
+        and the links table. Two equal digests, with the same run settings, mean a re-link would change nothing.
+
+        ``items`` are the (id, lang, title, text, date) rows a run actually scored; without them the items table
+        is read now. A run records the digest of *its* items, so a report ingested while it ran (and not
+        scored) makes the next run's digest differ and gets linked then.
+        """
         h = hashlib.sha256()
-        for sql in ("SELECT id, lang, title, text, date FROM items ORDER BY id",
-                    "SELECT key, decision, payload FROM decisions WHERE kind='link' ORDER BY key",
+        item_sql = "SELECT id, lang, title, text, date FROM items ORDER BY id"
+        rows: Iterable[Sequence[object]] = (self.conn.execute(item_sql) if items is None
+                                            else sorted(items, key=lambda r: str(r[0])))
+        h.update(item_sql.encode())
+        for row in rows:
+            h.update(json.dumps(list(row), ensure_ascii=False).encode() + b"\n")
+        for sql in ("SELECT key, decision, payload FROM decisions WHERE kind='link' ORDER BY key",
                     "SELECT ru_id, en_id, score, rank, evidence, signature, kind FROM links ORDER BY ru_id, en_id"):
             h.update(sql.encode())
             for row in self.conn.execute(sql):
@@ -790,6 +899,12 @@ class Workspace:
         ).fetchall()
         return {k: {"decision": d, "corrected_en": c, "payload": json.loads(p or "{}")} for k, d, c, p in rows}
 
+    def link_kinds(self) -> dict[tuple[str, str], str]:
+        """(ru_id, en_id) -> the link's kind (translation, same_event, follow_up; :data:`DEFAULT_LINK_KIND` when
+        a link has none)."""
+        rows = self.conn.execute("SELECT ru_id, en_id, kind FROM links")
+        return {(r, e): k or DEFAULT_LINK_KIND for r, e, k in rows}
+
     def links_for_pairs(self) -> pd.DataFrame:
         """Current links (ru_id, en_id, score, evidence) in the order sentence pairs are built."""
         return self.query_df("SELECT ru_id, en_id, score, evidence FROM links ORDER BY ru_id, rank, en_id")
@@ -808,23 +923,70 @@ class Workspace:
     # -- review decisions (kzalign.stages.review) -------------------------------------------------------
     def decision_map(self, kind: str | None = None) -> dict[tuple[str, str], dict[str, object]]:
         """Decisions as {(kind, key): {decision, corrected_en, reviewer, note, payload (dict), review_file,
-        decided_at}}, of one kind or all."""
-        sql = "SELECT kind, key, decision, corrected_en, reviewer, note, payload, review_file, decided_at FROM decisions"
+        decided_at, recheck}}, of one kind or all (``recheck``: why the decision needs re-review, else "")."""
+        sql = ("SELECT kind, key, decision, corrected_en, reviewer, note, payload, review_file, decided_at, recheck "
+               "FROM decisions")
         rows = self.conn.execute(sql + (" WHERE kind=?" if kind else ""), (kind,) if kind else ()).fetchall()
         return {(k, key): {"decision": d, "corrected_en": c, "reviewer": r, "note": n,
-                           "payload": json.loads(p or "{}"), "review_file": f, "decided_at": at}
-                for k, key, d, c, r, n, p, f, at in rows}
+                           "payload": json.loads(p or "{}"), "review_file": f, "decided_at": at, "recheck": rc}
+                for k, key, d, c, r, n, p, f, at, rc in rows}
 
     def record_decision(self, kind: str, key: str, decision: str, corrected_en: str = "", reviewer: str = "",
                         note: str = "", payload: dict[str, object] | None = None, review_file: str = "",
-                        decided_at: str | None = None) -> None:
-        """Store (replace) the decision about one review row (``decided_at`` defaults to now)."""
+                        decided_at: str | None = None) -> tuple[str, str] | None:
+        """Store (replace) the decision about one review row (``decided_at`` defaults to now), and add it to the
+        history with the decision it replaced; returns that replaced (decision, reviewer), or None."""
+        at = decided_at or now_iso()
+        old = self.conn.execute("SELECT decision, reviewer FROM decisions WHERE kind=? AND key=?",
+                                (kind, key)).fetchone()
         self.conn.execute(
             "INSERT OR REPLACE INTO decisions(kind, key, decision, corrected_en, reviewer, note, payload, "
             "review_file, decided_at) VALUES (?,?,?,?,?,?,?,?,?)",
             (kind, key, decision, corrected_en, reviewer, note,
-             json.dumps(payload or {}, ensure_ascii=False, default=str), review_file, decided_at or now_iso()),
+             json.dumps(payload or {}, ensure_ascii=False, default=str), review_file, at),
         )
+        self.conn.execute(
+            "INSERT INTO decision_history(kind, key, decision, corrected_en, reviewer, note, review_file, decided_at, "
+            "replaced_decision, replaced_reviewer) VALUES (?,?,?,?,?,?,?,?,?,?)",
+            (kind, key, decision, corrected_en, reviewer, note, review_file, at, old[0] if old else "",
+             old[1] if old else ""),
+        )
+        return (old[0], old[1]) if old else None
+
+    def decision_history(self, kind: str | None = None) -> pd.DataFrame:
+        """Every decision recorded (of one kind, or all), oldest first, with the decision each replaced."""
+        sql = ("SELECT kind, key, decision, corrected_en, reviewer, note, review_file, decided_at, replaced_decision, "
+               "replaced_reviewer FROM decision_history")
+        args: tuple[str, ...] = ()
+        if kind:
+            sql, args = sql + " WHERE kind=?", (kind,)
+        return self.query_df(sql + " ORDER BY decided_at, rowid", args)
+
+    def flag_decisions(self, reasons: Mapping[str, str]) -> int:
+        """Mark every link and sentence-pair decision about the items of ``reasons`` (item id -> why) for
+        re-review: the decision stays in force, and recording the row's decision again clears the mark. Returns
+        how many decisions were marked."""
+        if not reasons:
+            return 0
+        ids = set(reasons)
+        about = {link_key(r, e): (r, e) for r, e in self.conn.execute("SELECT ru_id, en_id FROM links")
+                 if r in ids or e in ids}
+        about.update({p: (r, e) for p, r, e in self.conn.execute("SELECT id, ru_id, en_id FROM pairs")
+                      if r in ids or e in ids})
+        marks: list[tuple[str, str, str]] = []
+        for kind, key, payload in self.conn.execute(
+                "SELECT kind, key, payload FROM decisions WHERE kind IN ('link', 'pair')").fetchall():
+            try:
+                pay = json.loads(payload or "{}")
+                row = pay.get("row") if isinstance(pay.get("row"), dict) else {}
+                named = [pay.get("ru_id"), pay.get("en_id"), row.get("ru_id"), row.get("en_id")]
+            except (ValueError, AttributeError):
+                named = []
+            hit = [i for i in (*named, *about.get(key, ())) if i in ids]
+            if hit:
+                marks.append(("; ".join(dict.fromkeys(reasons[i] for i in hit)), kind, key))
+        self.conn.executemany("UPDATE decisions SET recheck=? WHERE kind=? AND key=?", marks)
+        return len(marks)
 
     def remember_review_rows(self, rows: list[tuple[str, str, dict[str, object]]]) -> None:
         """Keep what each exported review row was (kind, key, payload), newest export winning."""
@@ -913,3 +1075,32 @@ def decisions(ws: Workspace, kind: str) -> pd.DataFrame:
 def open_workspace(path: str | Path = DEFAULT_DB, create: bool = False) -> Workspace:
     """Open a workspace; with ``create=False`` a missing file is a clear error, not a new empty one."""
     return Workspace(path, create=create)
+
+
+@contextmanager
+def new_or_existing_workspace(path: str | Path = DEFAULT_DB) -> Iterator[Workspace]:
+    """Open (creating it if needed) a workspace for a command that fills it; when the file was new and the
+    command fails or is interrupted, the new file (and its -wal/-shm, and folders made for it) is removed,
+    so a failed first ingest leaves nothing behind."""
+    path = Path(path)
+    new, made = not path.exists(), [d for d in path.parents if not d.exists()]  # folders made for it, nearest first
+    ws: Workspace | None = None
+    try:
+        ws = Workspace(path)
+        yield ws
+    except BaseException:
+        kept = False
+        if ws is not None:
+            try:  # another process that opened the new file meanwhile may have committed items: keep them
+                kept = bool(sum(ws.count_items().values()))
+            except sqlite3.Error:
+                kept = False
+            ws.close()
+        if new and not kept:
+            for f in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+                f.unlink(missing_ok=True)
+            for d in made:
+                if d.is_dir() and not any(d.iterdir()):
+                    d.rmdir()
+        raise
+    ws.close()

@@ -5,6 +5,8 @@ Usage:
   python benchmarks/bench_sentalign.py [GOLD_DIR ...] [--encoder use|e5|minilm|st:PATH] [--ablate] [--overlaps]
   python benchmarks/bench_sentalign.py --speed 1000             # seconds to align an N x N pair (after encoding)
   python benchmarks/bench_sentalign.py --calibrate              # comparable mining / auto regime
+  python benchmarks/bench_sentalign.py DIR ... --modes today,mean,cascade [--encoder e5]
+        # per set and mode: strict/lax F1, groups by type, and CPU seconds of encoding (live, no cache) + aligning
 Default folders: ../shared/eval/sentalign and .bench/sentalign_dev. Vectors are cached under .bench/.
 """
 
@@ -131,9 +133,13 @@ def main() -> None:
                     help="also align each folder as ONE long document: coarse-to-fine search vs the full DP")
     ap.add_argument("--speed", type=int, default=0, help="time an N x N alignment (random-order FLORES vectors)")
     ap.add_argument("--calibrate", action="store_true", help="comparable mining and auto-regime calibration")
+    ap.add_argument("--modes", default="", help="comma-separated: today (news setting only, as before issue 24), "
+                                                "mean (default), cascade, encode; encodes live to measure CPU")
     args = ap.parse_args()
     if args.speed:
         return speed(args.speed, args.encoder)
+    if args.modes:
+        return modes_report(args.gold_dirs, args.encoder, args.modes.split(","))
     for gold_dir in args.gold_dirs:
         docs = read_sentalign_dir(gold_dir)
         vec = cached_vectors(args.encoder, doc_texts(docs, max(args.overlaps, 1)))
@@ -151,6 +157,56 @@ def main() -> None:
             long_doc(docs, vec)
     if args.calibrate:
         calibrate(Path(args.gold_dirs[0]), args.encoder)
+
+
+MODES = {
+    "today": dict(overlaps="mean", align=replace(DEFAULT_CONFIG, detect=False)),
+    "mean": dict(overlaps="mean"),
+    "cascade": dict(overlaps="cascade"),
+    "encode": dict(overlaps="encode"),
+}
+
+
+class TimedEncode:
+    """The cascade's encode callback over a live encoder, adding up its CPU seconds and texts."""
+
+    def __init__(self, enc) -> None:
+        self.enc, self.cpu, self.texts = enc, 0.0, 0
+
+    def __call__(self, texts: list[str]) -> dict[str, np.ndarray]:
+        t = time.process_time()
+        vecs = np.asarray(self.enc.encode(texts, kind="passage"), dtype=np.float32) if texts else []
+        self.cpu += time.process_time() - t
+        self.texts += len(texts)
+        return dict(zip(texts, vecs, strict=True))
+
+
+def modes_report(gold_dirs: list[str], encoder: str, modes: list[str]) -> None:
+    """Each set aligned in each mode with a live encoder: F1, groups by type, CPU of encoding and aligning."""
+    from kzalign.stages.evaluate import group_confusion
+    from kzalign.stages.sentences import align_documents, needed_texts, params_for
+
+    enc = load_encoder(encoder)
+    enc.encode(["warm up"], kind="passage")  # the model loads outside the timings
+    for gold_dir in gold_dirs:
+        docs = read_sentalign_dir(gold_dir)
+        print(f"== {gold_dir}: {len(docs)} docs, encoder {encoder}")
+        for mode in modes:
+            params = replace(params_for(enc), **MODES[mode])
+            encode = TimedEncode(enc)
+            t0 = time.process_time()
+            vec = encode(needed_texts([side for _n, ru, en, _g in docs for side in (ru, en)], params))
+            aligned = align_documents([(ru, en) for _n, ru, en, _g in docs], vec, params, encode)
+            total = time.process_time() - t0
+            tests = [[(b.ru, b.en) for b in beads] for beads in aligned]
+            gold = [d[3] for d in docs]
+            res = score_sentence_alignment(gold, tests)
+            conf = group_confusion(gold, tests)
+            types = " ".join(f"{k} {v['predicted']}/{v['correct']}/{v['gold']}" for k, v in conf.items())
+            print(f"  {mode:<8} strict {res['strict']['f1']:.4f} lax {res['lax']['f1']:.4f} | cpu encode "
+                  f"{encode.cpu:.1f}s ({encode.texts} texts) + align {total - encode.cpu:.1f}s = {total:.1f}s",
+                  flush=True)
+            print(f"           groups predicted/correct/gold: {types}", flush=True)
 
 
 def long_doc(docs, vec) -> None:

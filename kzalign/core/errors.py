@@ -22,6 +22,11 @@ class Problem:
         return f"{where}: {self.message}"
 
 
+class InputWarning(Problem):
+    """Something odd in an input that does not stop it: the item is kept, and the warning says what was done
+    (e.g. an unreadable date: the item is kept undated rather than given a wrong date)."""
+
+
 class InputError(KzalignError):
     """Bad user input; carries every problem found so the user can fix them all at once."""
 

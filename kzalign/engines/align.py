@@ -10,13 +10,19 @@ The aligner follows vecalign (Thompson & Koehn 2019) and Bertalign (Liu & Zhu 20
   (median best 1:1 similarity), so the floor and skip costs mean the same with any encoder; the length prior
   is the pair's own character-length ratio;
 * near-linear search: long documents are block-averaged and aligned coarse to fine (vecalign's recursive DP):
-  each finer level searches a narrow band around the coarser path, so time and memory grow linearly.
+  each finer level searches a narrow band around the coarser path, so time and memory grow linearly;
+* two settings, chosen per pair (issue 24): groups are valued per sentence (close translations: news); a pair
+  whose first pass finds many many-to-many groups (a loose, literary translation, where averaged vectors make
+  merging look good) is aligned again near that path with each group valued once against its neighbours
+  (Bertalign's local margin), so splits win unless the merged group really is better;
+* the cascade's groups in doubt (:func:`doubtful_runs`): the runs whose encoded vectors re-decide them.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 import numpy as np
 
@@ -25,7 +31,8 @@ NEG = -1e18
 
 @dataclass(frozen=True)
 class AlignConfig:
-    """Constants of the aligner (chosen on the harder dev set; see BENCHMARKS.md, "Sentence alignment")."""
+    """Constants of the aligner (news: chosen on the harder dev set; loose: on the peers' dev documents and that
+    set; see BENCHMARKS.md, "Sentence alignment")."""
 
     max_side: int = 6  # at most this many sentences on one side of a bead (1:1 … 1:6, 6:1)
     max_total: int = 5  # beads with several sentences on both sides: at most this many in all (2:2, 2:3, 3:2)
@@ -41,6 +48,17 @@ class AlignConfig:
     coarse_factor: int = 4  # sentences per block at each coarser level
     band: int = 64  # half-width (sentences) of the fine band around the projected coarse path
     background: int = 64  # sentences sampled from the other side for the background similarity
+    size_power: float = 1.0  # a group weighs 2·((a+b)/2)**size_power: 1 per sentence, 0 once per group (splits win)
+    margin: float = 0.0  # share of the local neighbour margin (Bertalign's) in a group's baseline; rest: background
+    # loose translations (literary: many splits and many-to-many groups) are detected from the first pass and
+    # re-aligned with ``loose`` (a group scored once, against its neighbours: averaging must not win merges)
+    detect: bool = True
+    loose_many: int = 3  # first-pass many-to-many groups (2:2, 2:3, 3:2) that mark a pair as loose …
+    loose_share: float = 0.03  # … when they are also at least this share of its groups
+    loose: tuple[tuple[str, float], ...] = (("size_power", 0.0), ("margin", 0.6), ("floor", 0.15), ("skip", 1.6),
+                                            ("merge", 0.35), ("many", 0.2), ("len_weight", 0.58))
+    guide_band: int = 8  # half-width of the band around the first-pass path that the second pass searches
+    keep_skips: int = 3  # runs of at least this many first-pass skips (an untranslated stretch) are kept
 
 
 DEFAULT_CONFIG = AlignConfig()
@@ -62,6 +80,7 @@ class Side:
     spans: list[np.ndarray]  # spans[k-1][s]: vector of sentences s..s+k-1 (zero rows past the end)
     lens: list[np.ndarray]  # lens[k-1][s]: characters of that run
     back: list[np.ndarray] = field(default_factory=list)  # background similarity of each span
+    loglen: list[np.ndarray] = field(default_factory=list)  # log(length + 10), RU lengths times the EN/RU ratio
 
     @property
     def n(self) -> int:
@@ -78,7 +97,8 @@ def normalize(x: np.ndarray) -> np.ndarray:
 
 def make_side(vectors: np.ndarray, lengths: np.ndarray, max_side: int,
               overlaps: Mapping[int, np.ndarray] | None = None) -> Side:
-    """Span vectors and lengths of one side; runs without an encoded overlap vector use the normalised mean."""
+    """Span vectors and lengths of one side; runs without an encoded overlap vector (no matrix for that length,
+    or a NaN row: the cascade encodes only some runs) use the normalised mean of their sentence vectors."""
     vectors = normalize(vectors) if len(vectors) else np.zeros((0, max(vectors.shape[-1], 1)), np.float32)
     n, dim = vectors.shape
     csum = np.vstack([np.zeros((1, dim), np.float32), np.cumsum(vectors, axis=0, dtype=np.float32)])
@@ -90,7 +110,15 @@ def make_side(vectors: np.ndarray, lengths: np.ndarray, max_side: int,
         ln = np.zeros(n)
         if cnt:
             given = (overlaps or {}).get(k) if k > 1 else vectors
-            mat[:cnt] = normalize(given[:cnt]) if given is not None else normalize(csum[k:] - csum[:cnt])
+            mean = normalize(csum[k:] - csum[:cnt]) if given is None or k > 1 else None
+            if given is None:
+                mat[:cnt] = mean
+            else:
+                given = np.asarray(given[:cnt], dtype=np.float32)
+                missing = np.isnan(given).any(axis=1)
+                mat[:cnt] = normalize(np.where(missing[:, None], 0.0, given))
+                if missing.any() and mean is not None:
+                    mat[:cnt][missing] = mean[missing]
             ln[:cnt] = lcum[k:] - lcum[:cnt] + (k - 1)
         spans.append(mat)
         lens.append(ln)
@@ -114,10 +142,13 @@ def _sample(x: np.ndarray, k: int) -> np.ndarray:
 
 def _background(spans: np.ndarray, sample: np.ndarray) -> np.ndarray:
     """Median cosine of each span to the other side's sample, its best match left out (short documents)."""
-    if len(sample) < 2:
+    k = len(sample)
+    if k < 2:
         return np.zeros(len(spans))
-    sims = np.sort(spans @ sample.T, axis=1)[:, :-1]
-    return np.median(sims, axis=1)
+    sims = spans @ sample.T  # the median of the k-1 values below the best: ranks (k-2)//2 and (k-1)//2
+    lo, hi = (k - 2) // 2, (k - 1) // 2
+    part = np.partition(sims, [lo, hi], axis=1)
+    return 0.5 * (part[:, lo] + part[:, hi])
 
 
 def calibrate(ru: Side, en: Side, cfg: AlignConfig) -> tuple[float, float]:
@@ -148,13 +179,15 @@ def dp_band(ru: Side, en: Side, lo: np.ndarray, hi: np.ndarray, cfg: AlignConfig
             ratio: float) -> list[Bead]:
     """Best monotone alignment inside the band ``lo[i] <= j <= hi[i]`` (row i = RU sentences consumed).
 
-    Bead value: (a+b)·(z − floor − len_weight·|log length ratio|) − merge·(a+b−2), z the normalised
-    similarity; each skipped sentence costs ``skip``. Rows are filled one at a time with vector
+    Bead value: w·(z − floor − len_weight·|log length ratio|) − merge·(a+b−2) (− many), w = 2·((a+b)/2)^size_power,
+    z the normalised similarity (:func:`bead_values`); each skipped sentence costs ``skip``. Rows are filled one at a time with vector
     operations; the 0:1 skip inside a row is a running maximum.
     """
     n, m = ru.n, en.n
     types = bead_types(cfg)
     skip, code01 = cfg.skip, len(types)
+    ru.loglen = [np.log(ratio * x + 10.0) for x in ru.lens]  # the length term compares these two
+    en.loglen = [np.log(x + 10.0) for x in en.lens]
     best: list[np.ndarray] = []
     back: list[np.ndarray] = []
     for i in range(n + 1):
@@ -164,6 +197,7 @@ def dp_band(ru: Side, en: Side, lo: np.ndarray, hi: np.ndarray, cfg: AlignConfig
         arg = np.full(j1 - j0 + 1, -1, dtype=np.int8)
         if i == 0 and j0 == 0:
             cand[0] = 0.0
+        near: dict[int, Near] = {}  # per RU run length a: what the local margin needs
         for t, (a, b) in enumerate(types):
             if a > i:
                 continue
@@ -172,15 +206,12 @@ def dp_band(ru: Side, en: Side, lo: np.ndarray, hi: np.ndarray, cfg: AlignConfig
             if s0 > s1:
                 continue
             prev = best[i - a][s0 - b - plo : s1 - b - plo + 1]
+            if cfg.margin and b and a not in near:
+                near[a] = near_run(ru, en, i, a, plo, phi + cfg.max_side)
             if b == 0:
                 tot = prev - skip
             else:
-                e = slice(s0 - b, s1 - b + 1)
-                cos = en.spans[b - 1][e] @ ru.spans[a - 1][i - a]
-                z = (cos - 0.5 * (ru.back[a - 1][i - a] + en.back[b - 1][e])) / scale
-                lr = np.abs(np.log((en.lens[b - 1][e] + 10.0) / (ratio * ru.lens[a - 1][i - a] + 10.0)))
-                pen = cfg.merge * (a + b - 2) + (cfg.many if a > 1 and b > 1 else 0.0)
-                tot = prev + (a + b) * (z - cfg.floor - cfg.len_weight * lr) - pen
+                tot = prev + bead_values(ru, en, i, a, b, s0 - b, s1 - b + 1, cfg, scale, near)
             seg = cand[s0 - j0 : s1 - j0 + 1]
             better = tot > seg
             seg[better] = tot[better]
@@ -203,6 +234,89 @@ def dp_band(ru: Side, en: Side, lo: np.ndarray, hi: np.ndarray, cfg: AlignConfig
         beads.append(Bead(list(range(i, i + a)), list(range(j, j + b)), score))
     beads.reverse()
     return beads
+
+
+@dataclass
+class Near:
+    """What the local margin needs of one RU run (a sentences ending before row i), computed once per row."""
+
+    x0: int  # EN sentence index of vals[0]
+    vals: np.ndarray  # cosines of the run with EN sentences x0.. (0 outside the document)
+    vecs: np.ndarray  # (dim, 3): the run's vector and RU sentences i-a-1 and i, its neighbours (0 if none)
+
+
+def near_run(ru: Side, en: Side, i: int, a: int, lo: int, hi: int) -> Near:
+    """:class:`Near` of the RU run ending before row i, for groups whose EN side starts in lo..hi."""
+    x0, x1 = lo - 1, hi + 2  # the EN neighbours left of lo and right of hi's longest group
+    c0, c1 = max(x0, 0), min(x1, en.n)
+    run = ru.spans[a - 1][i - a]
+    vals = np.zeros(x1 - x0)
+    vals[c0 - x0 : c1 - x0] = en.spans[0][c0:c1] @ run
+    vecs = np.zeros((run.shape[0], 3), np.float32)
+    vecs[:, 0] = run
+    if i - a - 1 >= 0:
+        vecs[:, 1] = ru.spans[0][i - a - 1]
+    if i < ru.n:
+        vecs[:, 2] = ru.spans[0][i]
+    return Near(x0, vals, vecs)
+
+
+def local_margin(near: Near, b: int, e0: int, e1: int, sims: np.ndarray) -> np.ndarray:
+    """Mean cosine of each group (EN sentences e..e+b-1, e in e0..e1-1) with the four sentences just outside it on
+    the other side (Bertalign's margin): the RU run with EN e-1 and e+b, each EN run with RU i-a-1 and i
+    (``sims[:, 1:3]``). A neighbour past a document edge counts as 0."""
+    s, n = e0 - 1 - near.x0, e1 - e0
+    return 0.25 * (near.vals[s : s + n] + near.vals[s + b + 1 : s + b + 1 + n] + sims[:, 1] + sims[:, 2])
+
+
+def bead_values(ru: Side, en: Side, i: int, a: int, b: int, e0: int, e1: int, cfg: AlignConfig, scale: float,
+                near: dict[int, Near]) -> np.ndarray:
+    """Values of the groups RU[i-a:i] with EN[e:e+b] for e in e0..e1-1 (see :func:`dp_band`)."""
+    e = slice(e0, e1)
+    span = en.spans[b - 1][e]
+    back = en.back[b - 1][e] * 0.5 + 0.5 * ru.back[a - 1][i - a]
+    if cfg.margin:
+        sims = span @ near[a].vecs
+        nb = local_margin(near[a], b, e0, e1, sims)
+        dev = sims[:, 0] - cfg.margin * nb - (1.0 - cfg.margin) * back
+    else:
+        dev = span @ ru.spans[a - 1][i - a] - back
+    weight = 2.0 * ((a + b) / 2.0) ** cfg.size_power
+    pen = cfg.merge * (a + b - 2) + (cfg.many if a > 1 and b > 1 else 0.0) + weight * cfg.floor
+    lr = np.abs(en.loglen[b - 1][e] - ru.loglen[a - 1][i - a])
+    return dev * (weight / scale) - (weight * cfg.len_weight) * lr - pen
+
+
+# -- the cascade: encode only the runs that decide the groups in doubt ---------------------------------
+def in_doubt(bead: Bead) -> bool:
+    """Whether a group's decision rests on averaged vectors: a skip, or several sentences on one side."""
+    return len(bead.ru) != 1 or len(bead.en) != 1
+
+
+def doubtful_runs(beads: list[Bead], n: int, m: int, max_side: int) -> tuple[set[tuple[int, int]], set[tuple[int, int]]]:
+    """Runs (start, length ≥ 2) of the RU and EN side whose encoded vectors re-decide the groups in doubt.
+
+    A group is in doubt when it is a skip or has several sentences on a side; the groups beside a skip are
+    too (the skipped sentence may belong to them). For each, the runs of its two sides as they are and
+    grown or shrunk by one sentence at either end: the alternatives the DP weighs against it.
+    """
+    runs: tuple[set[tuple[int, int]], set[tuple[int, int]]] = (set(), set())
+    pos = [(0, 0)]
+    for b in beads:
+        pos.append((pos[-1][0] + len(b.ru), pos[-1][1] + len(b.en)))
+    doubt = [in_doubt(b) for b in beads]
+    for k, b in enumerate(beads):
+        if not (b.ru and b.en):
+            doubt[max(k - 1, 0)] = doubt[min(k + 1, len(beads) - 1)] = True
+    for k, b in enumerate(beads):
+        if not doubt[k] or not (b.ru and b.en):
+            continue
+        for side, size, total in ((0, len(b.ru), n), (1, len(b.en), m)):
+            s0, s1 = pos[k][side], pos[k][side] + size
+            for lo, hi in ((s0, s1), (s0 - 1, s1), (s0, s1 + 1), (s0 + 1, s1), (s0, s1 - 1)):
+                if lo >= 0 and hi <= total and 2 <= hi - lo <= max_side:
+                    runs[side].add((lo, hi - lo))
+    return runs
 
 
 # -- coarse to fine -------------------------------------------------------------------------------
@@ -235,25 +349,57 @@ def project_band(beads: list[Bead], f: int, n: int, m: int, width: int) -> tuple
     return lo, hi
 
 
-def search(ru: Side, en: Side, cfg: AlignConfig, scale: float, ratio: float) -> list[Bead]:
-    """Full DP on small pairs; on large ones align blocks first (recursively) and search a band around that."""
+def search(ru: Side, en: Side, cfg: AlignConfig, scale: float, ratio: float,
+           guide: list[Bead] | None = None) -> list[Bead]:
+    """Full DP on small pairs; on large ones align blocks first (recursively) and search a band around that.
+
+    ``guide``: a path of an earlier pass over the same sentences; the search keeps to a narrow band around it.
+    """
     n, m = ru.n, en.n
     if (n + 1) * (m + 1) <= cfg.full_cells or min(n, m) < 2 * cfg.coarse_factor:
-        return dp_band(ru, en, np.zeros(n + 1, np.int64), np.full(n + 1, m, np.int64), cfg, scale, ratio)
-    f = cfg.coarse_factor
-    coarse_cfg = replace(cfg, max_side=2, max_total=3)
-    (rv, rl), (ev, el) = _blocks(ru, f), _blocks(en, f)
-    cru, cen = make_side(rv, rl, 2), make_side(ev, el, 2)
-    cscale, _ = calibrate(cru, cen, coarse_cfg)
-    coarse = search(cru, cen, coarse_cfg, cscale, ratio)
-    width = cfg.band
+        lo, hi = np.zeros(n + 1, np.int64), np.full(n + 1, m, np.int64)
+        if guide is not None:
+            pin_skip_runs(guide, lo, hi, cfg.keep_skips)
+        return dp_band(ru, en, lo, hi, cfg, scale, ratio)
+    f, width = 1, cfg.guide_band
+    if guide is None:
+        f, width = cfg.coarse_factor, cfg.band
+        coarse_cfg = replace(cfg, max_side=2, max_total=3, margin=0.0)
+        (rv, rl), (ev, el) = _blocks(ru, f), _blocks(en, f)
+        cru, cen = make_side(rv, rl, 2), make_side(ev, el, 2)
+        cscale, _ = calibrate(cru, cen, coarse_cfg)
+        guide = search(cru, cen, coarse_cfg, cscale, ratio)
     for _ in range(3):  # a path that runs along the band's edge may want to leave it: widen and search again
-        lo, hi = project_band(coarse, f, n, m, width)
+        lo, hi = project_band(guide, f, n, m, width)
+        if f == 1:
+            pin_skip_runs(guide, lo, hi, cfg.keep_skips)
         beads = dp_band(ru, en, lo, hi, cfg, scale, ratio)
         if not touches_edge(beads, lo, hi, m):
             break
         width *= 4
     return beads
+
+
+def pin_skip_runs(guide: list[Bead], lo: np.ndarray, hi: np.ndarray, min_run: int) -> None:
+    """Narrow the band so the path crosses each run of ``min_run``+ consecutive skips of ``guide`` as it does.
+
+    A second pass whose scores favour groups (the loose setting) must not spread a long untranslated stretch
+    over the neighbouring groups; the band keeps it out of them (only its ends may still join a group).
+    """
+    i = j = k = 0
+    while k < len(guide):
+        k2, i2, j2 = k, i, j
+        while k2 < len(guide) and not (guide[k2].ru and guide[k2].en):
+            i2, j2, k2 = i2 + len(guide[k2].ru), j2 + len(guide[k2].en), k2 + 1
+        if k2 - k >= min_run:
+            hi[:i] = np.minimum(hi[:i], j)
+            lo[i : i2 + 1] = np.maximum(lo[i : i2 + 1], j)
+            hi[i : i2 + 1] = np.minimum(hi[i : i2 + 1], j2)
+            lo[i2 + 1 :] = np.maximum(lo[i2 + 1 :], j2)
+        if k2 == k:
+            i, j, k = i + len(guide[k].ru), j + len(guide[k].en), k + 1
+        else:
+            i, j, k = i2, j2, k2
 
 
 def touches_edge(beads: list[Bead], lo: np.ndarray, hi: np.ndarray, m: int, margin: int = 2) -> bool:
@@ -268,16 +414,43 @@ def touches_edge(beads: list[Bead], lo: np.ndarray, hi: np.ndarray, m: int, marg
 
 def align_sentences(ru_vecs: np.ndarray, en_vecs: np.ndarray, ru_lens: np.ndarray, en_lens: np.ndarray,
                     cfg: AlignConfig = DEFAULT_CONFIG, ru_overlaps: Mapping[int, np.ndarray] | None = None,
-                    en_overlaps: Mapping[int, np.ndarray] | None = None) -> list[Bead]:
+                    en_overlaps: Mapping[int, np.ndarray] | None = None, guide: list[Bead] | None = None
+                    ) -> list[Bead]:
     """Beads (1:1 … many-to-many, and 1:0 / 0:1 skips) covering every sentence of both sides once, in order.
 
     ``*_vecs``: normalised sentence vectors; ``*_lens``: their character lengths; ``*_overlaps``: optional
-    encoded vectors of runs of k consecutive sentences ({k: (n-k+1, dim)}), else means are used.
+    encoded vectors of runs of k consecutive sentences ({k: (n-k+1, dim)}, NaN rows: not encoded), else means
+    are used; ``guide``: an earlier pass's path to search around. A pair whose first pass looks like a loose
+    translation (:func:`is_loose`) is aligned again with :func:`loose_config`.
     """
+    return align_pair(ru_vecs, en_vecs, ru_lens, en_lens, cfg, ru_overlaps, en_overlaps, guide)[0]
+
+
+def align_pair(ru_vecs: np.ndarray, en_vecs: np.ndarray, ru_lens: np.ndarray, en_lens: np.ndarray,
+               cfg: AlignConfig = DEFAULT_CONFIG, ru_overlaps: Mapping[int, np.ndarray] | None = None,
+               en_overlaps: Mapping[int, np.ndarray] | None = None, guide: list[Bead] | None = None
+               ) -> tuple[list[Bead], AlignConfig]:
+    """:func:`align_sentences`, and the setting that produced the beads (``cfg`` or its loose setting)."""
     n, m = len(ru_vecs), len(en_vecs)
     if n == 0 or m == 0:
-        return [Bead([i], [], 0.0) for i in range(n)] + [Bead([], [j], 0.0) for j in range(m)]
+        return [Bead([i], [], 0.0) for i in range(n)] + [Bead([], [j], 0.0) for j in range(m)], cfg
     ru = make_side(ru_vecs, ru_lens, cfg.max_side, ru_overlaps)
     en = make_side(en_vecs, en_lens, cfg.max_side, en_overlaps)
     scale, ratio = calibrate(ru, en, cfg)
-    return search(ru, en, cfg, scale, ratio)
+    beads = search(ru, en, cfg, scale, ratio, guide)
+    if cfg.detect and is_loose(beads, cfg):
+        cfg = loose_config(cfg)
+        beads = search(ru, en, cfg, scale, ratio, beads)
+    return beads, cfg
+
+
+def is_loose(beads: list[Bead], cfg: AlignConfig) -> bool:
+    """Whether a first-pass alignment marks a loose translation: many many-to-many groups (see AlignConfig)."""
+    many = sum(1 for b in beads if len(b.ru) > 1 and len(b.en) > 1)
+    return many >= cfg.loose_many and many >= cfg.loose_share * len(beads)
+
+
+def loose_config(cfg: AlignConfig) -> AlignConfig:
+    """The setting for loose translations: ``cfg`` with its ``loose`` overrides, detection off."""
+    overrides: dict[str, Any] = dict(cfg.loose)
+    return replace(cfg, detect=False, **overrides)

@@ -8,8 +8,11 @@ reference set: the shipped background sample (:mod:`kzalign.engines.background`)
 
 from __future__ import annotations
 
+import bisect
 import math
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import date
 from types import ModuleType
 
 import numpy as np
@@ -209,3 +212,34 @@ def pair_density(vecs: np.ndarray, other: np.ndarray, background: np.ndarray, id
     keep[drop_last, -1] = False if s.shape[1] > k else keep[drop_last, -1]
     n = np.maximum(keep.sum(axis=1), 1)
     return ((s * keep).sum(axis=1) / n).astype(np.float32)
+
+
+#: Items at most this many days apart that name the same person are always scored: among a stream's
+#: same-topic reports the vectors alone may not rank a short post about the same event among the nearest.
+CLOSE_DAYS = 7
+
+
+def close_pairs(ru_days: Sequence[date | None], en_days: Sequence[date | None], ru_names: Sequence[set[str]],
+                en_names: Sequence[set[str]], keep: Callable[[str], bool],
+                max_days: int = CLOSE_DAYS) -> set[tuple[int, int]]:
+    """(RU index, EN index) of dated items at most ``max_days`` apart that share a name ``keep`` accepts
+    (an index of EN items by name and date: each RU item looks up only its own names' few close items)."""
+    index: dict[str, list[tuple[int, int]]] = {}
+    for e, (d, names) in enumerate(zip(en_days, en_names, strict=True)):
+        if d is not None:
+            for k in names:
+                if keep(k):
+                    index.setdefault(k, []).append((d.toordinal(), e))
+    for rows in index.values():
+        rows.sort()
+    out: set[tuple[int, int]] = set()
+    for r, (d, names) in enumerate(zip(ru_days, ru_names, strict=True)):
+        if d is None:
+            continue
+        day = d.toordinal()
+        for k in names:
+            near = index.get(k, [])
+            lo = bisect.bisect_left(near, (day - max_days, -1))
+            hi = bisect.bisect_right(near, (day + max_days, len(en_days)))
+            out.update((r, e) for _, e in near[lo:hi])
+    return out

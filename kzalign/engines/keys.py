@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache, lru_cache
 from typing import TYPE_CHECKING
 
@@ -24,8 +24,10 @@ if TYPE_CHECKING:
     from kzalign.store.workspace import Workspace
 
 #: Bump when a key function changes: cached keys of another version are recomputed.
-KEYS_VERSION = "k2"  # k2: glossary names typed with look-alike letters of the other alphabet are found
+KEYS_VERSION = "k3"  # k2: glossary names typed with look-alike letters of the other alphabet are found; k3: event evidence
 KINDS = ("names", "numbers", "cognates")
+#: Per-item event evidence kept beside the keys (:func:`kzalign.engines.events.event_keys`).
+EVENT_KINDS = ("events", "field", "backref")
 
 #: A number: digits grouped by spaces, or plain digits; either may have a decimal part. Each branch starts
 #: with the digit and then looks behind it (the regex engine then only tries positions holding a digit).
@@ -101,8 +103,11 @@ def name_keys(text: str, lang: str, glossary: Glossary) -> set[str]:
 
 
 def text_keys(text: str, lang: str, glossary: Glossary) -> dict[str, set[str]]:
-    """All three kinds of keys of one item text."""
-    return {"names": name_keys(text, lang, glossary), "numbers": number_keys(text), "cognates": cognate_keys(text)}
+    """All three kinds of keys of one item text, and its event evidence (types, field names, back-reference)."""
+    from kzalign.engines.events import event_keys
+
+    return {"names": name_keys(text, lang, glossary), "numbers": number_keys(text), "cognates": cognate_keys(text),
+            **event_keys(text, lang)}
 
 
 @dataclass(frozen=True)
@@ -153,14 +158,25 @@ class ItemKeys:
     cognates: list[set[str]]
     n_ru: int
     weights: KeyWeights
+    #: Factor on the idf of names that name the field rather than an event (:func:`events.name_weights`).
+    name_factor: dict[str, float] = field(default_factory=dict)
+    #: Event types, the field's names and back-reference cues of each item (RU items first).
+    events: list[set[str]] = field(default_factory=list)
+    field_names: list[set[str]] = field(default_factory=list)
+    backref: list[set[str]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self.idf: dict[str, dict[str, float]] = {}
         #: Σ idf² of each item's keys, per kind (the overlap's denominators, computed once).
         self.norms: dict[str, list[float]] = {}
+        n = len(self.names)
+        for extra in ("events", "field_names", "backref"):
+            if len(getattr(self, extra)) != n:
+                setattr(self, extra, [set() for _ in range(n)])
         for kind in KINDS:
             keys = {k for s in getattr(self, kind) for k in s}
-            idf = self.idf[kind] = {k: self.weights.idf(kind, k) for k in sorted(keys)}
+            factor = self.name_factor if kind == "names" else {}
+            idf = self.idf[kind] = {k: self.weights.idf(kind, k) * factor.get(k, 1.0) for k in sorted(keys)}
             self.norms[kind] = [sum(idf[k] ** 2 for k in s) for s in getattr(self, kind)]
 
     def rare_idf(self, share: float) -> float:
@@ -199,7 +215,9 @@ def cached_key_sets(ws: Workspace, texts: Sequence[str], langs: Sequence[str], g
     return [found[h] for h in hashes], len(todo)
 
 
-def build_item_keys(sets: list[dict[str, set[str]]], n_ru: int, weights: KeyWeights) -> ItemKeys:
-    """:class:`ItemKeys` from per-item key dicts (RU items first)."""
+def build_item_keys(sets: list[dict[str, set[str]]], n_ru: int, weights: KeyWeights,
+                    name_factor: dict[str, float] | None = None) -> ItemKeys:
+    """:class:`ItemKeys` from per-item key dicts (RU items first); ``name_factor``: see :attr:`ItemKeys.name_factor`."""
     return ItemKeys([s["names"] for s in sets], [s["numbers"] for s in sets], [s["cognates"] for s in sets],
-                    n_ru, weights)
+                    n_ru, weights, dict(name_factor or {}), [set(s.get("events", ())) for s in sets],
+                    [set(s.get("field", ())) for s in sets], [set(s.get("backref", ())) for s in sets])

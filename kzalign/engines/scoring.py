@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from kzalign.engines import events as EV
 from kzalign.engines.keys import KINDS, ItemKeys, weighted_overlap
 
 #: Stage 1: logistic weights over the pair's own evidence (:data:`BASE_FEATURES`). Stage 2 adds how far
@@ -22,8 +23,15 @@ from kzalign.engines.keys import KINDS, ItemKeys, weighted_overlap
 #: its English item (``rel_en``): its lead over the runner-up when it is the best, its gap to the best
 #: otherwise, capped at :data:`REL_CAP`. An item with no other candidate is measured against an ordinary
 #: pair (:func:`null_base`), so a lone pair gains nothing and loses nothing from having no rival.
-BASE_FEATURES = ("margin", "cos", "cognates", "names", "numbers")
-STAGE2 = ("base", "rel_ru", "rel_en")
+BASE_FEATURES = ("margin", "cos", "cognates", "names", "numbers", "dated", "near", "far", "type_match",
+                 "type_mismatch", "actors", "actor_miss", "dated_margin", "dated_cos", "dated_cognates",
+                 "dated_names")
+#: Content evidence weighs differently between dated items (a stream's short posts and reports on recurring
+#: events) and undated ones (whole articles): these features are the content features of dated pairs only.
+DATED_CONTENT = ("margin", "cos", "cognates", "names")
+#: The stage-1 features that come from the two items' dates (left out of a pair's content score).
+DATE_FEATURES = ("dated", "near", "far", "dated_margin", "dated_cos", "dated_cognates", "dated_names")
+STAGE2 = ("base", "rel_ru", "rel_en", "dated", "dated_base", "dated_rel_ru", "dated_rel_en")
 
 
 @dataclass(frozen=True)
@@ -34,17 +42,28 @@ class Model:
     stage2: dict[str, float]
     null_cos: float
     threshold: float
+    #: Cosine of item vectors above which two items about as long are a translation (encoder-specific: e5's
+    #: cosines crowd near 1). See :func:`kzalign.stages.link.link_kind`.
+    translation_cos: float = 0.76
 
 
-#: Fitted by ``benchmarks/bench_link_eval.py --fit`` on docalign+comparable (held-out numbers in
-#: BENCHMARKS.md), per encoder name; other encoders use USE's (logged).
+#: Fitted by ``benchmarks/bench_link_stream.py --fit --stream-weight 4 [--encoder e5]`` on the dev stream, WMT
+#: docalign and comparable and the seeds (figures in BENCHMARKS.md, issue 23), per encoder name; other encoders
+#: use USE's (logged).
 MODELS: dict[str, Model] = {
-    "use": Model({"bias": -10.822, "margin": 11.083, "cos": -6.216, "cognates": 11.004, "names": 2.957,
-                  "numbers": 1.142},
-                 {"bias": -0.691, "base": 0.304, "rel_ru": 0.323, "rel_en": 0.43}, null_cos=0.299, threshold=0.5),
-    "e5": Model({"bias": -74.643, "margin": 111.898, "cos": -43.173, "cognates": 11.597, "names": 2.654,
-                 "numbers": 1.58},
-                {"bias": -0.77, "base": 0.313, "rel_ru": 0.664, "rel_en": 0.749}, null_cos=0.894, threshold=0.45),
+    "use": Model({"bias": -10.228, "margin": 9.939, "cos": -4.587, "cognates": 6.364, "names": 3.222,
+                  "numbers": 1.272, "dated": 5.489, "near": 0.37, "far": -7.504, "type_match": 1.839,
+                  "type_mismatch": -1.284, "actors": 2.524, "actor_miss": -2.102, "dated_margin": -6.462,
+                  "dated_cos": 1.907, "dated_cognates": -5.197, "dated_names": -0.436},
+                 {"bias": -0.703, "base": 0.306, "rel_ru": 0.348, "rel_en": 0.464, "dated": 0.907, "dated_base": 0.913,
+                  "dated_rel_ru": -0.454, "dated_rel_en": -0.605}, null_cos=0.299, threshold=0.5),
+    "e5": Model({"bias": -23.592, "margin": 27.117, "cos": -7.594, "cognates": 13.685, "names": 4.163,
+                 "numbers": 2.151, "dated": 1.963, "near": 0.028, "far": -7.946, "type_match": 1.718,
+                 "type_mismatch": -1.35, "actors": 2.268, "actor_miss": -1.556, "dated_margin": -0.504,
+                 "dated_cos": -0.734, "dated_cognates": -11.163, "dated_names": -1.11},
+                {"bias": -0.687, "base": 0.325, "rel_ru": 0.928, "rel_en": 1.072, "dated": 0.803, "dated_base": 0.809,
+                 "dated_rel_ru": -0.989, "dated_rel_en": -1.165}, null_cos=0.894, threshold=0.45,
+                translation_cos=0.935),
 }
 #: Default threshold of the default encoder (USE).
 THRESHOLD = MODELS["use"].threshold
@@ -59,11 +78,19 @@ FOLLOWUP_GAP = 2.0
 FOLLOWUP_ANCHOR_IDF = 0.5
 #: Cap (in logits) of the competition features (:func:`group_rel`).
 REL_CAP = 3.0
+#: How far (in logits) the competition stage may move a pair's probability from its own evidence's: an orphan
+#: whose best candidate is poor (stage-1 probability under 5 %) cannot be lifted to a link, and a pair whose own
+#: evidence is very strong cannot be dropped because similar reports arrive. On the dev sets it changes no
+#: decision (BENCHMARKS.md, issue 23).
+COMPETITION_BOUND = 3.0
 
 
 def pair_features(keys: ItemKeys, ru_idx: np.ndarray, en_idx: np.ndarray, margin: np.ndarray,
-                  cos: np.ndarray) -> tuple[dict[str, np.ndarray], list[dict[str, list[str]]]]:
-    """Feature arrays for candidate pairs and the shared keys a reviewer can read (sorted, deterministic)."""
+                  cos: np.ndarray, days: np.ndarray | None = None) -> tuple[dict[str, np.ndarray],
+                                                                            list[dict[str, list[str]]]]:
+    """Feature arrays for candidate pairs and the shared keys a reviewer can read (sorted, deterministic).
+
+    ``days``: the English item's date minus the Russian one's, in days (NaN where either is undated)."""
     feats: dict[str, list[float]] = {k: [] for k in KINDS}
     shared: list[dict[str, list[str]]] = []
     for r, e in zip(ru_idx.tolist(), en_idx.tolist(), strict=True):
@@ -77,15 +104,38 @@ def pair_features(keys: ItemKeys, ru_idx: np.ndarray, en_idx: np.ndarray, margin
     out = {k: np.asarray(v, dtype=np.float64) for k, v in feats.items()}
     out["margin"] = np.asarray(margin, dtype=np.float64)
     out["cos"] = np.asarray(cos, dtype=np.float64)
+    out.update(event_features(keys, ru_idx, en_idx, days))
+    for k in DATED_CONTENT:
+        out[f"dated_{k}"] = out["dated"] * out[k]
     return out, shared
 
 
+def event_features(keys: ItemKeys, ru_idx: np.ndarray, en_idx: np.ndarray,
+                   days: np.ndarray | None) -> dict[str, np.ndarray]:
+    """Date (dated, near, far), event type (type_match, type_mismatch) and participant (actors, actor_miss)
+    evidence of candidate pairs (:mod:`kzalign.engines.events`); type and participants count for dated pairs,
+    where they tell one recurring event from the next."""
+    n = len(ru_idx)
+    d = np.full(n, np.nan) if days is None else np.asarray(days, dtype=np.float64)
+    out = {k: np.zeros(n) for k in ("dated", "near", "far", "type_match", "type_mismatch", "actors", "actor_miss")}
+    classes = EV.field_names().classes
+    for i, (r, e) in enumerate(zip(ru_idx.tolist(), en_idx.tolist(), strict=True)):
+        j = keys.n_ru + e
+        out["dated"][i], out["near"][i], out["far"][i] = EV.date_features(float(d[i]))
+        out["type_match"][i], out["type_mismatch"][i] = EV.type_evidence(keys.events[r], keys.events[j])
+        out["actors"][i], out["actor_miss"][i] = EV.actor_evidence(keys.field_names[r], keys.field_names[j], classes)
+    for k in ("type_match", "type_mismatch", "actors", "actor_miss"):
+        out[k] *= out["dated"]  # undated items (whole articles) are decided on their content evidence alone
+    return out
+
+
 def linear(feats: Mapping[str, np.ndarray], weights: Mapping[str, float]) -> np.ndarray:
-    """bias + Σ weight × feature (the logit of the link probability)."""
+    """bias + Σ weight × feature (the logit of the link probability); a feature not given counts as 0 (e.g. the
+    date and event features of pairs scored without them: undated pairs)."""
     n = len(next(iter(feats.values())))
     z = np.full(n, weights.get("bias", 0.0), dtype=np.float64)
     for name, w in weights.items():
-        if name != "bias":
+        if name != "bias" and name in feats:
             z += w * np.asarray(feats[name], dtype=np.float64)
     return z
 
@@ -108,16 +158,24 @@ def null_base(base_weights: Mapping[str, float], null_cos: float) -> float:
 
 
 def stage2_features(base: np.ndarray, ru_idx: np.ndarray, en_idx: np.ndarray, alone: float,
-                    cap: float = REL_CAP) -> dict[str, np.ndarray]:
-    """Competition features of each pair from the stage-1 scores of all candidate pairs."""
-    return {"base": base, "rel_ru": group_rel(base, ru_idx, cap, alone), "rel_en": group_rel(base, en_idx, cap, alone)}
+                    cap: float = REL_CAP, dated: np.ndarray | None = None) -> dict[str, np.ndarray]:
+    """Competition features of each pair from the stage-1 scores of all candidate pairs; the ``dated_`` copies
+    are those of dated pairs (in a stream one report often has several same-event posts: competition weighs
+    differently there)."""
+    out = {"base": base, "rel_ru": group_rel(base, ru_idx, cap, alone), "rel_en": group_rel(base, en_idx, cap, alone)}
+    d = np.zeros(len(base)) if dated is None else np.asarray(dated, dtype=np.float64)
+    out.update({"dated": d, **{f"dated_{k}": d * v for k, v in list(out.items())}})
+    return out
 
 
 def combine(feats: Mapping[str, np.ndarray], ru_idx: np.ndarray, en_idx: np.ndarray, model: Model) -> np.ndarray:
-    """Link probability of each candidate pair: its own evidence, then its standing among its items' candidates."""
+    """Link probability of each candidate pair: its own evidence, then its standing among its items' candidates,
+    which moves it at most :data:`COMPETITION_BOUND` logits away from its own evidence's (so the best of poor
+    candidates never becomes a link, and many similar reports never drop a clear one)."""
     base = linear(feats, model.base)
-    z = linear(stage2_features(base, ru_idx, en_idx, null_base(model.base, model.null_cos)), model.stage2)
-    return sigmoid(z)
+    z = linear(stage2_features(base, ru_idx, en_idx, null_base(model.base, model.null_cos), dated=feats.get("dated")),
+               model.stage2)
+    return sigmoid(np.clip(z, base - COMPETITION_BOUND, base + COMPETITION_BOUND))
 
 
 # -- competition between the candidates of one item: ranks, ties and the follow-up rule ----------------
@@ -170,16 +228,28 @@ def ranks(score: np.ndarray, groups: np.ndarray, tie: np.ndarray) -> np.ndarray:
 
 
 def follow_ups(base: np.ndarray, prob: np.ndarray, ru_idx: np.ndarray, en_idx: np.ndarray, keys: ItemKeys,
-               threshold: float, max_gap: float = FOLLOWUP_GAP,
-               anchor_idf: float = FOLLOWUP_ANCHOR_IDF) -> dict[int, tuple[int, list[str]]]:
-    """Candidates below the threshold that are follow-up reports of their Russian item's best link.
+               threshold: float, max_gap: float = FOLLOWUP_GAP, anchor_idf: float = FOLLOWUP_ANCHOR_IDF,
+               content: np.ndarray | None = None, days: np.ndarray | None = None) -> dict[int, tuple[int, list[str]]]:
+    """Candidates below the threshold that are follow-up reports of their Russian item.
 
-    Returns {candidate position: (position of the Russian item's best link, anchor names)}. A follow-up
-    is at most ``max_gap`` logits below the best link (which must be linked), is its English item's best
-    candidate, and shares a rare name with both the Russian item and the best link.
+    Returns {candidate position: (position of the Russian item's best candidate, anchor names)}. An undated
+    pair (``days`` NaN or not given) follows the Russian item's best link (which must be linked): at most
+    ``max_gap`` logits below it, its English item's best candidate, sharing a rare name with both. A dated pair
+    must be a later event that refers back (:func:`dated_follow_ups`).
     """
     if len(base) == 0:
         return {}
+    d = np.full(len(base), np.nan) if days is None else np.asarray(days, dtype=np.float64)
+    out = _undated_follow_ups(base, prob, ru_idx, en_idx, keys, threshold, max_gap, anchor_idf, np.isnan(d))
+    if content is not None and not np.isnan(d).all():
+        out.update(dated_follow_ups(content, prob, ru_idx, en_idx, keys, threshold, d, max_gap, anchor_idf))
+    return out
+
+
+def _undated_follow_ups(base: np.ndarray, prob: np.ndarray, ru_idx: np.ndarray, en_idx: np.ndarray,
+                        keys: ItemKeys, threshold: float, max_gap: float, anchor_idf: float,
+                        allowed: np.ndarray) -> dict[int, tuple[int, list[str]]]:
+    """The follow-up rule for pairs without dates (see :func:`follow_ups`)."""
     gap_ru, gap_en = group_gap(base, ru_idx), group_gap(base, en_idx)
     best_of: dict[int, int] = {}
     for n in np.flatnonzero(gap_ru == 0).tolist():
@@ -187,7 +257,7 @@ def follow_ups(base: np.ndarray, prob: np.ndarray, ru_idx: np.ndarray, en_idx: n
     rare = keys.rare_idf(anchor_idf)
     idf = keys.idf["names"]
     out: dict[int, tuple[int, list[str]]] = {}
-    todo = (gap_ru < 0) & (gap_ru >= -max_gap) & (gap_en == 0) & (prob < threshold)
+    todo = (gap_ru < 0) & (gap_ru >= -max_gap) & (gap_en == 0) & (prob < threshold) & allowed
     for n in np.flatnonzero(todo).tolist():
         b = best_of.get(int(ru_idx[n]))
         if b is None or prob[b] < threshold:
@@ -197,3 +267,58 @@ def follow_ups(base: np.ndarray, prob: np.ndarray, ru_idx: np.ndarray, en_idx: n
         if anchors:
             out[n] = (b, sorted(anchors, key=lambda k: (-idf.get(k, 0.0), k)))
     return out
+
+
+#: A dated follow-up is at least this many days later than the Russian report (closer: the same event) and at
+#: most this many (a report two years on refers back to its own recent events).
+FOLLOWUP_MIN_DAYS = 7
+FOLLOWUP_MAX_DAYS = 730
+
+
+def dated_follow_ups(content: np.ndarray, prob: np.ndarray, ru_idx: np.ndarray, en_idx: np.ndarray,
+                     keys: ItemKeys, threshold: float, days: np.ndarray, max_gap: float = FOLLOWUP_GAP,
+                     anchor_idf: float = FOLLOWUP_ANCHOR_IDF) -> dict[int, tuple[int, list[str]]]:
+    """Dated follow-ups: the English report is FOLLOWUP_MIN_DAYS..FOLLOWUP_MAX_DAYS later, its content score
+    (the pair's evidence without the date) is at most ``max_gap`` logits below its Russian item's best and is
+    its English item's best, it shares a specific anchor with the Russian report (a rare name that identifies
+    an event: not a country, capital or generic body, nor a head who takes part in most events) and it refers
+    back: words such as "established in", "earlier", or the Russian report's year in a later year's text."""
+    gap_ru, gap_en = group_gap(content, ru_idx), group_gap(content, en_idx)
+    best_of: dict[int, int] = {}
+    for n in np.flatnonzero(gap_ru == 0).tolist():
+        best_of.setdefault(int(ru_idx[n]), n)
+    ok = ~np.isnan(days)
+    later = np.where(ok, days, -1.0)
+    todo = ok & (later >= FOLLOWUP_MIN_DAYS) & (later <= FOLLOWUP_MAX_DAYS) & (gap_ru >= -max_gap) & (gap_en == 0)
+    out: dict[int, tuple[int, list[str]]] = {}
+    for n in np.flatnonzero(todo & (prob < threshold)).tolist():
+        r, e = int(ru_idx[n]), keys.n_ru + int(en_idx[n])
+        b = best_of.get(r, n)
+        if not (b == n or prob[b] >= threshold) or not _refers_back(keys, r, e):
+            continue
+        anchors = specific_anchors(keys, r, e, anchor_idf)
+        if anchors:
+            out[n] = (b, anchors)
+    return out
+
+
+def _refers_back(keys: ItemKeys, r: int, e: int) -> bool:
+    """Whether the English item (a later report) refers back to the Russian one's time or to an earlier event."""
+    if "cue" in keys.backref[e]:
+        return True
+    years = getattr(keys, "years", None)
+    if not years or not years[r] or not years[e] or years[e] <= years[r]:
+        return False
+    return str(years[r]) in keys.numbers[e]
+
+
+def specific_anchors(keys: ItemKeys, r: int, e: int, anchor_idf: float = FOLLOWUP_ANCHOR_IDF) -> list[str]:
+    """Names two items share that identify an event: rare glossary or other names (topical ones weigh too
+    little to be rare) and the field's people, specific bodies and places (not the recurring heads)."""
+    rare = keys.rare_idf(anchor_idf)
+    idf = keys.idf["names"]
+    classes = EV.field_names().classes
+    names = [k for k in keys.names[r] & keys.names[e]
+             if idf.get(k, 0.0) >= rare and classes.get(k) not in (EV.RECURRING, EV.TOPICAL)]
+    field = [k for k in keys.field_names[r] & keys.field_names[e] if classes.get(k) in EV.STRONG_CLASSES]
+    return sorted(set(names) | set(field), key=lambda k: (-idf.get(k, 0.0), k))

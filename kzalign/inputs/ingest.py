@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from kzalign.core.dates import dateline_date, parse_date
-from kzalign.core.errors import InputError, Problem
+from kzalign.core.errors import InputError, InputWarning, Problem
 from kzalign.core.progress import ProgressCallback, report
 from kzalign.core.text import mixed_script_note, mixed_script_words
 from kzalign.inputs.dedup import Planned, plan_items, shingles
@@ -54,7 +54,8 @@ class IngestReport:
     encodings: dict[str, str] = field(default_factory=dict)
     formats: dict[str, int] = field(default_factory=dict)
     skipped: list[Problem] = field(default_factory=list)
-    #: Inputs skipped without failing (a symlink leading out of an input folder) and other notes to show.
+    #: Inputs skipped without failing (a symlink leading out of an input folder), odd input that was kept (an
+    #: unreadable date: the item is kept undated) and other notes to show, each naming file and line.
     warnings: list[Problem] = field(default_factory=list)
     item_ids: list[str] = field(default_factory=list)
     superseded_items: list[tuple[str, str]] = field(default_factory=list)
@@ -108,7 +109,11 @@ def ingest_paths(
                        mixed_script=mixed_script_warnings(res.items))
     for kind in res.formats.values():
         rep.formats[kind] = rep.formats.get(kind, 0) + 1
-    problems = res.problems
+    problems = [p for p in res.problems if not isinstance(p, InputWarning)]
+    kept = [p for p in res.problems if isinstance(p, InputWarning)]  # e.g. unreadable dates: items kept undated
+    rep.warnings = kept + rep.warnings
+    for w in kept:
+        log.warning("%s", w)
     with ws.transaction():
         given_problems: list[Problem] = []
         report(progress, "de-duplicate", 0, len(res.items))

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from kzalign.core.dates import parse_date
-from kzalign.core.errors import InputError, Problem
+from kzalign.core.errors import InputError, InputWarning, Problem
 from kzalign.core.safexml import check_zip
 from kzalign.core.text import clean, script_counts
 from kzalign.inputs.digest import RawItem, parse_digest
@@ -343,9 +343,9 @@ def record_to_item(obj: dict[str, object], where: str, lineno: int, problems: li
     raw_date = obj.get("date")
     if raw_date not in (None, ""):
         d = parse_date(str(raw_date))
-        if d is None:
-            problems.append(Problem(where, lineno, f"unreadable date '{raw_date}' (use YYYY-MM-DD)"))
-            return None
+        if d is None:  # kept undated: linking then decides on the rest of the evidence and says so
+            problems.append(InputWarning(where, lineno, f"unreadable date '{raw_date}' (use YYYY-MM-DD): "
+                                                        "the item is kept without a date"))
     return RawItem(
         lang=lang, title=clean(str(obj.get("title") or "")), text=clean(text), where=f"{where}:{lineno}", date=d,
         url=str(obj.get("url") or "") or None, source=str(obj.get("source") or "") or None,

@@ -120,6 +120,38 @@ def score_sentence_alignment(gold_list: list[Alignment], test_list: list[Alignme
     }
 
 
+#: Group types of the confusion report, in report order (``group_type`` names them).
+GROUP_TYPES = ("1-1", "1-2", "2-1", "1-0/0-1", "1-n", "many-to-many")
+
+
+def group_type(src: list[int], tgt: list[int]) -> str:
+    """Type of one alignment group: 1-1, 1-2, 2-1, 1-0/0-1 (a skip), 1-n (1:3+ or 3+:1) or many-to-many (2:2 …)."""
+    a, b = len(src), len(tgt)
+    if a == 0 or b == 0:
+        return "1-0/0-1"
+    if (a, b) in ((1, 1), (1, 2), (2, 1)):
+        return f"{a}-{b}"
+    return "1-n" if min(a, b) == 1 else "many-to-many"
+
+
+def group_confusion(gold_list: list[Alignment], test_list: list[Alignment]) -> dict[str, dict[str, int]]:
+    """Per group type: gold groups, predicted groups, predicted ones exactly in the gold (correct), gold ones not
+    predicted exactly (missed) — the diagnostic behind strict F1 (which types are over- or under-predicted)."""
+    out = {t: {"gold": 0, "predicted": 0, "correct": 0, "missed": 0} for t in GROUP_TYPES}
+    for gold, test in zip(gold_list, test_list, strict=True):
+        gold_set = {(tuple(x), tuple(y)) for x, y in gold if len(x) or len(y)}
+        test_set = {(tuple(x), tuple(y)) for x, y in test if len(x) or len(y)}
+        for g in gold_set:
+            row = out[group_type(list(g[0]), list(g[1]))]
+            row["gold"] += 1
+            row["missed"] += g not in test_set
+        for t in test_set:
+            row = out[group_type(list(t[0]), list(t[1]))]
+            row["predicted"] += 1
+            row["correct"] += t in gold_set
+    return out
+
+
 def read_sentalign_dir(gold_dir: str | Path) -> list[tuple[str, list[str], list[str], Alignment]]:
     """Documents of a vecalign-format gold folder: (name, ru lines, en lines, gold) sorted by name."""
     from kzalign.core.errors import InputError
@@ -147,7 +179,7 @@ def eval_sentence_alignment(gold_dir: str | Path, encoder: object, params: objec
 
     Each line of NAME.ru / NAME.en is one sentence, as in vecalign's and Bertalign's data.
     """
-    from kzalign.stages.sentences import DEFAULT_PARAMS, align_texts, needed_texts
+    from kzalign.stages.sentences import DEFAULT_PARAMS, align_documents, needed_texts
 
     params = params or DEFAULT_PARAMS
     docs = read_sentalign_dir(gold_dir)[:: max(1, every)]
@@ -155,15 +187,18 @@ def eval_sentence_alignment(gold_dir: str | Path, encoder: object, params: objec
         from kzalign.core.errors import InputError
 
         raise InputError(f"{gold_dir}: every NAME.gold file is empty: nothing to score")
-    texts = needed_texts([side for _n, ru, en, _g in docs for side in (ru, en)], params)  # type: ignore[arg-type]
-    vecs = np.zeros((0, 1), np.float32)
-    if texts:
+
+    def encode(texts: list[str]) -> dict[str, np.ndarray]:
+        if not texts:
+            return {}
         vecs = np.asarray(encoder.encode(texts, kind="passage"), dtype=np.float32)  # type: ignore[attr-defined]
-    vec = dict(zip(texts, vecs, strict=True))
-    tests: list[Alignment] = []
-    for _name, ru, en, _gold in docs:
-        tests.append([(b.ru, b.en) for b in align_texts(ru, en, vec, params)])  # type: ignore[arg-type]
+        return dict(zip(texts, vecs, strict=True))
+
+    vec = encode(needed_texts([side for _n, ru, en, _g in docs for side in (ru, en)], params))  # type: ignore[arg-type]
+    aligned = align_documents([(ru, en) for _n, ru, en, _g in docs], vec, params, encode)  # type: ignore[arg-type]
+    tests: list[Alignment] = [[(b.ru, b.en) for b in beads] for beads in aligned]
     scores: dict[str, object] = dict(score_sentence_alignment([d[3] for d in docs], tests))
+    scores["confusion"] = group_confusion([d[3] for d in docs], tests)
     scores["docs"] = len(docs)
     return scores
 

@@ -22,7 +22,6 @@ import logging
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field, fields
-from datetime import date
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -30,14 +29,24 @@ import pandas as pd
 
 from kzalign.core.errors import KzalignError
 from kzalign.core.progress import ProgressCallback
-from kzalign.core.signature import make_signature
+from kzalign.core.signature import make_signature, settings_digest
 from kzalign.core.text import MAX_SENTENCE_CHARS, bounded_pieces, split_sentences, text_hash
 from kzalign.core.version import __version__
 from kzalign.engines import candidates as C
+from kzalign.engines import events as EV
 from kzalign.engines.background import Background, key_weights_signature, load_background, load_key_weights
 from kzalign.engines.embed import DEFAULT_EN_ENCODER, Encoder, embed_texts, resolve
 from kzalign.engines.keys import KEYS_VERSION, ItemKeys, build_item_keys, cached_key_sets
-from kzalign.engines.scoring import THRESHOLD, Model, combine, follow_ups, linear, model_for, pair_features
+from kzalign.engines.scoring import (
+    DATE_FEATURES,
+    THRESHOLD,
+    Model,
+    combine,
+    follow_ups,
+    linear,
+    model_for,
+    pair_features,
+)
 from kzalign.store.workspace import LINK_KINDS, Workspace, link_key
 
 if TYPE_CHECKING:
@@ -45,7 +54,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-__all__ = ["THRESHOLD", "GlossaryChanged", "LinkReport", "evidence_text", "item_units", "item_vectors",
+__all__ = ["THRESHOLD", "GlossaryChanged", "LinkReport", "LinkSettings", "evidence_text", "item_units", "item_vectors",
            "link_workspace", "links_table", "pool_units", "reliable_mt", "score_pairs"]
 
 #: Weight of the headline in the item vector (sentences weigh 1 each); 2 and 3 measured worse on comparable.
@@ -61,10 +70,11 @@ ITEM_BLOCK = 2000
 #: Shared keys shown per kind in a link's evidence.
 EVIDENCE_KEYS = 12
 #: A link is a ``translation`` when its items are this close (cosine of the item vectors) and about as long
-#: (Russian characters per English character within :data:`TRANSLATION_LENGTH`): on the dev sets, 95 % of
-#: docalign's translations have cosine ≥ 0.74 and ratio 0.83–1.07, while half of comparable's same-story halves
-#: have cosine ≤ 0.44 (BENCHMARKS.md, "Kinds of link").
-TRANSLATION_COS = 0.65
+#: (Russian characters per English character within :data:`TRANSLATION_LENGTH`): on the dev sets, 90 % of
+#: docalign's translations have cosine ≥ 0.78 and ratio 0.83–1.07, while half of comparable's same-story halves
+#: have cosine ≤ 0.44, and the seeds' meeting report (a same-event report, not a translation) 0.74. This is
+#: USE's value; each encoder's model carries its own (:attr:`kzalign.engines.scoring.Model.translation_cos`).
+TRANSLATION_COS = 0.76
 TRANSLATION_LENGTH = (0.7, 1.45)
 
 
@@ -151,6 +161,8 @@ class ScoredPairs:
     prob: np.ndarray
     follow: dict[int, tuple[int, list[str]]]
     mt_margin: np.ndarray | None = None
+    #: Event types of each pair's Russian and English item (for the evidence).
+    types: list[tuple[set[str], set[str]]] = field(default_factory=list)
 
 
 def pair_margins(rv: np.ndarray, ev: np.ndarray, background: Background | None, ru_idx: np.ndarray,
@@ -173,19 +185,27 @@ def pair_margins(rv: np.ndarray, ev: np.ndarray, background: Background | None, 
 
 def score_pairs(rv: np.ndarray, ev: np.ndarray, keys: ItemKeys, model: Model, ru_idx: np.ndarray,
                 en_idx: np.ndarray, background: Background | None, threshold: float,
-                mt_margin: np.ndarray | None = None, cand: C.Candidates | None = None) -> ScoredPairs:
+                mt_margin: np.ndarray | None = None, cand: C.Candidates | None = None,
+                days: np.ndarray | None = None) -> ScoredPairs:
     """Score given candidate pairs (pure: no workspace). ``mt_margin`` (NaN where no draft) is averaged
-    with the cross-lingual margin: ratio margins are scale-free. ``cand``: see :func:`pair_margins`."""
+    with the cross-lingual margin: ratio margins are scale-free. ``cand``: see :func:`pair_margins`.
+    ``days``: English date minus Russian date per pair (NaN where either is undated)."""
     cos, margin = pair_margins(rv, ev, background, ru_idx, en_idx, cand=cand)
-    feats, shared = pair_features(keys, ru_idx, en_idx, margin, cos)
+    feats, shared = pair_features(keys, ru_idx, en_idx, margin, cos, days)
     feats["margin_xl"] = feats["margin"]
     if mt_margin is not None and np.isfinite(mt_margin).any():
         ok = np.isfinite(mt_margin)
         feats["margin"] = feats["margin"].copy()
         feats["margin"][ok] = (margin[ok] + mt_margin[ok]) / 2
     prob = combine(feats, ru_idx, en_idx, model)
-    follow = follow_ups(linear(feats, model.base), prob, ru_idx, en_idx, keys, threshold)
-    return ScoredPairs(ru_idx, en_idx, feats, shared, prob, follow, mt_margin)
+    content = linear(feats, {k: w for k, w in model.base.items() if k not in DATE_FEATURES})
+    follow = follow_ups(linear(feats, model.base), prob, ru_idx, en_idx, keys, threshold, content=content, days=days)
+    types = [(keys.events[r], keys.events[keys.n_ru + e]) for r, e in zip(ru_idx.tolist(), en_idx.tolist(), strict=True)]
+    classes = EV.field_names().classes
+    for sh, (r, e) in zip(shared, zip(ru_idx.tolist(), en_idx.tolist(), strict=True), strict=True):
+        sh["field"] = sorted(k for k in keys.field_names[r] & keys.field_names[keys.n_ru + e]
+                             if classes.get(k) != EV.TOPICAL)
+    return ScoredPairs(ru_idx, en_idx, feats, shared, prob, follow, mt_margin, types)
 
 
 # -- the stage ------------------------------------------------------------------------------------
@@ -237,14 +257,17 @@ class LinkReport:
 
 
 def link_signature(encoder: Encoder, threshold: float, max_days: int | None, glossary: Glossary,
-                   mt_encoder: Encoder | None, mt_model: str | None = None, background: str = "ws") -> str:
-    """Signature of a link run: encoders, translator, threshold, date rule, glossary, background and idf table."""
+                   mt_encoder: Encoder | None, mt_model: str | None = None, background: str = "ws",
+                   model: Model | None = None) -> str:
+    """Signature of a link run: encoders, translator, threshold, date rule, glossary, background, idf table,
+    the field's reference (names and event lexicons) and ``model:``, a digest of every fitted weight."""
     mt_sig = (mt_model or "unknown").replace("|", "+") if mt_encoder else None
     return make_signature({
         "stage": "link", "enc": encoder.signature, "mt": mt_sig,
         "mtenc": mt_encoder.signature if mt_encoder else None,
         "k": C.K_NEIGHBOURS, "thr": float(threshold), "days": max_days, "gloss": glossary.signature,
-        "bg": background, "idf": key_weights_signature(),
+        "bg": background, "idf": key_weights_signature(), "dom": EV.reference_signature(),
+        "model": settings_digest(model) if model is not None else None,
     })
 
 
@@ -330,7 +353,7 @@ class _Run:
     @property
     def signature(self) -> str:
         return link_signature(self.encoder, self.threshold, self.max_days, self.glossary, self.mt_encoder,
-                              self.mt_model, self.background.signature if self.background else "ws")
+                              self.mt_model, self.background.signature if self.background else "ws", self.model)
 
 
 def _prepare(ws: Workspace, encoder: Encoder | str | None, glossary: Glossary | None, threshold: float | None,
@@ -367,52 +390,75 @@ def _score_workspace(ws: Workspace, run: _Run, rep: LinkReport, progress: Progre
     rv = item_vectors(ws, run.encoder, ru, progress=progress)
     ev = item_vectors(ws, run.encoder, en, progress=progress)
     cand = C.candidate_pairs(rv, ev)
-    ru_pos = {i: n for n, i in enumerate(ru["id"])}
-    en_pos = {i: n for n, i in enumerate(en["id"])}
-    have = set(zip(cand.ru.tolist(), cand.en.tolist(), strict=True))
-    extra = sorted({(ru_pos[r], en_pos[e]) for r, e in ws.accepted_link_pairs() if r in ru_pos and e in en_pos}
-                   - have)
-    r_idx = np.concatenate([cand.ru, np.array([p[0] for p in extra], np.int64)])
-    e_idx = np.concatenate([cand.en, np.array([p[1] for p in extra], np.int64)])
     texts = [f"{t}\n{x}" for t, x in zip(ru["title"], ru["text"], strict=True)] + [
         f"{t}\n{x}" for t, x in zip(en["title"], en["text"], strict=True)]
     sets, rep.keys_computed = cached_key_sets(ws, texts, ["ru"] * len(ru) + ["en"] * len(en), run.glossary,
                                               progress)
-    keys = build_item_keys(sets, len(ru), load_key_weights())
+    keys = build_item_keys(sets, len(ru), load_key_weights(), EV.name_weights(run.glossary))
+    ru_days, en_days = [EV.day(d) for d in ru["date"]], [EV.day(d) for d in en["date"]]
+    keys.years = [d.year if d else 0 for d in ru_days + en_days]  # type: ignore[attr-defined]
+    ru_pos = {i: n for n, i in enumerate(ru["id"])}
+    en_pos = {i: n for n, i in enumerate(en["id"])}
+    have = set(zip(cand.ru.tolist(), cand.en.tolist(), strict=True))
+    accepted = {(ru_pos[r], en_pos[e]) for r, e in ws.accepted_link_pairs() if r in ru_pos and e in en_pos}
+    extra = sorted((accepted | C.close_pairs(ru_days, en_days, keys.field_names[: len(ru)],
+                                             keys.field_names[len(ru):], _participant)) - have)
+    r_idx = np.concatenate([cand.ru, np.array([p[0] for p in extra], np.int64)])
+    e_idx = np.concatenate([cand.en, np.array([p[1] for p in extra], np.int64)])
+    days = np.array([(en_days[e] - ru_days[r]).days if ru_days[r] and en_days[e] else np.nan
+                     for r, e in zip(r_idx.tolist(), e_idx.tolist(), strict=True)], dtype=np.float64)
     mt_marg = None
     if run.mt_map and run.mt_encoder is not None:
         mt_marg = _mt_margin(ws, run.mt_map, ru, en, run.mt_encoder, r_idx, e_idx, progress)
     rep.candidates = len(r_idx)
-    sp = score_pairs(rv, ev, keys, run.model, r_idx, e_idx, run.background, run.threshold, mt_marg, cand)
+    sp = score_pairs(rv, ev, keys, run.model, r_idx, e_idx, run.background, run.threshold, mt_marg, cand, days)
     rep.mt = sp.mt_margin is not None and bool(np.isfinite(sp.mt_margin).any())
     rep.mt_items = sum(1 for i in ru["id"] if str(i) in run.mt_map) if rep.mt else 0
     return sp
 
 
-def link_workspace(
-    ws: Workspace,
-    *,
-    encoder: Encoder | str | None = None,
-    glossary: Glossary | None = None,
-    threshold: float | None = None,
-    max_days: int | None = None,
-    mt: pd.DataFrame | None = None,
-    mt_encoder: Encoder | str | None = None,
-    mt_model: str | None = None,
-    workspace_mt: bool = False,
-    relink: bool = True,
-    progress: ProgressCallback | None = None,
-) -> LinkReport:
-    """Link every Russian item to the English items on the same story; rewrite only the links that change.
+def _participant(key: str) -> bool:
+    """Whether a field name is a person or a specific body that identifies an event together with a close date."""
+    return EV.field_names().classes.get(key) in ("person", "body", EV.RECURRING)
 
-    ``glossary`` is the loaded glossary (None: no glossary, signature ``gloss:none``; the library never
-    looks for one). With ``relink=False`` a glossary other than the last link run's is refused
-    (:class:`GlossaryChanged`) and nothing is written. A Russian item may get several links (follow-ups,
-    copies) or none. ``mt`` (columns id, mt_en and optionally flagged_share, from
+
+@dataclass(frozen=True)
+class LinkSettings:
+    """The choices of a link run (what ``kzalign link``'s options set). The run resolves them (encoders loaded,
+    the encoder's fitted model and background found) and its signature is built from the resolved fields.
+
+    ``glossary`` is the loaded glossary (None: no glossary, signature ``gloss:none``; the library never looks
+    for one). ``mt`` (columns id, mt_en and optionally flagged_share, from
     :func:`kzalign.engines.translate.item_translations`) made by ``mt_model`` adds MT-English scoring; with
     ``workspace_mt`` and no ``mt``, the drafts of the workspace's last ``kzalign translate`` run are used.
-    Reviewer decisions are re-read inside the write transaction, so one recorded meanwhile is honoured.
+    With ``relink=False`` a glossary other than the last link run's is refused (:class:`GlossaryChanged`).
     """
+
+    encoder: Encoder | str | None = None
+    glossary: Glossary | None = None
+    threshold: float | None = None
+    max_days: int | None = None
+    mt: pd.DataFrame | None = field(default=None, compare=False, repr=False)
+    mt_encoder: Encoder | str | None = None
+    mt_model: str | None = None
+    workspace_mt: bool = False
+    relink: bool = True
+
+
+def link_workspace(ws: Workspace, settings: LinkSettings | None = None, *,
+                   progress: ProgressCallback | None = None, **choices: Any) -> LinkReport:
+    """Link every Russian item to the English items on the same story; rewrite only the links that change.
+
+    ``settings`` (or the same fields as keywords, e.g. ``encoder="use", glossary=g``) say how
+    (:class:`LinkSettings`). A Russian item may get several links (follow-ups, copies) or none. Reviewer
+    decisions are re-read inside the write transaction, so one recorded meanwhile is honoured.
+    """
+    if settings is not None and choices:
+        raise TypeError("give either a LinkSettings or its fields as keywords, not both")
+    st = settings if settings is not None else LinkSettings(**choices)
+    encoder, glossary, threshold, max_days = st.encoder, st.glossary, st.threshold, st.max_days
+    mt, mt_encoder, mt_model = st.mt, st.mt_encoder, st.mt_model
+    workspace_mt, relink = st.workspace_mt, st.relink
     encoder = resolve(encoder)  # an unknown encoder name is the first error a user sees
     _check_inputs(ws, threshold, max_days)
     if mt is None and workspace_mt:
@@ -473,15 +519,6 @@ def _run_stats(rep: LinkReport) -> dict[str, object]:
     return dict(rep.__dict__)
 
 
-def _day(value: object) -> date | None:
-    if not isinstance(value, str) or len(value) < 10:
-        return None
-    try:
-        return date.fromisoformat(value[:10])
-    except ValueError:
-        return None
-
-
 def _evidence(run: _Run, sp: ScoredPairs, n: int, days: int | None, decision: str | None,
               follow: tuple[int, list[str]] | None) -> dict[str, object]:
     """The evidence of candidate ``n`` as a JSON-ready dict (shared keys in a fixed order)."""
@@ -493,9 +530,18 @@ def _evidence(run: _Run, sp: ScoredPairs, n: int, days: int | None, decision: st
         "numbers_score": round(float(f["numbers"][n]), 4), "words_score": round(float(f["cognates"][n]), 4),
         "days": days, "prob": round(float(sp.prob[n]), 4),
     }
+    types = [sorted(sp.types[n][0]), sorted(sp.types[n][1])] if sp.types else [[], []]
+    if types[0] or types[1]:
+        ev["events"] = types
+    if sh.get("field"):
+        ev["participants"] = sh["field"][:EVIDENCE_KEYS]
+    if days is None:
+        ev["undated"] = True
     if follow is not None:
         b, anchors = follow
-        ev["follow_up_of"] = str(run.en["id"][sp.en[b]])
+        # the Russian item's best link it follows, or (a dated follow-up that is itself the best) the report itself
+        same = int(sp.en[b]) == int(sp.en[n])
+        ev["follow_up_of"] = str(run.ru["id"][sp.ru[n]] if same else run.en["id"][sp.en[b]])
         ev["anchors"] = anchors[:6]
     if sp.mt_margin is not None and np.isfinite(sp.mt_margin[n]):
         ev["mt_margin"] = round(float(sp.mt_margin[n]), 4)
@@ -504,14 +550,15 @@ def _evidence(run: _Run, sp: ScoredPairs, n: int, days: int | None, decision: st
     return ev
 
 
-def link_kind(cos: float, ru_chars: int, en_chars: int, follow_up: bool) -> str:
+def link_kind(cos: float, ru_chars: int, en_chars: int, follow_up: bool, translation_cos: float = TRANSLATION_COS) -> str:
     """The kind of a link (:data:`kzalign.store.workspace.LINK_KINDS`): ``follow_up`` when the follow-up rule
-    made it, ``translation`` when its items are about as long and very close, ``same_event`` otherwise."""
+    made it, ``translation`` when its items are about as long and very close (cosine ≥ ``translation_cos``, the
+    encoder's), ``same_event`` otherwise."""
     if follow_up:
         return "follow_up"
     ratio = ru_chars / max(1, en_chars)
     lo, hi = TRANSLATION_LENGTH
-    return "translation" if cos >= TRANSLATION_COS and lo <= ratio <= hi else "same_event"
+    return "translation" if cos >= translation_cos and lo <= ratio <= hi else "same_event"
 
 
 def _decide(ws: Workspace, run: _Run, sp: ScoredPairs, rep: LinkReport) -> list[tuple[str, str, float, int, str, str, str]]:
@@ -519,7 +566,7 @@ def _decide(ws: Workspace, run: _Run, sp: ScoredPairs, rep: LinkReport) -> list[
     the write transaction): rejected ones left out, accepted ones kept; ranked per Russian item."""
     dec = _link_decisions(ws)
     ru_ids, en_ids = run.ru["id"].astype(str).tolist(), run.en["id"].astype(str).tolist()
-    ru_days, en_days = [_day(d) for d in run.ru["date"]], [_day(d) for d in run.en["date"]]
+    ru_days, en_days = [EV.day(d) for d in run.ru["date"]], [EV.day(d) for d in run.en["date"]]
     ru_len, en_len = run.ru["text"].astype(str).str.len().tolist(), run.en["text"].astype(str).str.len().tolist()
     rows: dict[tuple[str, str], tuple[float, dict[str, object]]] = {}
     for n, (r, e) in enumerate(zip(sp.ru.tolist(), sp.en.tolist(), strict=True)):
@@ -542,7 +589,8 @@ def _decide(ws: Workspace, run: _Run, sp: ScoredPairs, rep: LinkReport) -> list[
         else:
             rep.kept_accepted += 1
         ev = _evidence(run, sp, n, days, decision, fu)
-        ev["kind"] = link_kind(float(sp.feats["cos"][n]), ru_len[r], en_len[e], fu is not None)
+        ev["kind"] = link_kind(float(sp.feats["cos"][n]), ru_len[r], en_len[e], fu is not None,
+                               run.model.translation_cos)
         rows[(rid, eid)] = (round(float(sp.prob[n]), 6), ev)
     rows.update(_accepted_meanwhile(ws, dec, rows, rep))
     return _ranked(rows, run.signature)
@@ -595,18 +643,25 @@ def evidence_text(evidence: str | dict[str, Any]) -> str:
     """The evidence of a link as one line a translator can read."""
     ev: dict[str, Any] = json.loads(evidence) if isinstance(evidence, str) else dict(evidence)
     parts = []
-    if ev.get("kind") in LINK_KINDS:
-        parts.append(KIND_LABELS[ev["kind"]])
-    if ev.get("follow_up_of"):
-        anchors = ", ".join(str(x).lstrip("~") for x in ev.get("anchors", []))
+    anchors = ", ".join(str(x).lstrip("~") for x in ev.get("anchors", []))
+    if ev.get("follow_up_of"):  # names the kind itself
         parts.append(f"follow-up of {ev['follow_up_of']} (shared: {anchors})")
+    elif ev.get("kind") in LINK_KINDS:
+        parts.append(KIND_LABELS[ev["kind"]] + (f": refers back (shared: {anchors})" if anchors else ""))
     if ev.get("names"):
         parts.append("names: " + ", ".join(str(x).lstrip("~") for x in ev["names"][:6]))
     if ev.get("numbers"):
         parts.append("numbers/dates: " + ", ".join(map(str, ev["numbers"][:6])))
+    if ev.get("participants"):
+        parts.append("participants: " + ", ".join(map(str, ev["participants"][:6])))
+    if ev.get("events"):
+        ru_t, en_t = ev["events"]
+        parts.append(f"event: {'/'.join(ru_t) or '?'} vs {'/'.join(en_t) or '?'}")
     if ev.get("days") is not None:
         d = int(ev["days"])
         parts.append("same day" if d == 0 else f"EN {abs(d)} days {'later' if d > 0 else 'earlier'}")
+    elif ev.get("undated"):
+        parts.append("undated: decided on the other evidence")
     parts.append(f"similarity {ev.get('cos', 0):.2f}, margin {ev.get('margin', 0):.2f}")
     if ev.get("mt_margin") is not None:
         parts.append(f"MT margin {ev['mt_margin']:.2f}")

@@ -14,8 +14,8 @@ import json
 import logging
 import math
 import re
-from collections.abc import Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -26,7 +26,14 @@ from kzalign.core.errors import InputError, KzalignError, Problem
 from kzalign.core.progress import ProgressCallback, report
 from kzalign.core.signature import make_signature, settings_digest
 from kzalign.core.text import script_counts, split_sentences
-from kzalign.engines.align import DEFAULT_CONFIG, AlignConfig, Bead, align_sentences
+from kzalign.engines.align import (
+    DEFAULT_CONFIG,
+    AlignConfig,
+    Bead,
+    align_pair,
+    align_sentences,
+    doubtful_runs,
+)
 from kzalign.store.workspace import Workspace, link_key
 
 if TYPE_CHECKING:
@@ -41,9 +48,12 @@ REGIMES = ("auto", "parallel", "comparable")
 LINK_BLOCK = 2000
 #: The link kind of translations; pairs of other kinds (same_event, follow_up) are not translations.
 TRANSLATION = "translation"
-#: How vectors of runs of consecutive sentences are made: mean of the sentence vectors (no encoding),
-#: or the encoder run on the joined text (vecalign's overlaps: no better with use/e5, ~5x the encoding).
-OVERLAPS = ("mean", "encode")
+#: How vectors of runs of consecutive sentences are made: mean of the sentence vectors (no encoding); the
+#: cascade (means first, then the joined text encoded only for the groups in doubt, which are re-decided);
+#: or the encoder run on every run's joined text (vecalign's overlaps: ~5x the encoding; see BENCHMARKS.md).
+OVERLAPS = ("mean", "cascade", "encode")
+#: Encodes texts for the cascade: {text: vector}.
+Encode = Callable[[list[str]], dict[str, np.ndarray]]
 #: Longest document side ``kzalign align`` accepts by default (encoding is the cost: ~30 s with use, ~30 min
 #: with e5 for 20,000 sentences; the aligner itself is linear, see BENCHMARKS.md).
 MAX_SENTENCES = 20_000
@@ -74,7 +84,7 @@ class AlignParams:
             "stage": "pairs", "enc": encoder, "regime": regime, "mt": mt,
             "beads": f"{c.max_side}/{c.max_total}", "ov": self.overlaps,
             "costs": "adaptive" if c.adaptive else "raw", "floor": c.floor, "skip": c.skip, "mine": self.mine_margin,
-            "cfg": settings_digest(self),
+            "loose": "auto" if c.detect else "off", "cfg": settings_digest(self),
         })
 
 
@@ -89,8 +99,6 @@ ENCODER_PARAMS: dict[str, dict[str, Any]] = {
 
 def params_for(encoder: Encoder | str | None, base: AlignParams = DEFAULT_PARAMS) -> AlignParams:
     """``base`` with the regime/mining thresholds calibrated for this encoder (USE's for encoders not calibrated)."""
-    from dataclasses import replace
-
     return replace(base, **ENCODER_PARAMS.get(str(getattr(encoder, "name", "")), {}))
 
 
@@ -106,21 +114,79 @@ def text_matrix(sents: Sequence[str], vec: dict[str, np.ndarray]) -> np.ndarray:
     return np.array([vec[t] for t in sents], dtype=np.float32)
 
 
+def _sides(ru: Sequence[str], en: Sequence[str], vec: dict[str, np.ndarray]
+           ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Sentence vectors and character lengths of both sides."""
+    return (text_matrix(ru, vec), text_matrix(en, vec), np.array([len(t) for t in ru], dtype=np.float64),
+            np.array([len(t) for t in en], dtype=np.float64))
+
+
+def _run_vectors(sents: Sequence[str], runs: set[tuple[int, int]] | None, vec: dict[str, np.ndarray],
+                 max_side: int) -> dict[int, np.ndarray]:
+    """{k: (n-k+1, dim)} vectors of runs of k sentences from ``vec``: every run, or only ``runs`` (NaN rows else)."""
+    dim = next(iter(vec.values())).shape[-1] if vec else 1
+    over: dict[int, np.ndarray] = {}
+    for k in range(2, max_side + 1):
+        if len(sents) < k:
+            continue
+        if runs is None:
+            over[k] = np.array([vec[" ".join(sents[i : i + k])] for i in range(len(sents) - k + 1)], np.float32)
+            continue
+        starts = [i for i, length in runs if length == k]
+        if starts:
+            over[k] = np.full((len(sents) - k + 1, dim), np.nan, np.float32)
+            for i in starts:
+                over[k][i] = vec[" ".join(sents[i : i + k])]
+    return over
+
+
 def align_texts(ru: Sequence[str], en: Sequence[str], vec: dict[str, np.ndarray],
                 params: AlignParams = DEFAULT_PARAMS) -> list[Bead]:
     """Align two sentence lists whose vectors (and, with encoded overlaps, their runs' vectors) are in ``vec``."""
-    sides = []
-    for sents in (ru, en):
-        mat = text_matrix(sents, vec)
-        over = {}
-        if params.overlaps == "encode":
-            for k in range(2, params.align.max_side + 1):
-                runs = [" ".join(sents[i : i + k]) for i in range(len(sents) - k + 1)]
-                if runs:
-                    over[k] = np.array([vec[t] for t in runs], dtype=np.float32)
-        sides.append((mat, np.array([len(t) for t in sents], dtype=np.float64), over))
-    (rv, rl, ro), (ev, el, eo) = sides
-    return align_sentences(rv, ev, rl, el, params.align, ro, eo)
+    return align_documents([(ru, en)], vec, params)[0]
+
+
+def cascade_runs(ru: Sequence[str], en: Sequence[str], beads: list[Bead], cfg: AlignConfig
+                 ) -> tuple[set[tuple[int, int]], set[tuple[int, int]], list[str]]:
+    """The runs of both sides the cascade encodes for these first-pass beads, and their joined texts."""
+    ru_runs, en_runs = doubtful_runs(beads, len(ru), len(en), cfg.max_side)
+    texts = [" ".join(sents[i : i + k]) for sents, runs in ((ru, ru_runs), (en, en_runs)) for i, k in sorted(runs)]
+    return ru_runs, en_runs, texts
+
+
+def align_documents(docs: Sequence[tuple[Sequence[str], Sequence[str]]], vec: dict[str, np.ndarray],
+                    params: AlignParams = DEFAULT_PARAMS, encode: Encode | None = None) -> list[list[Bead]]:
+    """Beads of each document pair (sentence vectors in ``vec``).
+
+    ``overlaps="cascade"``: the first pass uses averaged vectors; then the runs that decide its groups in doubt
+    (skips, groups of several sentences a side) are encoded, all documents' at once through ``encode`` (those
+    already in ``vec`` are not encoded again; ``vec`` gains the rest), and each pair is re-decided on them.
+    """
+    if params.overlaps == "encode":
+        out = []
+        for ru, en in docs:
+            rv, ev, rl, el = _sides(ru, en, vec)
+            mx = params.align.max_side
+            out.append(align_sentences(rv, ev, rl, el, params.align, _run_vectors(ru, None, vec, mx),
+                                       _run_vectors(en, None, vec, mx)))
+        return out
+    first = [align_pair(*_sides(ru, en, vec), params.align) for ru, en in docs]
+    if params.overlaps != "cascade":
+        return [beads for beads, _cfg in first]
+    runs = [cascade_runs(ru, en, beads, cfg) for (ru, en), (beads, cfg) in zip(docs, first, strict=True)]
+    todo = list(dict.fromkeys(t for _r, _e, texts in runs for t in texts if t not in vec))
+    if todo:
+        if encode is None:
+            raise KzalignError("the cascade needs an encoder for the runs in doubt")
+        vec.update(encode(todo))
+    out = []
+    for (ru, en), (beads, cfg), (ru_runs, en_runs, _t) in zip(docs, first, runs, strict=True):
+        if ru_runs or en_runs:
+            beads = align_sentences(*_sides(ru, en, vec), replace(cfg, detect=False),
+                                    _run_vectors(ru, ru_runs, vec, cfg.max_side),
+                                    _run_vectors(en, en_runs, vec, cfg.max_side), guide=beads)
+        out.append(beads)
+    return out
 
 
 def needed_texts(docs: Sequence[Sequence[str]], params: AlignParams) -> list[str]:
@@ -356,19 +422,18 @@ def bead_rows(ru_id: str, en_id: str, ru_s: Sequence[str], en_s: Sequence[str], 
 
 def _align_links(links: pd.DataFrame, sents: dict[str, list[str]], vec: dict[str, np.ndarray], regime: str,
                  params: AlignParams, rep: PairsReport, progress: ProgressCallback | None,
-                 start: int = 0, total: int | None = None) -> list[dict[str, Any]]:
+                 encode: Encode | None = None, start: int = 0, total: int | None = None) -> list[dict[str, Any]]:
     """Pair rows of every link: DP alignment, then mining instead where the link is comparable (``links`` may
     be one block of ``total`` links starting at ``start``: progress counts all of them)."""
     rows: list[dict[str, Any]] = []
     total = len(links) if total is None else total
     if start == 0:
         report(progress, "align", 0, total)
-    for done, rec in enumerate(links.itertuples(index=False), start=start + 1):
-        ru_s, en_s = sents.get(rec.ru_id), sents.get(rec.en_id)
-        if ru_s is None or en_s is None:
-            continue
+    recs = [rec for rec in links.itertuples(index=False) if rec.ru_id in sents and rec.en_id in sents]
+    aligned = align_documents([(sents[r.ru_id], sents[r.en_id]) for r in recs], vec, params, encode)
+    for done, (rec, beads) in enumerate(zip(recs, aligned, strict=True), start=start + 1):
+        ru_s, en_s = sents[rec.ru_id], sents[rec.en_id]
         rep.links += 1
-        beads = align_texts(ru_s, en_s, vec, params)
         try:
             evidence = json.loads(rec.evidence or "{}")
         except json.JSONDecodeError:
@@ -436,13 +501,19 @@ def align_workspace(
     links = _live_links(ws)
     items = ws.items().set_index("id")
     rep = PairsReport()
+
+    def encode(texts: list[str]) -> dict[str, np.ndarray]:  # the cascade's runs, through the workspace cache
+        new, fresh = _vectors(ws, encoder, texts, progress)
+        rep.encoded += fresh
+        return new
+
     rows: list[dict[str, Any]] = []
     for start in range(0, len(links), LINK_BLOCK):  # one block's sentence vectors in memory, never the archive's
         block = links.iloc[start : start + LINK_BLOCK]
         sents = _link_sentences(ws, block, items)
         vec, encoded = _vectors(ws, encoder, needed_texts(list(sents.values()), params), progress)
         rep.encoded += encoded
-        rows += _align_links(block, sents, vec, regime, params, rep, progress, start, len(links))
+        rows += _align_links(block, sents, vec, regime, params, rep, progress, encode, start, len(links))
     rows = _apply_decisions(rows, ws.decided("pair"), rep)
     mt = _translate(ws, translator, glossary, [r["ru_text"] for r in rows])
     for r in rows:
@@ -532,17 +603,20 @@ def align_document_pair(ru_path: str | Path, en_path: str | Path, encoder: Encod
     encoder = resolve_encoder(encoder)
     ru = read_document(ru_path, "ru", split=split, max_sentences=max_sentences)
     en = read_document(en_path, "en", split=split, max_sentences=max_sentences)
-    texts = needed_texts([ru, en], params)
-    if ws is not None:
-        vec, _ = _vectors(ws, encoder, texts, progress)
-    else:
+
+    def encode(texts: list[str]) -> dict[str, np.ndarray]:
+        if ws is not None:
+            return _vectors(ws, encoder, texts, progress)[0]
         from kzalign.engines.embed import ensure_loaded
 
         ensure_loaded(encoder, progress)
         report(progress, "embed", 0, len(texts))
-        vec = dict(zip(texts, np.asarray(encoder.encode(texts, kind="passage"), np.float32), strict=True))
+        out = dict(zip(texts, np.asarray(encoder.encode(texts, kind="passage"), np.float32), strict=True))
         report(progress, "embed", len(texts), len(texts))
-    beads = align_texts(ru, en, vec, params)
+        return out
+
+    vec = encode(needed_texts([ru, en], params))
+    beads = align_documents([(ru, en)], vec, params, encode)[0]
     ru_id, en_id = Path(ru_path).name, Path(en_path).name
     rows = bead_rows(ru_id, en_id, ru, en, beads, "parallel")
     df = pd.DataFrame(rows).rename(columns={"id": "pair_id"}) if rows else pd.DataFrame(columns=PAIR_COLUMNS)

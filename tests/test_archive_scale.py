@@ -1,4 +1,4 @@
-"""Archive scale (issue 27): the compact vector store (float16 chunks that read back exactly as stored, the v7
+"""Archive scale (issue 27): the compact vector store (float16 chunks that read back exactly as stored, the v9
 upgrade converting float32 vectors in place) and the stages that work a block at a time (same results)."""
 
 from __future__ import annotations
@@ -147,7 +147,7 @@ def test_pairs_in_blocks_equal_pairs_in_one_block(tmp_path: Path, monkeypatch) -
 
 
 def test_a_compact_workspace_marked_older_is_left_as_it_is(tmp_path: Path) -> None:
-    """The v7 step converts only the old layout: a workspace whose version mark is older than its tables opens."""
+    """The v9 step converts only the old layout: a workspace whose version mark is older than its tables opens."""
     db = tmp_path / "w.db"
     with Workspace(db) as ws, ws.transaction():
         ws.put_vectors("enc", ["a"], _unit(1))

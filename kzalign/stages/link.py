@@ -65,6 +65,8 @@ HEAD_WEIGHT = 1.0
 MT_MAX_FLAGGED = 0.5
 #: Bump when :func:`item_units` or the sentence splitter changes: cached item vectors are then recomputed.
 SENTENCES_VERSION = "s2"  # s2: sentences and headlines longer than MAX_SENTENCE_CHARS cut into pieces
+#: New items embedded and pooled at a time (bounds a cold link's memory to one block's sentence vectors).
+ITEM_BLOCK = 2000
 #: Shared keys shown per kind in a link's evidence.
 EVIDENCE_KEYS = 12
 #: A link is a ``translation`` when its items are this close (cosine of the item vectors) and about as long
@@ -111,29 +113,40 @@ def pool_units(vecs: np.ndarray, counts: Sequence[int], head_weight: float = HEA
 def item_vectors(ws: Workspace, encoder: Encoder, items: pd.DataFrame, *, progress: ProgressCallback | None = None,
                  head_weight: float = HEAD_WEIGHT) -> np.ndarray:
     """Item vectors (columns title, text, lang) pooled from cached sentence vectors (which the sentence stage
-    reuses); the pooled vectors are cached too, by item text, so an unchanged item is not even split again."""
+    reuses); the pooled vectors are cached too, by item text, so an unchanged item is not even split again.
+    New items are embedded :data:`ITEM_BLOCK` at a time: memory holds one block's sentence vectors, never
+    the archive's."""
     titles = [t if isinstance(t, str) else "" for t in (items["title"] if "title" in items else [""] * len(items))]
     rows = list(zip(titles, items["text"].astype(str), items["lang"].astype(str), strict=True))
     hashes = [text_hash(f"{lang}\n{title}\n{text}") for title, text, lang in rows]
     key = f"{encoder.signature}|item:{__version__}-{SENTENCES_VERSION}:h{head_weight:g}"
     found = ws.get_vectors(key, list(dict.fromkeys(hashes)))
     todo = list(dict.fromkeys(h for h in hashes if h not in found))
-    if todo:
-        where = {h: i for i, h in enumerate(hashes)}
-        units: list[str] = []
-        counts: list[int] = []
-        for h in todo:
-            title, text, lang = rows[where[h]]
-            u = item_units(title, text, lang)
-            units.extend(u)
-            counts.append(len(u))
-        vecs = pool_units(embed_texts(ws, encoder, units, progress=progress), counts, head_weight)
-        with ws.transaction():
-            ws.put_vectors(key, todo, vecs)
-        found.update(zip(todo, vecs, strict=True))
+    where = {h: i for i, h in enumerate(hashes)}
+    for s in range(0, len(todo), ITEM_BLOCK):
+        block = todo[s : s + ITEM_BLOCK]
+        found.update(_pool_block(ws, encoder, key, block, [rows[where[h]] for h in block], progress, head_weight))
     if not hashes:
         return np.zeros((0, encoder.dim), np.float32)
-    return np.ascontiguousarray(np.stack([found[h] for h in hashes]), dtype=np.float32)
+    out = np.empty((len(hashes), len(next(iter(found.values())))), np.float32)
+    for i, h in enumerate(hashes):
+        out[i] = found[h]
+    return out
+
+
+def _pool_block(ws: Workspace, encoder: Encoder, key: str, hashes: list[str], rows: list[tuple[str, str, str]],
+                progress: ProgressCallback | None, head_weight: float) -> dict[str, np.ndarray]:
+    """Pooled vectors of a block of new items (their sentences embedded through the cache), stored."""
+    units: list[str] = []
+    counts: list[int] = []
+    for title, text, lang in rows:
+        u = item_units(title, text, lang)
+        units.extend(u)
+        counts.append(len(u))
+    vecs = pool_units(embed_texts(ws, encoder, units, progress=progress), counts, head_weight)
+    with ws.transaction():
+        vecs = ws.put_vectors(key, hashes, vecs)
+    return dict(zip(hashes, vecs, strict=True))
 
 
 # -- the pure scoring of candidate pairs ----------------------------------------------------------

@@ -52,16 +52,29 @@ def listings(src: Path, inputs: list[Path], work: Path) -> dict[str, bytes]:
             "pairs": run("pairs", "--db", str(db), "--format", "jsonl")}
 
 
-def normalise(data: bytes, ignore_signature: bool) -> list[str]:
+def normalise(data: bytes, ignore_signature: bool, decisions: bool = False) -> list[str]:
+    """The listing's lines; without signatures, or (``decisions``) without any number or evidence text either."""
     lines = data.decode().splitlines()
-    if not ignore_signature:
+    if not ignore_signature and not decisions:
         return lines
     out = []
     for line in lines:
         rec = json.loads(line)
         rec.pop("signature", None)
+        if decisions:
+            rec = {k: v for k, v in rec.items() if k != "evidence" and not isinstance(v, float)}
         out.append(json.dumps(rec, sort_keys=True))
     return out
+
+
+def max_number_change(a: bytes, b: bytes) -> float:
+    """Largest change of a number field between two listings of the same records in the same order."""
+    diff = 0.0
+    for x, y in zip(a.decode().splitlines(), b.decode().splitlines(), strict=False):
+        rx, ry = json.loads(x), json.loads(y)
+        diff = max([diff] + [abs(v - ry[k]) for k, v in rx.items() if isinstance(v, float) and
+                             isinstance(ry.get(k), float)])
+    return diff
 
 
 def main() -> int:
@@ -70,6 +83,9 @@ def main() -> int:
     ap.add_argument("--src", help="another checkout to compare with")
     ap.add_argument("--sets", default="seeds,docalign,comparable,stream")
     ap.add_argument("--ignore-signature", action="store_true", help="compare records without their signature")
+    ap.add_argument("--decisions", action="store_true",
+                    help="compare what was decided (which links and pairs, their ranks, kinds, texts), not scores; "
+                         "print the largest score change")
     ap.add_argument("--keep", help="write both listings here (for diff)")
     args = ap.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="kz-same-"))
@@ -90,10 +106,12 @@ def main() -> int:
                 work.mkdir()
                 res[tag] = listings(src, ins, work)
             for what in ("links", "pairs"):
-                a, b = (normalise(res[t][what], args.ignore_signature) for t in ("this", "other"))
+                a, b = (normalise(res[t][what], args.ignore_signature, args.decisions) for t in ("this", "other"))
                 same = a == b
                 differ += not same
-                print(f"{name:11s} {what:5s}: {len(a):5d} lines (this) {len(b):5d} (other)  identical: {same}")
+                change = (f"  largest number change {max_number_change(res['this'][what], res['other'][what]):.2g}"
+                          if args.decisions else "")
+                print(f"{name:11s} {what:5s}: {len(a):5d} lines (this) {len(b):5d} (other)  identical: {same}{change}")
                 if args.keep:
                     keep = Path(args.keep)
                     keep.mkdir(parents=True, exist_ok=True)

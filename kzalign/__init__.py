@@ -32,6 +32,7 @@ _API = {
     "load_translator": "kzalign.engines.translate:load_translator",
     "translate": "kzalign.engines.translate:translate_workspace",
     "link": "kzalign.stages.link:link_workspace",
+    "LinkSettings": "kzalign.stages.link:LinkSettings",
     "links_table": "kzalign.stages.link:links_table",
     "pairs": "kzalign.stages.sentences:align_workspace",
     "pairs_table": "kzalign.stages.sentences:pairs_table",
@@ -45,7 +46,7 @@ _API = {
 }
 
 __all__ = [
-    "ENCODERS", "Workspace", "__version__", "align_documents", "eval_links", "export_pairs", "export_review",
+    "ENCODERS", "LinkSettings", "Workspace", "__version__", "align_documents", "eval_links", "export_pairs", "export_review",
     "get_encoder", "import_review", "ingest", "link", "links_table", "load_glossary", "load_translator",
     "open_workspace", "pairs", "pairs_table", "run_pipeline", "translate", "write_report",
 ]
@@ -57,8 +58,8 @@ if TYPE_CHECKING:
     from kzalign.glossary import load_glossary
     from kzalign.inputs.ingest import ingest_paths as ingest
     from kzalign.stages.evaluate import eval_links
+    from kzalign.stages.link import LinkSettings, links_table
     from kzalign.stages.link import link_workspace as link
-    from kzalign.stages.link import links_table
     from kzalign.stages.pipeline import run_pipeline
     from kzalign.stages.report import write_report
     from kzalign.stages.review import export_pairs, export_review, import_review

@@ -191,6 +191,24 @@ def test_extract_proposes_missing_names(tmp_path: Path, seed_ws) -> None:
     assert not any(ru.startswith("Касым") for ru in df.ru)  # already in the glossary
 
 
+def test_drop_tails_matches_the_pairwise_rule() -> None:
+    """The linear tail filter drops exactly what comparing every candidate with every other one drops."""
+    import random
+
+    from kzalign.glossary.extract import _drop_tails
+
+    rng = random.Random(0)
+    ru_words, en_words = ["Алмурат", "Турганбеков", "Арман", "Исетов", "А."], ["Almurat", "Turganbekov", "Arman", "Isetov"]
+    for _ in range(200):
+        keys = {(" ".join(rng.choices(ru_words, k=rng.randint(1, 3))), " ".join(rng.choices(en_words, k=rng.randint(1, 3))))
+                for _ in range(rng.randint(1, 12))}
+        want = {(ru, en) for ru, en in keys if not any((r2, e2) != (ru, en) and r2.endswith(" " + ru)
+                                                       and e2.endswith(" " + en) for r2, e2 in keys)}
+        best: dict[tuple[str, str], dict[str, object]] = {k: {} for k in keys}
+        _drop_tails(best)
+        assert set(best) == want
+
+
 def test_extract_nothing_new_with_full_glossary(g: Glossary, seed_ws) -> None:
     _link_seed(seed_ws)
     df = extract_candidates(seed_ws, g)

@@ -283,8 +283,9 @@ def test_replacing_another_reviewers_decision_is_said_and_kept(filled, tmp_path)
 
 
 def test_history_is_filled_from_decisions_of_older_workspaces(tmp_path):
-    from kzalign.store.workspace import SCHEMA_VERSION, Workspace
+    from kzalign.store.workspace import MIGRATIONS, Workspace
 
+    before = next(v for v, what, _ in MIGRATIONS if what.startswith("decision_history")) - 1  # later steps may follow
     db = tmp_path / "old.db"
     with Workspace(db) as w:
         with w.transaction():
@@ -294,7 +295,7 @@ def test_history_is_filled_from_decisions_of_older_workspaces(tmp_path):
             w.record_decision("link", "L1", "accept", "", "ann", "", {}, "c.csv", "2026-01-03T10:00:00+00:00")
             # as a workspace of the version before the history table: raw SQL on purpose
             w.conn.execute("DROP TABLE decision_history")
-            w.set_meta("schema_version", str(SCHEMA_VERSION - 1))
+            w.set_meta("schema_version", str(before))
     with Workspace(db, create=False) as w:
         h = w.decision_history()
     assert h[["kind", "key", "decision", "reviewer", "replaced_decision", "replaced_reviewer", "note"]].values.tolist() \

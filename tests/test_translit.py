@@ -12,6 +12,7 @@ from kzalign.core.translit import (
     explain,
     model_en,
     model_ru,
+    name_similarities,
     name_similarity,
     phonetic_key,
     rank_similarity,
@@ -67,6 +68,19 @@ def test_similarity_prefers_the_right_spelling() -> None:
     assert phonetic_key("Issetov") == phonetic_key("Isetov")
     sims = rank_similarity("Турганбеков", ["Tokayev", "Turganbekov", "Toledo"])
     assert sims.argmax() == 1 and sims[1] == pytest.approx(name_similarity("Турганбеков", "Turganbekov"))
+
+
+def test_remembered_similarities_are_the_scalar_ones(eval_dir: Path) -> None:
+    """Glossary extraction asks for the same name pairs again and again: the batched, remembered
+    similarities are exactly (bit for bit) the one-pair-at-a-time ones, in any batch and any order."""
+    rows = _tsv(eval_dir / "names" / "wikidata_person_words.tsv")[:300]
+    ru = [r["ru"].capitalize() for r in rows[:20]]
+    en = [r["en"].capitalize() for r in rows] + ["Tokayev", "Tokayev", ""]
+    for word in ru:
+        batched = name_similarities(word, en)
+        assert batched == [float(rank_similarity(word, [e])[0]) for e in en]
+        assert name_similarities(word, en[::-1]) == batched[::-1]
+        assert name_similarity(word, en[5]) == batched[5]
 
 
 def test_learned_model_reads_foreign_conventions() -> None:

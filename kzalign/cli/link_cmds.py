@@ -55,13 +55,13 @@ def link(db: str, encoder_name: str | None, glossary: GlossaryChoice, threshold:
 
     Example: kzalign link --db news.db --glossary glossaries/ --threshold 0.6
     """
-    from kzalign.stages.link import GlossaryChanged, link_workspace, links_table
+    from kzalign.stages.link import GlossaryChanged, LinkSettings, link_workspace, links_table
 
+    settings = LinkSettings(encoder=encoder_name, glossary=glossary.glossary, threshold=threshold, max_days=max_days,
+                            workspace_mt=use_mt, relink=relink or not glossary.explicit)
     with open_workspace(db) as ws, progress_bars() as bars:
         try:
-            rep = link_workspace(ws, encoder=encoder_name, glossary=glossary.glossary, threshold=threshold,
-                                 max_days=max_days, workspace_mt=use_mt, relink=relink or not glossary.explicit,
-                                 progress=bars)
+            rep = link_workspace(ws, settings, progress=bars)
         except GlossaryChanged as exc:
             raise glossary_refused(db, glossary, exc) from exc
         table = links_table(ws)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import re
 import unicodedata
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache, lru_cache
 from importlib import resources
@@ -374,7 +374,32 @@ def ru_keys(ru: str) -> tuple[str, ...]:
 
 def name_similarity(ru: str, en: str) -> float:
     """How alike a Cyrillic and a Latin spelling of a name are, 0..1 (see :func:`rank_similarity`)."""
-    return float(rank_similarity(ru, [en])[0])
+    return name_similarities(ru, [en])[0]
+
+
+#: Distinct (Russian, Latin) spellings whose similarity is remembered (about 150 bytes each).
+SIMILARITY_CACHE = 200_000
+_SIMS: dict[tuple[str, str], float] = {}
+
+
+def name_similarities(ru: str, candidates: Sequence[str]) -> list[float]:
+    """:func:`name_similarity` of ``ru`` against each candidate, remembered per distinct pair: glossary
+    extraction compares the same names again and again (each link of an item, each window of a text).
+    The pairs not seen before are computed in one vectorised :func:`rank_similarity` call (the same
+    numbers: its dynamic programme is element-wise per candidate)."""
+    todo = list(dict.fromkeys(c for c in candidates if (ru, c) not in _SIMS))
+    if todo:
+        if len(_SIMS) + len(todo) > SIMILARITY_CACHE:
+            _SIMS.clear()
+        _SIMS.update(zip(((ru, c) for c in todo), map(float, rank_similarity(ru, todo)), strict=True))
+    return [_SIMS[(ru, c)] for c in candidates]
+
+
+def remember_similarities(wanted: Mapping[str, Iterable[str]]) -> None:
+    """Compute ahead the similarities a batch of work will ask for ({Russian spelling: Latin spellings}),
+    one vectorised call per Russian spelling: many short calls cost mostly numpy's per-call overhead."""
+    for ru, latin in wanted.items():
+        name_similarities(ru, list(latin))
 
 
 #: Cheap edits between folded letters: vowels for vowels, voiced/voiceless pairs, sibilants.

@@ -20,8 +20,10 @@ import numpy as np
 #: Neighbours used for the margin denominator and for candidate generation.
 K_NEIGHBOURS = 4
 K_CANDIDATES = 8
-#: Above this many RU×EN pairs the candidate search uses an approximate faiss IVF index.
-EXACT_MAX_PAIRS = 2_000_000_000
+#: Above this many RU×EN pairs (20,000 a side) the candidate search uses an approximate faiss IVF index: on a
+#: 10,000-a-side archive it finds 0.998 of exact search's links, and at 30,000 a side it takes 2/3 of the CPU
+#: (BENCHMARKS.md, "Archive scale"; exact search grows as n²).
+EXACT_MAX_PAIRS = 400_000_000
 
 
 def _faiss() -> ModuleType | None:
@@ -32,13 +34,20 @@ def _faiss() -> ModuleType | None:
     return faiss
 
 
+#: Search methods: ``auto`` is exact up to :data:`EXACT_MAX_PAIRS` pairs, IVF beyond (measured in BENCHMARKS.md,
+#: "Archive scale": benchmarks/bench_candidates.py); ``ivf`` and ``hnsw`` force an approximate faiss index.
+METHODS = ("auto", "exact", "ivf", "hnsw")
+
+
 def topk(queries: np.ndarray, base: np.ndarray, k: int, block: int = 1024,
-         exact_max_pairs: int = EXACT_MAX_PAIRS) -> tuple[np.ndarray, np.ndarray]:
+         exact_max_pairs: int = EXACT_MAX_PAIRS, method: str = "auto") -> tuple[np.ndarray, np.ndarray]:
     """The ``k`` largest inner products of each query row with ``base`` (values, indices), best first.
 
     Works block by block, so memory stays at ``block × len(base)`` floats; beyond
-    ``exact_max_pairs`` pairs an approximate faiss IVF index is used.
+    ``exact_max_pairs`` pairs (or with ``method`` ivf or hnsw) an approximate faiss index is used.
     """
+    if method not in METHODS:
+        raise ValueError(f"unknown candidate search {method!r}; use one of {', '.join(METHODS)}")
     n, m = len(queries), len(base)
     k = min(k, m)
     if n == 0 or k == 0:
@@ -47,7 +56,9 @@ def topk(queries: np.ndarray, base: np.ndarray, k: int, block: int = 1024,
     base = np.ascontiguousarray(base, dtype=np.float32)
     faiss = _faiss()
     if faiss is not None:
-        if n * m > exact_max_pairs:
+        if method == "hnsw":
+            return _hnsw_search(faiss, queries, base, k)
+        if method == "ivf" or (method == "auto" and n * m > exact_max_pairs):
             return _ivf_search(faiss, queries, base, k)
         index = faiss.IndexFlatIP(base.shape[1])
         index.add(base)
@@ -68,7 +79,7 @@ def topk(queries: np.ndarray, base: np.ndarray, k: int, block: int = 1024,
 def _ivf_search(faiss: ModuleType, queries: np.ndarray, base: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
     """Approximate top-k with an inverted-file index (exact inner products inside the probed lists)."""
     m, d = base.shape
-    nlist = int(min(4096, max(64, 4 * math.sqrt(m))))
+    nlist = int(min(4096, max(64, 4 * math.sqrt(m)), max(1, m // 40)))  # ≥ 40 training points a list (faiss)
     quant = faiss.IndexFlatIP(d)
     index = faiss.IndexIVFFlat(quant, d, nlist, faiss.METRIC_INNER_PRODUCT)
     rng = np.random.default_rng(0)
@@ -76,6 +87,16 @@ def _ivf_search(faiss: ModuleType, queries: np.ndarray, base: np.ndarray, k: int
     index.train(train)
     index.add(base)
     index.nprobe = max(8, nlist // 32)
+    sims, idx = index.search(queries, k)
+    return sims, idx.astype(np.int64)
+
+
+def _hnsw_search(faiss: ModuleType, queries: np.ndarray, base: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """Approximate top-k with a graph index (HNSW, 32 links a node; exact inner products of what it finds)."""
+    index = faiss.IndexHNSWFlat(base.shape[1], 32, faiss.METRIC_INNER_PRODUCT)
+    index.hnsw.efConstruction = 80
+    index.add(base)
+    index.hnsw.efSearch = max(64, 8 * k)
     sims, idx = index.search(queries, k)
     return sims, idx.astype(np.int64)
 
@@ -94,7 +115,7 @@ def density(vecs: np.ndarray, reference: np.ndarray, k: int = K_NEIGHBOURS) -> n
     return knn_mean(neighbour_sims(vecs, reference, ids), k).astype(np.float32)
 
 
-def neighbour_sims(vecs: np.ndarray, reference: np.ndarray, ids: np.ndarray, block: int = 2048) -> np.ndarray:
+def neighbour_sims(vecs: np.ndarray, reference: np.ndarray, ids: np.ndarray, block: int = 512) -> np.ndarray:
     """Similarities of each vector to its neighbours ``reference[ids[i]]``, recomputed row by row in blocks:
     BLAS results vary in the last bits with the number of threads, and a re-link must reproduce its scores."""
     vecs = np.asarray(vecs, np.float32)
@@ -105,7 +126,7 @@ def neighbour_sims(vecs: np.ndarray, reference: np.ndarray, ids: np.ndarray, blo
     return out
 
 
-def pair_cos(a: np.ndarray, b: np.ndarray, ru: np.ndarray, en: np.ndarray, chunk: int = 65536) -> np.ndarray:
+def pair_cos(a: np.ndarray, b: np.ndarray, ru: np.ndarray, en: np.ndarray, chunk: int = 4096) -> np.ndarray:
     """Cosines of given (ru, en) index pairs, computed row by row (no matrix)."""
     out = np.empty(len(ru), np.float32)
     for s in range(0, len(ru), chunk):
@@ -132,10 +153,10 @@ class Candidates:
 
 
 def candidate_pairs(ru_vecs: np.ndarray, en_vecs: np.ndarray, k: int = K_CANDIDATES,
-                    exact_max_pairs: int = EXACT_MAX_PAIRS) -> Candidates:
+                    exact_max_pairs: int = EXACT_MAX_PAIRS, method: str = "auto") -> Candidates:
     """Union of each RU item's ``k`` nearest EN items and each EN item's ``k`` nearest RU items."""
-    s_ru, i_ru = topk(ru_vecs, en_vecs, k, exact_max_pairs=exact_max_pairs)
-    s_en, i_en = topk(en_vecs, ru_vecs, k, exact_max_pairs=exact_max_pairs)
+    s_ru, i_ru = topk(ru_vecs, en_vecs, k, exact_max_pairs=exact_max_pairs, method=method)
+    s_en, i_en = topk(en_vecs, ru_vecs, k, exact_max_pairs=exact_max_pairs, method=method)
     kr, ke = i_ru.shape[1], i_en.shape[1]
     ru_idx = np.concatenate([np.repeat(np.arange(len(ru_vecs)), kr), i_en.ravel()])
     en_idx = np.concatenate([i_ru.ravel(), np.repeat(np.arange(len(en_vecs)), ke)])

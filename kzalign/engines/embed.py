@@ -475,7 +475,7 @@ def embed_texts(
         done = 0
         for i, vecs in encode_chunks(enc, [[todo[h] for h in c] for c in chunks], kind=kind, batch_size=batch_size):
             with ws.transaction():  # each finished chunk is saved at once (outside a command's transaction)
-                ws.put_vectors(key, chunks[i], vecs)
+                vecs = ws.put_vectors(key, chunks[i], vecs)
             found.update(zip(chunks[i], vecs, strict=True))
             done += len(chunks[i])
             report(progress, "embed", done, len(todo_h))

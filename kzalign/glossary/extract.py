@@ -11,6 +11,7 @@ import pandas as pd
 
 from kzalign.core.errors import KzalignError
 from kzalign.core.files import write_csv
+from kzalign.core.translit import remember_similarities
 from kzalign.glossary.entries import COLUMNS
 from kzalign.glossary.matcher import Glossary, NameMatch, best_window, en_windows
 from kzalign.glossary.morph import RU_TOKEN, kind_of, ru_nominative
@@ -28,9 +29,13 @@ class _Link:
     score: float
 
 
-def _candidate(m: NameMatch, windows: list[tuple[str, ...]], min_score: float) -> tuple[float, str, str] | None:
+def _name_words(m: NameMatch) -> list[str]:
+    """Nominative forms of the words of a Russian name (initials left out)."""
+    return [ru_nominative(w) for w in RU_TOKEN.findall(m.surface) if not re.fullmatch(r"[А-ЯЁ]", w)]
+
+
+def _candidate(words: list[str], windows: list[tuple[str, ...]], min_score: float) -> tuple[float, str, str] | None:
     """(similarity, Russian nominative form, English form) for an unknown Russian name, or None."""
-    words = [ru_nominative(w) for w in RU_TOKEN.findall(m.surface) if not re.fullmatch(r"[А-ЯЁ]", w)]
     if not words:
         return None
     top = best_window(words, windows)
@@ -54,11 +59,16 @@ def _add(best: dict[tuple[str, str], dict[str, object]], link: _Link, m: NameMat
 
 
 def _drop_tails(best: dict[tuple[str, str], dict[str, object]]) -> None:
-    """Drop a candidate whose words are the tail of a longer one with the same English tail (А.Турганбеков)."""
-    keys = list(best)
-    for ru, en in keys:
-        if any((ru2, en2) != (ru, en) and ru2.endswith(" " + ru) and en2.endswith(" " + en) for ru2, en2 in keys):
-            best.pop((ru, en), None)
+    """Drop a candidate whose words are the tail of a longer one with the same English tail (А.Турганбеков).
+    Linear in the candidates: each candidate lists the (Russian, English) word tails it covers."""
+    tails = {(ru[i + 1:], en[j + 1:]) for ru, en in best for i, c in enumerate(ru) if c == " "
+             for j, d in enumerate(en) if d == " "}
+    for key in [k for k in best if k in tails]:
+        best.pop(key, None)
+
+
+#: Links whose name similarities are computed together (one vectorised call per Russian word and block).
+LINK_BLOCK = 2000
 
 
 def extract_candidates(ws: Workspace, glossary: Glossary, min_score: float = 0.75) -> pd.DataFrame:
@@ -69,21 +79,41 @@ def extract_candidates(ws: Workspace, glossary: Glossary, min_score: float = 0.7
         return pd.DataFrame(columns=CANDIDATE_COLUMNS)
     items = ws.items().set_index("id")
     best: dict[tuple[str, str], dict[str, object]] = {}
-    for ru_id, en_id, score in links[["ru_id", "en_id", "score"]].itertuples(index=False, name=None):
-        if ru_id not in items.index or en_id not in items.index:
-            continue
-        link = _Link(str(ru_id), str(en_id), float(score))
-        windows = en_windows(glossary, str(items.at[en_id, "text"]))
-        for m in glossary.ru_names(str(items.at[ru_id, "text"])):
-            if m.entry is not None:
-                continue
-            cand = _candidate(m, windows, min_score)
-            if cand is None or glossary.entry_for_ru(cand[1]) is not None:
-                continue
-            _add(best, link, m, cand, cand[1].split(" "))
+    windows_of: dict[str, list[tuple[str, ...]]] = {}  # an item linked several times is read once
+    names_of: dict[str, list[tuple[NameMatch, list[str]]]] = {}
+    rows = [(str(r), str(e), float(s)) for r, e, s in links[["ru_id", "en_id", "score"]].itertuples(index=False)
+            if r in items.index and e in items.index]
+    for start in range(0, len(rows), LINK_BLOCK):
+        block = rows[start : start + LINK_BLOCK]
+        for ru_id, en_id, _ in block:
+            if en_id not in windows_of:
+                windows_of[en_id] = en_windows(glossary, str(items.at[en_id, "text"]))
+            if ru_id not in names_of:
+                names_of[ru_id] = [(m, _name_words(m)) for m in glossary.ru_names(str(items.at[ru_id, "text"]))
+                                   if m.entry is None]
+        remember_similarities(_wanted(block, names_of, windows_of))
+        for ru_id, en_id, score in block:
+            link = _Link(ru_id, en_id, score)
+            for m, words in names_of[ru_id]:
+                cand = _candidate(words, windows_of[en_id], min_score)
+                if cand is None or glossary.entry_for_ru(cand[1]) is not None:
+                    continue
+                _add(best, link, m, cand, cand[1].split(" "))
     _drop_tails(best)
     df = pd.DataFrame(list(best.values()), columns=CANDIDATE_COLUMNS)
     return df.sort_values(["score", "ru"], ascending=[False, True]).reset_index(drop=True)
+
+
+def _wanted(block: list[tuple[str, str, float]], names_of: dict[str, list[tuple[NameMatch, list[str]]]],
+            windows_of: dict[str, list[tuple[str, ...]]]) -> dict[str, set[str]]:
+    """{Russian word: English words} that :func:`best_window` will compare for a block of links."""
+    out: dict[str, set[str]] = {}
+    for ru_id, en_id, _ in block:
+        for _m, words in names_of[ru_id]:
+            latin = {e for run in windows_of[en_id] if len(run) >= len(words) for e in run}
+            for w in words:
+                out.setdefault(w, set()).update(latin)
+    return out
 
 
 def write_candidates(df: pd.DataFrame, out: str | Path) -> Path:

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 
 from kzalign.core.text import fold_lookalikes
-from kzalign.core.translit import Step, name_similarity, phonetic_key, strip_accents, transliterate
+from kzalign.core.translit import Step, name_similarities, phonetic_key, strip_accents, transliterate
 from kzalign.glossary.entries import Entry, norm_ru
 from kzalign.glossary.morph import (
     CYR_CAPITAL,
@@ -487,10 +487,13 @@ def best_window(words: Sequence[str], windows: Iterable[tuple[str, ...]]) -> tup
     """The run of English words closest to the Russian name ``words`` by transliteration similarity."""
     n = len(words)
     best: tuple[float, tuple[str, ...]] | None = None
+    windows = list(windows)
+    latin = list(dict.fromkeys(e for run in windows if len(run) >= n for e in run))
+    sims = {r: dict(zip(latin, name_similarities(r, latin), strict=True)) for r in dict.fromkeys(words)}
     for run in windows:
         for s in range(0, len(run) - n + 1):
             cand = run[s:s + n]
-            score = sum(name_similarity(r, e) for r, e in zip(words, cand, strict=True)) / max(n, 1)
+            score = sum(sims[r][e] for r, e in zip(words, cand, strict=True)) / max(n, 1)
             if best is None or score > best[0]:
                 best = (score, cand)
     return best

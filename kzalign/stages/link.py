@@ -29,7 +29,7 @@ import pandas as pd
 
 from kzalign.core.errors import KzalignError
 from kzalign.core.progress import ProgressCallback
-from kzalign.core.signature import make_signature
+from kzalign.core.signature import make_signature, settings_digest
 from kzalign.core.text import MAX_SENTENCE_CHARS, bounded_pieces, split_sentences, text_hash
 from kzalign.core.version import __version__
 from kzalign.engines import candidates as C
@@ -54,7 +54,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-__all__ = ["THRESHOLD", "GlossaryChanged", "LinkReport", "evidence_text", "item_units", "item_vectors",
+__all__ = ["THRESHOLD", "GlossaryChanged", "LinkReport", "LinkSettings", "evidence_text", "item_units", "item_vectors",
            "link_workspace", "links_table", "pool_units", "reliable_mt", "score_pairs"]
 
 #: Weight of the headline in the item vector (sentences weigh 1 each); 2 and 3 measured worse on comparable.
@@ -65,6 +65,8 @@ HEAD_WEIGHT = 1.0
 MT_MAX_FLAGGED = 0.5
 #: Bump when :func:`item_units` or the sentence splitter changes: cached item vectors are then recomputed.
 SENTENCES_VERSION = "s2"  # s2: sentences and headlines longer than MAX_SENTENCE_CHARS cut into pieces
+#: New items embedded and pooled at a time (bounds a cold link's memory to one block's sentence vectors).
+ITEM_BLOCK = 2000
 #: Shared keys shown per kind in a link's evidence.
 EVIDENCE_KEYS = 12
 #: A link is a ``translation`` when its items are this close (cosine of the item vectors) and about as long
@@ -111,29 +113,40 @@ def pool_units(vecs: np.ndarray, counts: Sequence[int], head_weight: float = HEA
 def item_vectors(ws: Workspace, encoder: Encoder, items: pd.DataFrame, *, progress: ProgressCallback | None = None,
                  head_weight: float = HEAD_WEIGHT) -> np.ndarray:
     """Item vectors (columns title, text, lang) pooled from cached sentence vectors (which the sentence stage
-    reuses); the pooled vectors are cached too, by item text, so an unchanged item is not even split again."""
+    reuses); the pooled vectors are cached too, by item text, so an unchanged item is not even split again.
+    New items are embedded :data:`ITEM_BLOCK` at a time: memory holds one block's sentence vectors, never
+    the archive's."""
     titles = [t if isinstance(t, str) else "" for t in (items["title"] if "title" in items else [""] * len(items))]
     rows = list(zip(titles, items["text"].astype(str), items["lang"].astype(str), strict=True))
     hashes = [text_hash(f"{lang}\n{title}\n{text}") for title, text, lang in rows]
     key = f"{encoder.signature}|item:{__version__}-{SENTENCES_VERSION}:h{head_weight:g}"
     found = ws.get_vectors(key, list(dict.fromkeys(hashes)))
     todo = list(dict.fromkeys(h for h in hashes if h not in found))
-    if todo:
-        where = {h: i for i, h in enumerate(hashes)}
-        units: list[str] = []
-        counts: list[int] = []
-        for h in todo:
-            title, text, lang = rows[where[h]]
-            u = item_units(title, text, lang)
-            units.extend(u)
-            counts.append(len(u))
-        vecs = pool_units(embed_texts(ws, encoder, units, progress=progress), counts, head_weight)
-        with ws.transaction():
-            ws.put_vectors(key, todo, vecs)
-        found.update(zip(todo, vecs, strict=True))
+    where = {h: i for i, h in enumerate(hashes)}
+    for s in range(0, len(todo), ITEM_BLOCK):
+        block = todo[s : s + ITEM_BLOCK]
+        found.update(_pool_block(ws, encoder, key, block, [rows[where[h]] for h in block], progress, head_weight))
     if not hashes:
         return np.zeros((0, encoder.dim), np.float32)
-    return np.ascontiguousarray(np.stack([found[h] for h in hashes]), dtype=np.float32)
+    out = np.empty((len(hashes), len(next(iter(found.values())))), np.float32)
+    for i, h in enumerate(hashes):
+        out[i] = found[h]
+    return out
+
+
+def _pool_block(ws: Workspace, encoder: Encoder, key: str, hashes: list[str], rows: list[tuple[str, str, str]],
+                progress: ProgressCallback | None, head_weight: float) -> dict[str, np.ndarray]:
+    """Pooled vectors of a block of new items (their sentences embedded through the cache), stored."""
+    units: list[str] = []
+    counts: list[int] = []
+    for title, text, lang in rows:
+        u = item_units(title, text, lang)
+        units.extend(u)
+        counts.append(len(u))
+    vecs = pool_units(embed_texts(ws, encoder, units, progress=progress), counts, head_weight)
+    with ws.transaction():
+        vecs = ws.put_vectors(key, hashes, vecs)
+    return dict(zip(hashes, vecs, strict=True))
 
 
 # -- the pure scoring of candidate pairs ----------------------------------------------------------
@@ -244,15 +257,17 @@ class LinkReport:
 
 
 def link_signature(encoder: Encoder, threshold: float, max_days: int | None, glossary: Glossary,
-                   mt_encoder: Encoder | None, mt_model: str | None = None, background: str = "ws") -> str:
-    """Signature of a link run: encoders, translator, threshold, date rule, glossary, background, idf table and
-    the field's reference (names and event lexicons)."""
+                   mt_encoder: Encoder | None, mt_model: str | None = None, background: str = "ws",
+                   model: Model | None = None) -> str:
+    """Signature of a link run: encoders, translator, threshold, date rule, glossary, background, idf table,
+    the field's reference (names and event lexicons) and ``model:``, a digest of every fitted weight."""
     mt_sig = (mt_model or "unknown").replace("|", "+") if mt_encoder else None
     return make_signature({
         "stage": "link", "enc": encoder.signature, "mt": mt_sig,
         "mtenc": mt_encoder.signature if mt_encoder else None,
         "k": C.K_NEIGHBOURS, "thr": float(threshold), "days": max_days, "gloss": glossary.signature,
         "bg": background, "idf": key_weights_signature(), "dom": EV.reference_signature(),
+        "model": settings_digest(model) if model is not None else None,
     })
 
 
@@ -338,7 +353,7 @@ class _Run:
     @property
     def signature(self) -> str:
         return link_signature(self.encoder, self.threshold, self.max_days, self.glossary, self.mt_encoder,
-                              self.mt_model, self.background.signature if self.background else "ws")
+                              self.mt_model, self.background.signature if self.background else "ws", self.model)
 
 
 def _prepare(ws: Workspace, encoder: Encoder | str | None, glossary: Glossary | None, threshold: float | None,
@@ -407,30 +422,43 @@ def _participant(key: str) -> bool:
     return EV.field_names().classes.get(key) in ("person", "body", EV.RECURRING)
 
 
-def link_workspace(
-    ws: Workspace,
-    *,
-    encoder: Encoder | str | None = None,
-    glossary: Glossary | None = None,
-    threshold: float | None = None,
-    max_days: int | None = None,
-    mt: pd.DataFrame | None = None,
-    mt_encoder: Encoder | str | None = None,
-    mt_model: str | None = None,
-    workspace_mt: bool = False,
-    relink: bool = True,
-    progress: ProgressCallback | None = None,
-) -> LinkReport:
-    """Link every Russian item to the English items on the same story; rewrite only the links that change.
+@dataclass(frozen=True)
+class LinkSettings:
+    """The choices of a link run (what ``kzalign link``'s options set). The run resolves them (encoders loaded,
+    the encoder's fitted model and background found) and its signature is built from the resolved fields.
 
-    ``glossary`` is the loaded glossary (None: no glossary, signature ``gloss:none``; the library never
-    looks for one). With ``relink=False`` a glossary other than the last link run's is refused
-    (:class:`GlossaryChanged`) and nothing is written. A Russian item may get several links (follow-ups,
-    copies) or none. ``mt`` (columns id, mt_en and optionally flagged_share, from
+    ``glossary`` is the loaded glossary (None: no glossary, signature ``gloss:none``; the library never looks
+    for one). ``mt`` (columns id, mt_en and optionally flagged_share, from
     :func:`kzalign.engines.translate.item_translations`) made by ``mt_model`` adds MT-English scoring; with
     ``workspace_mt`` and no ``mt``, the drafts of the workspace's last ``kzalign translate`` run are used.
-    Reviewer decisions are re-read inside the write transaction, so one recorded meanwhile is honoured.
+    With ``relink=False`` a glossary other than the last link run's is refused (:class:`GlossaryChanged`).
     """
+
+    encoder: Encoder | str | None = None
+    glossary: Glossary | None = None
+    threshold: float | None = None
+    max_days: int | None = None
+    mt: pd.DataFrame | None = field(default=None, compare=False, repr=False)
+    mt_encoder: Encoder | str | None = None
+    mt_model: str | None = None
+    workspace_mt: bool = False
+    relink: bool = True
+
+
+def link_workspace(ws: Workspace, settings: LinkSettings | None = None, *,
+                   progress: ProgressCallback | None = None, **choices: Any) -> LinkReport:
+    """Link every Russian item to the English items on the same story; rewrite only the links that change.
+
+    ``settings`` (or the same fields as keywords, e.g. ``encoder="use", glossary=g``) say how
+    (:class:`LinkSettings`). A Russian item may get several links (follow-ups, copies) or none. Reviewer
+    decisions are re-read inside the write transaction, so one recorded meanwhile is honoured.
+    """
+    if settings is not None and choices:
+        raise TypeError("give either a LinkSettings or its fields as keywords, not both")
+    st = settings if settings is not None else LinkSettings(**choices)
+    encoder, glossary, threshold, max_days = st.encoder, st.glossary, st.threshold, st.max_days
+    mt, mt_encoder, mt_model = st.mt, st.mt_encoder, st.mt_model
+    workspace_mt, relink = st.workspace_mt, st.relink
     encoder = resolve(encoder)  # an unknown encoder name is the first error a user sees
     _check_inputs(ws, threshold, max_days)
     if mt is None and workspace_mt:

@@ -108,7 +108,7 @@ def _items_with_mt(ws: Workspace, mt: pd.DataFrame | None) -> pd.DataFrame:
 
 def run_pipeline(ws: Workspace, opts: RunOptions, progress: ProgressCallback | None = None) -> RunReport:
     """Run every stage over the inputs and write items.csv, links.csv, pairs.csv, signature.txt, report.html."""
-    from kzalign.stages.link import link_workspace, links_table
+    from kzalign.stages.link import LinkSettings, link_workspace, links_table
     from kzalign.stages.report import write_report
     from kzalign.stages.sentences import align_workspace, pairs_table
 
@@ -122,11 +122,10 @@ def run_pipeline(ws: Workspace, opts: RunOptions, progress: ProgressCallback | N
     with outputs.discard_on_error(), ws.transaction():
         rep = RunReport(ingest=ingest_paths(ws, opts.inputs, skip_bad=opts.skip_bad, progress=progress))
         translator, mt = _translate(ws, opts, rep, glossary, progress)
-        rep.link = link_workspace(
-            ws, encoder=opts.encoder, threshold=opts.threshold, max_days=opts.max_days, glossary=glossary,
-            mt=mt, mt_model=translator.signature if translator is not None else None, relink=opts.relink,
-            progress=progress,
-        )
+        settings = LinkSettings(encoder=opts.encoder, threshold=opts.threshold, max_days=opts.max_days,
+                                glossary=glossary, mt=mt, relink=opts.relink,
+                                mt_model=translator.signature if translator is not None else None)
+        rep.link = link_workspace(ws, settings, progress=progress)
         links = rep.links = links_table(ws)
         pairs = pd.DataFrame()
         if opts.pairs:

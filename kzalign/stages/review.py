@@ -209,7 +209,8 @@ def export_review(ws: Workspace, out: str | Path, what: str = "all", xlsx: bool 
     rows = proposals(ws, what, glossary)
     sig = _signature(ws, what)
     with ws.transaction():  # remember every row, so any later import can apply its decision
-        ws.remember_review_rows([(r["kind"], r["row_id"], _payload(ws, r)) for r in rows])
+        for start in range(0, len(rows), 2000):  # a block's payloads in memory at a time
+            ws.remember_review_rows([(r["kind"], r["row_id"], _payload(ws, r)) for r in rows[start : start + 2000]])
     clean = [{c: r.get(c, "") for c in REVIEW_COLUMNS if c != "signature"} for r in rows]
     REVIEW_FORMATS[fmt].write(out, clean, sig, source_lang, target_lang)
     by_kind: dict[str, int] = {}

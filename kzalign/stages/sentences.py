@@ -44,6 +44,8 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 REGIMES = ("auto", "parallel", "comparable")
+#: Links aligned at a time: memory holds one block's sentence vectors, never every linked item's.
+LINK_BLOCK = 2000
 #: The link kind of translations; pairs of other kinds (same_event, follow_up) are not translations.
 TRANSLATION = "translation"
 #: How vectors of runs of consecutive sentences are made: mean of the sentence vectors (no encoding); the
@@ -396,9 +398,9 @@ def _live_links(ws: Workspace) -> pd.DataFrame:
     return links[pd.Series(keep, index=links.index, dtype=bool)]
 
 
-def _link_sentences(ws: Workspace, links: pd.DataFrame) -> dict[str, list[str]]:
-    """Sentences of every item that takes part in a link."""
-    items = ws.items().set_index("id")
+def _link_sentences(ws: Workspace, links: pd.DataFrame, items: pd.DataFrame | None = None) -> dict[str, list[str]]:
+    """Sentences of every item that takes part in a link (``items``: the workspace's, indexed by id)."""
+    items = ws.items().set_index("id") if items is None else items
     sents: dict[str, list[str]] = {}
     for iid in set(links["ru_id"]) | set(links["en_id"]):
         if iid in items.index:
@@ -420,13 +422,16 @@ def bead_rows(ru_id: str, en_id: str, ru_s: Sequence[str], en_s: Sequence[str], 
 
 def _align_links(links: pd.DataFrame, sents: dict[str, list[str]], vec: dict[str, np.ndarray], regime: str,
                  params: AlignParams, rep: PairsReport, progress: ProgressCallback | None,
-                 encode: Encode | None = None) -> list[dict[str, Any]]:
-    """Pair rows of every link: DP alignment, then mining instead where the link is comparable."""
+                 encode: Encode | None = None, start: int = 0, total: int | None = None) -> list[dict[str, Any]]:
+    """Pair rows of every link: DP alignment, then mining instead where the link is comparable (``links`` may
+    be one block of ``total`` links starting at ``start``: progress counts all of them)."""
     rows: list[dict[str, Any]] = []
-    report(progress, "align", 0, len(links))
+    total = len(links) if total is None else total
+    if start == 0:
+        report(progress, "align", 0, total)
     recs = [rec for rec in links.itertuples(index=False) if rec.ru_id in sents and rec.en_id in sents]
     aligned = align_documents([(sents[r.ru_id], sents[r.en_id]) for r in recs], vec, params, encode)
-    for done, (rec, beads) in enumerate(zip(recs, aligned, strict=True), start=1):
+    for done, (rec, beads) in enumerate(zip(recs, aligned, strict=True), start=start + 1):
         ru_s, en_s = sents[rec.ru_id], sents[rec.en_id]
         rep.links += 1
         try:
@@ -441,7 +446,7 @@ def _align_links(links: pd.DataFrame, sents: dict[str, list[str]], vec: dict[str
             beads = mine_comparable(text_matrix(ru_s, vec), text_matrix(en_s, vec), params)
         rep.regimes[reg] = rep.regimes.get(reg, 0) + 1
         rows.extend(bead_rows(rec.ru_id, rec.en_id, ru_s, en_s, beads, reg))
-        report(progress, "align", done, len(links))
+        report(progress, "align", done, total)
     return rows
 
 
@@ -494,16 +499,21 @@ def align_workspace(
     encoder = resolve_encoder(encoder)
     params = params or params_for(encoder)
     links = _live_links(ws)
-    sents = _link_sentences(ws, links)
-    vec, rep_encoded = _vectors(ws, encoder, needed_texts(list(sents.values()), params), progress)
-    rep = PairsReport(encoded=rep_encoded)
+    items = ws.items().set_index("id")
+    rep = PairsReport()
 
     def encode(texts: list[str]) -> dict[str, np.ndarray]:  # the cascade's runs, through the workspace cache
         new, fresh = _vectors(ws, encoder, texts, progress)
         rep.encoded += fresh
         return new
 
-    rows = _align_links(links, sents, vec, regime, params, rep, progress, encode)
+    rows: list[dict[str, Any]] = []
+    for start in range(0, len(links), LINK_BLOCK):  # one block's sentence vectors in memory, never the archive's
+        block = links.iloc[start : start + LINK_BLOCK]
+        sents = _link_sentences(ws, block, items)
+        vec, encoded = _vectors(ws, encoder, needed_texts(list(sents.values()), params), progress)
+        rep.encoded += encoded
+        rows += _align_links(block, sents, vec, regime, params, rep, progress, encode, start, len(links))
     rows = _apply_decisions(rows, ws.decided("pair"), rep)
     mt = _translate(ws, translator, glossary, [r["ru_text"] for r in rows])
     for r in rows:

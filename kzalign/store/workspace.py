@@ -19,6 +19,7 @@ import json
 import logging
 import os
 import sqlite3
+import sys
 import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -34,7 +35,7 @@ from kzalign.core.errors import WorkspaceError
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 8
+SCHEMA_VERSION = 9
 DEFAULT_DB = "kzalign.db"
 #: Seconds a writer waits for another writer before giving up (``$KZALIGN_BUSY_TIMEOUT`` overrides).
 DEFAULT_BUSY_TIMEOUT = 300.0
@@ -148,10 +149,81 @@ def now_iso() -> str:
 _ITEM_ORDER = " ORDER BY lang DESC, date IS NULL, date, id"
 
 
+#: Vectors per stored chunk: 64 float16 512-d vectors make a 64 KB blob that fills its overflow pages (one
+#: 2 KB float32 vector a row left half of each 4 KB page empty). Measured: BENCHMARKS.md, "Archive scale".
+VECTOR_CHUNK = 64
+#: Largest magnitude float16 holds; a vector with a larger component is stored as float32.
+_F16_MAX = 65504.0
+
+
+def stored_vectors(vectors: np.ndarray) -> np.ndarray:
+    """``vectors`` as the workspace keeps them: float16 (unit vectors lose about 3e-4 per component and
+    no link decision on the dev sets, BENCHMARKS.md), float32 when a component is beyond float16's range."""
+    v = np.asarray(vectors, dtype=np.float32)
+    if v.ndim == 1:
+        v = v.reshape(1, -1)
+    if v.size and not (np.isfinite(v).all() and float(np.abs(v).max()) <= _F16_MAX):
+        return np.ascontiguousarray(v)
+    return np.ascontiguousarray(v, dtype=np.float16)
+
+
+def _compact_vectors(conn: sqlite3.Connection) -> None:
+    """Schema v9: the float32 vector-per-row ``embeddings`` table becomes an index (encoder, text_hash) ->
+    (chunk, position) into float16 ``vector_chunks`` (see :data:`VECTOR_CHUNK`); cached vectors are converted."""
+    if "chunk" in {r[1] for r in conn.execute("PRAGMA table_info(embeddings)")}:
+        return  # already compact (a workspace marked with an older version than its tables)
+    conn.execute("ALTER TABLE embeddings RENAME TO embeddings_v5")
+    for stmt in _statements(_VECTOR_SCHEMA):
+        conn.execute(stmt)
+    encoders = [e for (e,) in conn.execute("SELECT DISTINCT encoder FROM embeddings_v5 ORDER BY encoder")]
+    for enc in encoders:
+        cur = conn.execute("SELECT text_hash, vector FROM embeddings_v5 WHERE encoder=? ORDER BY rowid", (enc,))
+        while rows := cur.fetchmany(VECTOR_CHUNK * 16):
+            by_dim: dict[int, list[tuple[str, bytes]]] = {}
+            for h, blob in rows:
+                by_dim.setdefault(len(blob) // 4, []).append((h, blob))
+            for dim, part in by_dim.items():
+                vecs = np.frombuffer(b"".join(b for _, b in part), dtype=np.float32).reshape(-1, dim)
+                _put_chunks(conn, enc, [h for h, _ in part], stored_vectors(vecs))
+    conn.execute("DROP TABLE embeddings_v5")
+
+
+def _put_chunks(conn: sqlite3.Connection, encoder: str, hashes: Sequence[str], stored: np.ndarray) -> None:
+    """Write stored vectors (rows of ``stored``, one per hash, hashes not yet cached) in chunks."""
+    dtype = "<f2" if stored.dtype == np.float16 else "<f4"
+    for s in range(0, len(hashes), VECTOR_CHUNK):
+        block = np.ascontiguousarray(stored[s : s + VECTOR_CHUNK], dtype=dtype)
+        cur = conn.execute("INSERT INTO vector_chunks(encoder, dim, dtype, data) VALUES (?, ?, ?, ?)",
+                           (encoder, int(block.shape[1]), dtype, block.tobytes()))
+        conn.executemany("INSERT INTO embeddings(encoder, text_hash, chunk, pos) VALUES (?, ?, ?, ?)",
+                         [(encoder, h, cur.lastrowid, n) for n, h in enumerate(hashes[s : s + VECTOR_CHUNK])])
+
+
+#: The compact vector store (schema v9; see :func:`_compact_vectors`).
+_VECTOR_SCHEMA = """
+-- Embedding cache, chunked: each row of vector_chunks holds up to VECTOR_CHUNK vectors of one encoder.
+CREATE TABLE vector_chunks (
+    id INTEGER PRIMARY KEY,
+    encoder TEXT NOT NULL,
+    dim INTEGER NOT NULL,
+    dtype TEXT NOT NULL,
+    data BLOB NOT NULL
+);
+-- (encoder signature, text hash) -> its chunk and row in the chunk.
+CREATE TABLE embeddings (
+    encoder TEXT NOT NULL,
+    text_hash TEXT NOT NULL,
+    chunk INTEGER NOT NULL,
+    pos INTEGER NOT NULL,
+    PRIMARY KEY (encoder, text_hash)
+) WITHOUT ROWID;
+"""
+
+
 #: Schema changes, in order: (version reached, what changes, SQL). A fresh workspace is the v1 schema
 #: plus every step, so each step runs on every new workspace and on every old one being opened.
 #: Add a step (never edit a released one) and raise :data:`SCHEMA_VERSION` with it.
-MIGRATIONS: list[tuple[int, str, str]] = [
+MIGRATIONS: list[tuple[int, str, str | Callable[[sqlite3.Connection], None]]] = [
     (2, "indexes for links by English item and runs by stage",
      "CREATE INDEX IF NOT EXISTS links_en ON links(en_id);\n"
      "CREATE INDEX IF NOT EXISTS runs_stage ON runs(stage);"),
@@ -233,7 +305,10 @@ UPDATE decision_history SET corrected_en = (SELECT d.corrected_en FROM decisions
        AND d.decided_at = decision_history.decided_at)
 WHERE EXISTS (SELECT 1 FROM decisions d WHERE d.kind = decision_history.kind AND d.key = decision_history.key
        AND d.decided_at = decision_history.decided_at);"""),
+    (9, "vector_chunks: the embedding cache as float16 chunks (cached vectors converted)", _compact_vectors),
 ]
+#: The step that converts cached vectors (a workspace that had some is vacuumed after it).
+_COMPACT_VERSION = 9
 
 
 class WorkspaceBusyError(WorkspaceError):
@@ -352,13 +427,26 @@ class Workspace:
                 conn.execute("INSERT OR IGNORE INTO meta(key, value) VALUES ('workspace_id', ?)", (uuid.uuid4().hex,))
                 version = 1
             self._migrate(version)
+            converted = version < _COMPACT_VERSION and self.count_vectors() > 0
+        if converted:
+            self._vacuum()
+
+    def _vacuum(self) -> None:
+        """Give the pages a data-converting migration freed back to the file system (best effort: a reader
+        or writer in another process makes SQLite refuse, and the pages are then reused by later writes)."""
+        try:
+            self.conn.execute("VACUUM")
+        except sqlite3.OperationalError as exc:
+            log.info("%s: not compacted now (%s); freed pages are reused by later writes", self.path, exc)
 
     def _migrate(self, version: int) -> None:
         """Apply every migration step after ``version`` (inside the caller's transaction)."""
         for target, what, sql in MIGRATIONS:
             if target <= version:
                 continue
-            for stmt in _statements(sql):
+            if callable(sql):  # a step that converts data, not only the schema
+                sql(self.conn)
+            for stmt in [] if callable(sql) else _statements(sql):
                 try:
                     self.conn.execute(stmt)
                 except sqlite3.OperationalError as exc:  # ADD COLUMN of a column there already: IF NOT EXISTS
@@ -565,26 +653,56 @@ class Workspace:
 
     # -- vector cache ------------------------------------------------------------------------
     def get_vectors(self, encoder: str, hashes: list[str]) -> dict[str, np.ndarray]:
-        """Cached vectors for the given text hashes (missing ones are absent from the dict)."""
-        out: dict[str, np.ndarray] = {}
+        """Cached vectors (float32) for the given text hashes (missing ones are absent from the dict)."""
+        where: dict[int, list[tuple[str, int]]] = {}
         for start in range(0, len(hashes), 900):
             chunk = hashes[start : start + 900]
             marks = ",".join("?" * len(chunk))
-            rows = self.conn.execute(
-                f"SELECT text_hash, vector FROM embeddings WHERE encoder=? AND text_hash IN ({marks})",
-                (encoder, *chunk),
-            ).fetchall()
-            for h, blob in rows:
-                out[h] = np.frombuffer(blob, dtype=np.float32)
+            for h, c, p in self.conn.execute(
+                    f"SELECT text_hash, chunk, pos FROM embeddings WHERE encoder=? AND text_hash IN ({marks})",
+                    (encoder, *chunk)):
+                where.setdefault(c, []).append((h, p))
+        out: dict[str, np.ndarray] = {}
+        ids = sorted(where)
+        for start in range(0, len(ids), 900):
+            part = ids[start : start + 900]
+            marks = ",".join("?" * len(part))
+            for cid, dim, dtype, data in self.conn.execute(
+                    f"SELECT id, dim, dtype, data FROM vector_chunks WHERE id IN ({marks})", part):
+                block = np.frombuffer(data, dtype=dtype).reshape(-1, dim)
+                for h, p in where[cid]:
+                    out[h] = block[p].astype(np.float32)
         return out
 
-    def put_vectors(self, encoder: str, hashes: list[str], vectors: np.ndarray) -> None:
-        """Cache ``vectors`` (float32 rows) by (encoder signature, text hash); a row already there is replaced."""
-        vectors = np.ascontiguousarray(vectors, dtype=np.float32)
-        self.conn.executemany(
-            "INSERT OR REPLACE INTO embeddings(encoder, text_hash, dim, vector) VALUES (?, ?, ?, ?)",
-            [(encoder, h, int(v.shape[0]), v.tobytes()) for h, v in zip(hashes, vectors, strict=False)],
-        )
+    def put_vectors(self, encoder: str, hashes: list[str], vectors: np.ndarray) -> np.ndarray:
+        """Cache ``vectors`` by (encoder signature, text hash) as float16 (:func:`stored_vectors`) in chunks of
+        :data:`VECTOR_CHUNK` rows; returns them as they read back, so a fresh result equals a cached one.
+        A hash already cached keeps its vector (the same encoder and text give the same vector)."""
+        stored = stored_vectors(vectors)
+        have = set(self.get_vector_hashes(encoder, list(hashes)))
+        first: dict[str, int] = {}
+        for i, h in enumerate(hashes):
+            if h not in have:
+                first.setdefault(h, i)
+        keep = list(first.values())
+        _put_chunks(self.conn, encoder, [hashes[i] for i in keep], stored[keep])
+        return stored.astype(np.float32)
+
+    def get_vector_hashes(self, encoder: str, hashes: list[str]) -> list[str]:
+        """Which of ``hashes`` have a cached vector under ``encoder``."""
+        out: list[str] = []
+        for start in range(0, len(hashes), 900):
+            chunk = hashes[start : start + 900]
+            marks = ",".join("?" * len(chunk))
+            out += [h for (h,) in self.conn.execute(
+                f"SELECT text_hash FROM embeddings WHERE encoder=? AND text_hash IN ({marks})", (encoder, *chunk))]
+        return out
+
+    def count_vectors(self, encoder: str | None = None) -> int:
+        """How many vectors are cached (under ``encoder``, or all)."""
+        sql, args = ("SELECT COUNT(*) FROM embeddings WHERE encoder=?", (encoder,)) if encoder else (
+            "SELECT COUNT(*) FROM embeddings", ())
+        return int(self.conn.execute(sql, args).fetchone()[0])
 
     # == Decisions, links, pairs and translation cache (stable API for the stages; owner: rely) =========
     # Keep these names and signatures; add new methods in your own section below rather than here.
@@ -693,7 +811,7 @@ class Workspace:
                 f"SELECT text_hash, keys FROM item_keys WHERE cache=? AND text_hash IN ({marks})", (cache, *chunk)
             ).fetchall()
             for h, blob in rows:
-                out[h] = {k: set(v) for k, v in json.loads(blob).items()}
+                out[h] = {k: set(map(sys.intern, v)) for k, v in json.loads(blob).items()}
         return out
 
     def put_item_keys(self, cache: str, keys: dict[str, dict[str, set[str]]]) -> None:

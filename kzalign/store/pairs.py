@@ -1,0 +1,64 @@
+"""Sentence pairs inside linked items (the ``pairs`` table)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+
+import pandas as pd
+
+from kzalign.store.base import WorkspaceBase
+
+PAIR_FIELDS = ("id", "ru_id", "en_id", "ru_idx", "en_idx", "ru_text", "en_text", "mt_en", "score", "regime", "flags",
+               "signature")
+
+
+class PairsMixin(WorkspaceBase):
+    """The ``pairs`` table."""
+
+    def count_pairs(self) -> int:
+        """How many sentence pairs the workspace holds."""
+        return int(self.conn.execute("SELECT COUNT(*) FROM pairs").fetchone()[0])
+
+    def replace_pairs(self, rows: Iterable[Mapping[str, object]], signature: str,
+                      links: Iterable[tuple[str, str]] | None = None) -> int:
+        """Replace sentence pairs: all of them, or only those of ``links`` ((ru_id, en_id) pairs).
+
+        Each row has id, ru_id, en_id, ru_idx, en_idx, ru_text, en_text, mt_en, score, regime, flags.
+        """
+        if links is None:
+            self.conn.execute("DELETE FROM pairs")
+        else:
+            self.conn.executemany("DELETE FROM pairs WHERE ru_id=? AND en_id=?", list(links))
+        cols = ("id", "ru_id", "en_id", "ru_idx", "en_idx", "ru_text", "en_text", "mt_en", "score", "regime", "flags")
+        data = [tuple(r.get(c, "") for c in cols) + (signature,) for r in rows]
+        self.conn.executemany(
+            "INSERT OR REPLACE INTO pairs(id, ru_id, en_id, ru_idx, en_idx, ru_text, en_text, mt_en, score, "
+            "regime, flags, signature) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)", data)
+        return len(data)
+
+    def pairs_with_decisions(self) -> pd.DataFrame:
+        """Sentence pairs joined with their review decision and the two items' dates."""
+        return self.query_df(
+            "SELECT p.id AS pair_id, p.ru_id, p.en_id, p.ru_idx, p.en_idx, p.ru_text, p.mt_en, p.en_text, "
+            "p.score, p.regime, p.flags, COALESCE(d.decision, '') AS decision, "
+            "COALESCE(d.corrected_en, '') AS corr, COALESCE(d.reviewer, '') AS reviewer, r.date AS ru_date, "
+            "e.date AS en_date FROM pairs p LEFT JOIN decisions d ON d.kind='pair' AND d.key=p.id "
+            "LEFT JOIN items r ON r.id=p.ru_id LEFT JOIN items e ON e.id=p.en_id "
+            "ORDER BY p.ru_id, p.en_id, p.id"
+        )
+
+    def pair_record(self, pair_id: str) -> dict[str, object] | None:
+        row = self.conn.execute(f"SELECT {', '.join(PAIR_FIELDS)} FROM pairs WHERE id=?", (pair_id,)).fetchone()
+        return dict(zip(PAIR_FIELDS, row, strict=True)) if row else None
+
+    def restore_pair(self, rec: dict[str, object]) -> bool:
+        """Put a sentence pair back (accepted or fixed after it was dropped); False when it is there already."""
+        defaults = {"mt_en": "", "flags": "", "score": 0.0, "regime": "", "signature": "review"}
+        cur = self.conn.execute(
+            f"INSERT OR IGNORE INTO pairs({', '.join(PAIR_FIELDS)}) VALUES ({','.join('?' * len(PAIR_FIELDS))})",
+            tuple(rec.get(f, defaults.get(f, "")) for f in PAIR_FIELDS))
+        return cur.rowcount > 0
+
+    def drop_pair(self, pair_id: str) -> None:
+        self.conn.execute("DELETE FROM pairs WHERE id=?", (pair_id,))
+

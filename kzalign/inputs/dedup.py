@@ -249,9 +249,18 @@ def plan_items(raw: list[RawItem], existing_given: dict[str, tuple[str, str]],
     known = known or {}
     changed: set[str] = set()
     plan = _plan_given(raw, existing_given, problems)
+    # a version already seen is a copy of the item that has it, whichever item the shingles would find now
+    seen: dict[str, str] = {}
+    for iid in sorted(known):
+        if iid in earlier:
+            for h in known[iid]:
+                seen.setdefault(h, iid)
     # id-less items: a deterministic order (longest first) so ids do not depend on input order
     derived = sorted((r for r in raw if r.given_id is None), key=lambda r: (-len(r.text), r.content_hash, r.where))
     for r in derived:
+        if r.content_hash in seen:  # re-reading an old file never turns a text back or moves it
+            plan.append(Planned(r, seen[r.content_hash], "copy"))
+            continue
         index = indexes[r.lang]
         sh = shingles(r.text)
         hit = index.find(sh)

@@ -131,3 +131,12 @@ def dask_cluster():
         yield cluster.scheduler_address
     finally:
         cluster.close()
+
+
+# -- property tests: random locally (to find new cases), reproducible in CI (a submission's result must not depend
+# on the examples one run happens to draw; a case found locally is pinned as its own test) --------------------
+if os.environ.get("CI"):
+    from hypothesis import settings as _hyp_settings
+
+    _hyp_settings.register_profile("ci", derandomize=True, print_blob=True)
+    _hyp_settings.load_profile("ci")

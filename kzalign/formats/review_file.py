@@ -15,7 +15,7 @@ from typing import Any
 from kzalign.core.errors import InputError, KzalignError, Problem
 from kzalign.core.files import write_atomic
 from kzalign.formats import sheet, xliff
-from kzalign.formats.schema import ReviewFile, review_format
+from kzalign.formats.schema import ReviewFile
 
 
 @dataclass(frozen=True)
@@ -56,6 +56,15 @@ REVIEW_FORMATS: dict[str, ReviewFormat] = {f.name: f for f in (
     ReviewFormat("xliff", "XLIFF 1.2 for CAT tools (memoQ, Trados, OmegaT)", (".xlf", ".xliff", ".xlif"),
                  xliff.read_review_xliff, _write_xliff),
 )}
+
+
+def review_format(path: str | Path, fmt: str | None = None) -> str:
+    """The review format: ``fmt`` when given, else the one whose suffixes name the file (``rev.tsv`` is
+    tab-separated); csv for any other name."""
+    if fmt:
+        return fmt
+    suffix = Path(path).suffix.lower()
+    return next((f.name for f in REVIEW_FORMATS.values() if suffix in f.suffixes), "csv")
 
 
 def read_review_file(path: str | Path) -> ReviewFile:

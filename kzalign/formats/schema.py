@@ -22,9 +22,6 @@ DECISIONS = ("accept", "reject", "fix")
 SIGNATURE_PREFIX = "signature: "
 INSTRUCTIONS = ("Fill in decision (accept, reject or fix), the right English in corrected_en for a fix, reviewer "
                 "and note; leave the other columns as they are. Then: kzalign review import FILE")
-XLSX_SUFFIXES = (".xlsx", ".xlsm")
-XLIFF_SUFFIXES = (".xlf", ".xliff", ".xlif")
-TSV_SUFFIXES = (".tsv", ".tab")
 
 
 @dataclass
@@ -38,15 +35,6 @@ class ReviewFile:
     rows: list[tuple[int, dict[str, str]]]
     encoding: str = "utf-8"
     problems: list[Problem] = field(default_factory=list)
-
-
-def review_format(path: str | Path, fmt: str | None = None) -> str:
-    """csv, tsv, xlsx or xliff: ``fmt`` when given, else from the file name (``rev.tsv`` is tab-separated)."""
-    if fmt:
-        return fmt
-    suffix = Path(path).suffix.lower()
-    return ("xlsx" if suffix in XLSX_SUFFIXES else "xliff" if suffix in XLIFF_SUFFIXES else
-            "tsv" if suffix in TSV_SUFFIXES else "csv")
 
 
 def parse_sig(sig: str) -> dict[str, str]:

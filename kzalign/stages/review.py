@@ -31,8 +31,8 @@ from kzalign.core.files import (
 )
 from kzalign.core.signature import make_signature, parse_signature
 from kzalign.formats.guard import check_output
-from kzalign.formats.review_file import REVIEW_FORMATS, has_decisions, read_review_file
-from kzalign.formats.schema import DECISIONS, EDITABLE, REVIEW_COLUMNS, ReviewFile, review_format
+from kzalign.formats.review_file import REVIEW_FORMATS, has_decisions, read_review_file, review_format
+from kzalign.formats.schema import DECISIONS, EDITABLE, REVIEW_COLUMNS, ReviewFile
 from kzalign.formats.tmx import LANG_CODE, tmx_document
 from kzalign.store.workspace import PAIR_FIELDS, Workspace, link_key, now_iso
 

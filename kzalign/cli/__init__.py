@@ -173,11 +173,13 @@ def quiet_given() -> bool:
     return bool(ctx is not None and ctx.find_root().meta.get("kzalign.quiet"))
 
 
-def format_option(choices: list[str], default: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    """A ``--format`` option with the given choices."""
+def format_option(choices: list[str], default: str, described: dict[str, str] | None = None
+                  ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """A ``--format`` option with the given choices (``described``: each choice's description, for the help)."""
+    what = "; ".join(f"{k}: {v}" for k, v in described.items()) if described else ""
     return click.option(
         "--format", "fmt", type=click.Choice(choices), default=default, show_default=True,
-        help="Output format.",
+        help=f"Output format ({what})." if what else "Output format.",
     )
 
 

@@ -60,7 +60,8 @@ def lang_options(fn):
               help="review.csv, review.xlsx or review.xlf (the format follows the name unless --format is given).")
 @click.option("--what", type=click.Choice(["links", "pairs", "glossary", "all"]), default="all", show_default=True)
 @click.option("--format", "fmt", type=click.Choice(list(REVIEW_FORMATS)), default=None,
-              help="File format (default: from the --out name; CSV otherwise).")
+              help="File format (default: from the --out name; CSV otherwise): "
+                   + "; ".join(f"{f.name}: {f.description}" for f in REVIEW_FORMATS.values()) + ".")
 @click.option("--xlsx", is_flag=True, help="Same as --format xlsx.")
 @lang_options
 @glossary_option
@@ -175,7 +176,7 @@ def _decided(by_decision: dict[str, int], empty: str) -> str:
 
 @main.command("export")
 @db_option
-@format_option(list(EXPORT_FORMATS), "tmx")
+@format_option(list(EXPORT_FORMATS), "tmx", {k: v[0] for k, v in EXPORT_FORMATS.items()})
 @click.option("--out", "out", required=True, type=click.Path(dir_okay=False))
 @click.option("--unreviewed", is_flag=True,
               help="Also export unreviewed pairs that are translations (not rejected ones, not comparable ones).")

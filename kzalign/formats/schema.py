@@ -10,7 +10,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from kzalign.core.errors import Problem
-from kzalign.core.signature import parse_signature
 
 #: ``link_kind``: the kind of the link a row is (or whose sentences a pair row holds): translation, same_event or
 #: follow_up; pairs of the last two are not translations (also flagged ``not-translation:``).
@@ -35,8 +34,3 @@ class ReviewFile:
     rows: list[tuple[int, dict[str, str]]]
     encoding: str = "utf-8"
     problems: list[Problem] = field(default_factory=list)
-
-
-def parse_sig(sig: str) -> dict[str, str]:
-    """The fields of a signature string as written in a review file."""
-    return parse_signature(sig)

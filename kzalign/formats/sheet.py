@@ -23,13 +23,13 @@ from kzalign.core.files import (
     write_atomic,
 )
 from kzalign.core.safexml import check_zip
+from kzalign.core.signature import parse_signature
 from kzalign.formats.schema import (
     INSTRUCTIONS,
     REQUIRED,
     REVIEW_COLUMNS,
     SIGNATURE_PREFIX,
     ReviewFile,
-    parse_sig,
 )
 
 
@@ -143,7 +143,7 @@ def read_xlsx(path: Path) -> ReviewFile:
     formulas.close()
     rf = _parse_records(path, "xlsx", records, unneutralize=False)
     if signature and not rf.signature:
-        rf.signature = parse_sig(signature)
+        rf.signature = parse_signature(signature)
     rf.problems.extend(problems)
     return rf
 
@@ -177,7 +177,7 @@ def _parse_records(path: Path, fmt: str, records: list[list[str]], unneutralize:
     sig: dict[str, str] = {}
     for c in comments:
         if c.startswith(SIGNATURE_PREFIX):
-            sig = parse_sig(c[len(SIGNATURE_PREFIX):])
+            sig = parse_signature(c[len(SIGNATURE_PREFIX):])
     rows = []
     problems = []
     for idx in range(header_idx + 1, len(records)):
@@ -192,6 +192,6 @@ def _parse_records(path: Path, fmt: str, records: list[list[str]], unneutralize:
                  for i, col in enumerate(columns) if col}
         rows.append((idx + 1, cells))
         if not sig and cells.get("signature", "").strip():
-            sig = parse_sig(cells["signature"])
+            sig = parse_signature(cells["signature"])
     return ReviewFile(path, fmt, sig, columns, rows, encoding="utf-8 read as cp1252" if repaired else "utf-8",
                       problems=problems)

@@ -21,8 +21,9 @@ from typing import Any
 
 from kzalign.core.errors import InputError, Problem
 from kzalign.core.safexml import check_xml
+from kzalign.core.signature import parse_signature
 from kzalign.core.version import __version__
-from kzalign.formats.schema import SIGNATURE_PREFIX, ReviewFile, parse_sig
+from kzalign.formats.schema import SIGNATURE_PREFIX, ReviewFile
 
 NS = "urn:oasis:names:tc:xliff:document:1.2"
 XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
@@ -146,7 +147,7 @@ def read_review_xliff(path: Path) -> ReviewFile:
     sig: dict[str, str] = {}
     for note in root.iterfind(".//x:file/x:header/x:note", ns):
         if (note.text or "").startswith(SIGNATURE_PREFIX):
-            sig = parse_sig(note.text[len(SIGNATURE_PREFIX):])
+            sig = parse_signature(note.text[len(SIGNATURE_PREFIX):])
     contacts = {ph.get("phase-name", ""): ph.get("contact-name") or ph.get("contact-email") or ""
                 for ph in root.iterfind(".//x:file/x:header/x:phase-group/x:phase", ns)}
     rows = [(tu.sourceline or 0, _unit_cells(tu, contacts)) for tu in root.iterfind(".//x:trans-unit", ns)]

@@ -13,9 +13,12 @@ EVAL = Path(os.environ.get("KZALIGN_EVAL", ROOT.parent / "shared" / "eval"))
 
 # Glossary upkeep in the tests writes to a throwaway kzalign home, never to the developer's own glossary or
 # into the checkout (tests/test_glossary_upkeep.py checks that the checkout stays clean).
+import atexit as _atexit  # noqa: E402
+import shutil as _shutil  # noqa: E402
 import tempfile as _tempfile  # noqa: E402
 
-os.environ["KZALIGN_HOME"] = _tempfile.mkdtemp(prefix="kzalign-home-")
+os.environ["KZALIGN_HOME"] = _HOME = _tempfile.mkdtemp(prefix="kzalign-home-")
+_atexit.register(_shutil.rmtree, _HOME, True)
 os.environ.pop("KZALIGN_GLOSSARY", None)
 
 # Nothing in the tests may reach a model hub.
@@ -72,7 +75,10 @@ def sentence_encoder():
 # -- translation (tests/test_translate.py; tiny random-weight argos package) -----------------------
 # Every test sees an empty argos package folder unless it installs into its own: a model installed
 # in the developer's home never changes what the tests do, and the tests never write there.
-os.environ["ARGOS_PACKAGES_DIR"] = _tempfile.mkdtemp(prefix="kzalign-argos-empty-")
+_EMPTY_ARGOS = _tempfile.mkdtemp(prefix="kzalign-argos-empty-")
+os.environ["ARGOS_PACKAGES_DIR"] = _EMPTY_ARGOS
+# removed when the session ends: a test run leaves nothing behind in the system's temp folder
+_atexit.register(_shutil.rmtree, _EMPTY_ARGOS, True)
 
 
 @pytest.fixture(scope="session")

@@ -10,10 +10,14 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Callable, Sequence
+from array import array
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import cache, lru_cache
-from typing import TYPE_CHECKING
+from itertools import islice
+from typing import TYPE_CHECKING, overload
+
+import numpy as np
 
 from kzalign.core.dates import month_number
 from kzalign.core.progress import ProgressCallback, report
@@ -89,7 +93,7 @@ def _cognate_key(word: str) -> str:
 @cache
 def _cognate_folders() -> tuple[Callable[[str], str], Callable[[str], str]]:
     """``phonetic_key`` and the ``wikipedia`` translator, imported once on first use (not per word: an import
-    statement costs about as much as transliterating the word; not at module load: keys loads without numpy)."""
+    statement costs about as much as transliterating the word; not at module load: importing keys stays cheap)."""
     from kzalign.core.translit import phonetic_key, translator
 
     return phonetic_key, translator("wikipedia")
@@ -139,7 +143,7 @@ def weighted_overlap(a: set[str], b: set[str], idf: dict[str, float], mode: str 
     """Idf²-weighted overlap of two key sets (``cosine``, or ``min``: share of the smaller set), and the
     shared keys (most telling first, ties by key so the order is the same on every run). ``norms``: the
     sets' Σ idf², when already known (:attr:`ItemKeys.norms`)."""
-    shared = sorted(a & b, key=lambda k: (-idf.get(k, 0.0), k))
+    shared = shared_keys(a, b, idf)
     if not shared:
         return 0.0, []
     num = sum(idf.get(k, 0.0) ** 2 for k in shared)
@@ -149,35 +153,135 @@ def weighted_overlap(a: set[str], b: set[str], idf: dict[str, float], mode: str 
     return (num / den if den > 0 else 0.0), shared
 
 
+class KeySets(Sequence[set[str]]):
+    """The key sets of many items held compactly (issue 27): each key interned once as an integer id, each
+    item's ids a slice of one int32 array (CSR), instead of a Python set of strings an item (~8 KB). Indexing
+    gives the item's keys as a set, as before; :func:`pair_overlaps` works on the ids directly."""
+
+    def __init__(self, vocab: list[str], indptr: np.ndarray, ids: np.ndarray):
+        self.vocab, self.indptr, self.ids = vocab, indptr, ids
+
+    @classmethod
+    def from_sets(cls, sets: Iterable[Iterable[str]]) -> KeySets:
+        """Key sets from one iterable of keys an item."""
+        b = KeySetsBuilder()
+        for s in sets:
+            b.add(s)
+        return b.build()
+
+    def __len__(self) -> int:
+        return len(self.indptr) - 1
+
+    @overload
+    def __getitem__(self, i: int) -> set[str]: ...
+    @overload
+    def __getitem__(self, i: slice) -> list[set[str]]: ...
+    def __getitem__(self, i: int | slice) -> set[str] | list[set[str]]:
+        if isinstance(i, slice):
+            return [self[j] for j in range(*i.indices(len(self)))]
+        if i < 0:
+            i += len(self)
+        if not 0 <= i < len(self):
+            raise IndexError(i)
+        vocab = self.vocab
+        return {vocab[j] for j in self.ids[self.indptr[i] : self.indptr[i + 1]].tolist()}
+
+    def gather(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(position in ``rows``, key id) of every key of the given items, without a Python loop."""
+        starts, lens = self.indptr[rows], np.diff(self.indptr)[rows]
+        total = int(lens.sum())
+        owner = np.repeat(np.arange(len(rows), dtype=np.int64), lens)
+        offs = np.arange(total, dtype=np.int64) - np.repeat(np.cumsum(lens) - lens, lens)
+        return owner, self.ids[np.repeat(starts, lens) + offs].astype(np.int64)
+
+
+class KeySetsBuilder:
+    """Collects key sets item by item into a :class:`KeySets` (keys interned as ids in first-seen order)."""
+
+    def __init__(self) -> None:
+        self.index: dict[str, int] = {}
+        self.ids = array("i")
+        self.indptr = array("q", [0])
+
+    def add(self, keys: Iterable[str]) -> None:
+        index = self.index
+        self.ids.extend(index.setdefault(k, len(index)) for k in keys)
+        self.indptr.append(len(self.ids))
+
+    def build(self) -> KeySets:
+        return KeySets(list(self.index), np.frombuffer(self.indptr, dtype=np.int64).copy(),
+                       np.frombuffer(self.ids, dtype=np.int32).copy())
+
+
+def pair_overlaps(sets: KeySets, idf2: np.ndarray, norms: np.ndarray, a: np.ndarray, b: np.ndarray,
+                  mode: str = "cosine", block: int = 4096) -> np.ndarray:
+    """:func:`weighted_overlap` scores of item pairs (``sets`` rows ``a[i]``, ``b[i]``) computed on key ids,
+    ``block`` pairs at a time: both items' ids tagged with the pair's position and intersected by one sort
+    (the same sums as the per-pair loop, in another order: equal to ~1e-15)."""
+    out = np.zeros(len(a), dtype=np.float64)
+    v = max(1, len(sets.vocab))
+    for s in range(0, len(a), block):
+        ra, rb = np.asarray(a[s : s + block], np.int64), np.asarray(b[s : s + block], np.int64)
+        pa, ka = sets.gather(ra)
+        pb, kb = sets.gather(rb)
+        common = np.intersect1d(pa * v + ka, pb * v + kb, assume_unique=True)
+        num = np.bincount(common // v, weights=idf2[common % v], minlength=len(ra))
+        wa, wb = norms[ra], norms[rb]
+        den = np.minimum(wa, wb) if mode == "min" else np.sqrt(wa * wb)
+        ok = (num > 0) & (den > 0)
+        out[s : s + block][ok] = num[ok] / den[ok]
+    return out
+
+
+def shared_keys(a: set[str], b: set[str], idf: dict[str, float]) -> list[str]:
+    """The keys two sets share, most telling first (ties by key: the same order on every run)."""
+    return sorted(a & b, key=lambda k: (-idf.get(k, 0.0), k))
+
+
+def _interned_sets(sets: Iterable[Iterable[str]]) -> list[frozenset[str]]:
+    """Each set as a frozenset, equal sets one object (event types, field names: few distinct sets)."""
+    seen: dict[frozenset[str], frozenset[str]] = {}
+    return [seen.setdefault(f, f) for f in map(frozenset, sets)]
+
+
 @dataclass
 class ItemKeys:
-    """Name, number and cognate keys of RU items followed by EN items, with their (fixed) idf weights."""
+    """Name, number and cognate keys of RU items followed by EN items, with their (fixed) idf weights. Lists of
+    sets given are converted to compact :class:`KeySets` (names, numbers, cognates) and shared frozensets."""
 
-    names: list[set[str]]
-    numbers: list[set[str]]
-    cognates: list[set[str]]
+    names: Sequence[set[str]]
+    numbers: Sequence[set[str]]
+    cognates: Sequence[set[str]]
     n_ru: int
     weights: KeyWeights
     #: Factor on the idf of names that name the field rather than an event (:func:`events.name_weights`).
     name_factor: dict[str, float] = field(default_factory=dict)
     #: Event types, the field's names and back-reference cues of each item (RU items first).
-    events: list[set[str]] = field(default_factory=list)
-    field_names: list[set[str]] = field(default_factory=list)
-    backref: list[set[str]] = field(default_factory=list)
+    events: Sequence[frozenset[str]] = field(default_factory=list)
+    field_names: Sequence[frozenset[str]] = field(default_factory=list)
+    backref: Sequence[frozenset[str]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self.idf: dict[str, dict[str, float]] = {}
+        #: idf² of each key id of each kind (aligned with the kind's :attr:`KeySets.vocab`).
+        self.idf2: dict[str, np.ndarray] = {}
         #: Σ idf² of each item's keys, per kind (the overlap's denominators, computed once).
-        self.norms: dict[str, list[float]] = {}
+        self.norms: dict[str, np.ndarray] = {}
         n = len(self.names)
         for extra in ("events", "field_names", "backref"):
-            if len(getattr(self, extra)) != n:
-                setattr(self, extra, [set() for _ in range(n)])
+            have = getattr(self, extra)
+            setattr(self, extra, _interned_sets(have) if len(have) == n else [frozenset()] * n)
         for kind in KINDS:
-            keys = {k for s in getattr(self, kind) for k in s}
+            sets = getattr(self, kind)
+            if not isinstance(sets, KeySets):
+                sets = KeySets.from_sets(sets)
+                setattr(self, kind, sets)
             factor = self.name_factor if kind == "names" else {}
-            idf = self.idf[kind] = {k: self.weights.idf(kind, k) * factor.get(k, 1.0) for k in sorted(keys)}
-            self.norms[kind] = [sum(idf[k] ** 2 for k in s) for s in getattr(self, kind)]
+            idf = [self.weights.idf(kind, k) * factor.get(k, 1.0) for k in sets.vocab]
+            self.idf[kind] = dict(zip(sets.vocab, idf, strict=True))
+            self.idf2[kind] = np.asarray(idf, dtype=np.float64) ** 2
+            rows = np.repeat(np.arange(len(sets)), np.diff(sets.indptr))
+            self.norms[kind] = np.bincount(rows, weights=self.idf2[kind][sets.ids], minlength=len(sets))
 
     def rare_idf(self, share: float) -> float:
         """Idf that makes a name "rare": ``share`` of the idf of a name unseen in the background."""
@@ -213,6 +317,30 @@ def cached_key_sets(ws: Workspace, texts: Sequence[str], langs: Sequence[str], g
     if todo:
         report(progress, "keys", len(todo), len(todo))
     return [found[h] for h in hashes], len(todo)
+
+
+def cached_item_keys(ws: Workspace, texts: Iterable[tuple[str, str]], glossary: Glossary, n_ru: int,
+                     weights: KeyWeights, name_factor: dict[str, float] | None = None,
+                     progress: ProgressCallback | None = None, chunk: int = 2000) -> tuple[ItemKeys, int]:
+    """:class:`ItemKeys` of the (text, lang) items (RU first), read from the workspace cache ``chunk`` items at a
+    time and packed at once (:class:`KeySets`): the archive's keys are never all held as Python sets. Keys of
+    texts not seen before are computed and stored. Returns the keys and how many texts were computed."""
+    builders = {kind: KeySetsBuilder() for kind in KINDS}
+    extras: dict[str, list[frozenset[str]]] = {k: [] for k in EVENT_KINDS}
+    seen: dict[frozenset[str], frozenset[str]] = {}
+    computed = 0
+    it = iter(texts)
+    while part := list(islice(it, chunk)):
+        sets, n = cached_key_sets(ws, [t for t, _ in part], [lg for _, lg in part], glossary, progress)
+        computed += n
+        for s in sets:
+            for kind in KINDS:
+                builders[kind].add(s[kind])
+            for kind in EVENT_KINDS:
+                f = frozenset(s.get(kind, ()))
+                extras[kind].append(seen.setdefault(f, f))
+    return ItemKeys(builders["names"].build(), builders["numbers"].build(), builders["cognates"].build(), n_ru,
+                    weights, dict(name_factor or {}), extras["events"], extras["field"], extras["backref"]), computed
 
 
 def build_item_keys(sets: list[dict[str, set[str]]], n_ru: int, weights: KeyWeights,

@@ -10,13 +10,16 @@ item's links and feed the follow-up rule (:func:`follow_ups`). Weights are fitte
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import TypeVar, overload
 
 import numpy as np
 
 from kzalign.engines import events as EV
-from kzalign.engines.keys import KINDS, ItemKeys, weighted_overlap
+from kzalign.engines.keys import KINDS, ItemKeys, pair_overlaps, shared_keys
+
+T = TypeVar("T")
 
 #: Stage 1: logistic weights over the pair's own evidence (:data:`BASE_FEATURES`). Stage 2 adds how far
 #: the pair's stage-1 score stands above the best *other* candidate of its Russian item (``rel_ru``) and of
@@ -88,29 +91,49 @@ REL_CAP = 3.0
 COMPETITION_BOUND = 3.0
 
 
+class PairView(Sequence[T]):
+    """A per-pair value computed when asked for (``fn(ru index, en index)``): the evidence of the few pairs that
+    become links, without holding a Python object for each of the millions of candidates (issue 27)."""
+
+    def __init__(self, ru_idx: np.ndarray, en_idx: np.ndarray, fn: Callable[[int, int], T]):
+        self.ru, self.en, self.fn = ru_idx, en_idx, fn
+
+    def __len__(self) -> int:
+        return len(self.ru)
+
+    @overload
+    def __getitem__(self, n: int) -> T: ...
+    @overload
+    def __getitem__(self, n: slice) -> list[T]: ...
+    def __getitem__(self, n: int | slice) -> T | list[T]:
+        if isinstance(n, slice):
+            return [self[i] for i in range(*n.indices(len(self)))]
+        return self.fn(int(self.ru[n]), int(self.en[n]))
+
+
+def pair_shared(keys: ItemKeys, r: int, e: int) -> dict[str, list[str]]:
+    """The keys of each kind RU item ``r`` and EN item ``e`` share (most telling first)."""
+    j = keys.n_ru + e
+    return {kind: shared_keys(getattr(keys, kind)[r], getattr(keys, kind)[j], keys.idf[kind]) for kind in KINDS}
+
+
 def pair_features(keys: ItemKeys, ru_idx: np.ndarray, en_idx: np.ndarray, margin: np.ndarray,
                   cos: np.ndarray, days: np.ndarray | None = None) -> tuple[dict[str, np.ndarray],
-                                                                            list[dict[str, list[str]]]]:
-    """Feature arrays for candidate pairs and the shared keys a reviewer can read (sorted, deterministic).
+                                                                            PairView[dict[str, list[str]]]]:
+    """Feature arrays for candidate pairs and the shared keys a reviewer can read (sorted, deterministic;
+    computed per pair when read). Key overlaps are computed on interned key ids, a block of pairs at a time.
 
     ``days``: the English item's date minus the Russian one's, in days (NaN where either is undated)."""
-    feats: dict[str, list[float]] = {k: [] for k in KINDS}
-    shared: list[dict[str, list[str]]] = []
-    for r, e in zip(ru_idx.tolist(), en_idx.tolist(), strict=True):
-        sh: dict[str, list[str]] = {}
-        for kind in KINDS:
-            sets, norms, j = getattr(keys, kind), keys.norms[kind], keys.n_ru + e
-            score, common = weighted_overlap(sets[r], sets[j], keys.idf[kind], OVERLAP[kind], (norms[r], norms[j]))
-            feats[kind].append(score)
-            sh[kind] = common
-        shared.append(sh)
-    out = {k: np.asarray(v, dtype=np.float64) for k, v in feats.items()}
+    ru = np.asarray(ru_idx, dtype=np.int64)
+    en = np.asarray(en_idx, dtype=np.int64) + keys.n_ru
+    out = {kind: pair_overlaps(getattr(keys, kind), keys.idf2[kind], keys.norms[kind], ru, en, OVERLAP[kind])
+           for kind in KINDS}
     out["margin"] = np.asarray(margin, dtype=np.float64)
     out["cos"] = np.asarray(cos, dtype=np.float64)
     out.update(event_features(keys, ru_idx, en_idx, days))
     for k in DATED_CONTENT:
         out[f"dated_{k}"] = out["dated"] * out[k]
-    return out, shared
+    return out, PairView(ru_idx, en_idx, lambda r, e: pair_shared(keys, r, e))
 
 
 def event_features(keys: ItemKeys, ru_idx: np.ndarray, en_idx: np.ndarray,

@@ -36,11 +36,12 @@ from kzalign.engines import candidates as C
 from kzalign.engines import events as EV
 from kzalign.engines.background import Background, key_weights_signature, load_background, load_key_weights
 from kzalign.engines.embed import DEFAULT_EN_ENCODER, Encoder, embed_texts, resolve
-from kzalign.engines.keys import KEYS_VERSION, ItemKeys, build_item_keys, cached_key_sets
+from kzalign.engines.keys import KEYS_VERSION, ItemKeys, cached_item_keys
 from kzalign.engines.scoring import (
     DATE_FEATURES,
     THRESHOLD,
     Model,
+    PairView,
     combine,
     follow_ups,
     linear,
@@ -120,18 +121,32 @@ def item_vectors(ws: Workspace, encoder: Encoder, items: pd.DataFrame, *, progre
     rows = list(zip(titles, items["text"].astype(str), items["lang"].astype(str), strict=True))
     hashes = [text_hash(f"{lang}\n{title}\n{text}") for title, text, lang in rows]
     key = f"{encoder.signature}|item:{__version__}-{SENTENCES_VERSION}:h{head_weight:g}"
-    found = ws.get_vectors(key, list(dict.fromkeys(hashes)))
-    todo = list(dict.fromkeys(h for h in hashes if h not in found))
+    uniq = {h: n for n, h in enumerate(dict.fromkeys(hashes))}
+    have = set(ws.get_vector_hashes(key, list(uniq)))
+    todo = [h for h in uniq if h not in have]
     where = {h: i for i, h in enumerate(hashes)}
     for s in range(0, len(todo), ITEM_BLOCK):
         block = todo[s : s + ITEM_BLOCK]
-        found.update(_pool_block(ws, encoder, key, block, [rows[where[h]] for h in block], progress, head_weight))
+        _pool_block(ws, encoder, key, block, [rows[where[h]] for h in block], progress, head_weight)
+    del have, todo, where
     if not hashes:
         return np.zeros((0, encoder.dim), np.float32)
-    out = np.empty((len(hashes), len(next(iter(found.values())))), np.float32)
-    for i, h in enumerate(hashes):
-        out[i] = found[h]
-    return out
+    return _read_vectors(ws, key, list(uniq), [uniq[h] for h in hashes])
+
+
+def _read_vectors(ws: Workspace, key: str, uniq: list[str], rows: list[int], chunk: int = 4096) -> np.ndarray:
+    """The cached vectors of ``uniq`` hashes read ``chunk`` at a time straight into one array, then one row per
+    item (``rows``: its hash's position): never a dict of 10^5 small arrays beside the result."""
+    out: np.ndarray | None = None
+    for s in range(0, len(uniq), chunk):
+        part = uniq[s : s + chunk]
+        found = ws.get_vectors(key, part)
+        if out is None:
+            out = np.empty((len(uniq), len(next(iter(found.values())))), np.float32)
+        for i, h in enumerate(part):
+            out[s + i] = found[h]
+    assert out is not None
+    return out if rows == list(range(len(uniq))) else out[np.asarray(rows, dtype=np.int64)]
 
 
 def _pool_block(ws: Workspace, encoder: Encoder, key: str, hashes: list[str], rows: list[tuple[str, str, str]],
@@ -157,12 +172,13 @@ class ScoredPairs:
     ru: np.ndarray
     en: np.ndarray
     feats: dict[str, np.ndarray]
-    shared: list[dict[str, list[str]]]
+    #: The keys each pair shares (computed when read: only links' evidence shows them).
+    shared: Sequence[dict[str, list[str]]]
     prob: np.ndarray
     follow: dict[int, tuple[int, list[str]]]
     mt_margin: np.ndarray | None = None
     #: Event types of each pair's Russian and English item (for the evidence).
-    types: list[tuple[set[str], set[str]]] = field(default_factory=list)
+    types: Sequence[tuple[set[str], set[str]]] = field(default_factory=list)
 
 
 def pair_margins(rv: np.ndarray, ev: np.ndarray, background: Background | None, ru_idx: np.ndarray,
@@ -200,12 +216,17 @@ def score_pairs(rv: np.ndarray, ev: np.ndarray, keys: ItemKeys, model: Model, ru
     prob = combine(feats, ru_idx, en_idx, model)
     content = linear(feats, {k: w for k, w in model.base.items() if k not in DATE_FEATURES})
     follow = follow_ups(linear(feats, model.base), prob, ru_idx, en_idx, keys, threshold, content=content, days=days)
-    types = [(keys.events[r], keys.events[keys.n_ru + e]) for r, e in zip(ru_idx.tolist(), en_idx.tolist(), strict=True)]
+    types = PairView(ru_idx, en_idx, lambda r, e: (set(keys.events[r]), set(keys.events[keys.n_ru + e])))
+    return ScoredPairs(ru_idx, en_idx, feats, PairView(ru_idx, en_idx, lambda r, e: _shared(keys, shared, r, e)),
+                       prob, follow, mt_margin, types)
+
+
+def _shared(keys: ItemKeys, shared: PairView[dict[str, list[str]]], r: int, e: int) -> dict[str, list[str]]:
+    """The keys a pair shares, with the field's non-topical names both items name (``field``)."""
     classes = EV.field_names().classes
-    for sh, (r, e) in zip(shared, zip(ru_idx.tolist(), en_idx.tolist(), strict=True), strict=True):
-        sh["field"] = sorted(k for k in keys.field_names[r] & keys.field_names[keys.n_ru + e]
-                             if classes.get(k) != EV.TOPICAL)
-    return ScoredPairs(ru_idx, en_idx, feats, shared, prob, follow, mt_margin, types)
+    sh = shared.fn(r, e)
+    sh["field"] = sorted(k for k in keys.field_names[r] & keys.field_names[keys.n_ru + e] if classes.get(k) != EV.TOPICAL)
+    return sh
 
 
 # -- the stage ------------------------------------------------------------------------------------
@@ -390,23 +411,15 @@ def _score_workspace(ws: Workspace, run: _Run, rep: LinkReport, progress: Progre
     rv = item_vectors(ws, run.encoder, ru, progress=progress)
     ev = item_vectors(ws, run.encoder, en, progress=progress)
     cand = C.candidate_pairs(rv, ev)
-    texts = [f"{t}\n{x}" for t, x in zip(ru["title"], ru["text"], strict=True)] + [
-        f"{t}\n{x}" for t, x in zip(en["title"], en["text"], strict=True)]
-    sets, rep.keys_computed = cached_key_sets(ws, texts, ["ru"] * len(ru) + ["en"] * len(en), run.glossary,
-                                              progress)
-    keys = build_item_keys(sets, len(ru), load_key_weights(), EV.name_weights(run.glossary))
+    texts = ((f"{t}\n{x}", lg) for df, lg in ((ru, "ru"), (en, "en")) for t, x in zip(df["title"], df["text"], strict=True))
+    keys, rep.keys_computed = cached_item_keys(ws, texts, run.glossary, len(ru), load_key_weights(),
+                                               EV.name_weights(run.glossary), progress)
     ru_days, en_days = [EV.day(d) for d in ru["date"]], [EV.day(d) for d in en["date"]]
     keys.years = [d.year if d else 0 for d in ru_days + en_days]  # type: ignore[attr-defined]
-    ru_pos = {i: n for n, i in enumerate(ru["id"])}
-    en_pos = {i: n for n, i in enumerate(en["id"])}
-    have = set(zip(cand.ru.tolist(), cand.en.tolist(), strict=True))
-    accepted = {(ru_pos[r], en_pos[e]) for r, e in ws.accepted_link_pairs() if r in ru_pos and e in en_pos}
-    extra = sorted((accepted | C.close_pairs(ru_days, en_days, keys.field_names[: len(ru)],
-                                             keys.field_names[len(ru):], _participant)) - have)
-    r_idx = np.concatenate([cand.ru, np.array([p[0] for p in extra], np.int64)])
-    e_idx = np.concatenate([cand.en, np.array([p[1] for p in extra], np.int64)])
-    days = np.array([(en_days[e] - ru_days[r]).days if ru_days[r] and en_days[e] else np.nan
-                     for r, e in zip(r_idx.tolist(), e_idx.tolist(), strict=True)], dtype=np.float64)
+    extra = _extra_pairs(ws, ru, en, cand, ru_days, en_days, keys)
+    r_idx = np.concatenate([cand.ru, extra[:, 0]])
+    e_idx = np.concatenate([cand.en, extra[:, 1]])
+    days = _ordinals(en_days)[e_idx] - _ordinals(ru_days)[r_idx]
     mt_marg = None
     if run.mt_map and run.mt_encoder is not None:
         mt_marg = _mt_margin(ws, run.mt_map, ru, en, run.mt_encoder, r_idx, e_idx, progress)
@@ -415,6 +428,26 @@ def _score_workspace(ws: Workspace, run: _Run, rep: LinkReport, progress: Progre
     rep.mt = sp.mt_margin is not None and bool(np.isfinite(sp.mt_margin).any())
     rep.mt_items = sum(1 for i in ru["id"] if str(i) in run.mt_map) if rep.mt else 0
     return sp
+
+
+def _extra_pairs(ws: Workspace, ru: pd.DataFrame, en: pd.DataFrame, cand: C.Candidates, ru_days: list[Any],
+                 en_days: list[Any], keys: ItemKeys) -> np.ndarray:
+    """(RU, EN) index pairs scored besides the candidates, sorted: accepted links and close dated pairs naming
+    the same participant (those already candidates left out by their codes, not a set of 10^6 tuples)."""
+    ru_pos = {i: n for n, i in enumerate(ru["id"])}
+    en_pos = {i: n for n, i in enumerate(en["id"])}
+    accepted = {(ru_pos[r], en_pos[e]) for r, e in ws.accepted_link_pairs() if r in ru_pos and e in en_pos}
+    extra = sorted(accepted | C.close_pairs(ru_days, en_days, keys.field_names[: len(ru)],
+                                            keys.field_names[len(ru):], _participant))
+    pairs = np.array(extra, dtype=np.int64).reshape(-1, 2)
+    m = max(1, len(en))
+    have = np.isin(pairs[:, 0] * m + pairs[:, 1], cand.ru * m + cand.en)
+    return pairs[~have]
+
+
+def _ordinals(days: list[Any]) -> np.ndarray:
+    """Each date's day number (NaN where undated): a pair's day difference is one subtraction."""
+    return np.array([d.toordinal() if d else np.nan for d in days], dtype=np.float64)
 
 
 def _participant(key: str) -> bool:

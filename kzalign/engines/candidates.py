@@ -11,6 +11,7 @@ from __future__ import annotations
 import bisect
 import math
 from collections.abc import Callable, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from datetime import date
 from types import ModuleType
@@ -219,8 +220,8 @@ def pair_density(vecs: np.ndarray, other: np.ndarray, background: np.ndarray, id
 CLOSE_DAYS = 7
 
 
-def close_pairs(ru_days: Sequence[date | None], en_days: Sequence[date | None], ru_names: Sequence[set[str]],
-                en_names: Sequence[set[str]], keep: Callable[[str], bool],
+def close_pairs(ru_days: Sequence[date | None], en_days: Sequence[date | None], ru_names: Sequence[AbstractSet[str]],
+                en_names: Sequence[AbstractSet[str]], keep: Callable[[str], bool],
                 max_days: int = CLOSE_DAYS) -> set[tuple[int, int]]:
     """(RU index, EN index) of dated items at most ``max_days`` apart that share a name ``keep`` accepts
     (an index of EN items by name and date: each RU item looks up only its own names' few close items)."""

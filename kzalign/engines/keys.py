@@ -12,6 +12,7 @@ import math
 import re
 from array import array
 from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from functools import cache, lru_cache
 from itertools import islice
@@ -186,6 +187,12 @@ class KeySets(Sequence[set[str]]):
         vocab = self.vocab
         return {vocab[j] for j in self.ids[self.indptr[i] : self.indptr[i + 1]].tolist()}
 
+    def shared(self, i: int, j: int) -> set[str]:
+        """The keys items ``i`` and ``j`` share (intersected on ids: no set of either item's strings is built)."""
+        a, b = self.ids[self.indptr[i] : self.indptr[i + 1]], self.ids[self.indptr[j] : self.indptr[j + 1]]
+        vocab = self.vocab
+        return {vocab[k] for k in np.intersect1d(a, b, assume_unique=True).tolist()}
+
     def gather(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(position in ``rows``, key id) of every key of the given items, without a Python loop."""
         starts, lens = self.indptr[rows], np.diff(self.indptr)[rows]
@@ -257,9 +264,9 @@ class ItemKeys:
     #: Factor on the idf of names that name the field rather than an event (:func:`events.name_weights`).
     name_factor: dict[str, float] = field(default_factory=dict)
     #: Event types, the field's names and back-reference cues of each item (RU items first).
-    events: Sequence[frozenset[str]] = field(default_factory=list)
-    field_names: Sequence[frozenset[str]] = field(default_factory=list)
-    backref: Sequence[frozenset[str]] = field(default_factory=list)
+    events: Sequence[AbstractSet[str]] = field(default_factory=list)
+    field_names: Sequence[AbstractSet[str]] = field(default_factory=list)
+    backref: Sequence[AbstractSet[str]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self.idf: dict[str, dict[str, float]] = {}

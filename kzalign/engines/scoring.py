@@ -17,7 +17,7 @@ from typing import TypeVar, overload
 import numpy as np
 
 from kzalign.engines import events as EV
-from kzalign.engines.keys import KINDS, ItemKeys, pair_overlaps, shared_keys
+from kzalign.engines.keys import KINDS, ItemKeys, KeySets, pair_overlaps
 
 T = TypeVar("T")
 
@@ -114,7 +114,12 @@ class PairView(Sequence[T]):
 def pair_shared(keys: ItemKeys, r: int, e: int) -> dict[str, list[str]]:
     """The keys of each kind RU item ``r`` and EN item ``e`` share (most telling first)."""
     j = keys.n_ru + e
-    return {kind: shared_keys(getattr(keys, kind)[r], getattr(keys, kind)[j], keys.idf[kind]) for kind in KINDS}
+    out: dict[str, list[str]] = {}
+    for kind in KINDS:
+        sets = getattr(keys, kind)
+        common = sets.shared(r, j) if isinstance(sets, KeySets) else sets[r] & sets[j]
+        out[kind] = sorted(common, key=lambda k, idf=keys.idf[kind]: (-idf.get(k, 0.0), k))
+    return out
 
 
 def pair_features(keys: ItemKeys, ru_idx: np.ndarray, en_idx: np.ndarray, margin: np.ndarray,

@@ -24,8 +24,9 @@ class ItemsMixin(WorkspaceBase):
             sql += " WHERE lang=?"
             params = (lang,)
         df = self.query_df(sql + _ITEM_ORDER, params)
-        src = self.query_df("SELECT item_id, source FROM item_sources ORDER BY item_id, source")
-        grouped = src.groupby("item_id")["source"].apply(list).to_dict() if len(src) else {}
+        grouped: dict[str, list[str]] = {}  # a plain loop: a pandas groupby costs ~60 µs an item
+        for item_id, source in self.conn.execute("SELECT item_id, source FROM item_sources ORDER BY item_id, source"):
+            grouped.setdefault(item_id, []).append(source)
         df["sources"] = [grouped.get(i, []) for i in df["id"]]
         return df
 

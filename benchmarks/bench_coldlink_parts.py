@@ -40,7 +40,7 @@ def timed(mod, name, label):
             acc[label] = acc.get(label, 0.0) + time.process_time() - c
     setattr(mod, name, g)
 for mod, name, label in ((G, "load_glossary", "glossary load"), (L, "embed_texts", "encoder"),
-                         (L, "cached_key_sets", "keys"), (L, "link_workspace", "link_workspace")):
+                         (L, "cached_item_keys", "keys"), (L, "link_workspace", "link_workspace")):
     timed(mod, name, label)
 try:
     main(sys.argv[1:], standalone_mode=False)

@@ -100,3 +100,37 @@ def test_item_vectors_repeated_items_read_in_chunks(ws, use_encoder, monkeypatch
     assert full.shape == (4, use_encoder.dim)
     assert np.array_equal(full, again)
     assert np.array_equal(full[0], full[2])
+
+
+def test_add_many_gives_the_ids_of_adding_item_by_item():
+    rows = [["b", "a"], [], ["c", "a", "d"], ["d"]]
+    one, many = K.KeySetsBuilder(), K.KeySetsBuilder()
+    for r in rows:
+        one.add(r)
+    many.add_many(rows[:2])
+    many.add_many(rows[2:])
+    a, b = one.build(), many.build()
+    assert a.vocab == b.vocab and a.indptr.tolist() == b.indptr.tolist() and a.ids.tolist() == b.ids.tolist()
+
+
+def test_ivf_float16_lists_find_the_neighbours_of_float32_lists():
+    """The IVF search keeps its lists as float16 and re-ranks exactly: on float16-exact vectors (as item vectors
+    are stored) it finds the same neighbours as float32 lists."""
+    import math
+
+    faiss = pytest.importorskip("faiss")
+    from kzalign.engines import candidates as C
+
+    rng = np.random.default_rng(3)
+    base = rng.standard_normal((3000, 32)).astype(np.float16).astype(np.float32)
+    queries = (base[:500] + 0.3 * rng.standard_normal((500, 32))).astype(np.float16).astype(np.float32)
+    sims, ids = C._ivf_search(faiss, queries, base, 8)
+    m = len(base)
+    nlist = int(min(4096, max(64, 4 * math.sqrt(m)), max(1, m // 40)))
+    index = faiss.IndexIVFFlat(faiss.IndexFlatIP(32), 32, nlist, faiss.METRIC_INNER_PRODUCT)
+    index.train(base[np.random.default_rng(0).choice(m, size=min(m, nlist * 40), replace=False)])
+    index.add(base)
+    index.nprobe = max(8, nlist // 32)
+    _, want = index.search(queries, 8)
+    assert np.array_equal(np.sort(ids, axis=1), np.sort(want, axis=1))
+    assert np.all(np.diff(sims, axis=1) <= 0)  # best first

@@ -11,11 +11,11 @@ from __future__ import annotations
 import math
 import re
 from array import array
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from functools import cache, lru_cache
-from itertools import islice
+from itertools import chain, islice
 from typing import TYPE_CHECKING, overload
 
 import numpy as np
@@ -215,6 +215,19 @@ class KeySetsBuilder:
         self.ids.extend(index.setdefault(k, len(index)) for k in keys)
         self.indptr.append(len(self.ids))
 
+    def add_many(self, rows: Sequence[Collection[str]]) -> None:
+        """Add many items at once: their keys hashed in one ``pandas.factorize`` call (first-seen order, so the
+        ids are those :meth:`add` item by item gives), only the distinct ones looked up one by one."""
+        import pandas as pd
+
+        lens = np.fromiter(map(len, rows), dtype=np.int64, count=len(rows))
+        flat = np.fromiter(chain.from_iterable(rows), dtype=object, count=int(lens.sum()))
+        codes, uniq = pd.factorize(flat)
+        index = self.index
+        ids = np.fromiter((index.setdefault(k, len(index)) for k in uniq.tolist()), dtype=np.int32, count=len(uniq))
+        self.ids.frombytes(ids[codes].astype(np.int32).tobytes())
+        self.indptr.frombytes((self.indptr[-1] + np.cumsum(lens)).tobytes())
+
     def build(self) -> KeySets:
         return KeySets(list(self.index), np.frombuffer(self.indptr, dtype=np.int64).copy(),
                        np.frombuffer(self.ids, dtype=np.int32).copy())
@@ -335,17 +348,20 @@ def cached_item_keys(ws: Workspace, texts: Iterable[tuple[str, str]], glossary: 
     builders = {kind: KeySetsBuilder() for kind in KINDS}
     extras: dict[str, list[frozenset[str]]] = {k: [] for k in EVENT_KINDS}
     seen: dict[frozenset[str], frozenset[str]] = {}
-    computed = 0
-    it = iter(texts)
+    name, computed, it = keys_cache_name(glossary), 0, iter(texts)
     while part := list(islice(it, chunk)):
-        sets, n = cached_key_sets(ws, [t for t, _ in part], [lg for _, lg in part], glossary, progress)
-        computed += n
-        for s in sets:
-            for kind in KINDS:
-                builders[kind].add(s[kind])
-            for kind in EVENT_KINDS:
-                f = frozenset(s.get(kind, ()))
-                extras[kind].append(seen.setdefault(f, f))
+        hashes = [text_hash(f"{lg}\n{t}") for t, lg in part]
+        found: dict[str, Mapping[str, Collection[str]]] = dict(ws.get_item_key_lists(name, list(dict.fromkeys(hashes))))
+        missing = [(t, lg, h) for (t, lg), h in zip(part, hashes, strict=True) if h not in found]
+        if missing:
+            sets, n = cached_key_sets(ws, [t for t, _, _ in missing], [lg for _, lg, _ in missing], glossary, progress)
+            computed += n
+            found.update((h, s) for (_, _, h), s in zip(missing, sets, strict=True))
+        recs = [found[h] for h in hashes]
+        for kind in KINDS:
+            builders[kind].add_many([r.get(kind, ()) for r in recs])
+        for kind in EVENT_KINDS:
+            extras[kind].extend(seen.setdefault(f, f) for f in (frozenset(r.get(kind, ())) for r in recs))
     return ItemKeys(builders["names"].build(), builders["numbers"].build(), builders["cognates"].build(), n_ru,
                     weights, dict(name_factor or {}), extras["events"], extras["field"], extras["backref"]), computed
 

@@ -88,7 +88,12 @@ class VectorsMixin(WorkspaceBase):
 
     def get_item_keys(self, cache: str, hashes: list[str]) -> dict[str, dict[str, set[str]]]:
         """Cached link keys ({kind: set of keys}) of the given text hashes (missing ones are absent)."""
-        out: dict[str, dict[str, set[str]]] = {}
+        return {h: {k: set(map(sys.intern, v)) for k, v in d.items()}
+                for h, d in self.get_item_key_lists(cache, hashes).items()}
+
+    def get_item_key_lists(self, cache: str, hashes: list[str]) -> dict[str, dict[str, list[str]]]:
+        """Cached link keys as stored ({kind: sorted list of keys}), for callers that pack them themselves."""
+        out: dict[str, dict[str, list[str]]] = {}
         for start in range(0, len(hashes), 900):
             chunk = hashes[start : start + 900]
             marks = ",".join("?" * len(chunk))
@@ -96,7 +101,7 @@ class VectorsMixin(WorkspaceBase):
                 f"SELECT text_hash, keys FROM item_keys WHERE cache=? AND text_hash IN ({marks})", (cache, *chunk)
             ).fetchall()
             for h, blob in rows:
-                out[h] = {k: set(map(sys.intern, v)) for k, v in json.loads(blob).items()}
+                out[h] = json.loads(blob)
         return out
 
     def put_item_keys(self, cache: str, keys: dict[str, dict[str, set[str]]]) -> None:

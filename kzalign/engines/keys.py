@@ -160,6 +160,7 @@ class KeySets(Sequence[set[str]]):
     gives the item's keys as a set, as before; :func:`pair_overlaps` works on the ids directly."""
 
     def __init__(self, vocab: list[str], indptr: np.ndarray, ids: np.ndarray):
+        """``ids[indptr[i]:indptr[i + 1]]``: item ``i``'s key ids into ``vocab``, ascending (:class:`KeySetsBuilder`)."""
         self.vocab, self.indptr, self.ids = vocab, indptr, ids
 
     @classmethod
@@ -229,22 +230,27 @@ class KeySetsBuilder:
         self.indptr.frombytes((self.indptr[-1] + np.cumsum(lens)).tobytes())
 
     def build(self) -> KeySets:
-        return KeySets(list(self.index), np.frombuffer(self.indptr, dtype=np.int64).copy(),
-                       np.frombuffer(self.ids, dtype=np.int32).copy())
+        """The key sets, each item's ids in ascending order (so a block's tagged ids come out sorted)."""
+        indptr = np.frombuffer(self.indptr, dtype=np.int64).copy()
+        ids = np.frombuffer(self.ids, dtype=np.int32)
+        rows = np.repeat(np.arange(len(indptr) - 1), np.diff(indptr))
+        return KeySets(list(self.index), indptr, ids[np.lexsort((ids, rows))])
 
 
 def pair_overlaps(sets: KeySets, idf2: np.ndarray, norms: np.ndarray, a: np.ndarray, b: np.ndarray,
                   mode: str = "cosine", block: int = 4096) -> np.ndarray:
     """:func:`weighted_overlap` scores of item pairs (``sets`` rows ``a[i]``, ``b[i]``) computed on key ids,
-    ``block`` pairs at a time: both items' ids tagged with the pair's position and intersected by one sort
-    (the same sums as the per-pair loop, in another order: equal to ~1e-15)."""
+    ``block`` pairs at a time: both items' ids tagged with the pair's position (sorted, as each item's ids
+    are) and intersected by binary search, no sort (the same sums as the per-pair loop, in another order: equal to ~1e-15)."""
     out = np.zeros(len(a), dtype=np.float64)
     v = max(1, len(sets.vocab))
     for s in range(0, len(a), block):
         ra, rb = np.asarray(a[s : s + block], np.int64), np.asarray(b[s : s + block], np.int64)
         pa, ka = sets.gather(ra)
         pb, kb = sets.gather(rb)
-        common = np.intersect1d(pa * v + ka, pb * v + kb, assume_unique=True)
+        ca, cb = pa * v + ka, pb * v + kb  # ascending: pairs in order, each item's ids ascending (build)
+        pos = np.minimum(np.searchsorted(cb, ca), max(0, len(cb) - 1))
+        common = ca[cb[pos] == ca] if len(cb) else ca[:0]
         num = np.bincount(common // v, weights=idf2[common % v], minlength=len(ra))
         wa, wb = norms[ra], norms[rb]
         den = np.minimum(wa, wb) if mode == "min" else np.sqrt(wa * wb)

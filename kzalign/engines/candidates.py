@@ -80,8 +80,8 @@ def topk(queries: np.ndarray, base: np.ndarray, k: int, block: int = 1024,
 def _ivf_search(faiss: ModuleType, queries: np.ndarray, base: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
     """Approximate top-k with an inverted-file index. The lists hold the vectors as float16 (half the memory
     read per query, which bounds the search: 2x faster at 30,000 a side); the :data:`IVF_RERANK` × ``k`` best
-    it finds are re-ranked by exact float32 inner products (:func:`rerank`), so float16 rounding decides
-    nothing. Item vectors are stored as float16 (:mod:`kzalign.store.vectors`), so the lists even hold them
+    it finds are re-ranked by exact float32 inner products (:func:`rerank`, faiss's own), so float16 rounding
+    decides nothing. Item vectors are stored as float16 (:mod:`kzalign.store.vectors`), so the lists even hold them
     exactly."""
     m, d = base.shape
     nlist = int(min(4096, max(64, 4 * math.sqrt(m)), max(1, m // 40)))  # ≥ 40 training points a list (faiss)
@@ -93,17 +93,25 @@ def _ivf_search(faiss: ModuleType, queries: np.ndarray, base: np.ndarray, k: int
     index.add(base)
     index.nprobe = max(8, nlist // 32)
     _, idx = index.search(queries, min(m, IVF_RERANK * k))
-    return rerank(queries, base, idx.astype(np.int64), k)
+    return rerank(queries, base, idx.astype(np.int64), k, faiss)
 
 
 #: How many more neighbours than asked the float16 IVF search returns for the exact re-ranking.
 IVF_RERANK = 2
 
 
-def rerank(queries: np.ndarray, base: np.ndarray, ids: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+def rerank(queries: np.ndarray, base: np.ndarray, ids: np.ndarray, k: int,
+           faiss: ModuleType | None = None) -> tuple[np.ndarray, np.ndarray]:
     """The ``k`` best of each query's candidate ``ids`` (-1: none) by exact inner product, best first (ties by
-    index), as (similarities, indices)."""
-    sims = neighbour_sims(queries, base, np.maximum(ids, 0))
+    index), as (similarities, indices). With ``faiss``, the products are faiss's own (``fvec_inner_product``, as
+    its float32 IVF lists compute them: a near-tie falls the same way; numpy's sum rounds differently)."""
+    ids = np.ascontiguousarray(ids, dtype=np.int64)
+    if faiss is not None:
+        sims = np.empty(ids.shape, np.float32)
+        faiss.fvec_inner_products_by_idx(faiss.swig_ptr(sims), faiss.swig_ptr(queries), faiss.swig_ptr(base),
+                                         faiss.swig_ptr(ids), queries.shape[1], len(queries), ids.shape[1])
+    else:
+        sims = neighbour_sims(queries, base, np.maximum(ids, 0))
     sims[ids < 0] = -np.inf
     order = np.lexsort((ids, -sims), axis=1)[:, :k]
     top, sel = np.take_along_axis(sims, order, axis=1), np.take_along_axis(ids, order, axis=1)

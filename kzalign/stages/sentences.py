@@ -14,7 +14,7 @@ import json
 import logging
 import math
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -546,17 +546,31 @@ def pairs_table(ws: Workspace) -> pd.DataFrame:
     df = ws.pairs_with_decisions()
     if df.empty:
         return pd.DataFrame(columns=PAIR_COLUMNS)
-    df["link_id"] = [link_key(r, e) for r, e in zip(df["ru_id"], df["en_id"], strict=True)]
+    df = _pair_columns(df, ws.link_kinds())
+    first = [json.loads(x)[0] if x else 0 for x in df["ru_idx"]]
+    df = df.assign(_first=first).sort_values(["ru_id", "en_id", "_first", "pair_id"])
+    return df[PAIR_COLUMNS].reset_index(drop=True)
+
+
+def pairs_table_blocks(ws: Workspace, size: int = 2000) -> Iterator[pd.DataFrame]:
+    """:func:`pairs_table` in blocks of ``size`` rows (the same rows in the same order), read from the workspace
+    as they are needed: a review export of an archive never holds all its sentence pairs."""
     kinds = ws.link_kinds()
+    for df in ws.pairs_with_decisions_blocks(size):
+        if len(df):
+            yield _pair_columns(df, kinds)[PAIR_COLUMNS].reset_index(drop=True)
+
+
+def _pair_columns(df: pd.DataFrame, kinds: dict[tuple[str, str], str]) -> pd.DataFrame:
+    """Link id, link kind, flags with the kind's, the original English and a fixed pair's corrected English."""
+    df["link_id"] = [link_key(r, e) for r, e in zip(df["ru_id"], df["en_id"], strict=True)]
     df["link_kind"] = [kinds.get((r, e), TRANSLATION) for r, e in zip(df["ru_id"], df["en_id"], strict=True)]
     df["flags"] = ["; ".join(x for x in (f, kind_flag(k, g)) if x)
                    for f, k, g in zip(df["flags"], df["link_kind"], df["regime"], strict=True)]
     df["en_original"] = df["en_text"]
     fixed = (df["decision"] == "fix") & (df["corr"] != "")
     df.loc[fixed, "en_text"] = df.loc[fixed, "corr"]
-    first = [json.loads(x)[0] if x else 0 for x in df["ru_idx"]]
-    df = df.assign(_first=first).sort_values(["ru_id", "en_id", "_first", "pair_id"])
-    return df[PAIR_COLUMNS].reset_index(drop=True)
+    return df
 
 
 # -- one given document pair (``kzalign align``) ---------------------------------------------------

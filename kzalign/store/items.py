@@ -34,6 +34,16 @@ class ItemsMixin(WorkspaceBase):
         rows = self.conn.execute(f"SELECT title, text FROM items WHERE lang=?{_ITEM_ORDER}", (lang,))
         return [(title or "", text or "") for title, text in rows]
 
+    def item_text_map(self, ids: Iterable[str]) -> dict[str, str]:
+        """id -> text of the given items (those the workspace has), read 500 at a time."""
+        wanted = list(dict.fromkeys(ids))
+        out: dict[str, str] = {}
+        for start in range(0, len(wanted), 500):
+            part = wanted[start : start + 500]
+            sql = f"SELECT id, text FROM items WHERE id IN ({','.join('?' * len(part))})"
+            out.update((i, t) for i, t in self.conn.execute(sql, part))
+        return out
+
     def item_ids(self) -> dict[str, set[str]]:
         """Item ids by language: ``{"ru": {...}, "en": {...}}``."""
         out: dict[str, set[str]] = {}

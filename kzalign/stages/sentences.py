@@ -541,9 +541,10 @@ def kind_flag(link_kind: str, regime: str) -> str:
     return "not-translation:comparable" if regime == "comparable" else ""
 
 
-def pairs_table(ws: Workspace) -> pd.DataFrame:
-    """Sentence pairs with their link id, dates and review decision; a fixed pair shows the corrected English."""
-    df = ws.pairs_with_decisions()
+def pairs_table(ws: Workspace, ru_ids: Sequence[str] | None = None) -> pd.DataFrame:
+    """Sentence pairs with their link id, dates and review decision; a fixed pair shows the corrected English.
+    ``ru_ids``: only the pairs of these Russian items' links."""
+    df = ws.pairs_with_decisions() if ru_ids is None else ws.pairs_with_decisions_of(ru_ids)
     if df.empty:
         return pd.DataFrame(columns=PAIR_COLUMNS)
     df = _pair_columns(df, ws.link_kinds())

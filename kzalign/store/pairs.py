@@ -54,6 +54,20 @@ class PairsMixin(WorkspaceBase):
         first = "CASE WHEN p.ru_idx IS NULL OR p.ru_idx = '' THEN 0 ELSE json_extract(p.ru_idx, '$[0]') END"
         yield from self.query_blocks(f"{_PAIRS_WITH_DECISIONS} ORDER BY p.ru_id, p.en_id, {first}, p.id", (), size)
 
+    def pairs_with_decisions_of(self, ru_ids: Iterable[str]) -> pd.DataFrame:
+        """:meth:`pairs_with_decisions` of the links of some Russian items only (a report's shown ones)."""
+        wanted = list(dict.fromkeys(ru_ids))
+        parts = [self.query_df(f"{_PAIRS_WITH_DECISIONS} WHERE p.ru_id IN ({','.join('?' * len(part))}) "
+                               "ORDER BY p.ru_id, p.en_id, p.id", part)
+                 for part in (wanted[i : i + 500] for i in range(0, len(wanted), 500))]
+        parts = [df for df in parts if len(df)]
+        return pd.concat(parts, ignore_index=True) if parts else self.query_df(_PAIRS_WITH_DECISIONS + " LIMIT 0")
+
+    def count_fixed_pairs(self) -> int:
+        """How many sentence pairs a reviewer fixed (a corrected English)."""
+        return int(self.conn.execute("SELECT COUNT(*) FROM pairs p JOIN decisions d ON d.kind='pair' AND d.key=p.id "
+                                     "WHERE d.decision='fix'").fetchone()[0])
+
     def pair_record(self, pair_id: str) -> dict[str, object] | None:
         row = self.conn.execute(f"SELECT {', '.join(PAIR_FIELDS)} FROM pairs WHERE id=?", (pair_id,)).fetchone()
         return dict(zip(PAIR_FIELDS, row, strict=True)) if row else None

@@ -128,12 +128,13 @@ KINDS_OF = {"links": ["link"], "pairs": ["pair"], "glossary": ["glossary"], "all
 
 
 def proposal_blocks(ws: Workspace, what: str = "all", glossary: Glossary | None = None,
-                    size: int = BLOCK) -> Iterator[list[dict[str, Any]]]:
+                    size: int | None = None) -> Iterator[list[dict[str, Any]]]:
     """Current proposals of the given kinds, then earlier decided ones no longer proposed, with decisions filled,
     a block of at most ``size`` rows at a time (links, pairs and glossary candidates are read block by block)."""
     if what not in WHAT:
         raise KzalignError(f"unknown --what {what!r}; choose one of {', '.join(WHAT)}")
     kinds = KINDS_OF[what]
+    size = size or BLOCK
     dec = ws.decision_map()
     seen: set[tuple[str, str]] = set()  # proposed rows that have a decision (the others need no remembering)
     sources = [src(ws, size) for kind, src in (("link", _link_rows), ("pair", _pair_rows)) if kind in kinds]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
+import os
 from collections.abc import Iterable, Iterator
 from functools import lru_cache
 from pathlib import Path
@@ -77,9 +78,13 @@ def write_review_xlsx(out: Path, rows: Iterable[dict[str, Any]], signature: str)
     sh.freeze_panes = "B2"
     sh.append([_cell(sh, c, Font(bold=True)) for c in REVIEW_COLUMNS])
     n = 1
-    for r in _cells(rows, signature):
-        sh.append([_value(sh, r[c], c in WRAPPED) for c in REVIEW_COLUMNS])
-        n += 1
+    try:
+        for r in _cells(rows, signature):
+            sh.append([_value(sh, r[c], c in WRAPPED) for c in REVIEW_COLUMNS])
+            n += 1
+    except BaseException:
+        _discard(sh)
+        raise
     dv = DataValidation(type="list", formula1='"accept,reject,fix"', allow_blank=True, showErrorMessage=True,
                         errorTitle="kzalign", error="Choose accept, reject or fix (or leave it empty).")
     dv.add(f"{letter['decision']}2:{letter['decision']}{max(n, 2)}")
@@ -91,6 +96,16 @@ def write_review_xlsx(out: Path, rows: Iterable[dict[str, Any]], signature: str)
         about.append([k, v])
     with atomic_output(out) as fh:
         wb.save(fh)
+
+
+def _discard(sh: Any) -> None:
+    """Close a write-only sheet whose rows failed and remove the temporary file openpyxl keeps it in."""
+    writer = getattr(sh, "_writer", None)  # openpyxl's own; None before the first row
+    try:
+        sh.close()
+    finally:
+        if writer is not None and os.path.exists(writer.out):
+            writer.cleanup()
 
 
 def _cell(sheet: Any, value: Any, font: Any = None, alignment: Any = None) -> Any:

@@ -218,3 +218,17 @@ def test_export_row_ids_unique_and_decided_gone_row_kept(archive, tmp_path):
     gone = [k for (kind, k) in archive.decision_map("pair") if archive.pair_record(k) is None]
     assert gone and set(gone) <= set(ids)  # a decided pair no longer in the table is still listed
     assert link_key("r0000", "e0000") in ids
+
+
+def test_cli_report_max_items(archive, tmp_path):
+    from click.testing import CliRunner
+
+    from kzalign.cli import main
+
+    out = tmp_path / "r.html"
+    res = CliRunner().invoke(main, ["report", "--db", str(archive.path), "--out", str(out), "--max-items", "7"])
+    assert res.exit_code == 0, res.output
+    assert out.read_text(encoding="utf-8").count('<article class="ru-item"') == 7
+    res = CliRunner().invoke(main, ["report", "--db", str(archive.path), "--out", str(out), "--max-items", "0"])
+    assert res.exit_code == 0, res.output
+    assert out.read_text(encoding="utf-8").count('<article class="ru-item"') == N_ITEMS

@@ -86,10 +86,8 @@ def gaps_table(ws: Workspace, mt: dict[str, str] | None = None, since: str | Non
     reports dated that day or later (undated ones are left out then)."""
     if since is not None and not re.fullmatch(r"\d{4}-\d{2}-\d{2}", since):
         raise KzalignError(f"--since {since!r}: give a date as YYYY-MM-DD")
-    from kzalign.stages.link import links_table
-
     items = ws.items("ru")
-    linked = set(links_table(ws)["ru_id"])
+    linked = ws.linked_ru_ids()
     rejected = rejected_links(ws)["ru_id"].value_counts().to_dict()
     mt = mt_titles(ws) if mt is None else mt
     rows = []

@@ -100,6 +100,10 @@ class LinksMixin(WorkspaceBase):
         """:meth:`links_with_items` in blocks of ``size`` rows, read as they are needed."""
         yield from self.query_blocks(_LINKS_WITH_ITEMS, (), size)
 
+    def linked_ru_ids(self) -> set[str]:
+        """Russian items with at least one current link."""
+        return {r for (r,) in self.conn.execute("SELECT DISTINCT ru_id FROM links")}
+
     def link_kinds(self) -> dict[tuple[str, str], str]:
         """(ru_id, en_id) -> the link's kind (translation, same_event, follow_up; :data:`DEFAULT_LINK_KIND` when
         a link has none)."""

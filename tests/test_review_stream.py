@@ -232,3 +232,18 @@ def test_cli_report_max_items(archive, tmp_path):
     res = CliRunner().invoke(main, ["report", "--db", str(archive.path), "--out", str(out), "--max-items", "0"])
     assert res.exit_code == 0, res.output
     assert out.read_text(encoding="utf-8").count('<article class="ru-item"') == N_ITEMS
+
+
+def test_review_rows_of_some_keys(archive, tmp_path):
+    export_review(archive, tmp_path / "r.csv", what="all")
+    every = archive.review_rows()
+    some = [k for n, k in enumerate(sorted(every)) if n % 3 == 0] + [("pair", "no-such-row")]
+    assert archive.review_rows(some) == {k: every[k] for k in some if k in every}
+    assert len(archive.review_rows(some)) == len(some) - 1 > 500  # read in parts of 500 keys
+
+
+def test_decision_history_after_an_export_has_the_rows_texts(archive, tmp_path):
+    export_review(archive, tmp_path / "r.csv", what="all")
+    hist = review.decision_history(archive)
+    assert len(hist) == len(archive.decision_map())
+    assert (hist["ru_text"] != "").all() and (hist["en_text"] != "").all()

@@ -586,7 +586,7 @@ def decision_history(ws: Workspace, kind: str | None = None) -> pd.DataFrame:
     and whose decision it replaced, with the texts of the row. For ``review decisions --history`` and reports."""
     df = ws.decision_history(kind).rename(columns={"key": "row_id"})
     texts: dict[tuple[str, str], dict[str, Any]] = {}
-    for (k, key), pay in ws.review_rows().items():
+    for (k, key), pay in ws.review_rows(zip(df["kind"], df["row_id"], strict=True)).items():  # decided rows' only
         exported = pay.get("row")
         if isinstance(exported, dict):
             texts[(k, key)] = exported

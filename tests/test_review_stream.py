@@ -247,3 +247,13 @@ def test_decision_history_after_an_export_has_the_rows_texts(archive, tmp_path):
     hist = review.decision_history(archive)
     assert len(hist) == len(archive.decision_map())
     assert (hist["ru_text"] != "").all() and (hist["en_text"] != "").all()
+
+
+def test_xlsx_with_more_rows_than_a_worksheet_is_refused(archive, tmp_path, monkeypatch):
+    from kzalign.core.errors import KzalignError
+
+    monkeypatch.setattr(sheet, "XLSX_MAX_ROWS", 1000)
+    with pytest.raises(KzalignError, match=r"r\.xlsx: more review rows than a worksheet holds \(999 under"):
+        export_review(archive, tmp_path / "r.xlsx", what="all")
+    assert sorted(p.name for p in tmp_path.iterdir() if not p.name.startswith("ws.db")) == []
+    assert export_review(archive, tmp_path / "r.xlsx", what="links").rows < 1000  # links alone fit

@@ -15,7 +15,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from kzalign.core.errors import InputError, Problem
+from kzalign.core.errors import InputError, KzalignError, Problem
 from kzalign.core.files import (
     atomic_output,
     csv_blocks,
@@ -41,6 +41,12 @@ WIDTHS = {"row_id": 15, "kind": 9, "ru_id": 14, "en_id": 14, "ru_text": 55, "mt_
           "evidence": 35, "flags": 20, "link_kind": 12, "check": 13, "decision": 11, "corrected_en": 50,
           "reviewer": 12, "note": 30, "signature": 20}
 WRAPPED = ("ru_text", "mt_en", "en_text", "corrected_en", "note")
+#: Rows of an Excel/LibreOffice worksheet, the header included.
+XLSX_MAX_ROWS = 1_048_576
+
+
+class SheetFull(KzalignError):
+    """The review rows do not fit in one worksheet (the caller names the file)."""
 
 
 def _cells(rows: Iterable[dict[str, Any]], signature: str) -> Iterator[dict[str, Any]]:
@@ -80,6 +86,10 @@ def write_review_xlsx(out: Path, rows: Iterable[dict[str, Any]], signature: str)
     n = 1
     try:
         for r in _cells(rows, signature):
+            if n == XLSX_MAX_ROWS:
+                raise SheetFull(f"more review rows than a worksheet holds ({XLSX_MAX_ROWS - 1:,} under "
+                                   "its header); export links and pairs to separate files (--what links, --what "
+                                   "pairs) or write CSV, TSV or XLIFF, which have no limit")
             sh.append([_value(sh, r[c], c in WRAPPED) for c in REVIEW_COLUMNS])
             n += 1
     except BaseException:

@@ -34,6 +34,7 @@ from kzalign.core.signature import make_signature, parse_signature
 from kzalign.formats.guard import check_output
 from kzalign.formats.review_file import REVIEW_FORMATS, has_decisions, read_review_file, review_format
 from kzalign.formats.schema import DECISIONS, EDITABLE, REVIEW_COLUMNS, ReviewFile
+from kzalign.formats.sheet import SheetFull
 from kzalign.formats.tmx import LANG_CODE, tmx_document
 from kzalign.store.workspace import PAIR_FIELDS, Workspace, link_key, now_iso
 
@@ -245,8 +246,11 @@ def export_review(ws: Workspace, out: str | Path, what: str = "all", xlsx: bool 
                 yield {c: r.get(c, "") for c in REVIEW_COLUMNS if c != "signature"}
 
     # the file is renamed into place only after the workspace has committed the rows it holds
-    with atomic_path(out) as tmp, ws.transaction():
-        REVIEW_FORMATS[fmt].write(tmp, rows(), sig, source_lang, target_lang)
+    try:
+        with atomic_path(out) as tmp, ws.transaction():
+            REVIEW_FORMATS[fmt].write(tmp, rows(), sig, source_lang, target_lang)
+    except SheetFull as exc:
+        raise KzalignError(f"{out}: {exc}") from exc
     return ReviewExport(out, sum(by_kind.values()), by_kind, sig, fmt)
 
 

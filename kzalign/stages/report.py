@@ -233,7 +233,7 @@ def _read(ws: Workspace, max_items: int | None = None) -> _Data:
 
     items = ws.items("ru").sort_values(["date", "id"], ascending=[False, True], na_position="last")
     capped = max_items is not None and len(items) > max_items
-    en = {r.id: _title(r) for r in ws.items("en").itertuples(index=False)}
+    en = {r.id: _title(r) for r in ws.item_heads("en")}
     links = links_table(ws)
     links = links.assign(kind=link_kinds(links)) if len(links) else links.assign(kind=pd.Series(dtype=str))
     rejected = rejected_links(ws)
@@ -256,7 +256,7 @@ def _read(ws: Workspace, max_items: int | None = None) -> _Data:
             rejected_pairs.setdefault((pay["ru_id"], pay.get("en_id", "")), []).append({**pay, "pair_id": key})
     mt = mt_titles(ws)
     sig = {stage: run[0] for stage in ("link", "pairs") if (run := ws.last_run(stage)) is not None}
-    return _Data(items, en, links, by_link, rejected_pairs, decisions, mt, gaps_table(ws, mt),
+    return _Data(items, en, links, by_link, rejected_pairs, decisions, mt, gaps_table(ws, mt, items=items),
                  ws.ran_after("pairs", "link"), sig, *counts)
 
 

@@ -54,12 +54,12 @@ class Model:
 #: cognates and names, and a stage-2 ``dated`` weight raised by 0.85 (a dated pair's threshold ≈ 0.3). e5's:
 #: ``--fit --encoder e5 --stream-weight 4 --spec full`` (in-sample fit, not cross-validated).
 MODELS: dict[str, Model] = {
-    "use": Model({"bias": -7.778, "margin": 6.096, "cos": -1.198, "cognates": 1.39, "names": 2.613,
-                  "numbers": 1.268, "dated": 0.284, "near": 2.5, "far": -8.0, "type_match": 1.594,
-                  "type_mismatch": -1.0, "actors": 1.73, "actor_miss": -0.413, "dated_margin": -0.709,
-                  "dated_cos": -0.116},
-                 {"bias": -0.746, "base": 0.315, "rel_ru": 0.53, "rel_en": 0.666, "dated": 1.82, "dated_base": 0.771,
-                  "dated_rel_ru": -0.598, "dated_rel_en": -0.933}, null_cos=0.299, threshold=0.5),
+    "use": Model({"bias": -7.843, "margin": 6.166, "cos": -1.153, "cognates": 1.261, "names": 2.294,
+                  "numbers": 1.299, "dated": -0.026, "near": 2.5, "far": -8.0, "type_match": 2.84,
+                  "type_mismatch": -1.0, "actors": 1.736, "actor_miss": -1.217, "dated_margin": -0.597,
+                  "dated_cos": -0.174},
+                 {"bias": -0.749, "base": 0.313, "rel_ru": 0.528, "rel_en": 0.659, "dated": 1.029, "dated_base": 0.847,
+                  "dated_rel_ru": -0.476, "dated_rel_en": -0.889}, null_cos=0.299, threshold=0.5),
     "e5": Model({"bias": -23.592, "margin": 27.117, "cos": -7.594, "cognates": 13.685, "names": 4.163,
                  "numbers": 2.151, "dated": 1.963, "near": 0.028, "far": -7.946, "type_match": 1.718,
                  "type_mismatch": -1.35, "actors": 2.268, "actor_miss": -1.556, "dated_margin": -0.504,

@@ -132,6 +132,16 @@ def event_features(keys: ItemKeys, ru_idx: np.ndarray, en_idx: np.ndarray,
     return out
 
 
+def follow_up_score(content: float, anchor_prob: float | None) -> float:
+    """The score of a ``follow_up`` link, on the same 0–1 scale as every link's (how likely the two items tell
+    one story): the stage-1 probability of the pair's own evidence with the date distance left out (``content``
+    is that logit: a follow-up is expected weeks or months later, so the distance that keeps a same-event link
+    from forming is no evidence against it; undated pairs have none anyway), at most ``anchor_prob``, the
+    probability of the link it follows (None: the follow-up is its Russian report's best candidate)."""
+    p = float(1.0 / (1.0 + np.exp(-np.clip(content, -50.0, 50.0))))
+    return p if anchor_prob is None else min(p, float(anchor_prob))
+
+
 def linear(feats: Mapping[str, np.ndarray], weights: Mapping[str, float]) -> np.ndarray:
     """bias + Σ weight × feature (the logit of the link probability); a feature not given counts as 0 (e.g. the
     date and event features of pairs scored without them: undated pairs)."""

@@ -51,7 +51,8 @@ class Model:
 #: encoder name; other encoders use USE's (logged). USE's: ``benchmarks/bench_link_stream.py --fit --cv
 #: --stream-weight 4 --spec regularised`` — chosen by cross-validation on the stream, not in-sample F1: stage 1
 #: with L2 2, ``near``/``far``/``type_mismatch`` set by hand (monotone in the date distance), no dated copies of
-#: cognates and names, and a stage-2 ``dated`` weight raised by 0.85 (a dated pair's threshold ≈ 0.3). e5's:
+#: cognates and names; refit after the error analysis's fixes to the event evidence (:mod:`events`), with the
+#: fitted stage-2 ``dated`` weight (the earlier hand shift of 0.85 no longer helps). e5's:
 #: ``--fit --encoder e5 --stream-weight 4 --spec full`` (in-sample fit, not cross-validated).
 MODELS: dict[str, Model] = {
     "use": Model({"bias": -7.843, "margin": 6.166, "cos": -1.153, "cognates": 1.261, "names": 2.294,

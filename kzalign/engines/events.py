@@ -53,9 +53,9 @@ _COMPATIBLE = frozenset({("call", "greetings"), ("call", "condolences"), ("call"
 #: (pattern, replacement) per language, applied in order to the lower-cased head.
 TYPE_REWRITES: dict[str, tuple[tuple[str, str], ...]] = {
     "ru": ((r"(?:в завершение|по завершении)[^.!?,;\n]*", " "),),
-    "en": ((r"(?:heads of state |heads of government |foreign ministers' )?council meeting", "summit"),
-           (r"(?:council |ministerial )?meeting (?:of|in) the [^.!?,;\n]{0,40}?(?:\bsco\b|shanghai|csto|collective "
-            r"security|\bcis\b|commonwealth|eaeu|eurasian|brics|council|heads of)", "summit"),
+    "en": ((r"council meeting", "summit"),
+           (r"meeting (?:of|in) the [^.!?,;\n]{0,40}?(?:\bsco\b|shanghai|csto|collective security|\bcis\b|commonwealth"
+            r"|eaeu|eurasian|brics|council|heads of)", "summit"),
            (r"\b(?:following|in conclusion of|at the end of|upon completion of|on the results of)\b[^.!?,;\n]*", " ")),
 }
 #: Names of programmes and outlets that contain a person's name who is not a participant ("Moscow. Kremlin. Putin",
@@ -83,7 +83,7 @@ NEAR_DAYS = 4.0
 NEAR_DAYS_EN_LATER = 1.5
 
 
-_SPACES = re.compile(r"[^\S\n]+")
+_SPACES = re.compile(r"[^\S\n]{2,}|[^\S\n ]")  # runs of spaces and odd ones only: a plain space stays
 
 
 def lowered(text: str) -> str:
@@ -182,8 +182,9 @@ def _back_reference(lang: str) -> re.Pattern[str]:
 def event_keys(text: str, lang: str) -> dict[str, set[str]]:
     """Per-item event evidence (cached with the other link keys): event types, the field's names (``field``)
     and ``backref`` ({"cue"} when the text uses words that refer back to an earlier event)."""
-    cue = {"cue"} if _back_reference(lang).search(lowered(text)) else set()
-    return {"events": event_types(text, lang), "field": field_names().find(text, lang), "backref": cue}
+    low = lowered(text)
+    cue = {"cue"} if _back_reference(lang).search(low) else set()
+    return {"events": event_types(low, lang), "field": field_names().find(low, lang), "backref": cue}
 
 
 def actor_evidence(a: set[str], b: set[str], classes: Mapping[str, str]) -> tuple[float, float]:

@@ -61,12 +61,12 @@ MODELS: dict[str, Model] = {
                   "dated_cos": -0.174},
                  {"bias": -0.749, "base": 0.313, "rel_ru": 0.528, "rel_en": 0.659, "dated": 1.029, "dated_base": 0.847,
                   "dated_rel_ru": -0.476, "dated_rel_en": -0.889}, null_cos=0.299, threshold=0.5),
-    "e5": Model({"bias": -23.592, "margin": 27.117, "cos": -7.594, "cognates": 13.685, "names": 4.163,
-                 "numbers": 2.151, "dated": 1.963, "near": 0.028, "far": -7.946, "type_match": 1.718,
-                 "type_mismatch": -1.35, "actors": 2.268, "actor_miss": -1.556, "dated_margin": -0.504,
-                 "dated_cos": -0.734, "dated_cognates": -11.163, "dated_names": -1.11},
-                {"bias": -0.687, "base": 0.325, "rel_ru": 0.928, "rel_en": 1.072, "dated": 0.803, "dated_base": 0.809,
-                 "dated_rel_ru": -0.989, "dated_rel_en": -1.165}, null_cos=0.894, threshold=0.45,
+    "e5": Model({"bias": -23.69, "margin": 27.047, "cos": -7.406, "cognates": 13.588, "names": 4.164,
+                 "numbers": 2.156, "dated": 1.483, "near": 0.995, "far": -7.548, "type_match": 2.906,
+                 "type_mismatch": -3.324, "actors": 2.461, "actor_miss": -2.263, "dated_margin": -1.007,
+                 "dated_cos": -0.857, "dated_cognates": -11.857, "dated_names": -1.699},
+                {"bias": -0.687, "base": 0.325, "rel_ru": 0.931, "rel_en": 1.075, "dated": 0.885, "dated_base": 0.685,
+                 "dated_rel_ru": -0.794, "dated_rel_en": -1.139}, null_cos=0.894, threshold=0.45,
                 translation_cos=0.935),
 }
 #: Default threshold of the default encoder (USE).

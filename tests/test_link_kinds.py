@@ -101,7 +101,7 @@ def test_follow_up_score_is_its_own_confidence_not_the_date_penalised_probabilit
         ev = json.loads(evidence)
         assert ev["prob"] < 0.1 <= THRESHOLD <= score <= 1.0
     text = table.loc[table["kind"] == "follow_up", "evidence"].iloc[0]
-    assert "scored without the date distance, with it 0.0" in text
+    assert "scored without the date distance (with it 0.0" in text
 
 
 def test_follow_up_score_rule():

@@ -657,8 +657,9 @@ def evidence_text(evidence: str | dict[str, Any]) -> str:
     parts = []
     anchors = ", ".join(str(x).lstrip("~") for x in ev.get("anchors", []))
     if ev.get("follow_up_of"):  # names the kind itself
-        parts.append(f"follow-up of {ev['follow_up_of']} (shared: {anchors}; scored without the date distance, "
-                     f"with it {float(ev.get('prob', 0)):.2f})")
+        parts.append(f"follow-up of {ev['follow_up_of']} (shared: {anchors})")
+        if ev.get("prob") is not None:  # a follow-up's score leaves the date distance out (follow_up_score)
+            parts.append(f"scored without the date distance (with it {float(ev['prob']):.2f})")
     elif ev.get("kind") in LINK_KINDS:
         parts.append(KIND_LABELS[ev["kind"]] + (f": refers back (shared: {anchors})" if anchors else ""))
     if ev.get("names"):

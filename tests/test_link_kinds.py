@@ -114,3 +114,28 @@ def test_follow_up_score_rule():
     assert math.isclose(follow_up_score(2.0, None), 1 / (1 + math.exp(-2.0)))
     assert follow_up_score(3.0, 0.6) == 0.6  # no surer than the link it follows
     assert follow_up_score(-1.0, 0.9) < 0.3
+
+
+def test_eval_labelled_scores_only_links_touching_labelled_items(seeds_linked_db, tmp_path):
+    """Links among unlabelled items (other years added to a stream) are not false positives with --labelled."""
+    with Workspace(seeds_linked_db) as w:
+        links = w.link_scores()
+    pairs = sorted(zip(links["ru_id"], links["en_id"], strict=True))
+    assert len(pairs) >= 2  # seed 004 links to its two follow-ups
+    (r1, e1), (_r2, e2) = pairs[0], pairs[1]
+    gold = tmp_path / "gold.tsv"
+    gold.write_text(f"ru_id\ten_id\n{r1}\t{e1}\n", encoding="utf-8")
+    with Workspace(seeds_linked_db) as w:
+        everything = eval_links(w, gold)
+        only_e1 = eval_links(w, gold, labelled={e1})
+    assert everything["fp"] == len(pairs) - 1 and only_e1["fp"] == 0 and only_e1["tp"] == 1
+    assert only_e1["labelled_items"] == 1
+    items = tmp_path / "labelled.jsonl"
+    items.write_text(json.dumps({"id": e1, "lang": "en", "text": "x"}) + "\n", encoding="utf-8")
+    r = CliRunner().invoke(main, ["eval", str(gold), "--db", str(seeds_linked_db), "--labelled", str(items), "--json"])
+    assert r.exit_code == 0, r.output
+    assert json.loads(r.stdout)["fp"] == 0 and e2 != e1
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"id": "a"}\n{"lang": "en"}\n', encoding="utf-8")
+    r = CliRunner().invoke(main, ["eval", str(gold), "--db", str(seeds_linked_db), "--labelled", str(bad)])
+    assert r.exit_code == 1 and "bad.jsonl:2" in r.output and "without an 'id'" in r.output

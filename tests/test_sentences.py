@@ -498,7 +498,7 @@ def test_cascade_leaves_a_close_translation_to_the_first_pass(tmp_path, sentence
     res = align_document_pair(ru, en, counted, split=False, params=replace(DEFAULT_PARAMS, overlaps="cascade"))
     assert [(json.loads(a), json.loads(b)) for a, b in zip(res.pairs["ru_idx"], res.pairs["en_idx"],
                                                            strict=True)] == [([0], [0, 1, 2]), ([1], [3]), ([3], [4])]
-    assert "ov:cascade" in res.signature
+    assert "|ov:cascade/2|" in res.signature  # the cascade and its budget
     # a news translation is not loose: no run is encoded (encoded runs did not help close translations)
     assert set(counted.texts) == set(ALIGN_RU.splitlines() + ALIGN_EN.splitlines())
 

@@ -78,12 +78,14 @@ class AlignParams:
     parallel_min_beads: int = 3
 
     def signature(self, encoder: str, regime: str, mt: str | None) -> str:
-        """Signature of a pairs run with these settings: the readable ones, then ``cfg:`` a digest of every
-        field (the aligner's too), so a setting added later can never be left out of it."""
+        """Signature of a pairs run with these settings: the readable ones (the cascade with its budget, e.g.
+        ``ov:cascade/2``), then ``cfg:`` a digest of every field (the aligner's too), so a setting added later can
+        never be left out of it."""
         c = self.align
         return make_signature({
             "stage": "pairs", "enc": encoder, "regime": regime, "mt": mt,
-            "beads": f"{c.max_side}/{c.max_total}", "ov": self.overlaps,
+            "beads": f"{c.max_side}/{c.max_total}",
+            "ov": f"cascade/{c.cascade_budget:g}" if self.overlaps == "cascade" else self.overlaps,
             "costs": "adaptive" if c.adaptive else "raw", "floor": c.floor, "skip": c.skip, "mine": self.mine_margin,
             "loose": "auto" if c.detect else "off", "cfg": settings_digest(self),
         })

@@ -182,7 +182,7 @@ def align_documents(docs: Sequence[tuple[Sequence[str], Sequence[str]]], vec: di
     empty: tuple[set[tuple[int, int]], set[tuple[int, int]], list[str]] = (set(), set(), [])
     runs = [cascade_runs(ru, en, beads, cfg) if cfg != params.align else empty  # loose pairs only
             for (ru, en), (beads, cfg) in zip(docs, first, strict=True)]
-    todo = list(dict.fromkeys(t for _r, _e, texts in runs for t in texts if t not in vec))
+    todo = sorted(dict.fromkeys(t for _r, _e, texts in runs for t in texts if t not in vec), key=len)  # less padding
     if todo:
         if encode is None:
             raise KzalignError("the cascade needs an encoder for the runs in doubt")

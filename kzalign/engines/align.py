@@ -63,7 +63,7 @@ class AlignConfig:
     # on the dev set); these overrides of the loose setting score encoded runs; chosen on the peers' dev documents
     cascade: tuple[tuple[str, float], ...] = (("floor", 0.25), ("merge", 0.2), ("margin", 0.4), ("guide_band", 4))
     doubt_quantile: float = 0.4  # 1:1 groups below this quantile of the pair's 1:1 cosines are in doubt too
-    cascade_budget: float = 2.0  # encoded run characters per pair ≤ this × its sentence characters
+    cascade_budget: float = 1.25  # encoded run characters per pair ≤ this × its sentence characters
 
 
 DEFAULT_CONFIG = AlignConfig()
@@ -324,8 +324,8 @@ def doubtful_runs(beads: list[Bead], ru_lens: np.ndarray, en_lens: np.ndarray, m
                   quantile: float = 0.0, budget: float = np.inf) -> tuple[set[tuple[int, int]], set[tuple[int, int]]]:
     """Runs (start, length ≥ 2) of the RU and EN side whose encoded vectors re-decide the groups in doubt.
 
-    For each group of :func:`doubt_order`, the runs of its two sides as they are and grown or shrunk by one
-    sentence at either end (the alternatives the DP weighs against it). Groups are taken most doubtful first
+    For each group of :func:`doubt_order`, the runs of :func:`group_runs` (the alternatives the DP weighs
+    against it). Groups are taken most doubtful first
     while the runs' characters stay within ``budget`` × the pair's sentence characters, so the cascade's
     encoding is bounded per document, whatever the document.
     """
@@ -348,12 +348,14 @@ def doubtful_runs(beads: list[Bead], ru_lens: np.ndarray, en_lens: np.ndarray, m
 
 
 def group_runs(at: tuple[int, int], bead: Bead, n: int, m: int, max_side: int) -> list[tuple[int, tuple[int, int]]]:
-    """(side, (start, length)) of the runs of a group starting at ``at``: its sides as they are, grown and shrunk
-    by one sentence at either end (runs of 2..max_side sentences inside the document)."""
+    """(side, (start, length)) of the runs of a group starting at ``at``: each side as it is; a single sentence
+    grown by one at either end (the group may be half of a 1:2 or 2:2), a run shrunk by one at either end (it may
+    have swallowed a neighbour). Growing a run of several too cost more characters than it gained on the dev set."""
     out = []
     for side, size, total in ((0, len(bead.ru), n), (1, len(bead.en), m)):
         s0, s1 = at[side], at[side] + size
-        for lo, hi in ((s0, s1), (s0 - 1, s1), (s0, s1 + 1), (s0 + 1, s1), (s0, s1 - 1)):
+        alternatives = ((s0 - 1, s1), (s0, s1 + 1)) if size == 1 else ((s0, s1), (s0 + 1, s1), (s0, s1 - 1))
+        for lo, hi in alternatives:
             if lo >= 0 and hi <= total and 2 <= hi - lo <= max_side and (side, (lo, hi - lo)) not in out:
                 out.append((side, (lo, hi - lo)))
     return out

@@ -79,7 +79,7 @@ class AlignParams:
 
     def signature(self, encoder: str, regime: str, mt: str | None) -> str:
         """Signature of a pairs run with these settings: the readable ones (the cascade with its budget, e.g.
-        ``ov:cascade/2``), then ``cfg:`` a digest of every field (the aligner's too), so a setting added later can
+        ``ov:cascade/1.25``), then ``cfg:`` a digest of every field (the aligner's too), so a setting added later can
         never be left out of it."""
         c = self.align
         return make_signature({

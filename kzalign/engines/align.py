@@ -61,7 +61,7 @@ class AlignConfig:
     keep_skips: int = 3  # runs of at least this many first-pass skips (an untranslated stretch) are kept
     # the cascade (issue 24): only loose pairs are re-decided (on close translations encoded runs lost strict F1
     # on the dev set); these overrides of the loose setting score encoded runs; chosen on the peers' dev documents
-    cascade: tuple[tuple[str, float], ...] = (("floor", 0.25), ("merge", 0.2), ("margin", 0.4), ("guide_band", 4))
+    cascade: tuple[tuple[str, float], ...] = (("floor", 0.25), ("margin", 0.4), ("guide_band", 4))
     doubt_quantile: float = 0.4  # 1:1 groups below this quantile of the pair's 1:1 cosines are in doubt too
     cascade_budget: float = 1.25  # encoded run characters per pair ≤ this × its sentence characters
 

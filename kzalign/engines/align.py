@@ -15,7 +15,8 @@ The aligner follows vecalign (Thompson & Koehn 2019) and Bertalign (Liu & Zhu 20
   whose first pass finds many many-to-many groups (a loose, literary translation, where averaged vectors make
   merging look good) is aligned again near that path with each group valued once against its neighbours
   (Bertalign's local margin), so splits win unless the merged group really is better;
-* the cascade's groups in doubt (:func:`doubtful_runs`): the runs whose encoded vectors re-decide them.
+* the cascade's groups in doubt (:func:`doubtful_runs`): in a loose pair, the runs whose encoded vectors
+  re-decide them (:func:`cascade_config`), most doubtful first within a character budget per pair.
 """
 
 from __future__ import annotations

@@ -84,3 +84,58 @@ def test_eval_reports_each_kind_and_refuses_unknown_kinds(seeds_linked_db, tmp_p
         eval_links(w, bad)
     r = CliRunner().invoke(main, ["eval", str(bad), "--db", str(seeds_linked_db)])
     assert r.exit_code == 1 and "bad.tsv:2" in r.output and "unknown kind" in r.output
+
+
+def test_follow_up_score_is_its_own_confidence_not_the_date_penalised_probability(seeds_linked_db):
+    """A follow-up link's score says how sure it is (its evidence without the date distance, on the same 0–1
+    scale as other links), not the same-event probability its months of distance leave (0.02 for the seed's
+    talks report, which read as "almost certainly wrong"); the evidence keeps that probability and says so."""
+    from kzalign.engines.scoring import THRESHOLD
+
+    with Workspace(seeds_linked_db) as w:
+        rows = w.link_rows()
+        table = L.links_table(w)
+    follow = {k: v for k, v in rows.items() if v[4] == "follow_up"}
+    assert follow
+    for score, _rank, evidence, _sig, _kind in follow.values():
+        ev = json.loads(evidence)
+        assert ev["prob"] < 0.1 <= THRESHOLD <= score <= 1.0
+    text = table.loc[table["kind"] == "follow_up", "evidence"].iloc[0]
+    assert "scored without the date distance (with it 0.0" in text
+
+
+def test_follow_up_score_rule():
+    """The follow-up score is the stage-1 probability of the content logit, capped by the link it follows."""
+    import math
+
+    from kzalign.engines.scoring import follow_up_score
+
+    assert follow_up_score(0.0, None) == 0.5
+    assert math.isclose(follow_up_score(2.0, None), 1 / (1 + math.exp(-2.0)))
+    assert follow_up_score(3.0, 0.6) == 0.6  # no surer than the link it follows
+    assert follow_up_score(-1.0, 0.9) < 0.3
+
+
+def test_eval_labelled_scores_only_links_touching_labelled_items(seeds_linked_db, tmp_path):
+    """Links among unlabelled items (other years added to a stream) are not false positives with --labelled."""
+    with Workspace(seeds_linked_db) as w:
+        links = w.link_scores()
+    pairs = sorted(zip(links["ru_id"], links["en_id"], strict=True))
+    assert len(pairs) >= 2  # seed 004 links to its two follow-ups
+    (r1, e1), (_r2, e2) = pairs[0], pairs[1]
+    gold = tmp_path / "gold.tsv"
+    gold.write_text(f"ru_id\ten_id\n{r1}\t{e1}\n", encoding="utf-8")
+    with Workspace(seeds_linked_db) as w:
+        everything = eval_links(w, gold)
+        only_e1 = eval_links(w, gold, labelled={e1})
+    assert everything["fp"] == len(pairs) - 1 and only_e1["fp"] == 0 and only_e1["tp"] == 1
+    assert only_e1["labelled_items"] == 1
+    items = tmp_path / "labelled.jsonl"
+    items.write_text(json.dumps({"id": e1, "lang": "en", "text": "x"}) + "\n", encoding="utf-8")
+    r = CliRunner().invoke(main, ["eval", str(gold), "--db", str(seeds_linked_db), "--labelled", str(items), "--json"])
+    assert r.exit_code == 0, r.output
+    assert json.loads(r.stdout)["fp"] == 0 and e2 != e1
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"id": "a"}\n{"lang": "en"}\n', encoding="utf-8")
+    r = CliRunner().invoke(main, ["eval", str(gold), "--db", str(seeds_linked_db), "--labelled", str(bad)])
+    assert r.exit_code == 1 and "bad.jsonl:2" in r.output and "without an 'id'" in r.output

@@ -158,18 +158,31 @@ def gaps(db: str, fmt: str, since: str | None) -> None:
 @main.command("eval")
 @click.argument("gold", type=click.Path(dir_okay=False))
 @db_option
+@click.option("--labelled", "labelled_files", multiple=True, type=click.Path(dir_okay=False),
+              help="Score only links touching an item of this file (repeatable): the JSONL items the gold "
+                   "covers, or one id a line. Use it when unlabelled reports (other years, other sources) "
+                   "share the workspace, so their links are not counted as false positives.")
 @click.option("--json", "as_json", is_flag=True,
               help="Print one JSON object: precision, recall, f1, tp, fp, fn (and 'kinds' with a kind column).")
-def eval_cmd(gold: str, db: str, as_json: bool) -> None:
+def eval_cmd(gold: str, db: str, labelled_files: tuple[str, ...], as_json: bool) -> None:
     """Precision, recall and F1 of the workspace's links against GOLD (TSV with header ru_id<TAB>en_id, and
-    optionally a third column kind: translation, same_event or follow_up, scored per kind too)."""
-    from kzalign.stages.evaluate import eval_links
+    optionally a third column kind: translation, same_event or follow_up, scored per kind too).
 
+    \b
+    kzalign eval gold.tsv --db stream.db
+    kzalign eval gold.tsv --db stream.db --labelled ru.jsonl --labelled en.jsonl
+    """
+    from kzalign.stages.evaluate import eval_links, read_labelled_ids
+
+    labelled = set().union(*(read_labelled_ids(f) for f in labelled_files)) if labelled_files else None
     with open_workspace(db) as ws:
-        res = eval_links(ws, gold)
+        res = eval_links(ws, gold, labelled)
     if as_json:
         click.echo(json.dumps(res))
         return
+    if labelled is not None:
+        n = res["labelled_items"]
+        click.echo(f"scoring links that touch {plural(n if isinstance(n, int) else 0, 'labelled item')}", err=True)
     click.echo(_score_line("overall", res))
     kinds = res.get("kinds")
     if isinstance(kinds, dict):

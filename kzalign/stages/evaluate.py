@@ -285,14 +285,47 @@ def kind_scores(pred: dict[tuple[str, str], str], gold: dict[tuple[str, str], st
     return res
 
 
-def eval_links(ws: Workspace, gold_path: str | Path) -> dict[str, object]:
+def read_labelled_ids(path: str | Path) -> set[str]:
+    """The item ids a labelled set covers: the ``id`` of each line of a JSONL file of items (as ingested), or one
+    id a line in any other text file. A JSONL line without an id is an error naming the line."""
+    import json
+
+    from kzalign.core.errors import InputError, Problem
+
+    ids: set[str] = set()
+    lines = _gold_lines(path)
+    jsonl = str(path).lower().endswith((".jsonl", ".ndjson"))
+    for n, line in enumerate(lines, start=1):
+        if not line.strip() or line.lstrip().startswith("#"):
+            continue
+        if not jsonl:
+            ids.add(line.strip())
+            continue
+        try:
+            obj = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise InputError(Problem(str(path), n, f"not a JSON object ({exc.msg})")) from exc
+        if not isinstance(obj, dict) or not str(obj.get("id", "")).strip():
+            raise InputError(Problem(str(path), n, "an item without an 'id'"))
+        ids.add(str(obj["id"]).strip())
+    return ids
+
+
+def eval_links(ws: Workspace, gold_path: str | Path, labelled: set[str] | None = None) -> dict[str, object]:
     """Score the workspace's current links against a gold TSV (``ru_id<TAB>en_id[<TAB>kind]``): precision,
-    recall, F1, tp, fp, fn; with a ``kind`` column also ``kinds``: the same figures per kind of link."""
+    recall, F1, tp, fp, fn; with a ``kind`` column also ``kinds``: the same figures per kind of link.
+
+    ``labelled``: the ids of the items the gold covers (e.g. a labelled stream, with unlabelled reports of other
+    years added to the workspace); only links touching one of them are scored, so links among the unlabelled
+    items are not counted as false positives. ``None`` scores every link.
+    """
     ids = ws.item_ids()
     gold, has_kind = read_gold_kinds(gold_path, ids.get("ru", set()), ids.get("en", set()))
     links = ws.link_scores()
     pred = {(str(r), str(e)): str(k or "same_event")
-            for r, e, k in zip(links["ru_id"], links["en_id"], links["kind"], strict=True)}
-    if has_kind:
-        return kind_scores(pred, gold)
-    return dict(link_scores(set(pred), set(gold)))
+            for r, e, k in zip(links["ru_id"], links["en_id"], links["kind"], strict=True)
+            if labelled is None or str(r) in labelled or str(e) in labelled}
+    res: dict[str, object] = kind_scores(pred, gold) if has_kind else dict(link_scores(set(pred), set(gold)))
+    if labelled is not None:
+        res["labelled_items"] = len(labelled & (ids.get("ru", set()) | ids.get("en", set())))
+    return res

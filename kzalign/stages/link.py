@@ -42,6 +42,7 @@ from kzalign.engines.scoring import (
     THRESHOLD,
     Model,
     combine,
+    follow_up_score,
     follow_ups,
     linear,
     model_for,
@@ -163,6 +164,8 @@ class ScoredPairs:
     mt_margin: np.ndarray | None = None
     #: Event types of each pair's Russian and English item (for the evidence).
     types: list[tuple[set[str], set[str]]] = field(default_factory=list)
+    #: Stage-1 logit of each pair without its date features (the follow-up rule's and a follow-up's score).
+    content: np.ndarray | None = None
 
 
 def pair_margins(rv: np.ndarray, ev: np.ndarray, background: Background | None, ru_idx: np.ndarray,
@@ -205,7 +208,7 @@ def score_pairs(rv: np.ndarray, ev: np.ndarray, keys: ItemKeys, model: Model, ru
     for sh, (r, e) in zip(shared, zip(ru_idx.tolist(), en_idx.tolist(), strict=True), strict=True):
         sh["field"] = sorted(k for k in keys.field_names[r] & keys.field_names[keys.n_ru + e]
                              if classes.get(k) != EV.TOPICAL)
-    return ScoredPairs(ru_idx, en_idx, feats, shared, prob, follow, mt_margin, types)
+    return ScoredPairs(ru_idx, en_idx, feats, shared, prob, follow, mt_margin, types, content)
 
 
 # -- the stage ------------------------------------------------------------------------------------
@@ -591,9 +594,18 @@ def _decide(ws: Workspace, run: _Run, sp: ScoredPairs, rep: LinkReport) -> list[
         ev = _evidence(run, sp, n, days, decision, fu)
         ev["kind"] = link_kind(float(sp.feats["cos"][n]), ru_len[r], en_len[e], fu is not None,
                                run.model.translation_cos)
-        rows[(rid, eid)] = (round(float(sp.prob[n]), 6), ev)
+        rows[(rid, eid)] = (round(_link_score(sp, n, fu), 6), ev)
     rows.update(_accepted_meanwhile(ws, dec, rows, rep))
     return _ranked(rows, run.signature)
+
+
+def _link_score(sp: ScoredPairs, n: int, follow: tuple[int, list[str]] | None) -> float:
+    """A link's score: the model's probability; a follow-up's from its evidence without the date distance,
+    capped by the link it follows (:func:`kzalign.engines.scoring.follow_up_score`)."""
+    if follow is None or sp.content is None:
+        return float(sp.prob[n])
+    b = follow[0]
+    return follow_up_score(float(sp.content[n]), None if b == n else float(sp.prob[b]))
 
 
 def _link_decisions(ws: Workspace) -> dict[str, str]:
@@ -646,6 +658,8 @@ def evidence_text(evidence: str | dict[str, Any]) -> str:
     anchors = ", ".join(str(x).lstrip("~") for x in ev.get("anchors", []))
     if ev.get("follow_up_of"):  # names the kind itself
         parts.append(f"follow-up of {ev['follow_up_of']} (shared: {anchors})")
+        if ev.get("prob") is not None:  # a follow-up's score leaves the date distance out (follow_up_score)
+            parts.append(f"scored without the date distance (with it {float(ev['prob']):.2f})")
     elif ev.get("kind") in LINK_KINDS:
         parts.append(KIND_LABELS[ev["kind"]] + (f": refers back (shared: {anchors})" if anchors else ""))
     if ev.get("names"):

@@ -10,6 +10,10 @@ figures are **encoder-cached**: no stage encodes (the ``enc`` column says how ma
 Each stage runs in its own process (ingest → link → pairs → review export → report), so its peak RSS is its own:
 
     python benchmarks/bench_archive.py --sizes 1000 4000 10000 [--work /tmp/kzarchive] [--stages ...]
+
+One stage on an archive built before (the workspace is changed: review rows are remembered):
+
+    python benchmarks/bench_archive.py --stage review --folder /tmp/kzarchive/n10000 [--review-format xlsx]
 """
 
 from __future__ import annotations
@@ -105,7 +109,7 @@ def seed_vectors(db: Path, work: Path, ru_items: list[dict[str, str]], en_items:
     return len(texts)
 
 
-def run_stage(stage: str, db: Path, folder: Path) -> dict[str, float]:
+def run_stage(stage: str, db: Path, folder: Path, review_format: str = "csv") -> dict[str, float]:
     """Run one stage on workspace ``db`` in this process; its CPU seconds and peak RSS (MB)."""
     from kzalign.store.workspace import Workspace
 
@@ -129,7 +133,8 @@ def run_stage(stage: str, db: Path, folder: Path) -> dict[str, float]:
         elif stage == "review":
             from kzalign.stages.review import export_review
 
-            extra = {"rows": export_review(ws, folder / "review.csv", what="all", glossary=gl).rows}
+            out = folder / f"review.{review_format}"
+            extra = {"rows": export_review(ws, out, what="all", glossary=gl, fmt=review_format).rows}
         elif stage == "report":
             from kzalign.stages.report import write_report
 
@@ -176,9 +181,10 @@ def main() -> None:
     ap.add_argument("--stages", default=",".join(STAGES))
     ap.add_argument("--stage", help=argparse.SUPPRESS)
     ap.add_argument("--folder", type=Path, help=argparse.SUPPRESS)
+    ap.add_argument("--review-format", default="csv", help="format of the review export stage (csv, tsv, xlsx, xliff)")
     args = ap.parse_args()
     if args.stage:
-        print(json.dumps(run_stage(args.stage, args.folder / "kzalign.db", args.folder)))
+        print(json.dumps(run_stage(args.stage, args.folder / "kzalign.db", args.folder, args.review_format)))
         return
     stages = [s for s in args.stages.split(",") if s]
     args.work.mkdir(parents=True, exist_ok=True)

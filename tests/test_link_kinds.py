@@ -86,6 +86,36 @@ def test_eval_reports_each_kind_and_refuses_unknown_kinds(seeds_linked_db, tmp_p
     assert r.exit_code == 1 and "bad.tsv:2" in r.output and "unknown kind" in r.output
 
 
+def test_follow_up_score_is_its_own_confidence_not_the_date_penalised_probability(seeds_linked_db):
+    """A follow-up link's score says how sure it is (its evidence without the date distance, on the same 0–1
+    scale as other links), not the same-event probability its months of distance leave (0.02 for the seed's
+    talks report, which read as "almost certainly wrong"); the evidence keeps that probability and says so."""
+    from kzalign.engines.scoring import THRESHOLD
+
+    with Workspace(seeds_linked_db) as w:
+        rows = w.link_rows()
+        table = L.links_table(w)
+    follow = {k: v for k, v in rows.items() if v[4] == "follow_up"}
+    assert follow
+    for score, _rank, evidence, _sig, _kind in follow.values():
+        ev = json.loads(evidence)
+        assert ev["prob"] < 0.1 <= THRESHOLD <= score <= 1.0
+    text = table.loc[table["kind"] == "follow_up", "evidence"].iloc[0]
+    assert "scored without the date distance (with it 0.0" in text
+
+
+def test_follow_up_score_rule():
+    """The follow-up score is the stage-1 probability of the content logit, capped by the link it follows."""
+    import math
+
+    from kzalign.engines.scoring import follow_up_score
+
+    assert follow_up_score(0.0, None) == 0.5
+    assert math.isclose(follow_up_score(2.0, None), 1 / (1 + math.exp(-2.0)))
+    assert follow_up_score(3.0, 0.6) == 0.6  # no surer than the link it follows
+    assert follow_up_score(-1.0, 0.9) < 0.3
+
+
 def test_eval_labelled_scores_only_links_touching_labelled_items(seeds_linked_db, tmp_path):
     """Links among unlabelled items (other years added to a stream) are not false positives with --labelled."""
     with Workspace(seeds_linked_db) as w:

@@ -31,6 +31,27 @@ def test_event_types_in_both_languages():
     assert EV.type_evidence({"call"}, {"call"}) == (1.0, 0.0)
 
 
+def test_event_types_read_news_site_spaces_press_conferences_and_context():
+    """Failing before the stream's error analysis: Russian sites' no-break spaces hid multi-word cues; a solo press
+    conference was "compatible" with the summit it followed; "following his state visit" made a press conference a
+    visit; a TV programme's name ("Moscow. Kremlin. Putin") made Putin a participant of Lavrov's interview."""
+    assert EV.event_types("Путин дал ясный ответ на\xa0самые острые вопросы", "ru") == {"press"}
+    assert EV.event_types("Путин провел переговоры по\xa0видеосвязи", "ru") >= {"call"}
+    assert EV.type_evidence({"press"}, {"summit"}) == (0.0, 1.0)  # the press conference after a summit: its own event
+    assert EV.type_evidence({"press"}, {"talks"}) == (0.0, 0.0)  # a joint press conference is part of the talks
+    assert EV.type_evidence({"talks"}, {"call"}) == (0.0, 0.0)  # "telephone talks"
+    post = "🎙 president vladimir putin's answers to media questions following his state visit to kazakhstan"
+    assert EV.event_types(post, "en") == {"press"}
+    arrival = "🛬 putin arrives in astana to take part in the meeting of the shanghai cooperation organisation"
+    assert EV.event_types(arrival, "en") == {"visit", "summit"}  # a multilateral body's meeting is a summit
+    assert EV.event_types("putin took part in a sco heads of state council meeting", "en") == {"summit"}
+    lavrov = "🎙 foreign minister sergey lavrov's answers to questions of the moscow. kremlin. putin tv programme"
+    assert EV.field_names().find(lavrov, "en") >= {"Sergey Lavrov"}
+    assert "Vladimir Putin" not in EV.field_names().find(lavrov, "en")
+    assert "Vladimir Putin" in EV.field_names().find("Владимир\xa0Путин ответил программе «Москва. Кремль. Путин»",
+                                                      "ru")
+
+
 def test_field_names_weigh_by_what_identifies_an_event():
     glossary = load_glossary([BUNDLED_DIR])
     weights = EV.name_weights(glossary)

@@ -413,14 +413,69 @@ def test_regime_and_mining_thresholds_follow_the_encoder():
 
 def test_doubtful_runs_cover_the_alternatives_of_groups_in_doubt():
     beads = [Bead([0], [0], 0.9), Bead([1], [1, 2], 0.8), Bead([2], [3], 0.9), Bead([3], [4], 0.9)]
-    ru_runs, en_runs = doubtful_runs(beads, 4, 5, 6)
-    # the 1:2 group: RU sentence 1 with a neighbour, EN 1-2 as it is, grown by one at either end
+    ru_runs, en_runs = doubtful_runs(beads, np.full(4, 50.0), np.full(5, 50.0), 6)
+    # the 1:2 group: RU sentence 1 grown by a neighbour either side, EN 1-2 as it is (shrunk it is one sentence)
     assert ru_runs == {(0, 2), (1, 2)}
-    assert en_runs == {(1, 2), (0, 3), (1, 3)}
+    assert en_runs == {(1, 2)}
+    wide = [Bead([0], [0, 1, 2], 0.8), Bead([1], [3], 0.9)]  # a 1:3 group: EN as it is and shrunk at either end
+    assert doubtful_runs(wide, np.full(2, 50.0), np.full(4, 50.0), 6)[1] == {(0, 3), (1, 2), (0, 2)}
     # a skip puts its neighbours in doubt; 1:1 groups alone need nothing
-    assert doubtful_runs([Bead([0], [0], 0.9), Bead([1], [], 0.0), Bead([2], [1], 0.9)], 3, 2, 6) == (
-        {(0, 2), (1, 2)}, {(0, 2)})
-    assert doubtful_runs([Bead([0], [0], 0.9), Bead([1], [1], 0.9)], 2, 2, 6) == (set(), set())
+    assert doubtful_runs([Bead([0], [0], 0.9), Bead([1], [], 0.0), Bead([2], [1], 0.9)], np.full(3, 50.0),
+                         np.full(2, 50.0), 6) == ({(0, 2), (1, 2)}, {(0, 2)})
+    assert doubtful_runs([Bead([0], [0], 0.9), Bead([1], [1], 0.9)], np.full(2, 50.0), np.full(2, 50.0), 6) == (
+        set(), set())
+
+
+def test_weak_one_to_one_groups_are_in_doubt_and_the_budget_takes_the_most_doubtful_first():
+    from kzalign.engines.align import doubt_order
+
+    beads = [Bead([0], [0], 0.9), Bead([1], [1], 0.3), Bead([2], [2], 0.85), Bead([3], [3, 4], 0.7),
+             Bead([4], [5], 0.8)]
+    lens = np.full(6, 50.0)
+    assert doubt_order(beads, 0.0) == [3]  # the 1:2 group only
+    assert doubt_order(beads, 0.5) == [3, 1, 4]  # then the 1:1 groups below the median 1:1 cosine, weakest first
+    everything = doubtful_runs(beads, lens[:5], lens, 6, 0.5)
+    assert everything == ({(0, 2), (1, 2), (2, 2), (3, 2)}, {(0, 2), (1, 2), (3, 2), (4, 2)})
+    # 1.2x the pair's 550 sentence characters (a run of two: 101): the 1:2 group's three runs fit, the weak 1:1's
+    # four do not, the next group's one new run does
+    within = doubtful_runs(beads, lens[:5], lens, 6, 0.5, budget=1.2)
+    assert within == ({(2, 2), (3, 2)}, {(3, 2), (4, 2)})
+
+
+def test_cascade_re_decides_only_loose_pairs_within_its_budget():
+    from kzalign.core.errors import KzalignError
+    from kzalign.stages.sentences import align_documents
+
+    def texts(prefix, lens):
+        return [f"{prefix}{i}-".ljust(int(n), "x") for i, n in enumerate(lens)]  # no spaces: runs split back
+
+    rng = np.random.default_rng(3)
+    loose_spec = [SPEC[k % len(SPEC)] for k in range(48)]  # its 2:2 groups mark it loose
+    news_spec = [(1, 1)] * 12 + [(1, 2)] + [(1, 1)] * 12
+    docs, vec = [], {}
+    for name, spec in (("a", loose_spec), ("b", news_spec)):
+        ru, en, rl, el = _synthetic_pair(rng, spec)
+        ru_t, en_t = texts(name + "r", rl), texts(name + "e", el)
+        vec.update(zip(ru_t + en_t, np.vstack([ru, en]), strict=True))
+        docs.append((ru_t, en_t))
+    sentences = dict(vec)
+    asked: list[str] = []
+
+    def encode(batch):  # a joined run: the normalised sum of its sentences' vectors
+        asked.extend(batch)
+        return {t: _unit(sum(sentences[s] for s in t.split(" "))) for t in batch}
+
+    cascade = align_documents(docs, dict(vec), replace(DEFAULT_PARAMS, overlaps="cascade"), encode)
+    with pytest.raises(KzalignError, match="needs an encoder"):
+        align_documents(docs, dict(vec), replace(DEFAULT_PARAMS, overlaps="cascade"))
+    default = align_documents(docs, dict(vec), DEFAULT_PARAMS)
+    assert asked and all(t.startswith("a") for t in asked)  # the close pair (b) is not re-decided
+    assert cascade[1] == default[1]
+    loose_chars = sum(len(t) for t in docs[0][0] + docs[0][1])
+    assert sum(len(t) for t in asked) <= DEFAULT_CONFIG.cascade_budget * loose_chars
+    found = [(b.ru, b.en) for b in cascade[0]]
+    # the summed vectors here are the mean vectors again: the second pass must still recover the groups
+    assert sum(g in found for g in _expected(loose_spec)) >= 0.8 * len(loose_spec)
 
 
 class _Counting:
@@ -435,9 +490,8 @@ class _Counting:
         return self.enc.encode(texts, kind=kind)
 
 
-def test_cascade_encodes_only_the_runs_in_doubt(tmp_path, sentence_encoder):
-    from kzalign.core.errors import KzalignError
-    from kzalign.stages.sentences import align_document_pair, align_documents, run_texts
+def test_cascade_leaves_a_close_translation_to_the_first_pass(tmp_path, sentence_encoder):
+    from kzalign.stages.sentences import align_document_pair
 
     ru, en = tmp_path / "doc.ru.txt", tmp_path / "doc.en.txt"
     ru.write_text(ALIGN_RU, encoding="utf-8")
@@ -446,15 +500,9 @@ def test_cascade_encodes_only_the_runs_in_doubt(tmp_path, sentence_encoder):
     res = align_document_pair(ru, en, counted, split=False, params=replace(DEFAULT_PARAMS, overlaps="cascade"))
     assert [(json.loads(a), json.loads(b)) for a, b in zip(res.pairs["ru_idx"], res.pairs["en_idx"],
                                                            strict=True)] == [([0], [0, 1, 2]), ([1], [3]), ([3], [4])]
-    assert "ov:cascade" in res.signature
-    ru_s, en_s = ALIGN_RU.splitlines(), ALIGN_EN.splitlines()
-    runs = [t for t in counted.texts if t not in ru_s + en_s]
-    assert runs and set(runs) < set(run_texts(ru_s, 6) + run_texts(en_s, 6))  # some runs, not every run
-    assert "The Ambassador of Kazakhstan to Mexico met the Director General of the Mexican Foreign Ministry. " \
-           "They discussed the action plan for 2026. The ambassador invited him to visit Astana." in runs
-    vec = dict(zip(ru_s + en_s, sentence_encoder.encode(ru_s + en_s), strict=True))
-    with pytest.raises(KzalignError, match="needs an encoder"):
-        align_documents([(ru_s, en_s)], vec, replace(DEFAULT_PARAMS, overlaps="cascade"))
+    assert "|ov:cascade/1.25|" in res.signature  # the cascade and its budget
+    # a news translation is not loose: no run is encoded (encoded runs did not help close translations)
+    assert set(counted.texts) == set(ALIGN_RU.splitlines() + ALIGN_EN.splitlines())
 
 
 def test_an_st_encoder_goes_through_the_same_calibrated_path():

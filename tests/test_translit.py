@@ -128,3 +128,16 @@ def test_translit_cli() -> None:
     r = CliRunner().invoke(main, ["translit", "--explain", "А.Турганбекову и Мусаеву"])
     assert r.exit_code == 0, r.output
     assert "glossary:Алмурат Турганбеков" in r.output and "Almurat Turganbekov" in r.output
+
+
+def test_name_similarities_when_the_cache_overflows(monkeypatch):
+    """Found at 100,000 reports a side: the cache was cleared while some candidates were only remembered in it,
+    and asking for them raised KeyError."""
+    from kzalign.core import translit
+
+    monkeypatch.setattr(translit, "SIMILARITY_CACHE", 3)
+    monkeypatch.setattr(translit, "_SIMS", {})
+    first = translit.name_similarities("Маасай", ["Maasai", "Indian"])
+    both = translit.name_similarities("Маасай", ["Indian", "Masai", "Mexico"])  # 2 remembered + 2 new > 3
+    assert both[0] == first[1]
+    assert both == [translit.name_similarity("Маасай", c) for c in ["Indian", "Masai", "Mexico"]]

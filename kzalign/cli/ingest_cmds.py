@@ -155,8 +155,12 @@ def items(db: str, fmt: str, lang: str | None, revisions: bool) -> None:
 @db_option
 @click.option("--out", "out", required=True, type=click.Path(dir_okay=False),
               help="HTML file to write (one self-contained page; opens offline in any browser).")
+@click.option("--max-items", type=click.IntRange(min=0), default=1000, show_default=True,
+              help="Russian items (the newest) whose links and sentence pairs the Links tab shows, and stories the "
+                   "Stories tab shows, so that a large archive's page stays quick in a browser; the others are "
+                   "counted and listed in full by 'kzalign review export'. 0: every item.")
 @glossary_option
-def report_cmd(db: str, out: str, glossary: GlossaryChoice) -> None:
+def report_cmd(db: str, out: str, max_items: int, glossary: GlossaryChoice) -> None:
     """Write an HTML report of the links and sentence pairs in the workspace.
 
     \b
@@ -174,6 +178,6 @@ def report_cmd(db: str, out: str, glossary: GlossaryChoice) -> None:
 
     check_output(out, workspace=db, glossaries=glossary.used)
     with open_workspace(db) as ws, progress_bars() as bars:
-        stats = write_report(ws, out, glossary=glossary.glossary, progress=bars)
+        stats = write_report(ws, out, glossary=glossary.glossary, progress=bars, max_items=max_items or None)
     click.echo(f"Wrote {stats.path}: {plural(stats.ru_items, 'Russian item')}, {plural(stats.links, 'link')}, "
                f"{plural(stats.pairs, 'sentence pair')}, {plural(stats.gaps, 'Russian report')} with no English yet.")

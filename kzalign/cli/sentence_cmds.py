@@ -45,9 +45,10 @@ def aligner_options(fn):
     fn = click.option("--overlaps", type=click.Choice(["mean", "cascade", "encode"]), default="mean",
                       show_default=True,
                       help="Vectors of runs of sentences: mean of the sentence vectors (no extra encoding); "
-                           "cascade: means first, then the joined text encoded only for the groups in doubt "
-                           "(skips, several sentences a side), which are re-decided; encode: every run's "
-                           "joined text (vecalign's overlaps, ~5x the encoding). See BENCHMARKS.md.")(fn)
+                           "cascade: means first, then, in loose (literary) pairs, the joined text encoded "
+                           "only for the groups in doubt (skips, several sentences a side, weak 1:1 groups; "
+                           "at most 1.25x the pair's sentence characters), which are re-decided; encode: "
+                           "every run's joined text (vecalign's overlaps). See BENCHMARKS.md.")(fn)
     fn = click.option("--max-side", type=click.IntRange(1, 8), default=None,
                       help="Most sentences on one side of an aligned group (default 6: 1:1 … 1:6, 6:1; "
                            "2:2, 2:3, 3:2 too).")(fn)

@@ -8,8 +8,10 @@ import io
 import os
 import re
 import tempfile
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
+from typing import BinaryIO
 
 import pandas as pd
 
@@ -21,20 +23,36 @@ FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 def write_atomic(path: str | Path, data: str | bytes, encoding: str = "utf-8") -> Path:
     """Write to a temporary file beside ``path`` and rename it into place (never a half-written file)."""
+    with atomic_output(path) as fh:
+        fh.write(data.encode(encoding) if isinstance(data, str) else data)
+    return Path(path)
+
+
+@contextmanager
+def atomic_output(path: str | Path) -> Iterator[BinaryIO]:
+    """A binary file to write ``path`` piece by piece: it is a temporary file beside ``path``, renamed into place
+    when the block ends without an error and removed when it fails (never a half-written file)."""
+    with atomic_path(path) as tmp, open(tmp, "wb") as fh:
+        yield fh
+        fh.flush()
+        os.fsync(fh.fileno())
+
+
+@contextmanager
+def atomic_path(path: str | Path) -> Iterator[Path]:
+    """The path of an empty temporary file beside ``path`` for a writer that wants a file name; it replaces
+    ``path`` when the block ends without an error and is removed when it fails."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=str(path.parent))
+    os.close(fd)
     try:
         os.chmod(tmp, _mode_for(path))
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data.encode(encoding) if isinstance(data, str) else data)
-            fh.flush()
-            os.fsync(fh.fileno())
+        yield Path(tmp)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
-    return path
 
 
 def _mode_for(path: Path) -> int:
@@ -103,6 +121,31 @@ def _records(rows: pd.DataFrame | Sequence[dict[str, object]], columns: Sequence
     if columns is not None:
         df = df.reindex(columns=list(columns))
     return list(df.columns), zip(*[df.iloc[:, k].tolist() for k in range(df.shape[1])], strict=True)
+
+
+def csv_blocks(
+    rows: Iterable[dict[str, object]],
+    columns: Sequence[str],
+    delimiter: str = ",",
+    size: int = 2000,
+) -> Iterator[bytes]:
+    """:func:`csv_bytes` of ``rows`` piece by piece (the BOM and header, then ``size`` rows at a time): the same
+    bytes, without holding every row or the whole text."""
+    yield ("\ufeff" + csv_text([], columns=columns, delimiter=delimiter)).encode("utf-8")
+    block: list[dict[str, object]] = []
+    for row in rows:
+        block.append(row)
+        if len(block) == size:
+            yield _csv_rows(block, columns, delimiter)
+            block = []
+    if block:
+        yield _csv_rows(block, columns, delimiter)
+
+
+def _csv_rows(rows: Sequence[dict[str, object]], columns: Sequence[str], delimiter: str) -> bytes:
+    """The rows of :func:`csv_text` without its header line."""
+    text = csv_text(rows, columns=columns, delimiter=delimiter)
+    return text[text.index("\r\n") + 2:].encode("utf-8")
 
 
 def csv_bytes(

@@ -390,7 +390,8 @@ def name_similarities(ru: str, candidates: Sequence[str]) -> list[float]:
     todo = list(dict.fromkeys(c for c in candidates if (ru, c) not in _SIMS))
     if todo:
         if len(_SIMS) + len(todo) > SIMILARITY_CACHE:
-            _SIMS.clear()
+            _SIMS.clear()  # then every candidate is computed again: one remembered before is gone too
+            todo = list(dict.fromkeys(candidates))
         _SIMS.update(zip(((ru, c) for c in todo), map(float, rank_similarity(ru, todo)), strict=True))
     return [_SIMS[(ru, c)] for c in candidates]
 

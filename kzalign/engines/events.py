@@ -36,12 +36,31 @@ EVENT_TYPES: dict[str, tuple[str, str]] = {
     "condolences": (r"соболезн", r"condolence|sympath"),
     "interview": (r"интервью|стать[яюи] |в статье", r"interview|\barticle\b"),
     "signing": (r"подписа|подпишут", r"\bsign(?:s|ed|ing)?\b|signature"),
-    "press": (r"пресс-конференц|брифинг|ответил на вопросы|ответы на вопросы",
-              r"press[- ]conference|press approach|briefing|media questions|answers? (?:to )?(?:a )?questions?"),
+    "press": (r"пресс-конференц|брифинг|ответ\w* на [^.!?\n]{0,40}вопрос|заявлени\w* для (?:прессы|сми)",
+              r"press[- ]conference|press approach|briefing|media questions|statements? (?:to|for) the (?:media|press)"
+              r"|answer(?:s|ed|ing)? (?:to )?(?:a |the )?(?:media |journalists'? )?questions?"),
 }
-#: Types that can describe one in-person event together (a visit's talks, meeting, press conference, signing).
-_IN_PERSON = frozenset({"talks", "meeting", "visit", "summit", "signing", "press"})
-_COMPATIBLE = frozenset({("call", "greetings"), ("call", "condolences"), ("interview", "press")})
+#: Types that can describe one in-person event together (a visit's talks, meeting, signing). A press conference
+#: is part of the talks or meeting it follows (a joint press conference), but a solo press conference at the end
+#: of a visit or a summit is its own event (the stream's labelling rules), so it is not compatible with those.
+#: "Talks" may be held by phone ("телефонные переговоры", "telephone talks"): compatible with a call.
+_IN_PERSON = frozenset({"talks", "meeting", "visit", "summit", "signing"})
+_COMPATIBLE = frozenset({("call", "greetings"), ("call", "condolences"), ("call", "talks"), ("interview", "press"),
+                         ("press", "talks"), ("press", "meeting"), ("press", "signing")})
+#: Phrases rewritten before the event types are searched: the meeting of a multilateral body is a summit (not a
+#: bilateral meeting), and what a post names after "following" / "in conclusion of" is the context of the event
+#: it reports, not that event ("answers to media questions following his state visit": a press conference).
+#: (pattern, replacement) per language, applied in order to the lower-cased head.
+TYPE_REWRITES: dict[str, tuple[tuple[str, str], ...]] = {
+    "ru": ((r"(?:в завершение|по завершении)[^.!?,;\n]*", " "),),
+    "en": ((r"council meeting", "summit"),
+           (r"meeting (?:of|in) the [^.!?,;\n]{0,40}?(?:\bsco\b|shanghai|csto|collective security|\bcis\b|commonwealth"
+            r"|eaeu|eurasian|brics|council|heads of)", "summit"),
+           (r"\b(?:following|in conclusion of|at the end of|upon completion of|on the results of)\b[^.!?,;\n]*", " ")),
+}
+#: Names of programmes and outlets that contain a person's name who is not a participant ("Moscow. Kremlin. Putin",
+#: a TV programme that interviews ministers): removed before the field's names are searched.
+NOT_PARTICIPANTS = (r"москва\.?\s*кремль\.?\s*путин", r"moscow\.?\s*kremlin\.?\s*putin")
 #: Characters of an item's beginning (title and lead) searched for event types: the event a report is about
 #: is named there; later sentences often mention other, earlier events.
 HEAD_CHARS = 400
@@ -64,14 +83,30 @@ NEAR_DAYS = 4.0
 NEAR_DAYS_EN_LATER = 1.5
 
 
+_SPACES = re.compile(r"[^\S\n]{2,}|[^\S\n ]")  # runs of spaces and odd ones only: a plain space stays
+
+
+def lowered(text: str) -> str:
+    """Lower-cased text with every run of spaces (no-break spaces too: Russian news sites put them after short
+    words, "в\xa0Астане") made one plain space, so the lexicons' spaces match; line breaks kept."""
+    return _SPACES.sub(" ", text.lower())
+
+
 @cache
 def _type_patterns() -> dict[str, tuple[re.Pattern[str], re.Pattern[str]]]:
     return {t: (re.compile(ru), re.compile(en)) for t, (ru, en) in EVENT_TYPES.items()}
 
 
+@cache
+def _rewrites(lang: str) -> tuple[tuple[re.Pattern[str], str], ...]:
+    return tuple((re.compile(p), r) for p, r in TYPE_REWRITES["ru" if lang == "ru" else "en"])
+
+
 def event_types(text: str, lang: str, head: int = HEAD_CHARS) -> set[str]:
-    """Event types named in the beginning of a text (title and lead)."""
-    low = text[:head].lower()
+    """Event types named in the beginning of a text (title and lead), after :data:`TYPE_REWRITES`."""
+    low = lowered(text[:head])
+    for pat, repl in _rewrites(lang):
+        low = pat.sub(repl, low)
     side = 0 if lang == "ru" else 1
     return {t for t, pats in _type_patterns().items() if pats[side].search(low)}
 
@@ -101,9 +136,15 @@ class FieldNames:
     en: tuple[tuple[str, re.Pattern[str]], ...]
 
     def find(self, text: str, lang: str) -> set[str]:
-        """Keys of the field's names in a text (lower-cased first: the stream's English posts are lower-cased)."""
-        low = text.lower()
+        """Keys of the field's names in a text (lower-cased first: the stream's English posts are lower-cased;
+        programme names that contain a person's name, :data:`NOT_PARTICIPANTS`, left out)."""
+        low = _not_participants(lang).sub(" ", lowered(text))
         return {k for k, pat in (self.ru if lang == "ru" else self.en) if pat.search(low)}
+
+
+@cache
+def _not_participants(lang: str) -> re.Pattern[str]:
+    return re.compile(NOT_PARTICIPANTS[0] if lang == "ru" else NOT_PARTICIPANTS[1])
 
 
 @cache
@@ -128,7 +169,8 @@ def reference_signature(path: Path = FIELD_NAMES) -> str:
     import hashlib
 
     h = hashlib.sha1(path.read_bytes())
-    h.update(repr((EVENT_TYPES, BACK_REFERENCE, TOPICAL_WEIGHT)).encode())
+    h.update(repr((EVENT_TYPES, BACK_REFERENCE, TOPICAL_WEIGHT, TYPE_REWRITES, NOT_PARTICIPANTS, sorted(_COMPATIBLE),
+                 sorted(_IN_PERSON))).encode())
     return h.hexdigest()[:10]
 
 
@@ -140,8 +182,9 @@ def _back_reference(lang: str) -> re.Pattern[str]:
 def event_keys(text: str, lang: str) -> dict[str, set[str]]:
     """Per-item event evidence (cached with the other link keys): event types, the field's names (``field``)
     and ``backref`` ({"cue"} when the text uses words that refer back to an earlier event)."""
-    cue = {"cue"} if _back_reference(lang).search(text.lower()) else set()
-    return {"events": event_types(text, lang), "field": field_names().find(text, lang), "backref": cue}
+    low = lowered(text)
+    cue = {"cue"} if _back_reference(lang).search(low) else set()
+    return {"events": event_types(low, lang), "field": field_names().find(low, lang), "backref": cue}
 
 
 def actor_evidence(a: set[str], b: set[str], classes: Mapping[str, str]) -> tuple[float, float]:

@@ -7,13 +7,12 @@ that a reviewed file is never overwritten.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from kzalign.core.errors import InputError, KzalignError, Problem
-from kzalign.core.files import write_atomic
 from kzalign.formats import sheet, xliff
 from kzalign.formats.schema import ReviewFile
 
@@ -26,24 +25,25 @@ class ReviewFormat:
     description: str
     suffixes: tuple[str, ...]
     read: Callable[[Path], ReviewFile]
-    #: ``write(out, rows, signature, source_lang, target_lang)``: the rows as a file, written atomically
-    write: Callable[[Path, list[dict[str, Any]], str, str, str], None]
+    #: ``write(out, rows, signature, source_lang, target_lang)``: the rows (any iterable: they are written as they
+    #: come) as a file, written atomically
+    write: Callable[[Path, Iterable[dict[str, Any]], str, str, str], None]
 
 
-def _write_csv(out: Path, rows: list[dict[str, Any]], signature: str, source_lang: str, target_lang: str) -> None:
+def _write_csv(out: Path, rows: Iterable[dict[str, Any]], signature: str, source_lang: str, target_lang: str) -> None:
     sheet.write_review_csv(out, rows, signature)
 
 
-def _write_tsv(out: Path, rows: list[dict[str, Any]], signature: str, source_lang: str, target_lang: str) -> None:
+def _write_tsv(out: Path, rows: Iterable[dict[str, Any]], signature: str, source_lang: str, target_lang: str) -> None:
     sheet.write_review_tsv(out, rows, signature)
 
 
-def _write_xlsx(out: Path, rows: list[dict[str, Any]], signature: str, source_lang: str, target_lang: str) -> None:
+def _write_xlsx(out: Path, rows: Iterable[dict[str, Any]], signature: str, source_lang: str, target_lang: str) -> None:
     sheet.write_review_xlsx(out, rows, signature)
 
 
-def _write_xliff(out: Path, rows: list[dict[str, Any]], signature: str, source_lang: str, target_lang: str) -> None:
-    write_atomic(out, xliff.review_xliff(rows, signature, source_lang, target_lang))
+def _write_xliff(out: Path, rows: Iterable[dict[str, Any]], signature: str, source_lang: str, target_lang: str) -> None:
+    xliff.write_review_xliff(out, rows, signature, source_lang, target_lang)
 
 
 #: The review file formats, by name: ``kzalign review export --format`` and the importer read this table.

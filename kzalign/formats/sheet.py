@@ -9,18 +9,21 @@ from __future__ import annotations
 
 import csv
 import io
+import os
+from collections.abc import Iterable, Iterator
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from kzalign.core.errors import InputError, Problem
+from kzalign.core.errors import InputError, KzalignError, Problem
 from kzalign.core.files import (
-    csv_bytes,
+    atomic_output,
+    csv_blocks,
     decode_text,
     looks_mojibake,
     repair_mojibake,
     sniff_delimiter,
     unneutralize_formula,
-    write_atomic,
 )
 from kzalign.core.safexml import check_zip
 from kzalign.core.signature import parse_signature
@@ -32,65 +35,119 @@ from kzalign.formats.schema import (
     ReviewFile,
 )
 
-
 # -- writing --------------------------------------------------------------------------------------
-def _cells(rows: list[dict[str, Any]], signature: str) -> list[dict[str, Any]]:
-    return [{**{c: r.get(c, "") for c in REVIEW_COLUMNS}, "signature": signature} for r in rows]
+#: Widths of the XLSX columns (characters).
+WIDTHS = {"row_id": 15, "kind": 9, "ru_id": 14, "en_id": 14, "ru_text": 55, "mt_en": 45, "en_text": 55, "score": 8,
+          "evidence": 35, "flags": 20, "link_kind": 12, "check": 13, "decision": 11, "corrected_en": 50,
+          "reviewer": 12, "note": 30, "signature": 20}
+WRAPPED = ("ru_text", "mt_en", "en_text", "corrected_en", "note")
+#: Rows of an Excel/LibreOffice worksheet, the header included.
+XLSX_MAX_ROWS = 1_048_576
 
 
-def write_review_csv(out: Path, rows: list[dict[str, Any]], signature: str) -> None:
-    """The review table as spreadsheet-safe CSV (header first, signature column)."""
-    write_atomic(out, csv_bytes(_cells(rows, signature), columns=REVIEW_COLUMNS))
+class SheetFull(KzalignError):
+    """The review rows do not fit in one worksheet (the caller names the file)."""
 
 
-def write_review_tsv(out: Path, rows: list[dict[str, Any]], signature: str) -> None:
+def _cells(rows: Iterable[dict[str, Any]], signature: str) -> Iterator[dict[str, Any]]:
+    for r in rows:
+        yield {**{c: r.get(c, "") for c in REVIEW_COLUMNS}, "signature": signature}
+
+
+def write_review_csv(out: Path, rows: Iterable[dict[str, Any]], signature: str, delimiter: str = ",") -> None:
+    """The review table as spreadsheet-safe CSV (header first, signature column), written as the rows come."""
+    with atomic_output(out) as fh:
+        for chunk in csv_blocks(_cells(rows, signature), columns=REVIEW_COLUMNS, delimiter=delimiter):
+            fh.write(chunk)
+
+
+def write_review_tsv(out: Path, rows: Iterable[dict[str, Any]], signature: str) -> None:
     """The review table tab-separated (UTF-8 with BOM, CRLF, formulas neutralised as in the CSV); the importer
     reads it back (it sniffs the tab)."""
-    write_atomic(out, csv_bytes(_cells(rows, signature), columns=REVIEW_COLUMNS, delimiter="\t"))
+    write_review_csv(out, rows, signature, delimiter="\t")
 
 
-def write_review_xlsx(out: Path, rows: list[dict[str, Any]], signature: str) -> None:
-    """The review table as a workbook: decision drop-down, autofilter, frozen header, widths, ``about`` sheet."""
+def write_review_xlsx(out: Path, rows: Iterable[dict[str, Any]], signature: str) -> None:
+    """The review table as a workbook: decision drop-down, autofilter, frozen header, widths, ``about`` sheet.
+
+    Written as the rows come (openpyxl's write-only mode keeps the sheet in a temporary file, not in memory)."""
     from openpyxl import Workbook
-    from openpyxl.styles import Alignment, Font
+    from openpyxl.styles import Font
     from openpyxl.utils import get_column_letter
     from openpyxl.worksheet.datavalidation import DataValidation
 
-    wb = Workbook()
-    sh = wb.active
-    sh.title = "review"
-    sh.append(REVIEW_COLUMNS)
-    for cell in sh[1]:
-        cell.font = Font(bold=True)
-    for r in _cells(rows, signature):
-        sh.append([r[c] for c in REVIEW_COLUMNS])
+    wb = Workbook(write_only=True)
+    sh = wb.create_sheet("review")
     letter = {c: get_column_letter(i + 1) for i, c in enumerate(REVIEW_COLUMNS)}
-    wrap = {letter[c] for c in ("ru_text", "mt_en", "en_text", "corrected_en", "note")}
-    for row in sh.iter_rows(min_row=2):
-        for cell in row:
-            if isinstance(cell.value, str):
-                cell.data_type = "s"  # text, never a formula
-                if cell.column_letter in wrap:
-                    cell.alignment = Alignment(wrap_text=True, vertical="top")
-    widths = {"row_id": 15, "kind": 9, "ru_id": 14, "en_id": 14, "ru_text": 55, "mt_en": 45, "en_text": 55,
-              "score": 8, "evidence": 35, "flags": 20, "link_kind": 12, "check": 13, "decision": 11, "corrected_en": 50,
-              "reviewer": 12, "note": 30, "signature": 20}
-    for c, w in widths.items():
+    for c, w in WIDTHS.items():
         sh.column_dimensions[letter[c]].width = w
-    last = max(sh.max_row, 2)
+    sh.freeze_panes = "B2"
+    sh.append([_cell(sh, c, Font(bold=True)) for c in REVIEW_COLUMNS])
+    n = 1
+    try:
+        for r in _cells(rows, signature):
+            if n == XLSX_MAX_ROWS:
+                raise SheetFull(f"more review rows than a worksheet holds ({XLSX_MAX_ROWS - 1:,} under "
+                                   "its header); export links and pairs to separate files (--what links, --what "
+                                   "pairs) or write CSV, TSV or XLIFF, which have no limit")
+            sh.append([_value(sh, r[c], c in WRAPPED) for c in REVIEW_COLUMNS])
+            n += 1
+    except BaseException:
+        _discard(sh)
+        raise
     dv = DataValidation(type="list", formula1='"accept,reject,fix"', allow_blank=True, showErrorMessage=True,
                         errorTitle="kzalign", error="Choose accept, reject or fix (or leave it empty).")
-    dv.add(f"{letter['decision']}2:{letter['decision']}{last}")
-    sh.add_data_validation(dv)
-    sh.auto_filter.ref = f"A1:{letter['signature']}{sh.max_row}"
-    sh.freeze_panes = "B2"
+    dv.add(f"{letter['decision']}2:{letter['decision']}{max(n, 2)}")
+    sh.data_validations.append(dv)
+    sh.auto_filter.ref = f"A1:{letter['signature']}{n}"
     about = wb.create_sheet("about")
+    about.column_dimensions["B"].width = 120
     for k, v in (("what", "kzalign review file"), ("how", INSTRUCTIONS), ("signature", signature)):
         about.append([k, v])
-    about.column_dimensions["B"].width = 120
-    buf = io.BytesIO()
-    wb.save(buf)
-    write_atomic(out, buf.getvalue())
+    with atomic_output(out) as fh:
+        wb.save(fh)
+
+
+def _discard(sh: Any) -> None:
+    """Close a write-only sheet whose rows failed and remove the temporary file openpyxl keeps it in."""
+    writer = getattr(sh, "_writer", None)  # openpyxl's own; None before the first row
+    try:
+        sh.close()
+    finally:
+        if writer is not None and os.path.exists(writer.out):
+            writer.cleanup()
+
+
+def _cell(sheet: Any, value: Any, font: Any = None, alignment: Any = None) -> Any:
+    from openpyxl.cell import WriteOnlyCell
+
+    cell = WriteOnlyCell(sheet, value=value)
+    if isinstance(value, str):
+        cell.data_type = "s"  # text, never a formula
+    if font is not None:
+        cell.font = font
+    if alignment is not None:
+        cell.alignment = alignment
+    return cell
+
+
+def _value(sheet: Any, value: Any, wrapped: bool) -> Any:
+    """A cell's value as written: text that a spreadsheet could take for a formula or an error code, and text of
+    the wrapped columns (wrapped, top-aligned), as styled text cells."""
+    if not isinstance(value, str):
+        return value
+    if wrapped:
+        return _cell(sheet, value, alignment=_wrap_style())
+    if value.startswith("=") or value.startswith("#"):
+        return _cell(sheet, value)
+    return value
+
+
+@lru_cache(maxsize=1)
+def _wrap_style() -> Any:
+    from openpyxl.styles import Alignment
+
+    return Alignment(wrap_text=True, vertical="top")
 
 
 # -- reading --------------------------------------------------------------------------------------

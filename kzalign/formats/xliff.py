@@ -14,12 +14,16 @@ Trados user, a note's author).
 
 from __future__ import annotations
 
+import pickle
 import re
+import tempfile
+from collections.abc import Iterable, Iterator
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
 from kzalign.core.errors import InputError, Problem
+from kzalign.core.files import atomic_output, write_atomic
 from kzalign.core.safexml import check_xml
 from kzalign.core.signature import parse_signature
 from kzalign.core.version import __version__
@@ -60,6 +64,90 @@ def review_xliff(rows: list[dict[str, Any]], signature: str, source_lang: str, t
     """XLIFF 1.2 document of the review rows (decisions already made are shown as XLIFF states)."""
     from lxml import etree
 
+    root, body, phases = _document(rows, signature, source_lang, target_lang)
+    for r in rows:
+        _unit(body, r, source_lang, target_lang, phases)
+    return etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True)
+
+
+def write_review_xliff(out: Path, rows: Iterable[dict[str, Any]], signature: str, source_lang: str,
+                       target_lang: str, size: int = 2000) -> None:
+    """:func:`review_xliff` written atomically piece by piece: the rows are first spooled to a temporary file
+    (the header names every reviewer before the first unit), then rendered ``size`` units at a time, each piece
+    exactly as the whole document would have it."""
+    with tempfile.TemporaryFile() as spool:
+        shown: list[dict[str, Any]] = []  # a row per reviewer of a decision: what the header's phases need
+        names: set[str] = set()
+        any_rows = False
+        for block in _blocks(rows, size):
+            any_rows = True
+            for r in block:
+                if r.get("decision") and r.get("reviewer") and str(r["reviewer"]) not in names:
+                    names.add(str(r["reviewer"]))
+                    shown.append(r)
+            pickle.dump(block, spool, protocol=pickle.HIGHEST_PROTOCOL)
+        if not any_rows:
+            write_atomic(out, review_xliff([], signature, source_lang, target_lang))
+            return
+        head, tail, phases = _frame(shown, signature, source_lang, target_lang)
+        spool.seek(0)
+        with atomic_output(out) as fh:
+            fh.write(head)
+            while True:
+                try:
+                    block = pickle.load(spool)
+                except EOFError:
+                    break
+                fh.write(_units_xml(block, source_lang, target_lang, phases))
+            fh.write(tail)
+
+
+def _blocks(rows: Iterable[dict[str, Any]], size: int) -> Iterator[list[dict[str, Any]]]:
+    block: list[dict[str, Any]] = []
+    for r in rows:
+        block.append(r)
+        if len(block) == size:
+            yield block
+            block = []
+    if block:
+        yield block
+
+
+_SENTINEL = "x-kzalign-split"
+
+
+def _frame(shown: list[dict[str, Any]], signature: str, source_lang: str, target_lang: str
+           ) -> tuple[bytes, bytes, dict[str, str]]:
+    """The document's bytes before its first unit and after its last one, and the reviewers' phases."""
+    from lxml import etree
+
+    root, body, phases = _document(shown, signature, source_lang, target_lang)
+    etree.SubElement(body, f"{{{NS}}}trans-unit", {"id": _SENTINEL})
+    doc = etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True)
+    line = doc.index(f'id="{_SENTINEL}"'.encode())
+    start = doc.rindex(b"\n", 0, line) + 1
+    end = doc.index(b"\n", line) + 1
+    return doc[:start], doc[end:], phases
+
+
+def _units_xml(rows: list[dict[str, Any]], source_lang: str, target_lang: str, phases: dict[str, str]) -> bytes:
+    """The ``<trans-unit>`` elements of ``rows`` as they read inside the whole document (same depth, namespace)."""
+    from lxml import etree
+
+    root = etree.Element(f"{{{NS}}}xliff", nsmap={None: NS})
+    body = etree.SubElement(etree.SubElement(root, f"{{{NS}}}file"), f"{{{NS}}}body")
+    for r in rows:
+        _unit(body, r, source_lang, target_lang, phases)
+    doc = etree.tostring(root, encoding="UTF-8", pretty_print=True)
+    start = doc.index(b"<body>\n") + len(b"<body>\n")
+    return doc[start : doc.rindex(b"    </body>")]
+
+
+def _document(rows: list[dict[str, Any]], signature: str, source_lang: str, target_lang: str
+              ) -> tuple[Any, Any, dict[str, str]]:
+    """The document without units: its root, its (empty) body, and the phase of each reviewer of ``rows``."""
+    from lxml import etree
+
     q = f"{{{NS}}}"
     root = etree.Element(q + "xliff", nsmap={None: NS}, version="1.2")
     date = datetime.now(timezone.utc).replace(microsecond=0).strftime("%Y-%m-%dT%H:%M:%SZ")
@@ -71,10 +159,7 @@ def review_xliff(rows: list[dict[str, Any]], signature: str, source_lang: str, t
     etree.SubElement(header, q + "tool", {"tool-id": "kzalign", "tool-name": "kzalign", "tool-version": __version__})
     etree.SubElement(header, q + "note", {"from": "kzalign"}).text = SIGNATURE_PREFIX + signature
     etree.SubElement(header, q + "note", {"from": "kzalign"}).text = HOW + "Then: kzalign review import FILE"
-    body = etree.SubElement(f, q + "body")
-    for r in rows:
-        _unit(body, r, source_lang, target_lang, phases)
-    return etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True)
+    return root, etree.SubElement(f, q + "body"), phases
 
 
 def _phases(header: Any, rows: list[dict[str, Any]]) -> dict[str, str]:

@@ -73,23 +73,27 @@ LINK_BLOCK = 2000
 
 def extract_candidates(ws: Workspace, glossary: Glossary, min_score: float = 0.75) -> pd.DataFrame:
     """Candidate ru↔en pairs mined from linked items: a Russian name outside the glossary and an English
-    name in a linked item that match by transliteration, with evidence and score (status=candidate)."""
+    name in a linked item that match by transliteration, with evidence and score (status=candidate).
+
+    Links are read a block at a time with their items' texts, so memory stays bounded in the archive's size."""
     links = ws.link_scores()
     if links.empty:
         return pd.DataFrame(columns=CANDIDATE_COLUMNS)
-    items = ws.items().set_index("id")
+    known = set().union(*ws.item_ids().values())
     best: dict[tuple[str, str], dict[str, object]] = {}
-    windows_of: dict[str, list[tuple[str, ...]]] = {}  # an item linked several times is read once
-    names_of: dict[str, list[tuple[NameMatch, list[str]]]] = {}
     rows = [(str(r), str(e), float(s)) for r, e, s in links[["ru_id", "en_id", "score"]].itertuples(index=False)
-            if r in items.index and e in items.index]
+            if r in known and e in known]
+    del links, known
     for start in range(0, len(rows), LINK_BLOCK):
         block = rows[start : start + LINK_BLOCK]
+        texts = ws.item_text_map([i for r, e, _ in block for i in (r, e)])
+        windows_of: dict[str, list[tuple[str, ...]]] = {}  # an item linked several times in a block is read once
+        names_of: dict[str, list[tuple[NameMatch, list[str]]]] = {}
         for ru_id, en_id, _ in block:
             if en_id not in windows_of:
-                windows_of[en_id] = en_windows(glossary, str(items.at[en_id, "text"]))
+                windows_of[en_id] = en_windows(glossary, str(texts[en_id]))
             if ru_id not in names_of:
-                names_of[ru_id] = [(m, _name_words(m)) for m in glossary.ru_names(str(items.at[ru_id, "text"]))
+                names_of[ru_id] = [(m, _name_words(m)) for m in glossary.ru_names(str(texts[ru_id]))
                                    if m.entry is None]
         remember_similarities(_wanted(block, names_of, windows_of))
         for ru_id, en_id, score in block:

@@ -79,17 +79,17 @@ def rejected_links(ws: Workspace) -> pd.DataFrame:
                                        "note", "history"])
 
 
-def gaps_table(ws: Workspace, mt: dict[str, str] | None = None, since: str | None = None) -> pd.DataFrame:
+def gaps_table(ws: Workspace, mt: dict[str, str] | None = None, since: str | None = None,
+               items: pd.DataFrame | None = None) -> pd.DataFrame:
     """Russian items with no English counterpart yet (no link; rejected candidates do not count), newest first:
     ru_id, date, title (the first sentence for an untitled item), mt_title (MT gloss when MT ran), untitled,
     rejected_links (how many candidates a reviewer turned down) and sources. ``since`` (``YYYY-MM-DD``) keeps
-    reports dated that day or later (undated ones are left out then)."""
+    reports dated that day or later (undated ones are left out then). ``items``: the Russian items when the
+    caller has read them already (:meth:`Workspace.items`)."""
     if since is not None and not re.fullmatch(r"\d{4}-\d{2}-\d{2}", since):
         raise KzalignError(f"--since {since!r}: give a date as YYYY-MM-DD")
-    from kzalign.stages.link import links_table
-
-    items = ws.items("ru")
-    linked = set(links_table(ws)["ru_id"])
+    items = ws.items("ru") if items is None else items  # the report passes the ones it read
+    linked = ws.linked_ru_ids()
     rejected = rejected_links(ws)["ru_id"].value_counts().to_dict()
     mt = mt_titles(ws) if mt is None else mt
     rows = []

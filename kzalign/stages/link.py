@@ -43,6 +43,7 @@ from kzalign.engines.scoring import (
     Model,
     PairView,
     combine,
+    follow_up_score,
     follow_ups,
     linear,
     model_for,
@@ -179,6 +180,8 @@ class ScoredPairs:
     mt_margin: np.ndarray | None = None
     #: Event types of each pair's Russian and English item (for the evidence).
     types: Sequence[tuple[set[str], set[str]]] = field(default_factory=list)
+    #: Stage-1 logit of each pair without its date features (the follow-up rule's and a follow-up's score).
+    content: np.ndarray | None = None
 
 
 def pair_margins(rv: np.ndarray, ev: np.ndarray, background: Background | None, ru_idx: np.ndarray,
@@ -218,7 +221,7 @@ def score_pairs(rv: np.ndarray, ev: np.ndarray, keys: ItemKeys, model: Model, ru
     follow = follow_ups(linear(feats, model.base), prob, ru_idx, en_idx, keys, threshold, content=content, days=days)
     types = PairView(ru_idx, en_idx, lambda r, e: (set(keys.events[r]), set(keys.events[keys.n_ru + e])))
     return ScoredPairs(ru_idx, en_idx, feats, PairView(ru_idx, en_idx, lambda r, e: _shared(keys, shared, r, e)),
-                       prob, follow, mt_margin, types)
+                       prob, follow, mt_margin, types, content)
 
 
 def _shared(keys: ItemKeys, shared: PairView[dict[str, list[str]]], r: int, e: int) -> dict[str, list[str]]:
@@ -626,7 +629,7 @@ def _decide(ws: Workspace, run: _Run, sp: ScoredPairs, rep: LinkReport) -> list[
         ev = _evidence(run, sp, n, days, decision, fu)
         ev["kind"] = link_kind(float(sp.feats["cos"][n]), ru_len[r], en_len[e], fu is not None,
                                run.model.translation_cos)
-        rows[(rid, eid)] = (round(float(sp.prob[n]), 6), ev)
+        rows[(rid, eid)] = (round(_link_score(sp, n, fu), 6), ev)
     rows.update(_accepted_meanwhile(ws, dec, rows, rep))
     return _ranked(rows, run.signature)
 
@@ -639,6 +642,15 @@ def _to_decide(sp: ScoredPairs, threshold: float, dec: dict[str, str]) -> Sequen
     if "accept" in dec.values():
         return range(len(sp.ru))
     return sorted(set(np.flatnonzero(sp.prob >= threshold).tolist()) | set(sp.follow))
+
+
+def _link_score(sp: ScoredPairs, n: int, follow: tuple[int, list[str]] | None) -> float:
+    """A link's score: the model's probability; a follow-up's from its evidence without the date distance,
+    capped by the link it follows (:func:`kzalign.engines.scoring.follow_up_score`)."""
+    if follow is None or sp.content is None:
+        return float(sp.prob[n])
+    b = follow[0]
+    return follow_up_score(float(sp.content[n]), None if b == n else float(sp.prob[b]))
 
 
 def _link_decisions(ws: Workspace) -> dict[str, str]:
@@ -691,6 +703,8 @@ def evidence_text(evidence: str | dict[str, Any]) -> str:
     anchors = ", ".join(str(x).lstrip("~") for x in ev.get("anchors", []))
     if ev.get("follow_up_of"):  # names the kind itself
         parts.append(f"follow-up of {ev['follow_up_of']} (shared: {anchors})")
+        if ev.get("prob") is not None:  # a follow-up's score leaves the date distance out (follow_up_score)
+            parts.append(f"scored without the date distance (with it {float(ev['prob']):.2f})")
     elif ev.get("kind") in LINK_KINDS:
         parts.append(KIND_LABELS[ev["kind"]] + (f": refers back (shared: {anchors})" if anchors else ""))
     if ev.get("names"):

@@ -17,14 +17,16 @@ produced it is in the footer; a print stylesheet keeps it readable on paper.
 
 from __future__ import annotations
 
+import itertools
 import json
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from kzalign.core.files import write_atomic
+from kzalign.core.files import atomic_output
 from kzalign.core.progress import ProgressCallback, report
 from kzalign.core.text import plural
 from kzalign.core.version import __version__
@@ -168,6 +170,9 @@ class _Data:
     gaps: pd.DataFrame
     pairs_ran: bool
     signature: dict[str, str] = field(default_factory=dict)
+    #: sentence pairs and fixed ones in the whole workspace (``pairs`` holds only the shown items' when capped)
+    npairs: int = 0
+    nfixed: int = 0
 
 
 def highlight(text: str, matches: list[Any]) -> str:
@@ -220,13 +225,15 @@ def _who(d: dict[str, Any] | None) -> str:
     return f'<span class="who">{esc(now)}</span>' + (f"; before: {esc(', '.join(before))}" if before else "")
 
 
-def _read(ws: Workspace) -> _Data:
-    """Read items, links (rejected ones from the decisions), pairs, decisions, MT titles and gaps."""
+def _read(ws: Workspace, max_items: int | None = None) -> _Data:
+    """Read items, links (rejected ones from the decisions), pairs, decisions, MT titles and gaps; with more
+    Russian items than ``max_items``, the sentence pairs of the newest ``max_items`` only (the rest counted)."""
     from kzalign.stages.link import links_table
     from kzalign.stages.sentences import pairs_table
 
     items = ws.items("ru").sort_values(["date", "id"], ascending=[False, True], na_position="last")
-    en = {r.id: _title(r) for r in ws.items("en").itertuples(index=False)}
+    capped = max_items is not None and len(items) > max_items
+    en = {r.id: _title(r) for r in ws.item_heads("en")}
     links = links_table(ws)
     links = links.assign(kind=link_kinds(links)) if len(links) else links.assign(kind=pd.Series(dtype=str))
     rejected = rejected_links(ws)
@@ -239,7 +246,8 @@ def _read(ws: Workspace) -> _Data:
                             "en_title": [en.get(e, ("", "", False))[0] for e in rejected["en_id"]],
                             "en_date": [en.get(e, ("", "", False))[1] for e in rejected["en_id"]]})
         links = pd.concat([links, rej], ignore_index=True)
-    pairs = pairs_table(ws)
+    pairs = pairs_table(ws, list(items["id"][:max_items]) if capped else None)
+    counts = (ws.count_pairs(), ws.count_fixed_pairs()) if capped else (len(pairs), int((pairs["decision"] == "fix").sum()))
     by_link = {k: g for k, g in pairs.groupby(["ru_id", "en_id"], sort=False)} if len(pairs) else {}
     rejected_pairs: dict[tuple[str, str], list[dict[str, Any]]] = {}
     for (kind, key), d in decisions.items():
@@ -248,8 +256,8 @@ def _read(ws: Workspace) -> _Data:
             rejected_pairs.setdefault((pay["ru_id"], pay.get("en_id", "")), []).append({**pay, "pair_id": key})
     mt = mt_titles(ws)
     sig = {stage: run[0] for stage in ("link", "pairs") if (run := ws.last_run(stage)) is not None}
-    return _Data(items, en, links, by_link, rejected_pairs, decisions, mt, gaps_table(ws, mt),
-                 ws.ran_after("pairs", "link"), sig)
+    return _Data(items, en, links, by_link, rejected_pairs, decisions, mt, gaps_table(ws, mt, items=items),
+                 ws.ran_after("pairs", "link"), sig, *counts)
 
 
 def _title(row: Any) -> tuple[str, str, bool]:
@@ -359,8 +367,7 @@ def _controls(kinds: list[str]) -> str:
 def _summary(data: _Data, n_en: int) -> str:
     status = data.links["status"].value_counts().to_dict() if len(data.links) else {}
     current = len(data.links) - int(status.get("rejected", 0))
-    npairs = sum(len(g) for g in data.pairs.values())
-    fixed = sum(int((g["decision"] == "fix").sum()) for g in data.pairs.values())
+    npairs, fixed = data.npairs, data.nfixed
     reviewers = sorted({str(d["reviewer"]) for d in data.decisions.values() if d.get("reviewer")})
     parts = [f"{len(data.items)} Russian and {n_en} English items",
              f"{plural(current, 'link')}" + (f" ({status.get('accepted', 0)} accepted, {status.get('rejected', 0)} "
@@ -381,35 +388,64 @@ def _footer(ws: Workspace, data: _Data, glossary: Glossary | None) -> str:
 
 
 def _cards(items: list[Any], by_ru: dict[str, list[dict[str, Any]]], data: _Data, glossary: Glossary | None,
-           progress: ProgressCallback | None) -> str:
-    """The Links view's item cards (highlighting names takes a few seconds for thousands of pairs: a bar)."""
-    out = []
+           progress: ProgressCallback | None) -> Iterator[str]:
+    """The Links view's item cards, one at a time (highlighting names takes a few seconds for thousands of
+    pairs: a bar)."""
     report(progress, "report", 0, len(items))
     for i, it in enumerate(items, 1):
-        out.append(_item_html(it, by_ru.get(it.id, []), data, glossary))
+        yield _item_html(it, by_ru.get(it.id, []), data, glossary)
         if i % 50 == 0 or i == len(items):
             report(progress, "report", i, len(items))
-    return "".join(out)
 
 
-def build_report(ws: Workspace, glossary: Glossary | None = None,
-                 progress: ProgressCallback | None = None) -> tuple[str, ReportStats]:
-    """The report page of a workspace as one HTML string, and what it holds."""
-    data = _read(ws)
+#: Russian items the Links tab shows as cards (the newest; a larger archive's others are counted, and listed in
+#: full by ``kzalign review export`` or ``kzalign links``), and stories the Stories tab shows; a browser stays
+#: responsive with this many. The "No English yet" table shows up to :data:`MAX_GAPS` rows.
+MAX_ITEMS = 1000
+MAX_GAPS = 5000
+_NOTE_STYLE = "border:1px solid var(--line);background:var(--bg);padding:8px 12px;border-radius:6px"
+
+
+def _capped_note(shown: int, total: int, links: int, all_links: int) -> str:
+    """What a capped Links tab leaves out, and where the full list is."""
+    if shown >= total:
+        return ""
+    return (f'<p class="meta capped" style="{_NOTE_STYLE}">This report shows the {shown:,} newest of {total:,} Russian items ({links:,} of '
+            f"{all_links:,} links) to stay quick in a browser; the counts, the charts and the filters' totals are "
+            "those of the whole workspace. Every link and sentence pair: <code>kzalign review export --out "
+            "review.xlsx</code> (or <code>kzalign links --format csv</code>, <code>kzalign pairs --format csv"
+            "</code>).</p>")
+
+
+def build_report(ws: Workspace, glossary: Glossary | None = None, progress: ProgressCallback | None = None,
+                 max_items: int | None = MAX_ITEMS) -> tuple[str, ReportStats]:
+    """The report page of a workspace as one HTML string, and what it holds (``max_items``: see
+    :data:`MAX_ITEMS`; None shows every item)."""
+    parts, stats = _page(ws, glossary, progress, max_items)
+    return "".join(parts), stats
+
+
+def _page(ws: Workspace, glossary: Glossary | None, progress: ProgressCallback | None,
+          max_items: int | None) -> tuple[Iterator[str], ReportStats]:
+    """The page's pieces (the item cards made as they are written) and what it holds."""
+    data = _read(ws, max_items)
     by_ru: dict[str, list[dict[str, Any]]] = {}
     for rec in data.links.sort_values(["status", "rank"], key=lambda c: c.astype(str)).to_dict("records"):
         by_ru.setdefault(str(rec["ru_id"]), []).append(rec)
     items = list(data.items.itertuples(index=False))
-    cards = _cards(items, by_ru, data, glossary, progress)
-    stories = [_story(it, cur, data) for it in items
-               if (cur := [lk for lk in by_ru.get(it.id, []) if lk.get("status") != "rejected"])]
+    shown = items if max_items is None else items[:max_items]
+    with_links = [it for it in items if any(lk.get("status") != "rejected" for lk in by_ru.get(it.id, []))]
+    stories = [_story(it, [lk for lk in by_ru[it.id] if lk.get("status") != "rejected"], data)
+               for it in (with_links if max_items is None else with_links[:max_items])]
     kinds = [k for k in KIND_COLOURS if len(data.links) and k in set(data.links["kind"])]
     current = data.links[data.links["status"] != "rejected"] if len(data.links) else data.links
-    npairs = sum(len(g) for g in data.pairs.values())
-    counts = {"ru": len(items), "links": len(current), "pairs": npairs, "gaps": len(data.gaps),
-              "stories": len(stories), "en": int(ws.count_items().get("en", 0))}
+    counts = {"ru": len(items), "links": len(current), "pairs": data.npairs, "gaps": len(data.gaps),
+              "stories": len(with_links), "en": int(ws.count_items().get("en", 0))}
+    note = _capped_note(len(shown), len(items), sum(len(by_ru.get(it.id, [])) for it in shown), len(data.links))
+    story_note = (f'<p class="meta capped" style="{_NOTE_STYLE}">The {len(stories):,} newest of {len(with_links):,} stories.</p>'
+                  if len(stories) < len(with_links) else "")
     tab = '<a href="#{0}" data-view="{0}">{1} <span class="n">{2}</span></a>'
-    page = (
+    head = (
         '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
         "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'; "
@@ -420,21 +456,28 @@ def build_report(ws: Workspace, glossary: Glossary | None = None,
         f'<div class="sub">{_summary(data, counts["en"])}</div></header><nav class="tabs">'
         + tab.format("links", "Links", counts["links"]) + tab.format("stories", "Stories", counts["stories"])
         + tab.format("gaps", "No English yet", counts["gaps"]) + tab.format("chart", "Over time", "")
-        + f'</nav><section class="view" id="view-links">{_controls(kinds)}<main>{cards}</main></section>'
-        f'<section class="view hidden" id="view-stories"><div class="view-body">{stories_view(stories, kinds)}</div></section>'
-        f'<section class="view hidden" id="view-gaps"><div class="view-body">{gaps_view(data.gaps)}</div></section>'
+        + f'</nav><section class="view" id="view-links">{_controls(kinds)}<main>{note}')
+    tail = (
+        f'</main></section><section class="view hidden" id="view-stories"><div class="view-body">'
+        f"{story_note}{stories_view(stories, kinds)}</div></section>"
+        f'<section class="view hidden" id="view-gaps"><div class="view-body">{gaps_view(data.gaps, MAX_GAPS)}</div></section>'
         f'<section class="view hidden" id="view-chart"><div class="view-body">{chart_view(current, data.gaps)}</div></section>'
         f"{_footer(ws, data, glossary)}<script>{_JS}</script>"
         f"<script type=\"application/json\" id=\"kzalign-data\">{esc(json.dumps(counts))}</script></body></html>"
     )
-    return page, ReportStats(path=Path(), ru_items=counts["ru"], links=counts["links"], pairs=counts["pairs"],
-                             gaps=counts["gaps"], stories=counts["stories"])
+    stats = ReportStats(path=Path(), ru_items=counts["ru"], links=counts["links"], pairs=counts["pairs"],
+                        gaps=counts["gaps"], stories=counts["stories"])
+    return itertools.chain([head], _cards(shown, by_ru, data, glossary, progress), [tail]), stats
 
 
 def write_report(ws: Workspace, path: str | Path, glossary: Glossary | None = None,
-                 progress: ProgressCallback | None = None) -> ReportStats:
-    """Write the report of ``ws`` to ``path`` atomically (see :func:`build_report`), after the output guard."""
+                 progress: ProgressCallback | None = None, max_items: int | None = MAX_ITEMS) -> ReportStats:
+    """Write the report of ``ws`` to ``path`` atomically, a piece at a time (see :func:`build_report`), after the
+    output guard."""
     check_output(path, workspace=ws.path)
-    page, stats = build_report(ws, glossary, progress)
-    stats.path = write_atomic(path, page)
+    parts, stats = _page(ws, glossary, progress, max_items)
+    with atomic_output(path) as fh:
+        for part in parts:
+            fh.write(part.encode("utf-8"))
+    stats.path = Path(path)
     return stats

@@ -179,12 +179,12 @@ def stories_view(stories: list[str], kinds: Iterable[str]) -> str:
 
 
 # -- gaps --------------------------------------------------------------------------------------------
-def gaps_view(gaps: pd.DataFrame) -> str:
-    """The to-do queue: Russian reports with no English counterpart yet, newest first."""
+def gaps_view(gaps: pd.DataFrame, limit: int | None = None) -> str:
+    """The to-do queue: Russian reports with no English counterpart yet, newest first (the first ``limit``)."""
     if gaps.empty:
         return '<p class="none">Every Russian report has an English counterpart.</p>'
     rows = []
-    for g in gaps.itertuples(index=False):
+    for g in gaps.head(limit).itertuples(index=False) if limit is not None else gaps.itertuples(index=False):
         title = (f'<span class="untitled">no title</span> {esc(g.title)}' if g.untitled else esc(g.title))
         gloss = f'<span class="mt">MT: {esc(g.mt_title)}</span>' if g.mt_title else ""
         rej = plural(int(g.rejected_links), "candidate") + " rejected" if g.rejected_links else ""
@@ -192,6 +192,8 @@ def gaps_view(gaps: pd.DataFrame) -> str:
                     f'<td><a href="#links/{esc(g.ru_id)}" lang="ru">{title}</a>{gloss}</td><td>{esc(rej)}</td>'
                     f'<td class="id">{esc(g.ru_id)}</td></tr>')
     return (f'<p class="meta">{plural(len(gaps), "Russian report")} with no English report linked yet, newest first '
-            "(rejected candidates do not count). The same list: <code>kzalign gaps --format csv</code>.</p>"
+            "(rejected candidates do not count)" + (f"; the newest {limit:,} shown" if limit is not None and
+                                                     len(gaps) > limit else "")
+            + ". The same list: <code>kzalign gaps --format csv</code>.</p>"
             '<table class="gaps"><thead><tr><th>date</th><th>Russian report</th><th>review</th><th>id</th></tr>'
             "</thead><tbody>" + "".join(rows) + "</tbody></table>")

@@ -14,7 +14,7 @@ import getpass
 import hashlib
 import json
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -23,6 +23,7 @@ import pandas as pd
 
 from kzalign.core.errors import InputError, KzalignError, Problem
 from kzalign.core.files import (
+    atomic_path,
     garbled_text,
     lost_in_encoding,
     neutralize_formula,
@@ -33,6 +34,7 @@ from kzalign.core.signature import make_signature, parse_signature
 from kzalign.formats.guard import check_output
 from kzalign.formats.review_file import REVIEW_FORMATS, has_decisions, read_review_file, review_format
 from kzalign.formats.schema import DECISIONS, EDITABLE, REVIEW_COLUMNS, ReviewFile
+from kzalign.formats.sheet import SheetFull
 from kzalign.formats.tmx import LANG_CODE, tmx_document
 from kzalign.store.workspace import PAIR_FIELDS, Workspace, link_key, now_iso
 
@@ -62,32 +64,35 @@ def check_lang(code: str, what: str) -> str:
 
 
 # -- proposals -----------------------------------------------------------------------------------
-def _link_rows(ws: Workspace) -> list[dict[str, Any]]:
+#: Review rows made, remembered and written at a time: an export's memory does not grow with the archive.
+BLOCK = 2000
+
+
+def _link_rows(ws: Workspace, size: int = BLOCK) -> Iterator[list[dict[str, Any]]]:
     from kzalign.stages.link import evidence_text
 
-    df = ws.links_with_items()
     kinds = ws.link_kinds()
-    rows = []
-    for rec in df.itertuples(index=False):
-        ru = (rec.ru_t or "").strip() or (rec.ru_x or "").strip().split("\n")[0]
-        en = (rec.en_t or "").strip() or (rec.en_x or "").strip().split("\n")[0]
-        rows.append({"row_id": link_key(rec.ru_id, rec.en_id), "kind": "link", "ru_id": rec.ru_id,
-                     "en_id": rec.en_id, "ru_text": ru, "mt_en": "", "en_text": en, "score": round(rec.score, 4),
-                     "evidence": evidence_text(rec.evidence) if rec.evidence else "", "flags": "",
-                     "link_kind": kinds.get((rec.ru_id, rec.en_id), "translation")})
-    return rows
+    for df in ws.links_with_items_blocks(size):
+        rows = []
+        for rec in df.itertuples(index=False):
+            ru = (rec.ru_t or "").strip() or (rec.ru_x or "").strip().split("\n")[0]
+            en = (rec.en_t or "").strip() or (rec.en_x or "").strip().split("\n")[0]
+            rows.append({"row_id": link_key(rec.ru_id, rec.en_id), "kind": "link", "ru_id": rec.ru_id,
+                         "en_id": rec.en_id, "ru_text": ru, "mt_en": "", "en_text": en,
+                         "score": round(rec.score, 4), "evidence": evidence_text(rec.evidence) if rec.evidence else "",
+                         "flags": "", "link_kind": kinds.get((rec.ru_id, rec.en_id), "translation")})
+        yield rows
 
 
-def _pair_rows(ws: Workspace) -> list[dict[str, Any]]:
-    from kzalign.stages.sentences import pairs_table
+def _pair_rows(ws: Workspace, size: int = BLOCK) -> Iterator[list[dict[str, Any]]]:
+    from kzalign.stages.sentences import pairs_table_blocks
 
-    rows = []
-    for rec in pairs_table(ws).itertuples(index=False):
-        rows.append({"row_id": rec.pair_id, "kind": "pair", "ru_id": rec.ru_id, "en_id": rec.en_id,
-                     "ru_text": rec.ru_text, "mt_en": rec.mt_en, "en_text": rec.en_original, "score": rec.score,
-                     "evidence": f"link {rec.link_id}, {rec.regime}, RU sentence(s) {rec.ru_idx}, "
-                                 f"EN sentence(s) {rec.en_idx}", "flags": rec.flags, "link_kind": rec.link_kind})
-    return rows
+    for df in pairs_table_blocks(ws, size):
+        yield [{"row_id": rec.pair_id, "kind": "pair", "ru_id": rec.ru_id, "en_id": rec.en_id,
+                "ru_text": rec.ru_text, "mt_en": rec.mt_en, "en_text": rec.en_original, "score": rec.score,
+                "evidence": f"link {rec.link_id}, {rec.regime}, RU sentence(s) {rec.ru_idx}, "
+                            f"EN sentence(s) {rec.en_idx}", "flags": rec.flags, "link_kind": rec.link_kind}
+               for rec in df.itertuples(index=False)]
 
 
 def _decision_payload(decision: dict[str, object]) -> dict[str, Any]:
@@ -101,40 +106,57 @@ def glossary_key(ru: str, en: str) -> str:
     return "G" + hashlib.sha1(f"{ru}\t{en}".encode()).hexdigest()[:12]
 
 
-def _glossary_rows(ws: Workspace, glossary: Glossary | None = None) -> list[dict[str, Any]]:
+def _glossary_rows(ws: Workspace, glossary: Glossary | None = None,
+                   size: int = BLOCK) -> Iterator[list[dict[str, Any]]]:
     if glossary is None:  # the caller resolves the glossary (the CLI: --glossary or the default)
-        return []
+        return
     from kzalign.glossary import extract_candidates
 
-    df = extract_candidates(ws, glossary)
-    rows = []
-    for rec in df.fillna("").to_dict("records"):
-        ru, en = str(rec.get("ru", "")), str(rec.get("en", ""))
-        rows.append({"row_id": glossary_key(ru, en), "kind": "glossary", "ru_id": "", "en_id": "", "ru_text": ru,
-                     "mt_en": "", "en_text": en, "score": rec.get("score", ""),
-                     "evidence": str(rec.get("evidence", "")), "flags": str(rec.get("note", "")),
-                     "_candidate": {k: str(v) for k, v in rec.items()}})
-    return rows
+    records = extract_candidates(ws, glossary).fillna("").to_dict("records")
+    for start in range(0, len(records), size):
+        rows = []
+        for rec in records[start : start + size]:
+            ru, en = str(rec.get("ru", "")), str(rec.get("en", ""))
+            rows.append({"row_id": glossary_key(ru, en), "kind": "glossary", "ru_id": "", "en_id": "",
+                         "ru_text": ru, "mt_en": "", "en_text": en, "score": rec.get("score", ""),
+                         "evidence": str(rec.get("evidence", "")), "flags": str(rec.get("note", "")),
+                         "_candidate": {k: str(v) for k, v in rec.items()}})
+        yield rows
 
 
-def proposals(ws: Workspace, what: str = "all", glossary: Glossary | None = None) -> list[dict[str, Any]]:
-    """Current proposals of the given kinds plus earlier decided ones no longer proposed, with decisions filled."""
+#: The row kinds each ``--what`` lists.
+KINDS_OF = {"links": ["link"], "pairs": ["pair"], "glossary": ["glossary"], "all": ["link", "pair", "glossary"]}
+
+
+def proposal_blocks(ws: Workspace, what: str = "all", glossary: Glossary | None = None,
+                    size: int | None = None) -> Iterator[list[dict[str, Any]]]:
+    """Current proposals of the given kinds, then earlier decided ones no longer proposed, with decisions filled,
+    a block of at most ``size`` rows at a time (links, pairs and glossary candidates are read block by block)."""
     if what not in WHAT:
         raise KzalignError(f"unknown --what {what!r}; choose one of {', '.join(WHAT)}")
-    rows: list[dict[str, Any]] = []
-    if what in ("links", "all"):
-        rows += _link_rows(ws)
-    if what in ("pairs", "all"):
-        rows += _pair_rows(ws)
-    if what in ("glossary", "all"):
-        rows += _glossary_rows(ws, glossary)
+    kinds = KINDS_OF[what]
+    size = size or BLOCK
     dec = ws.decision_map()
-    kinds = {"links": ["link"], "pairs": ["pair"], "glossary": ["glossary"], "all": ["link", "pair", "glossary"]}[what]
-    seen = {(r["kind"], r["row_id"]) for r in rows}
+    seen: set[tuple[str, str]] = set()  # proposed rows that have a decision (the others need no remembering)
+    sources = [src(ws, size) for kind, src in (("link", _link_rows), ("pair", _pair_rows)) if kind in kinds]
+    if "glossary" in kinds:
+        sources.append(_glossary_rows(ws, glossary, size))
+    for source in sources:
+        for rows in source:
+            seen.update(k for r in rows if (k := (r["kind"], r["row_id"])) in dec)
+            yield _with_decisions(rows, dec)
+    old = []
     for (kind, key), d in sorted(dec.items()):  # decided rows that are no longer proposed (e.g. rejected ones)
         row = _decision_payload(d).get("row")
         if kind in kinds and (kind, key) not in seen and isinstance(row, dict):
-            rows.append({**dict(row), "_payload": d["payload"]})
+            old.append({**dict(row), "_payload": d["payload"]})
+    for start in range(0, len(old), size):
+        yield _with_decisions(old[start : start + size], dec)
+
+
+def _with_decisions(rows: list[dict[str, Any]], dec: dict[tuple[str, str], dict[str, object]]
+                    ) -> list[dict[str, Any]]:
+    """The rows with their text check and the decision columns filled (flagged when it needs re-review)."""
     for r in rows:
         r["check"] = text_check(r["kind"], r["ru_text"], r["en_text"])
         d = dec.get((r["kind"], r["row_id"]), {})
@@ -143,6 +165,12 @@ def proposals(ws: Workspace, what: str = "all", glossary: Glossary | None = None
         if d.get("recheck"):  # decided on a text corrected since: the reviewer sees why to decide it again
             r["flags"] = "; ".join(f for f in (str(r.get("flags") or ""), f"re-review: {d['recheck']}") if f)
     return rows
+
+
+def proposals(ws: Workspace, what: str = "all", glossary: Glossary | None = None) -> list[dict[str, Any]]:
+    """Current proposals of the given kinds plus earlier decided ones no longer proposed, with decisions filled
+    (all of :func:`proposal_blocks` in one list)."""
+    return [r for rows in proposal_blocks(ws, what, glossary) for r in rows]
 
 
 def _signature(ws: Workspace, what: str) -> str:
@@ -206,17 +234,24 @@ def export_review(ws: Workspace, out: str | Path, what: str = "all", xlsx: bool 
         raise KzalignError(f"unknown review format {fmt!r}; choose one of {', '.join(REVIEW_FORMATS)}")
     check_lang(source_lang, "--source-lang")
     check_lang(target_lang, "--target-lang")
-    rows = proposals(ws, what, glossary)
     sig = _signature(ws, what)
-    with ws.transaction():  # remember every row, so any later import can apply its decision
-        for start in range(0, len(rows), 2000):  # a block's payloads in memory at a time
-            ws.remember_review_rows([(r["kind"], r["row_id"], _payload(ws, r)) for r in rows[start : start + 2000]])
-    clean = [{c: r.get(c, "") for c in REVIEW_COLUMNS if c != "signature"} for r in rows]
-    REVIEW_FORMATS[fmt].write(out, clean, sig, source_lang, target_lang)
     by_kind: dict[str, int] = {}
-    for r in rows:
-        by_kind[r["kind"]] = by_kind.get(r["kind"], 0) + 1
-    return ReviewExport(out, len(rows), by_kind, sig, fmt)
+
+    def rows() -> Iterator[dict[str, Any]]:
+        """Each block of proposals remembered (so any later import can apply its decision), then written."""
+        for block in proposal_blocks(ws, what, glossary):
+            ws.remember_review_rows([(r["kind"], r["row_id"], _payload(ws, r)) for r in block])
+            for r in block:
+                by_kind[r["kind"]] = by_kind.get(r["kind"], 0) + 1
+                yield {c: r.get(c, "") for c in REVIEW_COLUMNS if c != "signature"}
+
+    # the file is renamed into place only after the workspace has committed the rows it holds
+    try:
+        with atomic_path(out) as tmp, ws.transaction():
+            REVIEW_FORMATS[fmt].write(tmp, rows(), sig, source_lang, target_lang)
+    except SheetFull as exc:
+        raise KzalignError(f"{out}: {exc}") from exc
+    return ReviewExport(out, sum(by_kind.values()), by_kind, sig, fmt)
 
 
 # -- import ---------------------------------------------------------------------------------------
@@ -555,7 +590,7 @@ def decision_history(ws: Workspace, kind: str | None = None) -> pd.DataFrame:
     and whose decision it replaced, with the texts of the row. For ``review decisions --history`` and reports."""
     df = ws.decision_history(kind).rename(columns={"key": "row_id"})
     texts: dict[tuple[str, str], dict[str, Any]] = {}
-    for (k, key), pay in ws.review_rows().items():
+    for (k, key), pay in ws.review_rows(zip(df["kind"], df["row_id"], strict=True)).items():  # decided rows' only
         exported = pay.get("row")
         if isinstance(exported, dict):
             texts[(k, key)] = exported

@@ -14,7 +14,7 @@ import json
 import logging
 import math
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -32,6 +32,7 @@ from kzalign.engines.align import (
     Bead,
     align_pair,
     align_sentences,
+    cascade_config,
     doubtful_runs,
 )
 from kzalign.store.workspace import Workspace, link_key
@@ -77,12 +78,14 @@ class AlignParams:
     parallel_min_beads: int = 3
 
     def signature(self, encoder: str, regime: str, mt: str | None) -> str:
-        """Signature of a pairs run with these settings: the readable ones, then ``cfg:`` a digest of every
-        field (the aligner's too), so a setting added later can never be left out of it."""
+        """Signature of a pairs run with these settings: the readable ones (the cascade with its budget, e.g.
+        ``ov:cascade/1.25``), then ``cfg:`` a digest of every field (the aligner's too), so a setting added later can
+        never be left out of it."""
         c = self.align
         return make_signature({
             "stage": "pairs", "enc": encoder, "regime": regime, "mt": mt,
-            "beads": f"{c.max_side}/{c.max_total}", "ov": self.overlaps,
+            "beads": f"{c.max_side}/{c.max_total}",
+            "ov": f"cascade/{c.cascade_budget:g}" if self.overlaps == "cascade" else self.overlaps,
             "costs": "adaptive" if c.adaptive else "raw", "floor": c.floor, "skip": c.skip, "mine": self.mine_margin,
             "loose": "auto" if c.detect else "off", "cfg": settings_digest(self),
         })
@@ -149,7 +152,8 @@ def align_texts(ru: Sequence[str], en: Sequence[str], vec: dict[str, np.ndarray]
 def cascade_runs(ru: Sequence[str], en: Sequence[str], beads: list[Bead], cfg: AlignConfig
                  ) -> tuple[set[tuple[int, int]], set[tuple[int, int]], list[str]]:
     """The runs of both sides the cascade encodes for these first-pass beads, and their joined texts."""
-    ru_runs, en_runs = doubtful_runs(beads, len(ru), len(en), cfg.max_side)
+    ru_runs, en_runs = doubtful_runs(beads, np.array([len(t) for t in ru]), np.array([len(t) for t in en]),
+                                     cfg.max_side, cfg.doubt_quantile, cfg.cascade_budget)
     texts = [" ".join(sents[i : i + k]) for sents, runs in ((ru, ru_runs), (en, en_runs)) for i, k in sorted(runs)]
     return ru_runs, en_runs, texts
 
@@ -158,9 +162,11 @@ def align_documents(docs: Sequence[tuple[Sequence[str], Sequence[str]]], vec: di
                     params: AlignParams = DEFAULT_PARAMS, encode: Encode | None = None) -> list[list[Bead]]:
     """Beads of each document pair (sentence vectors in ``vec``).
 
-    ``overlaps="cascade"``: the first pass uses averaged vectors; then the runs that decide its groups in doubt
-    (skips, groups of several sentences a side) are encoded, all documents' at once through ``encode`` (those
-    already in ``vec`` are not encoded again; ``vec`` gains the rest), and each pair is re-decided on them.
+    ``overlaps="cascade"``: the first pass uses averaged vectors; in the pairs it finds loose (literary), the runs
+    that decide its groups in doubt (skips, groups of several sentences a side, weak 1:1 groups; within a budget
+    of characters per pair) are encoded, all documents' at once through ``encode`` (those already in ``vec`` are
+    not encoded again; ``vec`` gains the rest), and each such pair is re-decided on them. Close translations
+    keep the first pass (encoded runs did not improve them on the dev sets).
     """
     if params.overlaps == "encode":
         out = []
@@ -173,8 +179,10 @@ def align_documents(docs: Sequence[tuple[Sequence[str], Sequence[str]]], vec: di
     first = [align_pair(*_sides(ru, en, vec), params.align) for ru, en in docs]
     if params.overlaps != "cascade":
         return [beads for beads, _cfg in first]
-    runs = [cascade_runs(ru, en, beads, cfg) for (ru, en), (beads, cfg) in zip(docs, first, strict=True)]
-    todo = list(dict.fromkeys(t for _r, _e, texts in runs for t in texts if t not in vec))
+    empty: tuple[set[tuple[int, int]], set[tuple[int, int]], list[str]] = (set(), set(), [])
+    runs = [cascade_runs(ru, en, beads, cfg) if cfg != params.align else empty  # loose pairs only
+            for (ru, en), (beads, cfg) in zip(docs, first, strict=True)]
+    todo = sorted(dict.fromkeys(t for _r, _e, texts in runs for t in texts if t not in vec), key=len)  # less padding
     if todo:
         if encode is None:
             raise KzalignError("the cascade needs an encoder for the runs in doubt")
@@ -182,7 +190,7 @@ def align_documents(docs: Sequence[tuple[Sequence[str], Sequence[str]]], vec: di
     out = []
     for (ru, en), (beads, cfg), (ru_runs, en_runs, _t) in zip(docs, first, runs, strict=True):
         if ru_runs or en_runs:
-            beads = align_sentences(*_sides(ru, en, vec), replace(cfg, detect=False),
+            beads = align_sentences(*_sides(ru, en, vec), cascade_config(cfg),
                                     _run_vectors(ru, ru_runs, vec, cfg.max_side),
                                     _run_vectors(en, en_runs, vec, cfg.max_side), guide=beads)
         out.append(beads)
@@ -541,22 +549,37 @@ def kind_flag(link_kind: str, regime: str) -> str:
     return "not-translation:comparable" if regime == "comparable" else ""
 
 
-def pairs_table(ws: Workspace) -> pd.DataFrame:
-    """Sentence pairs with their link id, dates and review decision; a fixed pair shows the corrected English."""
-    df = ws.pairs_with_decisions()
+def pairs_table(ws: Workspace, ru_ids: Sequence[str] | None = None) -> pd.DataFrame:
+    """Sentence pairs with their link id, dates and review decision; a fixed pair shows the corrected English.
+    ``ru_ids``: only the pairs of these Russian items' links."""
+    df = ws.pairs_with_decisions() if ru_ids is None else ws.pairs_with_decisions_of(ru_ids)
     if df.empty:
         return pd.DataFrame(columns=PAIR_COLUMNS)
-    df["link_id"] = [link_key(r, e) for r, e in zip(df["ru_id"], df["en_id"], strict=True)]
+    df = _pair_columns(df, ws.link_kinds())
+    first = [json.loads(x)[0] if x else 0 for x in df["ru_idx"]]
+    df = df.assign(_first=first).sort_values(["ru_id", "en_id", "_first", "pair_id"])
+    return df[PAIR_COLUMNS].reset_index(drop=True)
+
+
+def pairs_table_blocks(ws: Workspace, size: int = 2000) -> Iterator[pd.DataFrame]:
+    """:func:`pairs_table` in blocks of ``size`` rows (the same rows in the same order), read from the workspace
+    as they are needed: a review export of an archive never holds all its sentence pairs."""
     kinds = ws.link_kinds()
+    for df in ws.pairs_with_decisions_blocks(size):
+        if len(df):
+            yield _pair_columns(df, kinds)[PAIR_COLUMNS].reset_index(drop=True)
+
+
+def _pair_columns(df: pd.DataFrame, kinds: dict[tuple[str, str], str]) -> pd.DataFrame:
+    """Link id, link kind, flags with the kind's, the original English and a fixed pair's corrected English."""
+    df["link_id"] = [link_key(r, e) for r, e in zip(df["ru_id"], df["en_id"], strict=True)]
     df["link_kind"] = [kinds.get((r, e), TRANSLATION) for r, e in zip(df["ru_id"], df["en_id"], strict=True)]
     df["flags"] = ["; ".join(x for x in (f, kind_flag(k, g)) if x)
                    for f, k, g in zip(df["flags"], df["link_kind"], df["regime"], strict=True)]
     df["en_original"] = df["en_text"]
     fixed = (df["decision"] == "fix") & (df["corr"] != "")
     df.loc[fixed, "en_text"] = df.loc[fixed, "corr"]
-    first = [json.loads(x)[0] if x else 0 for x in df["ru_idx"]]
-    df = df.assign(_first=first).sort_values(["ru_id", "en_id", "_first", "pair_id"])
-    return df[PAIR_COLUMNS].reset_index(drop=True)
+    return df
 
 
 # -- one given document pair (``kzalign align``) ---------------------------------------------------

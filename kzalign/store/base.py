@@ -254,6 +254,11 @@ class WorkspaceBase:
         """Run a SELECT and return a DataFrame."""
         return pd.read_sql_query(sql, self.conn, params=tuple(params))
 
+    def query_blocks(self, sql: str, params: Iterable[Any] = (), size: int = 2000) -> Iterator[pd.DataFrame]:
+        """Run a SELECT and return its rows as DataFrames of ``size`` rows, fetched as they are needed (a large
+        table is never all in memory)."""
+        yield from pd.read_sql_query(sql, self.conn, params=tuple(params), chunksize=size)
+
     def record_run(self, stage: str, signature: str, stats: dict[str, object]) -> None:
         self.conn.execute(
             "INSERT INTO runs(stage, signature, stats, finished_at) VALUES (?, ?, ?, ?)",

@@ -3,7 +3,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from typing import NamedTuple
 
 import pandas as pd
 
@@ -11,6 +12,15 @@ from kzalign.store.base import WorkspaceBase, now_iso
 
 #: Row order of :meth:`Workspace.items` (and of :meth:`Workspace.item_texts`).
 _ITEM_ORDER = " ORDER BY lang DESC, date IS NULL, date, id"
+
+
+class ItemHead(NamedTuple):
+    """An item's id, title, text and date (see :meth:`ItemsMixin.item_heads`)."""
+
+    id: str
+    title: str | None
+    text: str | None
+    date: str | None
 
 
 class ItemsMixin(WorkspaceBase):
@@ -34,6 +44,21 @@ class ItemsMixin(WorkspaceBase):
         """(title, text) of the items of one language, in the order of :meth:`items` (a missing one as "")."""
         rows = self.conn.execute(f"SELECT title, text FROM items WHERE lang=?{_ITEM_ORDER}", (lang,))
         return [(title or "", text or "") for title, text in rows]
+
+    def item_heads(self, lang: str) -> Iterator[ItemHead]:
+        """(id, title, text, date) of the items of one language, one at a time (no table of them all)."""
+        for row in self.conn.execute("SELECT id, title, text, date FROM items WHERE lang=?", (lang,)):
+            yield ItemHead(*row)
+
+    def item_text_map(self, ids: Iterable[str]) -> dict[str, str]:
+        """id -> text of the given items (those the workspace has), read 500 at a time."""
+        wanted = list(dict.fromkeys(ids))
+        out: dict[str, str] = {}
+        for start in range(0, len(wanted), 500):
+            part = wanted[start : start + 500]
+            sql = f"SELECT id, text FROM items WHERE id IN ({','.join('?' * len(part))})"
+            out.update((i, t) for i, t in self.conn.execute(sql, part))
+        return out
 
     def item_ids(self) -> dict[str, set[str]]:
         """Item ids by language: ``{"ru": {...}, "en": {...}}``."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 
 import pandas as pd
 
@@ -35,6 +35,13 @@ def link_key(ru_id: str, en_id: str) -> str:
     import hashlib
 
     return "L" + hashlib.sha1(f"{ru_id}\t{en_id}".encode()).hexdigest()[:12]
+
+
+_LINKS_WITH_ITEMS = (
+    "SELECT l.ru_id, l.en_id, l.score, l.rank, r.title AS ru_t, r.text AS ru_x, e.title AS en_t, "
+    "e.text AS en_x, r.date AS ru_date, e.date AS en_date, l.evidence, l.signature, l.kind "
+    "FROM links l LEFT JOIN items r ON r.id = l.ru_id LEFT JOIN items e ON e.id = l.en_id "
+    "ORDER BY l.ru_id, l.rank, l.en_id")
 
 
 class LinksMixin(WorkspaceBase):
@@ -87,12 +94,15 @@ class LinksMixin(WorkspaceBase):
 
     def links_with_items(self) -> pd.DataFrame:
         """The links joined with their items' titles, texts and dates (for :func:`kzalign.stages.link.links_table`)."""
-        return self.query_df(
-            "SELECT l.ru_id, l.en_id, l.score, l.rank, r.title AS ru_t, r.text AS ru_x, e.title AS en_t, "
-            "e.text AS en_x, r.date AS ru_date, e.date AS en_date, l.evidence, l.signature, l.kind "
-            "FROM links l LEFT JOIN items r ON r.id = l.ru_id LEFT JOIN items e ON e.id = l.en_id "
-            "ORDER BY l.ru_id, l.rank, l.en_id"
-        )
+        return self.query_df(_LINKS_WITH_ITEMS)
+
+    def links_with_items_blocks(self, size: int = 2000) -> Iterator[pd.DataFrame]:
+        """:meth:`links_with_items` in blocks of ``size`` rows, read as they are needed."""
+        yield from self.query_blocks(_LINKS_WITH_ITEMS, (), size)
+
+    def linked_ru_ids(self) -> set[str]:
+        """Russian items with at least one current link."""
+        return {r for (r,) in self.conn.execute("SELECT DISTINCT ru_id FROM links")}
 
     def link_kinds(self) -> dict[tuple[str, str], str]:
         """(ru_id, en_id) -> the link's kind (translation, same_event, follow_up; :data:`DEFAULT_LINK_KIND` when

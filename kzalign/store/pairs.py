@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 
 import pandas as pd
 
@@ -10,6 +10,14 @@ from kzalign.store.base import WorkspaceBase
 
 PAIR_FIELDS = ("id", "ru_id", "en_id", "ru_idx", "en_idx", "ru_text", "en_text", "mt_en", "score", "regime", "flags",
                "signature")
+
+
+_PAIRS_WITH_DECISIONS = (
+    "SELECT p.id AS pair_id, p.ru_id, p.en_id, p.ru_idx, p.en_idx, p.ru_text, p.mt_en, p.en_text, "
+    "p.score, p.regime, p.flags, COALESCE(d.decision, '') AS decision, "
+    "COALESCE(d.corrected_en, '') AS corr, COALESCE(d.reviewer, '') AS reviewer, r.date AS ru_date, "
+    "e.date AS en_date FROM pairs p LEFT JOIN decisions d ON d.kind='pair' AND d.key=p.id "
+    "LEFT JOIN items r ON r.id=p.ru_id LEFT JOIN items e ON e.id=p.en_id")
 
 
 class PairsMixin(WorkspaceBase):
@@ -38,14 +46,27 @@ class PairsMixin(WorkspaceBase):
 
     def pairs_with_decisions(self) -> pd.DataFrame:
         """Sentence pairs joined with their review decision and the two items' dates."""
-        return self.query_df(
-            "SELECT p.id AS pair_id, p.ru_id, p.en_id, p.ru_idx, p.en_idx, p.ru_text, p.mt_en, p.en_text, "
-            "p.score, p.regime, p.flags, COALESCE(d.decision, '') AS decision, "
-            "COALESCE(d.corrected_en, '') AS corr, COALESCE(d.reviewer, '') AS reviewer, r.date AS ru_date, "
-            "e.date AS en_date FROM pairs p LEFT JOIN decisions d ON d.kind='pair' AND d.key=p.id "
-            "LEFT JOIN items r ON r.id=p.ru_id LEFT JOIN items e ON e.id=p.en_id "
-            "ORDER BY p.ru_id, p.en_id, p.id"
-        )
+        return self.query_df(_PAIRS_WITH_DECISIONS + " ORDER BY p.ru_id, p.en_id, p.id")
+
+    def pairs_with_decisions_blocks(self, size: int = 2000) -> Iterator[pd.DataFrame]:
+        """:meth:`pairs_with_decisions` in blocks of ``size`` rows read as they are needed, in the order of the
+        pairs table (Russian item, English item, first Russian sentence, pair id)."""
+        first = "CASE WHEN p.ru_idx IS NULL OR p.ru_idx = '' THEN 0 ELSE json_extract(p.ru_idx, '$[0]') END"
+        yield from self.query_blocks(f"{_PAIRS_WITH_DECISIONS} ORDER BY p.ru_id, p.en_id, {first}, p.id", (), size)
+
+    def pairs_with_decisions_of(self, ru_ids: Iterable[str]) -> pd.DataFrame:
+        """:meth:`pairs_with_decisions` of the links of some Russian items only (a report's shown ones)."""
+        wanted = list(dict.fromkeys(ru_ids))
+        parts = [self.query_df(f"{_PAIRS_WITH_DECISIONS} WHERE p.ru_id IN ({','.join('?' * len(part))}) "
+                               "ORDER BY p.ru_id, p.en_id, p.id", part)
+                 for part in (wanted[i : i + 500] for i in range(0, len(wanted), 500))]
+        parts = [df for df in parts if len(df)]
+        return pd.concat(parts, ignore_index=True) if parts else self.query_df(_PAIRS_WITH_DECISIONS + " LIMIT 0")
+
+    def count_fixed_pairs(self) -> int:
+        """How many sentence pairs a reviewer fixed (a corrected English)."""
+        return int(self.conn.execute("SELECT COUNT(*) FROM pairs p JOIN decisions d ON d.kind='pair' AND d.key=p.id "
+                                     "WHERE d.decision='fix'").fetchone()[0])
 
     def pair_record(self, pair_id: str) -> dict[str, object] | None:
         row = self.conn.execute(f"SELECT {', '.join(PAIR_FIELDS)} FROM pairs WHERE id=?", (pair_id,)).fetchone()

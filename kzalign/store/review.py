@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 
 import pandas as pd
 
@@ -115,8 +115,20 @@ class ReviewMixin(WorkspaceBase):
             [(k, key, json.dumps(p, ensure_ascii=False, default=str), at) for k, key, p in rows],
         )
 
-    def review_rows(self) -> dict[tuple[str, str], dict[str, object]]:
-        """Every review row ever exported from this workspace, as remembered by :meth:`remember_review_rows`."""
-        rows = self.conn.execute("SELECT kind, key, payload FROM review_rows").fetchall()
-        return {(k, key): json.loads(p) for k, key, p in rows}
+    def review_rows(self, keys: Iterable[tuple[str, str]] | None = None) -> dict[tuple[str, str], dict[str, object]]:
+        """Every review row ever exported from this workspace, as remembered by :meth:`remember_review_rows`; or
+        only those of ``keys`` ((kind, key) pairs: an archive remembers a row per link and sentence pair)."""
+        if keys is None:
+            rows = self.conn.execute("SELECT kind, key, payload FROM review_rows").fetchall()
+            return {(k, key): json.loads(p) for k, key, p in rows}
+        out: dict[tuple[str, str], dict[str, object]] = {}
+        by_kind: dict[str, list[str]] = {}
+        for kind, key in dict.fromkeys(keys):
+            by_kind.setdefault(kind, []).append(key)
+        for kind, wanted in by_kind.items():
+            for start in range(0, len(wanted), 500):
+                part = wanted[start : start + 500]
+                sql = f"SELECT key, payload FROM review_rows WHERE kind=? AND key IN ({','.join('?' * len(part))})"
+                out.update(((kind, key), json.loads(p)) for key, p in self.conn.execute(sql, (kind, *part)))
+        return out
 

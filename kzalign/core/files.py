@@ -11,11 +11,13 @@ import tempfile
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, TypeVar
 
 import pandas as pd
 
 from kzalign.core.errors import InputError, Problem
+
+T = TypeVar("T")
 
 #: Cells starting with these run as formulas in Excel/LibreOffice; we prefix them with a quote.
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -123,6 +125,18 @@ def _records(rows: pd.DataFrame | Sequence[dict[str, object]], columns: Sequence
     return list(df.columns), zip(*[df.iloc[:, k].tolist() for k in range(df.shape[1])], strict=True)
 
 
+def blocks(rows: Iterable[T], size: int) -> Iterator[list[T]]:
+    """``rows`` as lists of ``size`` (the last one shorter), taken as they come: for writers that stream."""
+    block: list[T] = []
+    for row in rows:
+        block.append(row)
+        if len(block) == size:
+            yield block
+            block = []
+    if block:
+        yield block
+
+
 def csv_blocks(
     rows: Iterable[dict[str, object]],
     columns: Sequence[str],
@@ -132,13 +146,7 @@ def csv_blocks(
     """:func:`csv_bytes` of ``rows`` piece by piece (the BOM and header, then ``size`` rows at a time): the same
     bytes, without holding every row or the whole text."""
     yield ("\ufeff" + csv_text([], columns=columns, delimiter=delimiter)).encode("utf-8")
-    block: list[dict[str, object]] = []
-    for row in rows:
-        block.append(row)
-        if len(block) == size:
-            yield _csv_rows(block, columns, delimiter)
-            block = []
-    if block:
+    for block in blocks(rows, size):
         yield _csv_rows(block, columns, delimiter)
 
 

@@ -17,13 +17,13 @@ from __future__ import annotations
 import pickle
 import re
 import tempfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
 from kzalign.core.errors import InputError, Problem
-from kzalign.core.files import atomic_output, write_atomic
+from kzalign.core.files import atomic_output, blocks, write_atomic
 from kzalign.core.safexml import check_xml
 from kzalign.core.signature import parse_signature
 from kzalign.core.version import __version__
@@ -79,7 +79,7 @@ def write_review_xliff(out: Path, rows: Iterable[dict[str, Any]], signature: str
         shown: list[dict[str, Any]] = []  # a row per reviewer of a decision: what the header's phases need
         names: set[str] = set()
         any_rows = False
-        for block in _blocks(rows, size):
+        for block in blocks(rows, size):
             any_rows = True
             for r in block:
                 if r.get("decision") and r.get("reviewer") and str(r["reviewer"]) not in names:
@@ -100,17 +100,6 @@ def write_review_xliff(out: Path, rows: Iterable[dict[str, Any]], signature: str
                     break
                 fh.write(_units_xml(block, source_lang, target_lang, phases))
             fh.write(tail)
-
-
-def _blocks(rows: Iterable[dict[str, Any]], size: int) -> Iterator[list[dict[str, Any]]]:
-    block: list[dict[str, Any]] = []
-    for r in rows:
-        block.append(r)
-        if len(block) == size:
-            yield block
-            block = []
-    if block:
-        yield block
 
 
 _SENTINEL = "x-kzalign-split"

@@ -335,3 +335,23 @@ def test_seeds_gold_file_scores_perfectly(seeds_linked_db):
     with Workspace(seeds_linked_db) as w:
         res = eval_links(w, gold)
     assert (res["precision"], res["recall"], res["f1"], res["tp"]) == (1.0, 1.0, 1.0, 2), res
+
+
+def test_accepted_links_are_decided_by_their_items_positions(ws):
+    """Only pairs over the threshold, follow-ups and accepted links are visited; an accepted decision that does
+    not name its items (no payload ids, no current link) makes every pair visited, so it is never missed."""
+    _tiny(ws)
+    sp = L.ScoredPairs(np.array([0, 1, 1]), np.array([1, 0, 2]), {}, [], np.array([0.9, 0.1, 0.2]), {})
+    ru_ids, en_ids = ["r1", "r2"], ["e1", "e2", "e3"]
+    with ws.transaction():
+        ws.record_decision("link", link_key("r2", "e3"), "accept", "", "", "", {"ru_id": "r2", "en_id": "e3"}, "",
+                           now_iso())
+    dec = L._link_decisions(ws)
+    acc = L._accepted_positions(ws, sp, ru_ids, en_ids, dec)
+    assert acc is not None and acc.tolist() == [2]
+    assert list(L._to_decide(sp, 0.5, dec, acc)) == [0, 2]
+    with ws.transaction():
+        ws.record_decision("link", link_key("r2", "e1"), "accept", "", "", "", {}, "", now_iso())
+    dec = L._link_decisions(ws)
+    acc = L._accepted_positions(ws, sp, ru_ids, en_ids, dec)
+    assert acc is None and list(L._to_decide(sp, 0.5, dec, acc)) == [0, 1, 2]

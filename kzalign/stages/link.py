@@ -605,7 +605,7 @@ def _decide(ws: Workspace, run: _Run, sp: ScoredPairs, rep: LinkReport) -> list[
     ru_days, en_days = [EV.day(d) for d in run.ru["date"]], [EV.day(d) for d in run.en["date"]]
     ru_len, en_len = run.ru["text"].astype(str).str.len().tolist(), run.en["text"].astype(str).str.len().tolist()
     rows: dict[tuple[str, str], tuple[float, dict[str, object]]] = {}
-    for n in _to_decide(sp, run.threshold, dec):
+    for n in _to_decide(sp, run.threshold, dec, _accepted_positions(ws, sp, ru_ids, en_ids, dec)):
         r, e = int(sp.ru[n]), int(sp.en[n])
         rid, eid = ru_ids[r], en_ids[e]
         decision = dec.get(link_key(rid, eid))
@@ -634,14 +634,28 @@ def _decide(ws: Workspace, run: _Run, sp: ScoredPairs, rep: LinkReport) -> list[
     return _ranked(rows, run.signature)
 
 
-def _to_decide(sp: ScoredPairs, threshold: float, dec: dict[str, str]) -> Sequence[int]:
-    """Positions of the pairs that can become a link, in order: over the threshold or follow-ups; every pair
-    when a reviewer accepted a link (any candidate may be the accepted one; its key is a hash of the ids, so
-    each pair's key is needed). Without accepted links the others are left out unchanged (10^6 key hashes
-    a run saved at 100,000 items a side)."""
-    if "accept" in dec.values():
+def _to_decide(sp: ScoredPairs, threshold: float, dec: dict[str, str], accepted: np.ndarray | None
+               ) -> Sequence[int]:
+    """Positions of the pairs that can become a link, in order: over the threshold, follow-ups and the pairs a
+    reviewer accepted (``accepted``; None when an accepted link's ids are unknown: then every pair, as its key
+    is a hash of the ids). The others are left out unchanged (10^6 key hashes a run saved at 100,000 a side)."""
+    if accepted is None:
         return range(len(sp.ru))
-    return sorted(set(np.flatnonzero(sp.prob >= threshold).tolist()) | set(sp.follow))
+    return sorted(set(np.flatnonzero(sp.prob >= threshold).tolist()) | set(sp.follow) | set(accepted.tolist()))
+
+
+def _accepted_positions(ws: Workspace, sp: ScoredPairs, ru_ids: list[str], en_ids: list[str],
+                        dec: dict[str, str]) -> np.ndarray | None:
+    """Positions in ``sp`` of the links a reviewer accepted, found by their items' indices (None when some
+    accepted decision does not name its items)."""
+    pairs = ws.accepted_link_pairs()
+    if {link_key(r, e) for r, e in pairs} != {k for k, d in dec.items() if d == "accept"}:
+        return None
+    ru_pos = {i: n for n, i in enumerate(ru_ids)}
+    en_pos = {i: n for n, i in enumerate(en_ids)}
+    m = max(1, len(en_ids))
+    codes = [ru_pos[r] * m + en_pos[e] for r, e in pairs if r in ru_pos and e in en_pos]
+    return np.flatnonzero(np.isin(sp.ru * m + sp.en, np.asarray(codes, dtype=np.int64)))
 
 
 def _link_score(sp: ScoredPairs, n: int, follow: tuple[int, list[str]] | None) -> float:

@@ -204,3 +204,26 @@ def test_cli_items_formats(tmp_path: Path, seeds_dir: Path) -> None:
     assert res.output.startswith("\ufeff") and res.output.splitlines()[0] == "\ufeffid,lang,title,text,date,sources"
     res = runner.invoke(main, ["items", "--db", str(tmp_path / "missing.db")])
     assert res.exit_code == 1 and "no workspace here" in res.output
+
+
+def test_every_ingest_report_is_printed_once_even_when_ids_are_reused(monkeypatch) -> None:
+    """``run`` prints its ingest report as soon as ingest ends and not again; a later report in the same process
+    at a freed one's id is still printed (the summary went missing from a test's output). Every object gets the
+    same id here, as a freed report's successor may."""
+    import click
+
+    from kzalign.cli import ingest_cmds
+    from kzalign.inputs.ingest import IngestReport
+
+    monkeypatch.setattr(ingest_cmds, "id", lambda _obj: 1, raising=False)
+
+    @click.command()
+    def cmd() -> None:
+        first, later = IngestReport(), IngestReport(read=7)
+        ingest_cmds.echo_ingest_report(first)
+        ingest_cmds.echo_ingest_report(first)  # once
+        ingest_cmds.echo_ingest_report(later)
+
+    res = CliRunner().invoke(cmd)
+    assert res.exit_code == 0, res.output
+    assert res.output.count("Read 0 reports") == 1 and "Read 7 reports" in res.output, res.output

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import weakref
+
 import click
 import pandas as pd
 
@@ -23,14 +25,17 @@ from kzalign.store.workspace import Workspace, new_or_existing_workspace, open_w
 
 _ENCODING_NAMES = {"utf-8-sig": "UTF-8 with BOM", "cp1251": "Windows-1251", "utf-16": "UTF-16",
                    "utf-16-le": "UTF-16 (little-endian, no BOM)", "utf-16-be": "UTF-16 (big-endian, no BOM)"}
-_SHOWN: set[int] = set()
+#: Reports already printed, by id, with a weak reference: an id is reused once its object is freed, so the id
+#: alone would silence a later report of the same process (``run`` prints its ingest report as soon as it ends).
+_SHOWN: dict[int, weakref.ref[IngestReport]] = {}
 
 
 def echo_ingest_report(rep: IngestReport) -> None:
     """Print the short summary shared by ``ingest`` and ``run`` (once: ``run`` shows it as soon as ingest ends)."""
-    if id(rep) in _SHOWN:
+    seen = _SHOWN.get(id(rep))
+    if seen is not None and seen() is rep:
         return
-    _SHOWN.add(id(rep))
+    _SHOWN[id(rep)] = weakref.ref(rep)  # a reused id's entry is replaced
     langs = ", ".join(f"{n} {lang}" for lang, n in sorted(rep.by_lang.items())) or "none"
     formats = ", ".join(f"{n} {kind}" for kind, n in sorted(rep.formats.items()))
     click.echo(

@@ -6,6 +6,8 @@ is a second reviewer's file deciding every row the other way (each import replac
 the decision history and reported).
 
     python benchmarks/bench_review.py --links 200 1000
+    python benchmarks/bench_review.py --links 2000 20000 --sample 200
+        # a reviewer decides 200 rows of a full export: import CPU and peak Python memory at both sizes
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import io
 import json
 import tempfile
 import time
+import tracemalloc
 from pathlib import Path
 
 from kzalign.stages.review import export_pairs, export_review, import_review
@@ -80,10 +83,43 @@ def run(n_links: int, folder: Path) -> dict[str, float]:
     return t
 
 
+def sample(n_links: int, folder: Path, decided: int) -> dict[str, float]:
+    """Import a full export of which only ``decided`` rows carry a decision: CPU and peak traced memory."""
+    ws = build(folder / f"ws{n_links}.db", n_links)
+    export_review(ws, folder / f"r{n_links}.csv", what="pairs")
+    rows = list(csv.DictReader(io.StringIO((folder / f"r{n_links}.csv").read_text(encoding="utf-8-sig"))))
+    path = _decided(folder, f"d{n_links}.csv", rows[:decided], ("accept", "reject", "fix"), "aigerim")
+    _decided(folder, "all.csv", rows, ("accept", "reject", "fix"), "aigerim")
+    blank = [{**r, "decision": "", "corrected_en": "", "reviewer": ""} for r in rows[decided:]]
+    text = path.read_text(encoding="utf-8")
+    buf = io.StringIO()
+    csv.DictWriter(buf, fieldnames=list(rows[0]), lineterminator="\r\n").writerows(blank)
+    path.write_text(text + buf.getvalue(), encoding="utf-8")
+    del rows, blank, text
+    tracemalloc.start()
+    t0 = time.process_time()
+    rep = import_review(ws, path)
+    cpu = time.process_time() - t0
+    peak = tracemalloc.get_traced_memory()[1] / 2**20
+    tracemalloc.stop()
+    assert rep.applied == decided
+    ws.close()
+    return {"rows": 5 * n_links, "cpu": cpu, "peak": peak}
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--links", type=int, nargs=2, default=[200, 1000])
+    ap.add_argument("--sample", type=int, default=0, help="decide only this many rows of a full export")
     args = ap.parse_args()
+    if args.sample:
+        with tempfile.TemporaryDirectory() as d:
+            out = [sample(n, Path(d), args.sample) for n in args.links]
+        for r in out:
+            print(f"{int(r['rows'])} rows exported, {args.sample} decided: import CPU {r['cpu']:.2f}s, "
+                  f"peak traced memory {r['peak']:.1f} MB")
+        print(f"peak memory ratio: {out[1]['peak'] / out[0]['peak']:.2f} for {out[1]['rows'] / out[0]['rows']:.0f}x rows")
+        return
     with tempfile.TemporaryDirectory() as d:
         res = [run(n, Path(d)) for n in args.links]
     for r in res:

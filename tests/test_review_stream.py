@@ -257,3 +257,29 @@ def test_xlsx_with_more_rows_than_a_worksheet_is_refused(archive, tmp_path, monk
         export_review(archive, tmp_path / "r.xlsx", what="all")
     assert sorted(p.name for p in tmp_path.iterdir() if not p.name.startswith("ws.db")) == []
     assert export_review(archive, tmp_path / "r.xlsx", what="links").rows < 1000  # links alone fit
+
+
+def test_import_reads_only_the_rows_the_file_decides(archive, tmp_path, monkeypatch):
+    """A few decisions in a full export: the rows looked up are those, wherever they sit in the archive's blocks
+    (a link, the last pair, a decided pair no longer proposed), and they are applied."""
+    import csv
+
+    monkeypatch.setattr(review, "BLOCK", 97)
+    export_review(archive, tmp_path / "r.csv", what="all")
+    with open(tmp_path / "r.csv", encoding="utf-8-sig", newline="") as f:
+        rows = list(csv.DictReader(f))
+    gone = next(k for (_kind, k) in archive.decision_map("pair") if archive.pair_record(k) is None)
+    last_pair = [r["row_id"] for r in rows if r["kind"] == "pair" and r["row_id"] != gone][-1]
+    chosen = {link_key("r0007", "e0007"): "reject", last_pair: "accept", gone: "reject"}
+    for r in rows:
+        r["decision"] = chosen.get(r["row_id"], "")
+    with open(tmp_path / "done.csv", "w", encoding="utf-8-sig", newline="") as f:
+        w = csv.DictWriter(f, fieldnames=list(rows[0]))
+        w.writeheader()
+        w.writerows(rows)
+    rf = read_review_file(tmp_path / "done.csv")
+    assert set(review._known_rows(archive, rf, None)) == set(chosen)
+    rep = import_review(archive, tmp_path / "done.csv", reviewer="Tester")
+    assert rep.applied == 3 and rep.by_decision == {"reject": 2, "accept": 1}
+    dec = {k: d["decision"] for (_kind, k), d in archive.decision_map().items()}
+    assert {k: dec[k] for k in chosen} == chosen

@@ -1,6 +1,6 @@
 """Sentence-boundary precision/recall/F1 of ``kzalign.core.text.split_sentences`` on a labelled sample.
 
-    python benchmarks/bench_textsplit.py [--eval ../shared/eval] [--errors ru|en]
+    python benchmarks/bench_textsplit.py [--eval ../shared/eval] [--errors ru|en|zh]
 
 The sample is built from ``../shared/eval``: the WMT news documents of ``sentalign/`` (one segment a
 line, in document order) and FLORES-200 dev (``flores/``, in groups of five) are joined back into
@@ -10,6 +10,8 @@ splitter's output is mapped back to character offsets. Label cleaning: segments 
 sentences themselves (a word of 4+ letters, not an abbreviation, then ``.``/``!``/``?`` and a capital)
 are left out, since a correct split inside them would count as an error.
 "before" is plain razdel line by line (kzalign's splitter up to this change); sentencex is shown too.
+Chinese ("zh"): the MAC-Dev documents of ``sentalign_peers_dev`` (their ``.ru`` side, one sentence a line as the
+benchmark's gold splits them), joined the same way but with no space after a Chinese full stop.
 """
 
 from __future__ import annotations
@@ -24,12 +26,17 @@ from kzalign.core.text import razdel_sentences, split_sentences
 
 ROOT = Path(__file__).resolve().parent.parent
 _ENDS = re.compile(r"[.!?…][\"»”')]*$")
+_CJK_ENDS = re.compile(r"[。！？…][”’」』）]*$")
 _NOT_ABBR = r"(?!(?:Corp|Prof|Sept|Gov|долл|проф|сент|нояб|февр|просп)\.)"
 _MULTI = re.compile(rf"(?:\b{_NOT_ABBR}\w{{4,}}|[!?…)])[.!?…]?[\"»”)]*\s+[\"«“(]?[A-ZА-ЯЁ]")
 
 
 def documents(eval_dir: Path, lang: str) -> list[list[str]]:
-    """Segment lists in order: each WMT document, then FLORES in groups of five."""
+    """Segment lists in order: each WMT document, then FLORES in groups of five (zh: the MAC-Dev documents)."""
+    if lang == "zh":
+        return [[s for s in (ln.strip() for ln in p.read_text(encoding="utf-8").splitlines()) if s]
+                for p in sorted((eval_dir / "sentalign_peers_dev").glob("macdev_*.ru"))]
+
     def keep(lines: list[str]) -> list[str]:
         return [s for s in (ln.strip() for ln in lines) if s and not _MULTI.search(s)]
 
@@ -57,7 +64,7 @@ def join(parts: list[str]) -> tuple[str, set[int]]:
         text += s
         if i < len(parts) - 1:
             gold.add(len(text))
-            text += " " if _ENDS.search(s) else "\n"
+            text += "" if _CJK_ENDS.search(s) else " " if _ENDS.search(s) else "\n"
     return text, gold
 
 
@@ -90,9 +97,9 @@ def score(paras: list[list[str]], split: Callable[[str], list[str]]) -> tuple[fl
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--eval", type=Path, default=ROOT.parent / "shared" / "eval")
-    ap.add_argument("--errors", choices=["ru", "en"], help="print the errors of the new splitter")
+    ap.add_argument("--errors", choices=["ru", "en", "zh"], help="print the errors of the new splitter")
     args = ap.parse_args()
-    for lang in ("ru", "en"):
+    for lang in ("ru", "en", "zh"):
         paras = paragraphs(documents(args.eval, lang))
         n_bound = sum(len(p) - 1 for p in paras)
         splitters: dict[str, Callable[[str], list[str]]] = {

@@ -44,3 +44,14 @@ def test_sentences_are_substrings_and_long_lines_split() -> None:
 def test_units_and_months_end_a_sentence_before_a_capital_only() -> None:
     assert split_sentences("The talks lasted 3 hrs. The sides agreed.") == ["The talks lasted 3 hrs.", "The sides agreed."]
     assert split_sentences("It was held 5 Jan. 2026 in Astana.") == ["It was held 5 Jan. 2026 in Astana."]
+
+
+def test_chinese_full_stops_end_sentences_quotes_stay_with_them() -> None:
+    text = "韦小宝道：“谁说不会？”那男孩道：“好，你上来！”他走了。那天夜里我没走掉。"
+    assert split_sentences(text, "zh") == ["韦小宝道：“谁说不会？”", "那男孩道：“好，你上来！”", "他走了。",
+                                           "那天夜里我没走掉。"]
+    assert split_sentences("他说：“我走了。你呢？”", "zh") == ["他说：“我走了。", "你呢？”"]  # as MAC's gold splits
+    stammer = "韦小宝道：“那部书…… 书…… 我……”海老公又哼了一声。"  # a pause inside a sentence, then its end
+    assert split_sentences(stammer, "zh") == ["韦小宝道：“那部书…… 书…… 我……”", "海老公又哼了一声。"]
+    assert split_sentences("Он сказал: «Нет.» Потом ушёл.") == ["Он сказал: «Нет.»", "Потом ушёл."]  # unchanged
+    assert split_sentences("“Well…” he said. Then he left.", "en") == ["“Well…” he said.", "Then he left."]

@@ -185,7 +185,11 @@ _YEAR_ABBR = re.compile(r"(\b\d{4}\s?гг?\.)\s+(?=[«\"]?[А-ЯЁ][а-яё])")
 _ACRONYM_END = re.compile(
     r"(\b(?:[A-Z]\.){2,})\s+(?=(?:The|This|That|It|He|She|They|We|In|On|At|But|A|An|Its|His|Her|Their)\b)"
 )
-_TERMINAL_END = re.compile(r"[.!?…][\"'»”’)]*$")
+# Chinese and Japanese full stops (razdel does not know them): a sentence ends after 。！？ and closing quotes
+_CJK = "\u3400-\u9fff\u3040-\u30ff\uac00-\ud7af"  # ideographs, kana, hangul
+_CJK_END = re.compile(rf"([。！？]+[”’」』）]*|…+[”’」』）]+(?=\s*[{_CJK}“‘「『（]))(?=\s*[^\s”’」』）])")
+_CJK_START = re.compile(f"^[{_CJK}]")
+_TERMINAL_END = re.compile(r"[.!?…。！？][\"'»”’)」』）]*$")
 _LOWER_START = re.compile(r"^[a-zа-яё]")
 
 
@@ -198,6 +202,8 @@ def _continues(prev: str, nxt: str) -> bool:
     """Whether razdel's boundary between ``prev`` and ``nxt`` is not a sentence boundary."""
     if not any(ch.isalnum() for ch in nxt) or prev.endswith((";", ":")):
         return True
+    if prev.rstrip().endswith("…") and _CJK_START.match(nxt):
+        return True  # a Chinese "……" inside a sentence (a pause, a stammer), not its end
     first = _first_word(nxt)
     if nxt[:1] in "-–—" and _SPEECH_TAIL.search(prev):
         return True  # «...», - said X. - Continued speech
@@ -261,12 +267,12 @@ def split_sentences(text: str, lang: str = "ru") -> list[str]:
     or PDF line breaks) is joined to the next; razdel splits inside a line, then its boundaries after
     abbreviations and initials (Jan., No., St., U.S., г., им., т.е., К.-Ж. Токаев) and inside
     ``, - said X. - speech`` are undone, semicolons do not end sentences, and ``2015 г. Документы``
-    is split. A sentence longer than :data:`MAX_SENTENCE_CHARS` is cut into pieces (:func:`bounded_pieces`).
+    is split; Chinese and Japanese text is split after 。！？ (and closing quotes). A sentence longer than :data:`MAX_SENTENCE_CHARS` is cut into pieces (:func:`bounded_pieces`).
     Measured in BENCHMARKS.md (benchmarks/bench_textsplit.py).
     """
     out: list[str] = []
     for line in _join_wrapped(text):
-        cuts = {m.end(1) for rx in (_YEAR_ABBR, _ACRONYM_END) for m in rx.finditer(line)}
+        cuts = {m.end(1) for rx in (_YEAR_ABBR, _ACRONYM_END, _CJK_END) for m in rx.finditer(line)}
         spans: list[list[int]] = []
         for a, b in _razdel_spans(line):
             parts = [a, *sorted(c for c in cuts if a < c < b), b]

@@ -66,7 +66,7 @@ HEAD_WEIGHT = 1.0
 #: model must not pull links down (with a random-weight model every draft is flagged and set aside).
 MT_MAX_FLAGGED = 0.5
 #: Bump when :func:`item_units` or the sentence splitter changes: cached item vectors are then recomputed.
-SENTENCES_VERSION = "s2"  # s2: sentences and headlines longer than MAX_SENTENCE_CHARS cut into pieces
+SENTENCES_VERSION = "s3"  # s2: sentences and headlines longer than MAX_SENTENCE_CHARS cut into pieces; s3: 。！？ end sentences
 #: New items embedded and pooled at a time (bounds a cold link's memory to one block's sentence vectors).
 ITEM_BLOCK = 2000
 #: Shared keys shown per kind in a link's evidence.

@@ -55,3 +55,11 @@ def test_chinese_full_stops_end_sentences_quotes_stay_with_them() -> None:
     assert split_sentences(stammer, "zh") == ["韦小宝道：“那部书…… 书…… 我……”", "海老公又哼了一声。"]
     assert split_sentences("Он сказал: «Нет.» Потом ушёл.") == ["Он сказал: «Нет.»", "Потом ушёл."]  # unchanged
     assert split_sentences("“Well…” he said. Then he left.", "en") == ["“Well…” he said.", "Then he left."]
+
+
+def test_join_sentences_puts_no_space_between_chinese_ones() -> None:
+    from kzalign.core.text import join_sentences
+
+    assert join_sentences(["那天晚上我没走掉。", "陈清扬把我拽住。"]) == "那天晚上我没走掉。陈清扬把我拽住。"
+    assert join_sentences(["Он ушёл.", "Потом вернулся."]) == "Он ушёл. Потом вернулся."
+    assert join_sentences(["他说：“好。”", "OK."]) == "他说：“好。” OK."

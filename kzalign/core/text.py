@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import re
 import unicodedata
+from collections.abc import Iterable
 from functools import lru_cache
 
 _WS = re.compile(r"\s+")
@@ -286,6 +287,17 @@ def split_sentences(text: str, lang: str = "ru") -> list[str]:
         for a, b in spans:
             if t := line[a:b].strip():
                 out.extend(bounded_pieces(t))
+    return out
+
+
+_CJK_LAST = re.compile(f"[{_CJK}。！？…”’」』）：，、]$")
+
+
+def join_sentences(sents: Iterable[str]) -> str:
+    """Sentences of one group as one text: a space between them, none between Chinese or Japanese ones."""
+    out = ""
+    for s in sents:
+        out += s if not out or (_CJK_LAST.search(out) and _CJK_START.match(s)) else " " + s
     return out
 
 

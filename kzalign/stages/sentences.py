@@ -25,7 +25,7 @@ import pandas as pd
 from kzalign.core.errors import InputError, KzalignError, Problem
 from kzalign.core.progress import ProgressCallback, report
 from kzalign.core.signature import make_signature, settings_digest
-from kzalign.core.text import script_counts, split_sentences
+from kzalign.core.text import join_sentences, script_counts, split_sentences
 from kzalign.engines.align import (
     DEFAULT_CONFIG,
     AlignConfig,
@@ -423,7 +423,7 @@ def bead_rows(ru_id: str, en_id: str, ru_s: Sequence[str], en_s: Sequence[str], 
     return [{
         "id": pair_key(ru_id, en_id, b.ru, b.en), "ru_id": ru_id, "en_id": en_id,
         "ru_idx": json.dumps(b.ru), "en_idx": json.dumps(b.en),
-        "ru_text": " ".join(ru_s[i] for i in b.ru), "en_text": " ".join(en_s[j] for j in b.en),
+        "ru_text": join_sentences(ru_s[i] for i in b.ru), "en_text": join_sentences(en_s[j] for j in b.en),
         "score": round(b.score, 4), "regime": regime,
     } for b in beads if b.ru and b.en]
 

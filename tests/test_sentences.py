@@ -386,8 +386,12 @@ def test_align_cli_bad_input(tmp_path, monkeypatch, sentence_encoder):
     ru.write_text(ALIGN_RU, encoding="utf-8")
     en.write_text(ALIGN_EN, encoding="utf-8")
     empty.write_text("\n  \n", encoding="utf-8")
+    de = tmp_path / "buch.de"
+    de.write_text("Der Botschafter traf sich gestern mit dem Minister. Sie sprachen über die Zusammenarbeit.",
+                  encoding="utf-8")
     cases = [
         ([str(en), str(en)], "a.en: expected Russian text, but it looks like English"),
+        ([str(de), str(en)], "buch.de: expected Russian text, but it is written in Latin letters"),
         ([str(ru), str(ru)], "a.ru: expected English text, but it looks like Russian"),
         ([str(empty), str(en)], "empty.ru: "),
         ([str(ru), str(tmp_path / "missing.en")], "missing.en: file not found"),

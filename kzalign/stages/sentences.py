@@ -611,8 +611,16 @@ def read_document(path: str | Path, lang: str, *, split: bool = True,
     cyr, lat = script_counts(text)
     want, other = ("Russian", "English") if lang == "ru" else ("English", "Russian")
     if (lang == "ru" and lat > 2 * cyr) or (lang == "en" and cyr > 2 * lat):
-        raise InputError(Problem(str(path), None, f"expected {want} text, but it looks like {other} "
-                                                  f"({cyr} Cyrillic, {lat} Latin letters); swapped arguments?"))
+        from kzalign.inputs.langid import detect_lang
+
+        found = detect_lang(text)
+        if found == other[:2].lower():
+            what = f"it looks like {other} ({cyr} Cyrillic, {lat} Latin letters); swapped arguments?"
+        else:
+            script = "Latin" if lang == "ru" else "Cyrillic"
+            what = (f"it is written in {script} letters ({cyr} Cyrillic, {lat} Latin; language detected: "
+                    f"{found or 'unknown'}); kzalign align pairs a Russian document with its English translation")
+        raise InputError(Problem(str(path), None, f"expected {want} text, but {what}"))
     if len(sents) > max_sentences:
         raise InputError(Problem(str(path), None, f"{len(sents):,} sentences, more than the {max_sentences:,} "
                                                   "allowed; split it into chapters or raise --max-sentences"))

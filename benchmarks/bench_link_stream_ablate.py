@@ -16,6 +16,7 @@ patterns before the analysis); ``nd=X`` (``NEAR_DAYS``); ``shift=X`` (the dated 
 from __future__ import annotations
 
 import dataclasses
+import functools
 import sys
 
 import bench_link_stream as B
@@ -45,8 +46,10 @@ def patch(variant: str) -> None:
         _rewrites(variant[2:])
     elif variant == "ru_summit":
         EV.TYPE_REWRITES = {**EV.TYPE_REWRITES, "ru": (RU_SUMMIT, *EV.TYPE_REWRITES["ru"])}
-    elif variant == "no_programme":
-        EV.NOT_PARTICIPANTS = (r"(?!x)x", r"(?!x)x")
+    elif variant == "no_programme":  # the shipped names without their not-participant rows
+        full = EV.field_names
+        EV.field_names = functools.cache(lambda path=EV.FIELD_NAMES: dataclasses.replace(
+            full(path), not_ru=None, not_en=None))
     elif variant == "old_compat":
         EV._IN_PERSON = frozenset({"talks", "meeting", "visit", "summit", "signing", "press"})
         EV._COMPATIBLE = frozenset({("call", "greetings"), ("call", "condolences"), ("interview", "press")})
@@ -67,7 +70,7 @@ def main() -> None:
     variant = arg.split(",")
     for v in variant:
         patch(v)
-    for f in (EV._type_patterns, EV._rewrites, EV._not_participants, EV.field_names):
+    for f in (EV._type_patterns, EV._rewrites, EV.field_names):
         f.cache_clear()
     tag = "_".join(v for v in variant if not v.startswith(FIT_ONLY))
     source_hash = B._source_hash

@@ -58,9 +58,10 @@ TYPE_REWRITES: dict[str, tuple[tuple[str, str], ...]] = {
             r"|eaeu|eurasian|brics|council|heads of)", "summit"),
            (r"\b(?:following|in conclusion of|at the end of|upon completion of|on the results of)\b[^.!?,;\n]*", " ")),
 }
-#: Names of programmes and outlets that contain a person's name who is not a participant ("Moscow. Kremlin. Putin",
-#: a TV programme that interviews ministers): removed before the field's names are searched.
-NOT_PARTICIPANTS = (r"москва\.?\s*кремль\.?\s*путин", r"moscow\.?\s*kremlin\.?\s*putin")
+#: Class of the field-name rows that are not participants: names of programmes and outlets that contain a
+#: person's name ("Moscow. Kremlin. Putin", a TV programme that interviews ministers), removed from a text before
+#: the field's names are searched.
+NOT_PARTICIPANT = "not_participant"
 #: Characters of an item's beginning (title and lead) searched for event types: the event a report is about
 #: is named there; later sentences often mention other, earlier events.
 HEAD_CHARS = 400
@@ -134,17 +135,17 @@ class FieldNames:
     classes: dict[str, str]
     ru: tuple[tuple[str, re.Pattern[str]], ...]
     en: tuple[tuple[str, re.Pattern[str]], ...]
+    not_ru: re.Pattern[str] | None = None  # the :data:`NOT_PARTICIPANT` rows' patterns, one alternation a language
+    not_en: re.Pattern[str] | None = None
 
     def find(self, text: str, lang: str) -> set[str]:
         """Keys of the field's names in a text (lower-cased first: the stream's English posts are lower-cased;
-        programme names that contain a person's name, :data:`NOT_PARTICIPANTS`, left out)."""
-        low = _not_participants(lang).sub(" ", lowered(text))
+        programme names that contain a person's name, the :data:`NOT_PARTICIPANT` rows, left out)."""
+        low = lowered(text)
+        drop = self.not_ru if lang == "ru" else self.not_en
+        if drop is not None:
+            low = drop.sub(" ", low)
         return {k for k, pat in (self.ru if lang == "ru" else self.en) if pat.search(low)}
-
-
-@cache
-def _not_participants(lang: str) -> re.Pattern[str]:
-    return re.compile(NOT_PARTICIPANTS[0] if lang == "ru" else NOT_PARTICIPANTS[1])
 
 
 @cache
@@ -153,14 +154,20 @@ def field_names(path: Path = FIELD_NAMES) -> FieldNames:
     classes: dict[str, str] = {}
     ru: list[tuple[str, re.Pattern[str]]] = []
     en: list[tuple[str, re.Pattern[str]]] = []
+    drop: tuple[list[str], list[str]] = ([], [])
     for line in path.read_text(encoding="utf-8").splitlines():
         if not line.strip() or line.startswith("#"):
             continue
         key, cls, ru_pat, en_pat = line.split("\t")
+        if cls == NOT_PARTICIPANT:
+            drop[0].append(ru_pat)
+            drop[1].append(en_pat)
+            continue
         classes[key] = cls
         ru.append((key, re.compile(ru_pat)))
         en.append((key, re.compile(en_pat)))
-    return FieldNames(classes, tuple(ru), tuple(en))
+    not_ru, not_en = (re.compile("|".join(p)) if p else None for p in drop)
+    return FieldNames(classes, tuple(ru), tuple(en), not_ru, not_en)
 
 
 @cache
@@ -169,7 +176,7 @@ def reference_signature(path: Path = FIELD_NAMES) -> str:
     import hashlib
 
     h = hashlib.sha1(path.read_bytes())
-    h.update(repr((EVENT_TYPES, BACK_REFERENCE, TOPICAL_WEIGHT, TYPE_REWRITES, NOT_PARTICIPANTS, sorted(_COMPATIBLE),
+    h.update(repr((EVENT_TYPES, BACK_REFERENCE, TOPICAL_WEIGHT, TYPE_REWRITES, sorted(_COMPATIBLE),
                  sorted(_IN_PERSON))).encode())
     return h.hexdigest()[:10]
 

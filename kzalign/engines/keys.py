@@ -30,7 +30,7 @@ if TYPE_CHECKING:
 
 #: Bump when a key function changes: cached keys of another version are recomputed.
 KEYS_VERSION = "k4"  # k2: glossary names typed with look-alike letters of the other alphabet are found; k3: event evidence;
-# k4: event-type rewrites and programme names (events.TYPE_REWRITES, NOT_PARTICIPANTS)
+# k4: event-type rewrites and programme names (events.TYPE_REWRITES; not_participant rows of field_names.tsv)
 KINDS = ("names", "numbers", "cognates")
 #: Per-item event evidence kept beside the keys (:func:`kzalign.engines.events.event_keys`).
 EVENT_KINDS = ("events", "field", "backref")

@@ -108,6 +108,24 @@ def test_coarse_to_fine_search_crosses_a_long_untranslated_stretch():
                for b in _expected(spec)[60:100]) < 10
 
 
+def test_a_guided_pass_holds_the_guides_skipped_stretch_out_of_every_group():
+    """The cascade's pass (hold_skips) must not hand a stretch the earlier pass skipped (captions, an untranslated
+    passage) to one sentence as a 1:5 group, even where that group's averaged vector looks good."""
+    rng = np.random.default_rng(7)
+    ru = _unit(rng.normal(size=(6, 32)))
+    junk = _unit(ru[2] + 0.9 * _unit(rng.normal(size=(4, 32))))  # four lines that resemble RU sentence 2
+    en = _unit(np.vstack([ru[:3] + 0.3 * _unit(rng.normal(size=(3, 32))), junk,
+                          ru[3:] + 0.3 * _unit(rng.normal(size=(3, 32)))]))
+    rl, el = np.full(6, 80.0), np.array([80.0] * 3 + [20.0] * 4 + [80.0] * 3)
+    guide = ([Bead([i], [i], 0.9) for i in range(3)] + [Bead([], [j], 0.0) for j in range(3, 7)]
+             + [Bead([i], [i + 4], 0.9) for i in range(3, 6)])
+    cfg = replace(DEFAULT_CONFIG, detect=False, skip=1.6, merge=0.05, len_weight=0.0)
+    free = [(b.ru, b.en) for b in align_sentences(ru, en, rl, el, cfg, guide=guide)]
+    assert ([2], [2, 3, 4, 5, 6]) in free  # without the hold the stretch joins sentence 2
+    held = [(b.ru, b.en) for b in align_sentences(ru, en, rl, el, replace(cfg, hold_skips=3), guide=guide)]
+    assert held == [(g.ru, g.en) for g in guide]
+
+
 def test_aligner_edge_cases():
     v = _unit(np.random.default_rng(1).normal(size=(3, 16)))
     lens = np.array([50.0, 60.0, 70.0])

@@ -60,9 +60,10 @@ class AlignConfig:
                                             ("merge", 0.35), ("many", 0.2), ("len_weight", 0.58))
     guide_band: int = 8  # half-width of the band around the first-pass path that the second pass searches
     keep_skips: int = 3  # runs of at least this many first-pass skips (an untranslated stretch) are kept
+    hold_skips: int = 0  # > 0: the guide's runs of this many skips are held out of every group (the cascade's pass)
     # the cascade (issue 24): only loose pairs are re-decided (on close translations encoded runs lost strict F1
     # on the dev set); these overrides of the loose setting score encoded runs; chosen on the peers' dev documents
-    cascade: tuple[tuple[str, float], ...] = (("floor", 0.25), ("margin", 0.4), ("guide_band", 4))
+    cascade: tuple[tuple[str, float], ...] = (("floor", 0.25), ("margin", 0.4), ("guide_band", 4), ("hold_skips", 3))
     doubt_quantile: float = 0.4  # 1:1 groups below this quantile of the pair's 1:1 cosines are in doubt too
     cascade_budget: float = 1.25  # encoded run characters per pair ≤ this × its sentence characters
 
@@ -87,6 +88,7 @@ class Side:
     lens: list[np.ndarray]  # lens[k-1][s]: characters of that run
     back: list[np.ndarray] = field(default_factory=list)  # background similarity of each span
     loglen: list[np.ndarray] = field(default_factory=list)  # log(length + 10), RU lengths times the EN/RU ratio
+    kept: np.ndarray | None = None  # cumulative count of sentences kept out of every group (see skipped_runs)
 
     @property
     def n(self) -> int:
@@ -290,7 +292,12 @@ def bead_values(ru: Side, en: Side, i: int, a: int, b: int, e0: int, e1: int, cf
     weight = 2.0 * ((a + b) / 2.0) ** cfg.size_power
     pen = cfg.merge * (a + b - 2) + (cfg.many if a > 1 and b > 1 else 0.0) + weight * cfg.floor
     lr = np.abs(en.loglen[b - 1][e] - ru.loglen[a - 1][i - a])
-    return dev * (weight / scale) - (weight * cfg.len_weight) * lr - pen
+    val = dev * (weight / scale) - (weight * cfg.len_weight) * lr - pen
+    if en.kept is not None and ru.kept is not None:  # an untranslated stretch the first pass found stays out
+        if ru.kept[i] > ru.kept[i - a]:
+            return np.full(e1 - e0, NEG)
+        val = np.where(en.kept[e0 + b : e1 + b] > en.kept[e0:e1], NEG, val)
+    return val
 
 
 # -- the cascade: encode only the runs that decide the groups in doubt ---------------------------------
@@ -404,6 +411,36 @@ def search(ru: Side, en: Side, cfg: AlignConfig, scale: float, ratio: float,
 
     ``guide``: a path of an earlier pass over the same sentences; the search keeps to a narrow band around it.
     """
+    n, m = ru.n, en.n
+    if guide is not None and cfg.hold_skips:
+        ru.kept, en.kept = skipped_runs(guide, n, m, cfg.hold_skips)
+        try:
+            return _search(ru, en, cfg, scale, ratio, guide)
+        finally:
+            ru.kept = en.kept = None
+    return _search(ru, en, cfg, scale, ratio, guide)
+
+
+def skipped_runs(guide: list[Bead], n: int, m: int, min_run: int) -> tuple[np.ndarray, np.ndarray]:
+    """Cumulative counts (length n+1, m+1) of the sentences in the guide's runs of ``min_run``+ consecutive skips:
+    a later pass keeps each of them out of every group (a whole untranslated stretch must not join one sentence
+    as a 1:6 group either)."""
+    kept = (np.zeros(n, np.int64), np.zeros(m, np.int64))
+    k = 0
+    while k < len(guide):
+        k2 = k
+        while k2 < len(guide) and not (guide[k2].ru and guide[k2].en):
+            k2 += 1
+        if k2 - k >= min_run:
+            for b in guide[k:k2]:
+                kept[0][b.ru] = 1
+                kept[1][b.en] = 1
+        k = max(k2, k + 1)
+    return (np.concatenate([[0], np.cumsum(kept[0])]), np.concatenate([[0], np.cumsum(kept[1])]))
+
+
+def _search(ru: Side, en: Side, cfg: AlignConfig, scale: float, ratio: float,
+            guide: list[Bead] | None = None) -> list[Bead]:
     n, m = ru.n, en.n
     if (n + 1) * (m + 1) <= cfg.full_cells or min(n, m) < 2 * cfg.coarse_factor:
         lo, hi = np.zeros(n + 1, np.int64), np.full(n + 1, m, np.int64)

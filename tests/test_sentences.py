@@ -99,11 +99,15 @@ def test_coarse_to_fine_search_crosses_a_long_untranslated_stretch():
     assert banded == full
     assert sum(b in banded for b in _expected(spec)) >= 0.95 * len(spec)
     assert all(b in banded for b in _expected(spec)[60:100])  # the 40 untranslated EN sentences are skipped
-    # the pair's 2:2 groups mark it loose; the loose pass keeps the stretch skipped (only its ends may join groups)
+    # the pair's 2:2 groups mark it loose; the loose pass keeps the stretch skipped (held out of every group)
     assert is_loose(align_sentences(ru, en, rl, el, news), DEFAULT_CONFIG)
     loose = [(b.ru, b.en) for b in align_sentences(ru, en, rl, el, replace(DEFAULT_CONFIG, full_cells=1000))]
+    assert all(b in loose for b in _expected(spec)[60:100])
+    pinned_only = DEFAULT_CONFIG.loose + (("hold_skips", 0),)  # the band alone: only the stretch's ends may join
+    loose = [(b.ru, b.en) for b in align_sentences(ru, en, rl, el, replace(DEFAULT_CONFIG, full_cells=1000,
+                                                                           loose=pinned_only))]
     assert sum(b in loose for b in _expected(spec)[60:100]) >= 30
-    unpinned = replace(DEFAULT_CONFIG, full_cells=1000, loose=DEFAULT_CONFIG.loose + (("keep_skips", 10**6),))
+    unpinned = replace(DEFAULT_CONFIG, full_cells=1000, loose=pinned_only + (("keep_skips", 10**6),))
     assert sum(b in [(x.ru, x.en) for x in align_sentences(ru, en, rl, el, unpinned)]
                for b in _expected(spec)[60:100]) < 10
 

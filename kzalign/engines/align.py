@@ -274,7 +274,11 @@ def local_margin(near: Near, b: int, e0: int, e1: int, sims: np.ndarray) -> np.n
     the other side (Bertalign's margin): the RU run with EN e-1 and e+b, each EN run with RU i-a-1 and i
     (``sims[:, 1:3]``). A neighbour past a document edge counts as 0."""
     s, n = e0 - 1 - near.x0, e1 - e0
-    return 0.25 * (near.vals[s : s + n] + near.vals[s + b + 1 : s + b + 1 + n] + sims[:, 1] + sims[:, 2])
+    out = near.vals[s : s + n] + near.vals[s + b + 1 : s + b + 1 + n]
+    out += sims[:, 1]
+    out += sims[:, 2]
+    out *= 0.25
+    return out
 
 
 def bead_values(ru: Side, en: Side, i: int, a: int, b: int, e0: int, e1: int, cfg: AlignConfig, scale: float,
@@ -282,17 +286,26 @@ def bead_values(ru: Side, en: Side, i: int, a: int, b: int, e0: int, e1: int, cf
     """Values of the groups RU[i-a:i] with EN[e:e+b] for e in e0..e1-1 (see :func:`dp_band`)."""
     e = slice(e0, e1)
     span = en.spans[b - 1][e]
-    back = en.back[b - 1][e] * 0.5 + 0.5 * ru.back[a - 1][i - a]
-    if cfg.margin:
-        sims = span @ near[a].vecs
-        nb = local_margin(near[a], b, e0, e1, sims)
-        dev = sims[:, 0] - cfg.margin * nb - (1.0 - cfg.margin) * back
-    else:
-        dev = span @ ru.spans[a - 1][i - a] - back
     weight = 2.0 * ((a + b) / 2.0) ** cfg.size_power
     pen = cfg.merge * (a + b - 2) + (cfg.many if a > 1 and b > 1 else 0.0) + weight * cfg.floor
-    lr = np.abs(en.loglen[b - 1][e] - ru.loglen[a - 1][i - a])
-    val = dev * (weight / scale) - (weight * cfg.len_weight) * lr - pen
+    if cfg.margin:  # cosine − margin × local margin − (1 − margin) × background, fewest temporaries (hot loop)
+        nr = near[a]
+        sims = span @ nr.vecs
+        nb = local_margin(nr, b, e0, e1, sims)
+        nb *= cfg.margin
+        back = en.back[b - 1][e] + ru.back[a - 1][i - a]
+        back *= 0.5 * (1.0 - cfg.margin)
+        val = sims[:, 0] - nb
+        val -= back
+    else:
+        val = span @ ru.spans[a - 1][i - a]
+        val -= 0.5 * (en.back[b - 1][e] + ru.back[a - 1][i - a])
+    val *= weight / scale
+    lr = en.loglen[b - 1][e] - ru.loglen[a - 1][i - a]
+    np.abs(lr, out=lr)
+    lr *= weight * cfg.len_weight
+    val -= lr
+    val -= pen
     if en.kept is not None and ru.kept is not None:  # an untranslated stretch the first pass found stays out
         if ru.kept[i] > ru.kept[i - a]:
             return np.full(e1 - e0, NEG)
@@ -414,6 +427,8 @@ def search(ru: Side, en: Side, cfg: AlignConfig, scale: float, ratio: float,
     n, m = ru.n, en.n
     if guide is not None and cfg.hold_skips:
         ru.kept, en.kept = skipped_runs(guide, n, m, cfg.hold_skips)
+        if not (ru.kept[-1] or en.kept[-1]):  # nothing held: no check in the DP
+            ru.kept = en.kept = None
         try:
             return _search(ru, en, cfg, scale, ratio, guide)
         finally:

@@ -1,11 +1,12 @@
 """Probes of issue 24 that were tried and not kept: strict/lax F1 per language on the peers dev documents.
 
-Apply the patch first (it adds lexical anchors, a member-sentence shortfall and partner-dependent skip costs to
-``kzalign/engines/align.py``, all off by default), then run this script; revert with ``git checkout``:
+The patch applies to the aligner of commit 207f67c (before the held stretches); it adds lexical anchors, a
+member-sentence shortfall and partner-dependent skip costs to ``kzalign/engines/align.py``, all off by default.
+Run this script on it, then restore the current aligner:
 
-    git apply benchmarks/tried/issue24_evidence.diff
+    git checkout 207f67c -- kzalign/engines/align.py && git apply benchmarks/tried/issue24_evidence.diff
     python benchmarks/tried/issue24_probe.py            # also the USE + e5 ensemble (encodes e5: ~4 min)
-    git checkout kzalign/engines/align.py
+    git checkout HEAD -- kzalign/engines/align.py
 """
 
 from __future__ import annotations

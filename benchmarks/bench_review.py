@@ -86,7 +86,9 @@ def run(n_links: int, folder: Path) -> dict[str, float]:
 def sample(n_links: int, folder: Path, decided: int) -> dict[str, float]:
     """Import a full export of which only ``decided`` rows carry a decision: CPU and peak traced memory."""
     ws = build(folder / f"ws{n_links}.db", n_links)
+    before = _db_bytes(ws)
     export_review(ws, folder / f"r{n_links}.csv", what="pairs")
+    growth = _db_bytes(ws) / before
     rows = list(csv.DictReader(io.StringIO((folder / f"r{n_links}.csv").read_text(encoding="utf-8-sig"))))
     path = _decided(folder, f"d{n_links}.csv", rows[:decided], ("accept", "reject", "fix"), "aigerim")
     _decided(folder, "all.csv", rows, ("accept", "reject", "fix"), "aigerim")
@@ -104,7 +106,13 @@ def sample(n_links: int, folder: Path, decided: int) -> dict[str, float]:
     tracemalloc.stop()
     assert rep.applied == decided
     ws.close()
-    return {"rows": 5 * n_links, "cpu": cpu, "peak": peak}
+    return {"rows": 5 * n_links, "cpu": cpu, "peak": peak, "growth": growth}
+
+
+def _db_bytes(ws: Workspace) -> int:
+    """The workspace's pages in use (what a VACUUMed file would take)."""
+    pages = ws.conn.execute("PRAGMA page_count").fetchone()[0] - ws.conn.execute("PRAGMA freelist_count").fetchone()[0]
+    return int(pages * ws.conn.execute("PRAGMA page_size").fetchone()[0])
 
 
 def main() -> None:
@@ -116,8 +124,8 @@ def main() -> None:
         with tempfile.TemporaryDirectory() as d:
             out = [sample(n, Path(d), args.sample) for n in args.links]
         for r in out:
-            print(f"{int(r['rows'])} rows exported, {args.sample} decided: import CPU {r['cpu']:.2f}s, "
-                  f"peak traced memory {r['peak']:.1f} MB")
+            print(f"{int(r['rows'])} rows exported (workspace x{r['growth']:.2f} after the export), {args.sample} "
+                  f"decided: import CPU {r['cpu']:.2f}s, peak traced memory {r['peak']:.1f} MB")
         print(f"peak memory ratio: {out[1]['peak'] / out[0]['peak']:.2f} for {out[1]['rows'] / out[0]['rows']:.0f}x rows")
         return
     with tempfile.TemporaryDirectory() as d:

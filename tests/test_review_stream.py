@@ -283,3 +283,42 @@ def test_import_reads_only_the_rows_the_file_decides(archive, tmp_path, monkeypa
     assert rep.applied == 3 and rep.by_decision == {"reject": 2, "accept": 1}
     dec = {k: d["decision"] for (_kind, k), d in archive.decision_map().items()}
     assert {k: dec[k] for k in chosen} == chosen
+
+
+def test_remembered_rows_are_compressed_and_older_workspaces_converted(archive, tmp_path):
+    """Review rows remembered by an export take about half the JSON's bytes; a v9 workspace's plain-JSON rows are
+    converted when it is opened, and a decision on one of them still imports."""
+    import csv
+    import json
+    import zlib
+
+    from kzalign.store.schema import SCHEMA_VERSION
+
+    rep = export_review(archive, tmp_path / "r.csv", what="all")
+    stored = archive.conn.execute("SELECT payload FROM review_rows").fetchall()
+    assert len(stored) == rep.rows and all(isinstance(p, bytes) for (p,) in stored)
+    plain = sum(len(zlib.decompress(p)) for (p,) in stored)
+    assert sum(len(p) for (p,) in stored) < 0.6 * plain
+    remembered = archive.review_rows()
+    # the workspace as v9 wrote it: plain JSON text (raw SQL on purpose)
+    with archive.transaction():
+        archive.conn.executemany("UPDATE review_rows SET payload=? WHERE kind=? AND key=?",
+                                 [(json.dumps(p, ensure_ascii=False), k, key) for (k, key), p in remembered.items()])
+        archive.set_meta("schema_version", "9")
+    path = archive.path
+    archive.close()
+    with Workspace(path, create=False) as ws:
+        assert ws.get_meta("schema_version") == str(SCHEMA_VERSION)
+        assert {t for (t,) in ws.conn.execute("SELECT DISTINCT typeof(payload) FROM review_rows")} == {"blob"}
+        assert ws.review_rows() == remembered
+        link_row = next(c for _n, c in read_review_file(tmp_path / "r.csv").rows if c["kind"] == "link")
+        ws.drop_link(link_row["ru_id"], link_row["en_id"])  # gone from the links: found among the remembered rows
+        with open(tmp_path / "r.csv", encoding="utf-8-sig", newline="") as f:
+            table = list(csv.DictReader(f))
+        for r in table:
+            r["decision"] = "reject" if r["row_id"] == link_row["row_id"] else ""
+        with open(tmp_path / "d.csv", "w", encoding="utf-8-sig", newline="") as f:
+            w = csv.DictWriter(f, fieldnames=list(table[0]))
+            w.writeheader()
+            w.writerows(table)
+        assert import_review(ws, tmp_path / "d.csv", reviewer="Tester").applied == 1

@@ -10,6 +10,7 @@ import pandas as pd
 
 from kzalign.store.base import WorkspaceBase, now_iso
 from kzalign.store.links import link_key
+from kzalign.store.schema import pack_payload, unpack_payload
 
 
 def decisions(ws: WorkspaceBase, kind: str) -> pd.DataFrame:
@@ -112,7 +113,7 @@ class ReviewMixin(WorkspaceBase):
         at = now_iso()
         self.conn.executemany(
             "INSERT OR REPLACE INTO review_rows(kind, key, payload, exported_at) VALUES (?,?,?,?)",
-            [(k, key, json.dumps(p, ensure_ascii=False, default=str), at) for k, key, p in rows],
+            [(k, key, pack_payload(p), at) for k, key, p in rows],
         )
 
     def review_rows(self, keys: Iterable[tuple[str, str]] | None = None) -> dict[tuple[str, str], dict[str, object]]:
@@ -120,7 +121,7 @@ class ReviewMixin(WorkspaceBase):
         only those of ``keys`` ((kind, key) pairs: an archive remembers a row per link and sentence pair)."""
         if keys is None:
             rows = self.conn.execute("SELECT kind, key, payload FROM review_rows").fetchall()
-            return {(k, key): json.loads(p) for k, key, p in rows}
+            return {(k, key): unpack_payload(p) for k, key, p in rows}
         out: dict[tuple[str, str], dict[str, object]] = {}
         by_kind: dict[str, list[str]] = {}
         for kind, key in dict.fromkeys(keys):
@@ -129,6 +130,6 @@ class ReviewMixin(WorkspaceBase):
             for start in range(0, len(wanted), 500):
                 part = wanted[start : start + 500]
                 sql = f"SELECT key, payload FROM review_rows WHERE kind=? AND key IN ({','.join('?' * len(part))})"
-                out.update(((kind, key), json.loads(p)) for key, p in self.conn.execute(sql, (kind, *part)))
+                out.update(((kind, key), unpack_payload(p)) for key, p in self.conn.execute(sql, (kind, *part)))
         return out
 

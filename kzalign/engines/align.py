@@ -14,7 +14,8 @@ The aligner follows vecalign (Thompson & Koehn 2019) and Bertalign (Liu & Zhu 20
 * two settings, chosen per pair (issue 24): groups are valued per sentence (close translations: news); a pair
   whose first pass finds many many-to-many groups (a loose, literary translation, where averaged vectors make
   merging look good) is aligned again near that path with each group valued once against its neighbours
-  (Bertalign's local margin), so splits win unless the merged group really is better;
+  (Bertalign's local margin), so splits win unless the merged group really is better; a long run of sentences the
+  first pass left out (captions, an untranslated passage) is held out of every group (:func:`skipped_runs`);
 * the cascade's groups in doubt (:func:`doubtful_runs`): in a loose pair, the runs whose encoded vectors
   re-decide them (:func:`cascade_config`), most doubtful first within a character budget per pair.
 """
@@ -456,6 +457,7 @@ def skipped_runs(guide: list[Bead], n: int, m: int, min_run: int) -> tuple[np.nd
 
 def _search(ru: Side, en: Side, cfg: AlignConfig, scale: float, ratio: float,
             guide: list[Bead] | None = None) -> list[Bead]:
+    """:func:`search` once the sentences held out of groups (if any) are set on the sides."""
     n, m = ru.n, en.n
     if (n + 1) * (m + 1) <= cfg.full_cells or min(n, m) < 2 * cfg.coarse_factor:
         lo, hi = np.zeros(n + 1, np.int64), np.full(n + 1, m, np.int64)

@@ -60,7 +60,7 @@ class AlignConfig:
     loose: tuple[tuple[str, float], ...] = (("size_power", 0.0), ("margin", 0.6), ("floor", 0.15), ("skip", 1.6),
                                             ("merge", 0.35), ("many", 0.2), ("len_weight", 0.58), ("hold_skips", 6))
     guide_band: int = 8  # half-width of the band around the first-pass path that the second pass searches
-    keep_skips: int = 3  # runs of at least this many first-pass skips (an untranslated stretch) are kept
+    keep_skips: int = 6  # runs of at least this many first-pass skips (an untranslated stretch) are kept
     hold_skips: int = 0  # > 0: the guide's runs of this many skips are held out of every group (loose: 6, cascade: 3)
     # the cascade (issue 24): only loose pairs are re-decided (on close translations encoded runs lost strict F1
     # on the dev set); these overrides of the loose setting score encoded runs; chosen on the peers' dev documents

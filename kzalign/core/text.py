@@ -268,7 +268,8 @@ def split_sentences(text: str, lang: str = "ru") -> list[str]:
     or PDF line breaks) is joined to the next; razdel splits inside a line, then its boundaries after
     abbreviations and initials (Jan., No., St., U.S., г., им., т.е., К.-Ж. Токаев) and inside
     ``, - said X. - speech`` are undone, semicolons do not end sentences, and ``2015 г. Документы``
-    is split; Chinese and Japanese text is split after 。！？ (and closing quotes). A sentence longer than :data:`MAX_SENTENCE_CHARS` is cut into pieces (:func:`bounded_pieces`).
+    is split; Chinese and Japanese text is split after 。！？ (and closing quotes). A sentence longer than
+    :data:`MAX_SENTENCE_CHARS` is cut into pieces (:func:`bounded_pieces`).
     Measured in BENCHMARKS.md (benchmarks/bench_textsplit.py).
     """
     out: list[str] = []

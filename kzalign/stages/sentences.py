@@ -614,7 +614,7 @@ def read_document(path: str | Path, lang: str, *, split: bool = True,
         from kzalign.inputs.langid import detect_lang
 
         found = detect_lang(text)
-        if found == other[:2].lower():
+        if found == ("en" if lang == "ru" else "ru"):
             what = f"it looks like {other} ({cyr} Cyrillic, {lat} Latin letters); swapped arguments?"
         else:
             script = "Latin" if lang == "ru" else "Cyrillic"

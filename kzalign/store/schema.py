@@ -187,8 +187,6 @@ CREATE TABLE embeddings (
 """
 
 
-#: Schema changes, in order: (version reached, what changes, SQL). A fresh workspace is the v1 schema
-#: plus every step, so each step runs on every new workspace and on every old one being opened.
 def pack_payload(payload: Any) -> bytes:
     """A remembered review row as stored: JSON, zlib-compressed (a row is ~0.6–1.4 KB of JSON whose texts repeat:
     about half of it on disk, so a full export of an archive does not double its workspace)."""
@@ -218,6 +216,8 @@ def _compress_review_rows(conn: sqlite3.Connection) -> None:
         last = rows[-1][0]
 
 
+#: Schema changes, in order: (version reached, what changes, SQL). A fresh workspace is the v1 schema
+#: plus every step, so each step runs on every new workspace and on every old one being opened.
 #: Add a step (never edit a released one) and raise :data:`SCHEMA_VERSION` with it.
 MIGRATIONS: list[tuple[int, str, str | Callable[[sqlite3.Connection], None]]] = [
     (2, "indexes for links by English item and runs by stage",
